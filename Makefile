@@ -1,0 +1,44 @@
+# `make run`: the API and the page on http://localhost:8080 with the bundled model.
+# `make test`: every test. Both set up .venv (pinned, CPU torch) on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PORT ?= 8080
+HOST ?= 127.0.0.1
+# Debian packages the tests drive: a browser, a Korean font for its screenshots, shellcheck.
+SYSTEM_PACKAGES := chromium fonts-noto-cjk shellcheck
+
+.PHONY: run test system-deps train bench clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r requirements-dev.txt
+	# The function's package, importable from the checkout (training shares its code).
+	$(BIN)/python -c "import site, sys; open(site.getsitepackages()[0] + '/soundness-checkout.pth', 'w').write(sys.argv[1] + '\n')" "$(CURDIR)/function"
+	touch $(STAMP)
+
+run: $(STAMP)
+	@echo "Serving the API and the page on http://localhost:$(PORT)"
+	$(BIN)/functions-framework --source function/main.py --target predict --host $(HOST) --port $(PORT)
+
+system-deps:
+	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing:$$missing"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "not root or no apt-get: tests that need$$missing will skip"; fi; \
+	fi
+
+test: $(STAMP) system-deps
+	$(BIN)/python -m pytest
+
+train: $(STAMP)
+	$(BIN)/python -m training.train --out artifacts/default --report training/report
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.run
+
+clean:
+	rm -rf $(VENV) build .pytest_cache

@@ -1,0 +1,63 @@
+"""The model, loaded on the first request that needs it, once per instance.
+
+functions-framework imports main.py in gunicorn's master before forking, and torch does
+not survive a fork; so nothing is loaded at import, only on first use inside a worker,
+under a lock because the worker serves requests on many threads.
+"""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from . import logs
+
+
+class ModelUnavailable(Exception):
+    """The artifact cannot be served; the message is safe to show a client."""
+
+
+class LazyModel:
+    def __init__(self, model_dir: Path, torch_threads: int = 1):
+        self._model_dir = Path(model_dir)
+        self._torch_threads = torch_threads
+        self._lock = threading.Lock()
+        self._predictor = None
+        self._failure: str | None = None
+        self.load_count = 0  # how many times loading ran: one, in a healthy instance
+
+    @property
+    def loaded(self) -> bool:
+        return self._predictor is not None
+
+    @property
+    def version(self) -> str | None:
+        return self._predictor.version if self._predictor else None
+
+    def get(self):
+        """The Predictor, loading it if this is the first call; ModelUnavailable if it cannot."""
+        if self._predictor is None and self._failure is None:
+            with self._lock:
+                if self._predictor is None and self._failure is None:
+                    self._load()
+        if self._predictor is None:
+            raise ModelUnavailable(self._failure)
+        return self._predictor
+
+    def _load(self) -> None:
+        self.load_count += 1
+        # Imported here, not at module import: torch takes seconds and must not run pre-fork.
+        from .artifacts import ArtifactError, load
+        import torch
+
+        torch.set_num_threads(self._torch_threads)
+        try:
+            from .predictor import Predictor
+
+            self._predictor = Predictor(load(self._model_dir))
+        except ArtifactError as exc:
+            # A broken artifact stays broken: remember why, say it once, refuse to serve.
+            self._failure = f"model artifacts cannot be served: {exc}"
+            logs.emit("ERROR", self._failure, model_dir=self._model_dir.name)
+            return
+        logs.emit("INFO", "model loaded", model=self._predictor.name,
+                  model_version=self._predictor.version)

@@ -1,0 +1,25 @@
+"""One JSON object per line on stdout: the shape Cloud Logging turns into structured entries."""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Any
+
+
+def trace_field(header: str | None) -> dict[str, str]:
+    """`X-Cloud-Trace-Context: TRACE/SPAN;o=1` -> the trace key Cloud Logging correlates on."""
+    if not header:
+        return {}
+    trace = header.split("/", 1)[0].strip()
+    if not trace or not trace.isalnum() or len(trace) > 64:
+        return {}
+    project = os.environ.get("GOOGLE_CLOUD_PROJECT")
+    return {"logging.googleapis.com/trace": f"projects/{project}/traces/{trace}" if project else trace}
+
+
+def emit(severity: str, message: str, **fields: Any) -> None:
+    line = json.dumps({"severity": severity, "message": message, **fields},
+                      ensure_ascii=False, default=str)
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()

@@ -1,0 +1,214 @@
+"""Request bodies: strict JSON parsing and validation of the three input forms.
+
+Turns bytes into rows the model can score, or into errors that name the row and the
+field. Nothing here guesses: a value that is not a finite number, a field that is not
+known, a ratio the model needs but cannot be computed, is reported, never repaired.
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import ratios
+from .errors import ApiError, detail
+
+FORMS = ("companies", "instances", "data")
+MAX_ID_LENGTH = 200
+
+
+@dataclass
+class Row:
+    index: int
+    id: Any
+    features: list[float]
+    ratios: dict[str, float | None]
+    warnings: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class RowError:
+    index: int
+    id: Any
+    details: list[dict[str, Any]]
+
+
+# ---------------------------------------------------------------- JSON
+
+class _NotANumber(float):
+    """NaN or Infinity as written in the body: kept so validation can name its field."""
+
+
+def _constant(name: str) -> float:
+    return _NotANumber("nan")
+
+
+def _float(text: str) -> float:
+    value = float(text)
+    return value if math.isfinite(value) else _NotANumber(value)
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result = {}
+    for key, value in pairs:
+        if key in result:
+            raise ApiError(400, "malformed_json", f"duplicate key {key!r} in a JSON object",
+                           [detail(key, "appears more than once in the same object")])
+        result[key] = value
+    return result
+
+
+def parse_json(raw: bytes, content_type: str | None) -> Any:
+    """Body bytes to a JSON value: 415 if not declared JSON, 400 if not valid JSON."""
+    mimetype = (content_type or "").split(";", 1)[0].strip().lower()
+    if mimetype != "application/json" and not mimetype.endswith("+json"):
+        raise ApiError(415, "unsupported_media_type",
+                       "send the body as JSON with Content-Type: application/json",
+                       [detail("Content-Type", f"got {mimetype or 'none'}")])
+    if not raw.strip():
+        raise ApiError(400, "malformed_json", "the request body is empty",
+                       [detail(None, "expected a JSON object")])
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ApiError(400, "malformed_json", "the request body is not UTF-8 text") from None
+    try:
+        return json.loads(text, parse_constant=_constant, parse_float=_float,
+                          object_pairs_hook=_unique_keys)
+    except ApiError:
+        raise
+    except RecursionError:
+        raise ApiError(400, "malformed_json", "the JSON is nested too deeply") from None
+    except ValueError as exc:
+        where = f" at line {exc.lineno} column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else ""
+        raise ApiError(400, "malformed_json", f"the request body is not valid JSON{where}") from None
+
+
+# ---------------------------------------------------------------- values
+
+def number_problem(value: Any) -> str | None:
+    """Why `value` is not a usable number, or None when it is one."""
+    if isinstance(value, _NotANumber):
+        return "NaN and Infinity are not accepted; send a finite number"
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return f"must be a number, got {_json_type(value)}"
+    if not math.isfinite(float(value)) or abs(value) > 1e300:
+        return "must be a finite number no larger than 1e300 in magnitude"
+    return None
+
+
+def _json_type(value: Any) -> str:
+    return {dict: "an object", list: "an array", str: "a string", bool: "a boolean",
+            type(None): "null"}.get(type(value), type(value).__name__)
+
+
+def _id_problem(value: Any) -> str | None:
+    if isinstance(value, str) and len(value) <= MAX_ID_LENGTH:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return None
+    return f"must be a string of at most {MAX_ID_LENGTH} characters or an integer"
+
+
+def _read_numbers(obj: dict[str, Any], names: list[str], index: int) -> tuple[dict[str, float], list]:
+    values, problems = {}, []
+    for name in names:
+        if name not in obj:
+            problems.append(detail(name, "is required", index))
+            continue
+        problem = number_problem(obj[name])
+        if problem:
+            problems.append(detail(name, problem, index))
+        else:
+            values[name] = float(obj[name])
+    return values, problems
+
+
+def _unknown_fields(obj: dict[str, Any], allowed: list[str], index: int) -> list:
+    return [detail(key, "is not a known field; expected: " + ", ".join(allowed), index)
+            for key in obj if key not in allowed and key != "id"]
+
+
+# ---------------------------------------------------------------- the three forms
+
+def _company(obj: Any, index: int, features: list[str]) -> Row | RowError:
+    fields = list(ratios.STATEMENT_FIELDS)
+    if not isinstance(obj, dict):
+        return RowError(index, None, [detail(None, f"must be an object, got {_json_type(obj)}", index)])
+    values, problems = _read_numbers(obj, fields, index)
+    problems += _unknown_fields(obj, fields, index)
+    if not problems:
+        result = ratios.compute(values)
+        for name in features:
+            if name in result.problems:
+                blamed, problem = result.problems[name]
+                problems.append(detail(blamed, problem, index))
+        if not problems:
+            return Row(index, obj.get("id"), [result.values[n] for n in features],
+                       result.values, result.warnings)
+    return RowError(index, obj.get("id"), problems)
+
+
+def _instance(obj: Any, index: int, features: list[str]) -> Row | RowError:
+    if not isinstance(obj, dict):
+        return RowError(index, None, [detail(None, f"must be an object, got {_json_type(obj)}", index)])
+    values, problems = _read_numbers(obj, features, index)
+    problems += _unknown_fields(obj, features, index)
+    if problems:
+        return RowError(index, obj.get("id"), problems)
+    return Row(index, obj.get("id"), [values[n] for n in features], dict(values))
+
+
+def _data(obj: Any, index: int, features: list[str]) -> Row | RowError:
+    if not isinstance(obj, list) or len(obj) != len(features):
+        return RowError(index, None, [detail(None, (
+            f"must be an array of {len(features)} numbers in this order: {', '.join(features)}"), index)])
+    problems = [detail(name, p, index) for name, value in zip(features, obj)
+                if (p := number_problem(value))]
+    if problems:
+        return RowError(index, None, problems)
+    values = [float(v) for v in obj]
+    return Row(index, None, values, dict(zip(features, values)))
+
+
+_READERS = {"companies": _company, "instances": _instance, "data": _data}
+
+
+def _check_id(row: Row | RowError, obj: Any) -> Row | RowError:
+    if isinstance(obj, dict) and "id" in obj and (problem := _id_problem(obj["id"])):
+        details = [detail("id", problem, row.index)]
+        return RowError(row.index, None, details + (row.details if isinstance(row, RowError) else []))
+    return row
+
+
+def parse_rows(body: Any, features: list[str], max_batch: int) -> tuple[str, list[Row | RowError]]:
+    """The body's input form and its rows, each either scoreable or with its errors."""
+    if not isinstance(body, dict):
+        raise ApiError(422, "invalid_request", "the body must be a JSON object with one of: "
+                       + ", ".join(FORMS), [detail(None, f"got {_json_type(body)}")])
+    present = [form for form in FORMS if form in body]
+    extra = [key for key in body if key not in FORMS]
+    if len(present) != 1 or extra:
+        problems = [detail(key, "is not a known input form") for key in extra]
+        if len(present) != 1:
+            problems.append(detail(None, "give exactly one of: " + ", ".join(FORMS)))
+        raise ApiError(422, "unknown_input_form",
+                       "the body must have exactly one of: " + ", ".join(FORMS), problems)
+    form = present[0]
+    rows = body[form]
+    if not isinstance(rows, list) or not rows:
+        raise ApiError(422, "invalid_request", f"{form} must be a non-empty array",
+                       [detail(form, "must be a non-empty array")])
+    if len(rows) > max_batch:
+        raise ApiError(422, "too_many_rows", f"at most {max_batch} rows per request",
+                       [detail(form, f"has {len(rows)} rows; the limit is {max_batch}")])
+    if form == "companies":
+        underivable = [name for name in features if name not in ratios.RATIO_BY_NAME]
+        if underivable:
+            raise ApiError(422, "form_not_supported",
+                           "this model's features cannot be derived from statement values; "
+                           "send them by name with the instances form",
+                           [detail(name, "is not a ratio of the statement fields") for name in underivable])
+    reader = _READERS[form]
+    return form, [_check_id(reader(obj, i, features), obj) for i, obj in enumerate(rows)]

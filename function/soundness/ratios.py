@@ -1,0 +1,169 @@
+"""Financial ratios from statement values: the project's one source of truth.
+
+The API derives ratios from the nine statement fields a person types, training derives
+the same ratios from the US data set, evaluation from the Korean one. All of them call
+this module, so a formula exists exactly once. Every formula works on plain floats (one
+company, checked field by field) and on numpy arrays or pandas Series (a whole data
+set at once, where an undefined ratio becomes NaN).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping
+
+# The nine statement inputs, in the order of the seed's form, with its Korean labels.
+STATEMENT_FIELDS: dict[str, dict[str, str]] = {
+    "total_assets": {"ko": "당기 자산총계", "en": "Total assets (current year)"},
+    "total_assets_prior": {"ko": "전기 자산총계", "en": "Total assets (prior year)"},
+    "total_liabilities": {"ko": "부채총계", "en": "Total liabilities"},
+    "total_equity": {"ko": "자본총계", "en": "Total equity"},
+    "revenue": {"ko": "당기 수익(매출액)", "en": "Revenue (current year)"},
+    "revenue_prior": {"ko": "전기 수익(매출액)", "en": "Revenue (prior year)"},
+    "operating_income": {"ko": "당기 영업이익", "en": "Operating income (current year)"},
+    "operating_income_prior": {"ko": "전기 영업이익", "en": "Operating income (prior year)"},
+    "net_income": {"ko": "당기순이익", "en": "Net income (current year)"},
+}
+
+POSITIVE = "positive"  # denominator must be > 0: a negative one makes the ratio meaningless
+NONZERO = "nonzero"  # denominator may be negative (its absolute value is used), not zero
+
+
+@dataclass(frozen=True)
+class Ratio:
+    name: str
+    ko: str
+    en: str
+    numerator_fields: tuple[str, ...]
+    denominator: str
+    rule: str
+    formula: Callable[[Any], Any]
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(self.numerator_fields + (self.denominator,)))
+
+
+def _growth(current: str, prior: str) -> Callable[[Any], Any]:
+    # abs(prior): growth of a quantity that can be negative keeps its sign meaningful.
+    return lambda v: (v[current] - v[prior]) / abs(v[prior]) * 100
+
+
+def _share(part: str, whole: str, scale: float = 100) -> Callable[[Any], Any]:
+    if scale == 1:
+        return lambda v: v[part] / v[whole]
+    return lambda v: v[part] / v[whole] * scale
+
+
+def _ratio(name, ko, en, numerator, denominator, rule, formula) -> Ratio:
+    return Ratio(name, ko, en, tuple(numerator), denominator, rule, formula)
+
+
+RATIOS: tuple[Ratio, ...] = (
+    # The seed's five, in the seed's order (its model took them as a positional list).
+    _ratio("revenue_growth_pct", "매출액증가율", "Revenue growth (%)",
+           ["revenue"], "revenue_prior", POSITIVE, _growth("revenue", "revenue_prior")),
+    _ratio("total_asset_growth_pct", "총자산증가율", "Total asset growth (%)",
+           ["total_assets"], "total_assets_prior", POSITIVE,
+           _growth("total_assets", "total_assets_prior")),
+    _ratio("operating_margin_pct", "매출액영업이익률", "Operating margin (%)",
+           ["operating_income"], "revenue", POSITIVE, _share("operating_income", "revenue")),
+    _ratio("equity_ratio_pct", "자기자본비율", "Equity ratio (%)",
+           ["total_equity"], "total_assets", POSITIVE, _share("total_equity", "total_assets")),
+    _ratio("total_asset_turnover", "총자산회전율", "Total asset turnover (times)",
+           ["revenue"], "total_assets", POSITIVE, _share("revenue", "total_assets", scale=1)),
+    # What a reader of a result also expects to see.
+    _ratio("debt_ratio_pct", "부채비율", "Debt ratio (%)",
+           ["total_liabilities"], "total_equity", POSITIVE,
+           _share("total_liabilities", "total_equity")),
+    _ratio("liabilities_to_assets_pct", "부채자산비율", "Liabilities to assets (%)",
+           ["total_liabilities"], "total_assets", POSITIVE,
+           _share("total_liabilities", "total_assets")),
+    _ratio("net_margin_pct", "매출액순이익률", "Net margin (%)",
+           ["net_income"], "revenue", POSITIVE, _share("net_income", "revenue")),
+    _ratio("roa_pct", "총자산순이익률(ROA)", "Return on assets (%)",
+           ["net_income"], "total_assets", POSITIVE, _share("net_income", "total_assets")),
+    _ratio("operating_roa_pct", "총자산영업이익률", "Operating income to assets (%)",
+           ["operating_income"], "total_assets", POSITIVE,
+           _share("operating_income", "total_assets")),
+    _ratio("operating_income_growth_pct", "영업이익증가율", "Operating income growth (%)",
+           ["operating_income"], "operating_income_prior", NONZERO,
+           _growth("operating_income", "operating_income_prior")),
+)
+
+RATIO_BY_NAME: dict[str, Ratio] = {r.name: r for r in RATIOS}
+
+# The seed model's inputs, in its order: what `{"data": [[...]]}` rows carry.
+SEED_FEATURES: tuple[str, ...] = tuple(r.name for r in RATIOS[:5])
+
+# Relative gap between total_equity and total_assets - total_liabilities that rounding
+# of typed amounts explains; beyond it the statement does not balance and we say so.
+BALANCE_TOLERANCE = 0.005
+
+
+def denominator_problem(ratio: Ratio, value: float) -> str | None:
+    """Why `value` cannot divide in `ratio`, or None when it can."""
+    if ratio.rule == POSITIVE and value <= 0:
+        return f"must be greater than 0 to compute {ratio.name}"
+    if value == 0:
+        return f"must not be 0 to compute {ratio.name}"
+    return None
+
+
+@dataclass
+class RatioResult:
+    values: dict[str, float | None]  # every ratio, None where it is undefined
+    problems: dict[str, tuple[str, str]]  # ratio name -> (field to blame, problem)
+    warnings: list[dict[str, Any]]
+
+
+def compute(statement: Mapping[str, float]) -> RatioResult:
+    """All ratios of one company; the caller decides which undefined ones are errors."""
+    values: dict[str, float | None] = {}
+    problems: dict[str, tuple[str, str]] = {}
+    for ratio in RATIOS:
+        problem = denominator_problem(ratio, statement[ratio.denominator])
+        value = None if problem else ratio.formula(statement)
+        if value is not None and not math.isfinite(value):
+            problem, value = "too large in magnitude: the ratio overflows", None
+        values[ratio.name] = value
+        if problem:
+            problems[ratio.name] = (ratio.denominator, problem)
+    return RatioResult(values, problems, balance_warnings(statement))
+
+
+def balance_warnings(statement: Mapping[str, float]) -> list[dict[str, Any]]:
+    """Report (never repair) a balance sheet whose equity is not assets minus liabilities."""
+    implied = statement["total_assets"] - statement["total_liabilities"]
+    gap = statement["total_equity"] - implied
+    scale = max(abs(statement["total_assets"]), abs(statement["total_liabilities"]), 1.0)
+    if not math.isfinite(gap) or abs(gap) <= BALANCE_TOLERANCE * scale:
+        return []
+    return [{
+        "code": "balance_mismatch",
+        "fields": ["total_equity", "total_assets", "total_liabilities"],
+        "message": (
+            f"total_equity differs from total_assets - total_liabilities by "
+            f"{gap / scale:.2%} of total assets; total_equity was used as given"
+        ),
+    }]
+
+
+def compute_frame(frame: Any, names: Any = None) -> Any:
+    """Ratios for a whole table (pandas DataFrame with the statement columns).
+
+    Returns a DataFrame with one column per ratio; NaN where the denominator breaks the
+    ratio's rule or the result is not finite, exactly where `compute` reports a problem.
+    """
+    import numpy as np
+    import pandas as pd
+
+    chosen = [RATIO_BY_NAME[n] for n in names] if names is not None else list(RATIOS)
+    out = {}
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        for ratio in chosen:
+            denominator = frame[ratio.denominator].astype(float)
+            valid = denominator > 0 if ratio.rule == POSITIVE else denominator != 0
+            value = ratio.formula(frame[list(ratio.fields)].astype(float))
+            out[ratio.name] = value.where(valid & np.isfinite(value))
+    return pd.DataFrame(out, index=frame.index)

@@ -1,0 +1,191 @@
+"""The HTTP service behind the function: routes, CORS, API keys, errors and the log line."""
+from __future__ import annotations
+
+import hmac
+import json
+import time
+from typing import Any, Callable
+
+from flask import Request, Response
+
+from . import logs, openapi, pages
+from .payloads import parse_json
+from .config import Settings
+from .errors import ApiError, detail
+from .lazy_model import LazyModel, ModelUnavailable
+
+ALLOWED_HEADERS = "Content-Type, X-API-Key"
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    response = Response(json.dumps(body, ensure_ascii=False, allow_nan=False), status,
+                        mimetype="application/json")
+    response.headers.update(headers or {})
+    return response
+
+
+def error_response(error: ApiError) -> Response:
+    return json_response(error.body(), error.status, error.headers)
+
+
+class Service:
+    """One per instance: holds the settings and the lazily loaded model."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.model = LazyModel(settings.model_dir, settings.torch_threads)
+        self.routes: dict[str, dict[str, Callable[[Request, dict], Response]]] = {
+            "/": {"GET": self.page, "POST": self.predict},
+            "/predict": {"POST": self.predict},
+            "/health": {"GET": self.health},
+            "/ready": {"GET": self.ready},
+            "/model": {"GET": self.model_info},
+            "/openapi.json": {"GET": self.openapi},
+        }
+
+    # ------------------------------------------------------------ the request cycle
+
+    def handle(self, request: Request) -> Response:
+        started = time.perf_counter()
+        facts: dict[str, Any] = {}
+        try:
+            response = self.dispatch(request, facts)
+        except ApiError as error:
+            response = error_response(error)
+        except Exception as exc:  # a bug of ours: answer plainly, log the type, never the trace
+            logs.emit("ERROR", "unhandled error", error_type=type(exc).__name__, path=request.path[:200])
+            response = error_response(ApiError(500, "internal", "internal error"))
+        self.add_cors(request, response)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        self.log(request, response, started, facts)
+        return response
+
+    def dispatch(self, request: Request, facts: dict) -> Response:
+        path = request.path.rstrip("/") or "/"
+        methods = self.routes.get(path)
+        if methods is None:
+            static = pages.find(self.settings.frontend_dir, path)
+            if static is None:
+                raise ApiError(404, "not_found", f"no route {path[:100]}",
+                               [detail("path", "see GET /openapi.json for the routes")])
+            methods = {"GET": lambda req, facts: pages.serve(static)}
+        if request.method == "OPTIONS":
+            return self.preflight(request, methods)
+        if request.method == "HEAD" and "GET" in methods:
+            return methods["GET"](request, facts)
+        handler = methods.get(request.method)
+        if handler is None:
+            allow = ", ".join(sorted(set(methods) | {"OPTIONS"}))
+            raise ApiError(405, "method_not_allowed", f"{request.method} is not allowed on {path}",
+                           [detail("method", f"allowed: {allow}")], {"Allow": allow})
+        return handler(request, facts)
+
+    def log(self, request: Request, response: Response, started: float, facts: dict) -> None:
+        status = response.status_code
+        severity = "ERROR" if status >= 500 else "WARNING" if status >= 400 else "INFO"
+        path = request.path[:200]
+        logs.emit(severity, f"{request.method} {path} {status}",
+                  httpRequest={"requestMethod": request.method, "requestUrl": path, "status": status,
+                               "latency": f"{time.perf_counter() - started:.6f}s"},
+                  rows=facts.get("rows"), model_version=self.model.version,
+                  **logs.trace_field(request.headers.get("X-Cloud-Trace-Context")))
+
+    # ------------------------------------------------------------ access
+
+    def origin_allowed(self, origin: str | None) -> str | None:
+        """The value of Access-Control-Allow-Origin for this origin, or None for none."""
+        if "*" in self.settings.allowed_origins:
+            return "*"
+        return origin if origin and origin in self.settings.allowed_origins else None
+
+    def add_cors(self, request: Request, response: Response) -> None:
+        allowed = self.origin_allowed(request.headers.get("Origin"))
+        if allowed:
+            response.headers["Access-Control-Allow-Origin"] = allowed
+        if allowed != "*":
+            response.headers.add("Vary", "Origin")
+
+    def preflight(self, request: Request, methods: dict) -> Response:
+        response = Response(status=204)
+        if self.origin_allowed(request.headers.get("Origin")):
+            response.headers["Access-Control-Allow-Methods"] = ", ".join(sorted(set(methods) | {"OPTIONS"}))
+            response.headers["Access-Control-Allow-Headers"] = ALLOWED_HEADERS
+            response.headers["Access-Control-Max-Age"] = "3600"
+        return response
+
+    def check_api_key(self, request: Request) -> None:
+        if not self.settings.api_keys:
+            return
+        given = request.headers.get("X-API-Key", "").encode()
+        # Compare against every key, always, so timing tells nothing about which nearly matched.
+        matches = [hmac.compare_digest(given, key.encode()) for key in self.settings.api_keys]
+        if not any(matches):
+            raise ApiError(401, "unauthorized", "a valid X-API-Key header is required for predictions",
+                           [detail("X-API-Key", "missing or not recognised")])
+
+    # ------------------------------------------------------------ routes
+
+    def health(self, request: Request, facts: dict) -> Response:
+        return json_response({"status": "ok", "model_loaded": self.model.loaded})
+
+    def predictor(self):
+        try:
+            return self.model.get()
+        except ModelUnavailable as exc:
+            raise ApiError(503, "model_unavailable", str(exc), headers={"Retry-After": "60"}) from None
+
+    def ready(self, request: Request, facts: dict) -> Response:
+        predictor = self.predictor()
+        return json_response({"status": "ready",
+                              "model": {"name": predictor.name, "version": predictor.version}})
+
+    def model_info(self, request: Request, facts: dict) -> Response:
+        return json_response(public_manifest(self.predictor().manifest))
+
+    def openapi(self, request: Request, facts: dict) -> Response:
+        return json_response(openapi.document(self.settings))
+
+    def page(self, request: Request, facts: dict) -> Response:
+        static = pages.find(self.settings.frontend_dir, "/index.html")
+        if static is None:
+            raise ApiError(404, "not_found", "no web page is bundled with this deployment")
+        return pages.serve(static)
+
+    def read_body(self, request: Request) -> bytes:
+        limit = self.settings.max_body_bytes
+        too_large = ApiError(413, "payload_too_large", f"the body may be at most {limit} bytes",
+                             [detail(None, f"body larger than {limit} bytes")])
+        if request.content_length is not None and request.content_length > limit:
+            raise too_large  # refused before reading a byte of it
+        try:
+            raw = request.stream.read(limit + 1)
+        except Exception:  # the client went away or sent less than it announced
+            raise ApiError(400, "incomplete_body", "the request body ended early") from None
+        if len(raw) > limit:
+            raise too_large
+        return raw
+
+    def predict(self, request: Request, facts: dict) -> Response:
+        from .prediction import answer  # numpy and friends: only once predictions are asked for
+
+        self.check_api_key(request)
+        body = parse_json(self.read_body(request), request.content_type)
+        predictor = self.predictor()
+        body, rows = answer(predictor, body, self.settings.max_batch)
+        facts["rows"] = rows
+        return json_response(body)
+
+
+PUBLIC_KEYS = ("model", "features", "classes", "decision", "calibration", "metrics",
+               "training_data", "feature_quantiles", "preprocessing", "created", "limits")
+
+
+def public_manifest(manifest: dict[str, Any]) -> dict[str, Any]:
+    """What /model tells a reader: everything but file hashes and the network's internals."""
+    from .ratios import RATIO_BY_NAME
+
+    public = {key: manifest[key] for key in PUBLIC_KEYS if key in manifest}
+    public["feature_labels"] = {
+        name: {"ko": RATIO_BY_NAME[name].ko, "en": RATIO_BY_NAME[name].en}
+        for name in manifest["features"] if name in RATIO_BY_NAME}
+    return public
