@@ -1,0 +1,140 @@
+"""Fixtures shared by every test layer.
+
+`../shared` (the seed's reference files and the real data) is read in place; tests that
+need it skip, saying so, where it is absent.
+"""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("SHARED_DIR", ROOT.parent / "shared"))
+REFERENCE = SHARED / "reference"
+SEED_ARTIFACTS = REFERENCE / "seed-artifacts"
+DEFAULT_MODEL = ROOT / "artifacts" / "default"
+SERVE_ENV_KEYS = ("MODEL_DIR", "FRONTEND_DIR", "MAX_BATCH", "MAX_BODY_BYTES", "ALLOWED_ORIGINS",
+                  "API_KEYS", "TORCH_THREADS", "FUNCTION_TARGET", "FUNCTION_SOURCE",
+                  "FUNCTION_SIGNATURE_TYPE")
+
+
+def need_shared(path: Path) -> Path:
+    if not path.exists():
+        pytest.skip(f"{path} is absent: this test reads ../shared (the seed's reference or the real data)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def seed_example() -> dict:
+    """The seed's worked example: statement inputs, the five ratios, the model's answer."""
+    data = json.loads(need_shared(REFERENCE / "seed-example.json").read_text())
+    return {
+        "statement": {k: v["value"] for k, v in data["statement_inputs"].items()},
+        "ratio_names": data["ratios_posted_by_the_seed_page"]["order"],
+        "ratios": data["ratios_posted_by_the_seed_page"]["values"],
+    }
+
+
+@pytest.fixture(scope="session")
+def seed_model_dir(tmp_path_factory) -> Path:
+    """The seed's published .pth + .pkl, imported once into an artifact directory."""
+    from training.import_legacy import import_legacy
+
+    need_shared(SEED_ARTIFACTS)
+    out = tmp_path_factory.mktemp("seed-model") / "seed"
+    return import_legacy(SEED_ARTIFACTS / "predict_model.pth", SEED_ARTIFACTS / "minmax_scaler.pkl", out)
+
+
+@pytest.fixture
+def make_client(monkeypatch):
+    """make_client(**env) -> a Flask test client of a fresh function instance with that env."""
+
+    def make(**env):
+        import functions_framework
+
+        for key in SERVE_ENV_KEYS:
+            monkeypatch.delenv(key, raising=False)
+        for key, value in env.items():
+            monkeypatch.setenv(key, str(value))
+        app = functions_framework.create_app(target="predict", source=str(ROOT / "function" / "main.py"))
+        return app.test_client()
+
+    return make
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class RunningServer:
+    """functions-framework (gunicorn, as in production) in its own process on a free port."""
+
+    def __init__(self, env: dict[str, str] | None = None, source: Path | None = None, cwd: Path | None = None):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        full_env = {k: v for k, v in os.environ.items() if k not in SERVE_ENV_KEYS}
+        full_env.update(env or {})
+        source = source or ROOT / "function" / "main.py"
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "functions_framework", "--source", str(source), "--target", "predict",
+             "--host", "127.0.0.1", "--port", str(self.port)],
+            env=full_env, cwd=cwd or ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+    def wait_healthy(self, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited: {self.process.stdout.read().decode()[-2000:]}")
+            try:
+                with urllib.request.urlopen(self.url + "/health", timeout=1):
+                    return
+            except OSError:
+                time.sleep(0.1)
+        raise TimeoutError("server did not answer /health")
+
+    def stop(self) -> str:
+        self.process.terminate()
+        try:
+            out, _ = self.process.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            out, _ = self.process.communicate()
+        return out.decode(errors="replace")
+
+
+@pytest.fixture
+def start_server():
+    """start_server(env=..., source=..., cwd=...) -> a healthy RunningServer, stopped afterwards."""
+    servers = []
+
+    def start(env=None, source=None, cwd=None) -> RunningServer:
+        server = RunningServer(env, source, cwd)
+        servers.append(server)
+        server.wait_healthy()
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+def post_json(url: str, body, headers: dict | None = None, timeout: float = 30):
+    """POST JSON with urllib; returns (status, parsed body, headers) for 2xx and errors alike."""
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, method="POST",
+                                     headers={"Content-Type": "application/json", **(headers or {})})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, json.loads(response.read()), response.headers
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read()), error.headers
