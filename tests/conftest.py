@@ -138,3 +138,35 @@ def post_json(url: str, body, headers: dict | None = None, timeout: float = 30):
             return response.status, json.loads(response.read()), response.headers
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read()), error.headers
+
+
+def write_small_artifact(directory: Path, hidden=(4, 3), scaler=None, seed: int = 0) -> Path:
+    """A small, valid artifact on the seed's five features: for tests that need one fast."""
+    import numpy as np
+    import torch
+    from sklearn.preprocessing import MinMaxScaler
+
+    from soundness import artifacts
+    from soundness.network import NeuralNet
+    from soundness.ratios import SEED_FEATURES
+
+    torch.manual_seed(seed)
+    network = NeuralNet(len(SEED_FEATURES), list(hidden)).eval()
+    rng = np.random.default_rng(seed)
+    scaler = (scaler or MinMaxScaler()).fit(rng.normal(size=(50, len(SEED_FEATURES))) * 10)
+    manifest = {
+        "model": {"name": "small-test-model", "version": "0"},
+        "features": list(SEED_FEATURES),
+        "network": {"architecture": "NeuralNet", "input_size": len(SEED_FEATURES), "hidden": list(hidden),
+                    "num_classes": 2, "negative_slope": 0.01, "dropout": 0.0},
+        "preprocessing": {"clip": {"lower": [-50.0] * 5, "upper": [50.0] * 5}, "scaler": type(scaler).__name__},
+        "decision": {"threshold": 0.5, "rule": "test"},
+        "calibration": {"method": "none"},
+        "metrics": {}, "training_data": {}, "feature_quantiles": {},
+    }
+    return artifacts.save(directory, state_dict=network.state_dict(), scaler=scaler, manifest=manifest)
+
+
+@pytest.fixture
+def small_model_dir(tmp_path) -> Path:
+    return write_small_artifact(tmp_path / "small")

@@ -1,0 +1,300 @@
+"""The HTTP API as a client sees it: routes, the three input forms, errors, CORS, logs.
+
+Most tests run the function in-process (functions_framework.create_app + Flask's test
+client); the last ones start the real server, as production runs it.
+"""
+import json
+import sys
+import threading
+
+import pytest
+
+from conftest import DEFAULT_MODEL, post_json
+from test_ratios import SEED_STATEMENT
+
+SEED_RATIOS = [49.91501544939611, 34.313635398408515, 5.831879364143251, 32.04227468777463,
+               1.3027215102597665]
+
+
+@pytest.fixture
+def client(make_client, seed_model_dir):
+    return make_client(MODEL_DIR=seed_model_dir)
+
+
+def predict(client, body, **kwargs):
+    response = client.post("/predict", json=body, **kwargs)
+    return response.status_code, response.get_json()
+
+
+def the_service():
+    """The Service instance the last create_app built (main.py keeps it in global scope)."""
+    return sys.modules["main"].service
+
+
+def assert_error(response, status, code):
+    assert response.status_code == status
+    assert response.mimetype == "application/json"
+    body = response.get_json()
+    assert body["error"]["code"] == code and body["error"]["message"]
+    return body["error"]
+
+
+# ---------------------------------------------------------------- the three input forms
+
+def test_statement_values_are_turned_into_ratios_and_answered_as_the_seed_did(client):
+    status, body = predict(client, {"companies": [{"id": "seed", **SEED_STATEMENT}]})
+    assert status == 200
+    assert body["model"]["name"] == "predict_model"
+    [prediction] = body["predictions"]
+    assert prediction["id"] == "seed" and prediction["index"] == 0
+    assert (prediction["label"], prediction["class"], prediction["class_ko"]) == (0, "sound", "건전")
+    assert prediction["probability_unsound"] == pytest.approx(0.420, abs=5e-4)
+    assert [prediction["ratios"][n] for n in list(prediction["ratios"])[:5]] == pytest.approx(SEED_RATIOS)
+    assert prediction["ratios"]["debt_ratio_pct"] == pytest.approx(212.0877, abs=1e-3)
+    assert prediction["warnings"] == []
+
+
+def test_model_features_by_name_give_the_same_answer(client):
+    names = ["revenue_growth_pct", "total_asset_growth_pct", "operating_margin_pct",
+             "equity_ratio_pct", "total_asset_turnover"]
+    status, body = predict(client, {"instances": [{"id": 7, **dict(zip(names, SEED_RATIOS))}]})
+    assert status == 200
+    assert body["predictions"][0]["id"] == 7
+    assert body["predictions"][0]["probability_unsound"] == pytest.approx(0.420, abs=5e-4)
+
+
+def test_the_seeds_own_request_form_keeps_working(client):
+    status, body = predict(client, {"data": [SEED_RATIOS]})
+    assert status == 200
+    assert body["predictions"][0]["label"] == 0
+    assert body["predictions"][0]["probability_unsound"] == pytest.approx(0.420, abs=5e-4)
+
+
+def test_post_to_the_root_is_a_prediction_too(client):
+    response = client.post("/", json={"data": [SEED_RATIOS]})
+    assert response.status_code == 200 and response.get_json()["predictions"][0]["label"] == 0
+
+
+def test_a_batch_is_answered_in_request_order(client):
+    rows = [{"id": f"c{i}", **SEED_STATEMENT, "operating_income": SEED_STATEMENT["operating_income"] * m}
+            for i, m in enumerate([1, -3, 2])]
+    status, body = predict(client, {"companies": rows})
+    assert status == 200
+    assert [p["id"] for p in body["predictions"]] == ["c0", "c1", "c2"]
+    single = [predict(client, {"companies": [row]})[1]["predictions"][0] for row in rows]
+    assert [p["probability_unsound"] for p in body["predictions"]] == pytest.approx(
+        [p["probability_unsound"] for p in single], abs=1e-6)  # float32 kernels differ by batch size
+
+
+def test_an_unbalanced_statement_is_answered_with_a_warning(client):
+    status, body = predict(client, {"companies": [{**SEED_STATEMENT, "total_equity": 1}]})
+    assert status == 200
+    assert body["predictions"][0]["warnings"][0]["code"] == "balance_mismatch"
+
+
+# ---------------------------------------------------------------- partial and whole failures
+
+def test_invalid_rows_get_their_errors_in_place_and_the_others_are_answered(client):
+    rows = [SEED_STATEMENT, {**SEED_STATEMENT, "revenue_prior": 0}, {**SEED_STATEMENT, "revenue": "lots"}]
+    status, body = predict(client, {"companies": rows})
+    assert status == 200
+    ok, zero, text = body["predictions"]
+    assert ok["label"] == 0
+    assert zero["index"] == 1 and zero["error"]["details"] == [
+        {"index": 1, "field": "revenue_prior", "problem": "must be greater than 0 to compute revenue_growth_pct"}]
+    assert text["error"]["details"][0]["field"] == "revenue"
+    assert "got a string" in text["error"]["details"][0]["problem"]
+
+
+def test_when_no_row_can_be_answered_the_request_fails_naming_each_row_and_field(client):
+    rows = [{**SEED_STATEMENT, "total_assets": 0}, {k: v for k, v in SEED_STATEMENT.items() if k != "net_income"}]
+    response = client.post("/predict", json={"companies": rows})
+    error = assert_error(response, 422, "invalid_input")
+    assert {(d["index"], d["field"]) for d in error["details"]} == {(0, "total_assets"), (1, "net_income")}
+
+
+@pytest.mark.parametrize("body, field, problem", [
+    ({"companies": [{**SEED_STATEMENT, "net_income": None}]}, "net_income", "must be a number, got null"),
+    ({"companies": [{**SEED_STATEMENT, "net_income": True}]}, "net_income", "must be a number, got a boolean"),
+    ({"companies": [{**SEED_STATEMENT, "surplus": 1}]}, "surplus", "is not a known field"),
+    ({"companies": [{**SEED_STATEMENT, "id": ["x"]}]}, "id", "must be a string"),
+    ({"instances": [{"revenue_growth_pct": 1}]}, "total_asset_growth_pct", "is required"),
+    ({"data": [[1, 2, 3]]}, None, "must be an array of 5 numbers"),
+    ({"data": [[1, 2, 3, 4, "5"]]}, "total_asset_turnover", "must be a number"),
+])
+def test_invalid_content_is_422_naming_the_field(client, body, field, problem):
+    error = assert_error(client.post("/predict", json=body), 422, "invalid_input")
+    assert any(d["field"] == field and problem in d["problem"] for d in error["details"]), error
+
+
+def test_nan_and_infinity_are_refused_with_the_field_named(client):
+    raw = '{"data": [[NaN, 1, 2, 3, Infinity]]}'
+    error = assert_error(client.post("/predict", data=raw, content_type="application/json"), 422, "invalid_input")
+    assert [d["field"] for d in error["details"]] == ["revenue_growth_pct", "total_asset_turnover"]
+
+
+def test_numbers_too_large_for_a_float_are_refused(client):
+    raw = '{"data": [[1e400, 1, 2, 3, 4]]}'
+    error = assert_error(client.post("/predict", data=raw, content_type="application/json"), 422, "invalid_input")
+    assert error["details"][0]["field"] == "revenue_growth_pct"
+
+
+@pytest.mark.parametrize("body", [{}, {"rows": []}, {"data": [[1] * 5], "instances": []}, [1, 2]])
+def test_a_body_in_no_known_form_is_422(client, body):
+    response = client.post("/predict", json=body)
+    assert response.status_code == 422
+    assert response.get_json()["error"]["code"] in ("unknown_input_form", "invalid_request")
+
+
+def test_more_rows_than_max_batch_are_refused_whole(make_client, seed_model_dir):
+    client = make_client(MODEL_DIR=seed_model_dir, MAX_BATCH=2)
+    error = assert_error(client.post("/predict", json={"data": [SEED_RATIOS] * 3}), 422, "too_many_rows")
+    assert error["details"] == [{"field": "data", "problem": "has 3 rows; the limit is 2"}]
+
+
+@pytest.mark.parametrize("raw, code", [
+    ("", "malformed_json"), ("{", "malformed_json"), ('{"data": [[1,2,3,4,5]], "data": []}', "malformed_json"),
+    ("[" * 100000, "malformed_json"),
+])
+def test_malformed_json_is_400(client, raw, code):
+    assert_error(client.post("/predict", data=raw, content_type="application/json"), 400, code)
+
+
+def test_a_body_that_is_not_declared_json_is_415(client):
+    error = assert_error(client.post("/predict", data="a=1", content_type="application/x-www-form-urlencoded"),
+                         415, "unsupported_media_type")
+    assert error["details"][0]["field"] == "Content-Type"
+
+
+def test_a_body_over_the_size_limit_is_413(make_client, seed_model_dir):
+    client = make_client(MODEL_DIR=seed_model_dir, MAX_BODY_BYTES=100)
+    assert_error(client.post("/predict", json={"data": [SEED_RATIOS] * 10}), 413, "payload_too_large")
+
+
+def test_unknown_routes_are_404_and_wrong_methods_405_with_allow(client):
+    assert_error(client.get("/nowhere"), 404, "not_found")
+    response = client.delete("/predict")
+    assert_error(response, 405, "method_not_allowed")
+    assert response.headers["Allow"] == "OPTIONS, POST"
+
+
+# ---------------------------------------------------------------- health, readiness, model facts
+
+def test_health_answers_without_loading_the_model(client):
+    assert client.get("/health").get_json() == {"status": "ok", "model_loaded": False}
+    assert the_service().model.load_count == 0
+
+
+def test_ready_loads_the_model_and_then_health_says_so(client):
+    response = client.get("/ready")
+    assert response.status_code == 200
+    assert response.get_json()["model"]["name"] == "predict_model"
+    assert client.get("/health").get_json()["model_loaded"] is True
+
+
+def test_a_broken_artifact_keeps_the_server_up_and_says_why(make_client, small_model_dir):
+    (small_model_dir / "model.pt").write_bytes(b"tampered")
+    client = make_client(MODEL_DIR=small_model_dir)
+    assert client.get("/health").status_code == 200
+    error = assert_error(client.get("/ready"), 503, "model_unavailable")
+    assert "model.pt does not match its sha256" in error["message"]
+    assert_error(client.post("/predict", json={"data": [SEED_RATIOS]}), 503, "model_unavailable")
+    assert the_service().model.load_count == 1  # the failure is remembered, not retried per request
+
+
+def test_a_missing_model_directory_is_503_not_500(make_client, tmp_path):
+    client = make_client(MODEL_DIR=tmp_path / "nothing-here")
+    assert_error(client.get("/ready"), 503, "model_unavailable")
+
+
+def test_model_facts_are_the_public_part_of_the_manifest(client):
+    facts = client.get("/model").get_json()
+    assert facts["features"][0] == "revenue_growth_pct"
+    assert facts["feature_labels"]["equity_ratio_pct"] == {"ko": "자기자본비율", "en": "Equity ratio (%)"}
+    assert facts["decision"]["threshold"] == 0.5
+    assert "files" not in facts and "network" not in facts
+
+
+def test_the_openapi_document_lists_every_route():
+    from soundness.config import Settings
+    from soundness.openapi import document
+
+    doc = document(Settings.from_env({}))
+    assert doc["openapi"].startswith("3.")
+    assert set(doc["paths"]) == {"/predict", "/health", "/ready", "/model"}
+    assert set(doc["paths"]["/predict"]["post"]["responses"]) >= {"200", "400", "413", "415", "422", "503"}
+
+
+def test_the_openapi_document_is_served(client):
+    assert client.get("/openapi.json").get_json()["info"]["title"]
+
+
+# ---------------------------------------------------------------- CORS, loading once, logs
+
+def test_a_preflight_is_answered_for_an_allowed_origin(make_client, seed_model_dir):
+    client = make_client(MODEL_DIR=seed_model_dir, ALLOWED_ORIGINS="https://app.example")
+    response = client.options("/predict", headers={
+        "Origin": "https://app.example", "Access-Control-Request-Method": "POST"})
+    assert response.status_code == 204
+    assert response.headers["Access-Control-Allow-Origin"] == "https://app.example"
+    assert "POST" in response.headers["Access-Control-Allow-Methods"]
+    assert "Content-Type" in response.headers["Access-Control-Allow-Headers"]
+
+
+def test_by_default_every_origin_may_call(client):
+    response = client.post("/predict", json={"data": [SEED_RATIOS]}, headers={"Origin": "https://x.example"})
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+
+
+def test_concurrent_first_requests_load_the_model_exactly_once(client):
+    barrier = threading.Barrier(16)
+    answers = []
+
+    def first_request():
+        barrier.wait()
+        answers.append(predict(client.application.test_client(), {"data": [SEED_RATIOS]}))
+
+    threads = [threading.Thread(target=first_request) for _ in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert the_service().model.load_count == 1
+    assert {status for status, _ in answers} == {200}
+    assert len({body["predictions"][0]["probability_unsound"] for _, body in answers}) == 1
+
+
+def test_each_request_logs_one_structured_line_without_statement_values(client, capsys):
+    capsys.readouterr()
+    client.post("/predict", json={"companies": [SEED_STATEMENT]},
+                headers={"X-Cloud-Trace-Context": "0123456789abcdef/1;o=1"})
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    request_line = lines[-1]
+    assert request_line["severity"] == "INFO"
+    assert request_line["httpRequest"]["status"] == 200 and request_line["rows"] == 1
+    assert request_line["model_version"] == "imported"
+    assert request_line["logging.googleapis.com/trace"].endswith("0123456789abcdef")
+    assert str(SEED_STATEMENT["net_income"]) not in json.dumps(lines)
+
+
+# ---------------------------------------------------------------- the bundled model, a real server
+
+def test_without_configuration_the_bundled_model_is_served(make_client):
+    if not (DEFAULT_MODEL / "manifest.json").exists():
+        pytest.fail("artifacts/default is missing: the bundled model must be committed")
+    client = make_client()
+    status, body = predict(client, {"companies": [SEED_STATEMENT]})
+    assert status == 200
+    manifest = json.loads((DEFAULT_MODEL / "manifest.json").read_text())
+    assert body["model"] == {"name": manifest["model"]["name"], "version": manifest["model"]["version"]}
+    assert 0 <= body["predictions"][0]["probability_unsound"] <= 1
+
+
+@pytest.mark.server
+def test_the_real_server_answers_like_the_test_client(start_server, seed_model_dir):
+    server = start_server({"MODEL_DIR": str(seed_model_dir)})
+    status, body, headers = post_json(server.url + "/predict", {"companies": [SEED_STATEMENT]})
+    assert status == 200 and headers["Content-Type"] == "application/json"
+    assert body["predictions"][0]["probability_unsound"] == pytest.approx(0.420, abs=5e-4)
+    status, body, _ = post_json(server.url + "/predict", b"{oops")
+    assert status == 400 and body["error"]["code"] == "malformed_json"

@@ -1,0 +1,76 @@
+"""Importing models users already have: the seed's .pth + joblib scaler become an artifact."""
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from soundness import artifacts
+from soundness.predictor import Predictor
+from soundness.ratios import SEED_FEATURES
+from training.import_legacy import import_legacy, main
+
+from conftest import SEED_ARTIFACTS, need_shared
+
+EIGHT = "a1,a2,a3,a4,a5,a6,a7,a8"
+
+
+def test_the_imported_seed_model_answers_the_seed_example_as_the_seed_did(seed_model_dir, seed_example):
+    predictor = Predictor(artifacts.load(seed_model_dir))
+    x = np.array([seed_example["ratios"]])
+    assert predictor.logits(x)[0] == pytest.approx([0.2170, -0.1045], abs=5e-4)
+    probability = predictor.probabilities(x)
+    assert probability[0] == pytest.approx(0.420, abs=5e-4)
+    assert predictor.labels(probability).tolist() == [0]
+
+
+def test_an_import_infers_widths_defaults_to_the_seed_features_and_keeps_argmax(seed_model_dir):
+    manifest = json.loads((seed_model_dir / "manifest.json").read_text())
+    assert manifest["network"]["hidden"] == [8, 32, 518, 32, 16]
+    assert manifest["features"] == list(SEED_FEATURES)
+    assert manifest["decision"]["threshold"] == 0.5
+    assert manifest["created"]["source_files"]["weights"]["name"] == "predict_model.pth"
+
+
+def test_the_eight_ratio_variant_imports_given_eight_feature_names(tmp_path):
+    need_shared(SEED_ARTIFACTS)
+    out = import_legacy(SEED_ARTIFACTS / "predict_model_feature8.pth",
+                        SEED_ARTIFACTS / "minmax_scaler_feature8.pkl", tmp_path / "eight",
+                        features=EIGHT.split(","))
+    loaded = artifacts.load(out)
+    assert loaded.manifest["network"]["hidden"] == [8, 32, 256, 128, 64, 16]
+    assert np.isfinite(Predictor(loaded).probabilities(np.ones((3, 8)))).all()
+
+
+def test_an_import_with_the_wrong_number_of_feature_names_is_refused_clearly(tmp_path, capsys):
+    need_shared(SEED_ARTIFACTS)
+    code = main(["--weights", str(SEED_ARTIFACTS / "predict_model_feature8.pth"),
+                 "--scaler", str(SEED_ARTIFACTS / "minmax_scaler_feature8.pkl"), "--out", str(tmp_path / "x")])
+    assert code == 2
+    assert "takes 8 inputs but 5 feature names" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()
+
+
+def test_a_scaler_that_does_not_match_the_network_is_refused(tmp_path):
+    need_shared(SEED_ARTIFACTS)
+    with pytest.raises(artifacts.ArtifactError, match="scaler was fitted on 5 features"):
+        import_legacy(SEED_ARTIFACTS / "predict_model_feature8.pth", SEED_ARTIFACTS / "minmax_scaler.pkl",
+                      tmp_path / "x", features=EIGHT.split(","))
+
+
+def test_a_state_dict_of_another_architecture_is_refused(tmp_path):
+    need_shared(SEED_ARTIFACTS)
+    torch.save({"fc.weight": torch.zeros(2, 5)}, tmp_path / "other.pth")
+    with pytest.raises(artifacts.ArtifactError, match="not a NeuralNet state_dict"):
+        import_legacy(tmp_path / "other.pth", SEED_ARTIFACTS / "minmax_scaler.pkl", tmp_path / "x")
+
+
+def test_the_command_line_writes_a_loadable_artifact_with_a_chosen_threshold(tmp_path, capsys):
+    need_shared(SEED_ARTIFACTS)
+    code = main(["--weights", str(SEED_ARTIFACTS / "predict_model.pth"),
+                 "--scaler", str(SEED_ARTIFACTS / "minmax_scaler.pkl"),
+                 "--out", str(tmp_path / "cli"), "--threshold", "0.3", "--name", "seed", "--version", "2021"])
+    assert code == 0 and "wrote" in capsys.readouterr().out
+    manifest = artifacts.load(tmp_path / "cli").manifest
+    assert manifest["decision"]["threshold"] == 0.3
+    assert manifest["model"] == {**manifest["model"], "name": "seed", "version": "2021"}

@@ -1,0 +1,110 @@
+"""The ratio module: what the API, training and evaluation all compute from statements."""
+import math
+
+import pandas as pd
+import pytest
+
+from soundness import ratios
+
+SEED_STATEMENT = {  # the seed's worked example, also in ../shared/reference/seed-example.json
+    "total_assets": 273842119656, "total_assets_prior": 203882590806,
+    "total_liabilities": 186096875465, "total_equity": 87745244191,
+    "revenue": 356740019691, "revenue_prior": 237961500135,
+    "operating_income": 20804647592, "operating_income_prior": 15215334844,
+    "net_income": 21679416652,
+}
+
+
+def with_(**changes):
+    return {**SEED_STATEMENT, **changes}
+
+
+def test_the_five_model_ratios_equal_the_seed_pages_values(seed_example):
+    result = ratios.compute(seed_example["statement"])
+    assert list(ratios.SEED_FEATURES) == seed_example["ratio_names"]
+    for name, expected in zip(seed_example["ratio_names"], seed_example["ratios"]):
+        assert result.values[name] == pytest.approx(expected, rel=1e-9)
+    assert result.problems == {} and result.warnings == []
+
+
+def test_display_ratios_follow_their_textbook_definitions():
+    values = ratios.compute(SEED_STATEMENT).values
+    s = SEED_STATEMENT
+    assert values["debt_ratio_pct"] == pytest.approx(s["total_liabilities"] / s["total_equity"] * 100)
+    assert values["net_margin_pct"] == pytest.approx(s["net_income"] / s["revenue"] * 100)
+    assert values["roa_pct"] == pytest.approx(s["net_income"] / s["total_assets"] * 100)
+    assert values["operating_income_growth_pct"] == pytest.approx(
+        (s["operating_income"] - s["operating_income_prior"]) / s["operating_income_prior"] * 100)
+
+
+def test_every_ratio_has_korean_and_english_names_and_known_fields():
+    for ratio in ratios.RATIOS:
+        assert ratio.ko and ratio.en
+        assert set(ratio.fields) <= set(ratios.STATEMENT_FIELDS)
+
+
+def test_growth_from_a_negative_prior_divides_by_its_absolute_value():
+    # operating loss of 100 turning into a profit of 50 is growth, not decline
+    values = ratios.compute(with_(operating_income=50, operating_income_prior=-100)).values
+    assert values["operating_income_growth_pct"] == pytest.approx(150.0)
+
+
+@pytest.mark.parametrize("field, value, blamed_ratios", [
+    ("revenue_prior", 0, {"revenue_growth_pct"}),
+    ("revenue_prior", -5, {"revenue_growth_pct"}),
+    ("total_assets", 0, {"equity_ratio_pct", "total_asset_turnover", "liabilities_to_assets_pct",
+                         "roa_pct", "operating_roa_pct"}),
+    ("total_assets_prior", -1, {"total_asset_growth_pct"}),
+    ("revenue", 0, {"operating_margin_pct", "net_margin_pct"}),
+])
+def test_a_zero_or_meaningless_denominator_is_a_problem_naming_the_field(field, value, blamed_ratios):
+    result = ratios.compute(with_(**{field: value}))
+    assert set(result.problems) >= blamed_ratios
+    for name in blamed_ratios:
+        blamed_field, problem = result.problems[name]
+        assert blamed_field == field and name in problem
+        assert result.values[name] is None
+
+
+def test_display_only_ratios_become_none_rather_than_errors_for_the_caller_to_judge():
+    result = ratios.compute(with_(total_equity=-10, total_liabilities=273842119666))
+    assert result.values["debt_ratio_pct"] is None  # negative equity: a debt ratio means nothing
+    assert result.values["equity_ratio_pct"] < 0  # but the model's equity ratio is still defined
+
+
+def test_zero_prior_operating_income_leaves_growth_undefined():
+    result = ratios.compute(with_(operating_income_prior=0))
+    assert result.values["operating_income_growth_pct"] is None
+    assert result.problems["operating_income_growth_pct"][0] == "operating_income_prior"
+
+
+def test_overflowing_ratios_are_reported_not_returned_as_infinity():
+    result = ratios.compute(with_(revenue=1e300, revenue_prior=1e-300))
+    assert result.values["revenue_growth_pct"] is None
+    assert "revenue_growth_pct" in result.problems
+
+
+def test_a_balance_sheet_that_does_not_balance_is_reported_and_equity_used_as_given():
+    result = ratios.compute(with_(total_equity=50_000_000_000))
+    assert [w["code"] for w in result.warnings] == ["balance_mismatch"]
+    assert "total_equity" in result.warnings[0]["fields"]
+    assert result.values["equity_ratio_pct"] == pytest.approx(50_000_000_000 / SEED_STATEMENT["total_assets"] * 100)
+
+
+def test_rounding_sized_gaps_in_the_balance_are_not_reported():
+    assert ratios.compute(with_(total_equity=SEED_STATEMENT["total_equity"] + 1000)).warnings == []
+
+
+def test_the_table_version_agrees_with_the_single_company_version():
+    rows = [SEED_STATEMENT, with_(revenue_prior=0), with_(operating_income_prior=-3, total_equity=-1)]
+    table = ratios.compute_frame(pd.DataFrame(rows))
+    for i, row in enumerate(rows):
+        single = ratios.compute(row).values
+        for name, value in single.items():
+            cell = table.loc[i, name]
+            assert (value is None and math.isnan(cell)) or cell == pytest.approx(value, rel=1e-12)
+
+
+def test_the_table_version_can_compute_a_chosen_subset_in_the_given_order():
+    table = ratios.compute_frame(pd.DataFrame([SEED_STATEMENT]), names=list(reversed(ratios.SEED_FEATURES)))
+    assert list(table.columns) == list(reversed(ratios.SEED_FEATURES))
