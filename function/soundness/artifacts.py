@@ -207,9 +207,8 @@ def build_network(spec: dict[str, Any], state: dict[str, Any]) -> Any:
     return network.eval()
 
 
-def load(directory: Path | str) -> Artifact:
-    """Load and verify an artifact directory, or raise ArtifactError saying why not."""
-    directory = Path(directory)
+def verified_manifest(directory: Path) -> dict[str, Any]:
+    """The manifest, checked and with every file's sha256 verified; standard library only."""
     manifest_path = directory / MANIFEST
     if not manifest_path.is_file():
         raise ArtifactError(f"no {MANIFEST} in {directory.name or directory}")
@@ -219,6 +218,13 @@ def load(directory: Path | str) -> Artifact:
         raise ArtifactError(f"{MANIFEST} is not valid JSON ({exc})") from None
     validate_manifest(manifest)
     verify_files(directory, manifest)
+    return manifest
+
+
+def load(directory: Path | str) -> Artifact:
+    """Load and verify an artifact directory, or raise ArtifactError saying why not."""
+    directory = Path(directory)
+    manifest = verified_manifest(directory)
     network = build_network(manifest["network"], load_weights(directory / WEIGHTS))
     scaler = load_scaler(directory / SCALER)
     if getattr(scaler, "n_features_in_", None) != len(manifest["features"]):
