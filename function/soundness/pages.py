@@ -9,8 +9,8 @@ from werkzeug.security import safe_join
 
 SERVED_TYPES = {".html", ".js", ".css", ".svg", ".png", ".ico", ".csv", ".json", ".txt"}
 
-# Only the page's own scripts and styles; it talks to its own origin unless config.js
-# names another (deploy writes it), which connect-src then allows too.
+# Only the page's own scripts and styles, and calls to its own origin: the copy the function
+# serves keeps config.js's same-origin default (deploy rewrites only the bucket's copy).
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "

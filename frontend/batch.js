@@ -1,0 +1,154 @@
+// Many companies from a CSV file: read the columns, turn cells into numbers, ask the API
+// once for all rows, show a table with each row's result or errors, offer it as CSV.
+import {parseAmount} from "./amounts.js";
+import {CsvError, decodeCsv, parseCsv, toCsv} from "./csv.js";
+import {el} from "./dom.js";
+import {FIELDS, t} from "./i18n.js";
+import {className, formatNumber, formatPercent, ratioLabel, warningText} from "./result.js";
+
+const ID_HEADERS = ["id", "name", "company", "companyname", "회사명", "기업명", "회사", "회사이름"];
+
+// Headers compare without case, spaces, underscores and brackets: "당기 수익(매출액)",
+// "당기수익 (매출액)", "TOTAL_ASSETS" and "Total assets (current year)" all match.
+function headerKey(text) {
+  return String(text).normalize("NFKC").toLowerCase().replace(/[\s_()[\]\-.·]/g, "");
+}
+
+const HEADER_TO_FIELD = new Map(FIELDS.flatMap((f) => [f.name, f.ko, f.en].map((h) => [headerKey(h), f.name])));
+
+/** Which column holds which field; a problem message when the header cannot be used. */
+export function mapColumns(header) {
+  const columns = {};
+  const ignored = [];
+  const duplicated = [];
+  let idColumn = null;
+  header.forEach((text, index) => {
+    const key = headerKey(text);
+    const field = HEADER_TO_FIELD.get(key);
+    if (field) {
+      if (field in columns) duplicated.push(text.trim());
+      columns[field] = index;
+    } else if (ID_HEADERS.includes(key) && idColumn === null) {
+      idColumn = index;
+    } else if (key) {
+      ignored.push(text.trim());
+    }
+  });
+  const missing = FIELDS.filter((f) => !(f.name in columns)).map((f) => f.name);
+  let problem = null;
+  if (duplicated.length) problem = t("batch_duplicate", {columns: duplicated.join(", ")});
+  else if (missing.length) problem = t("batch_missing", {columns: missing.join(", ")});
+  return {columns, idColumn, ignored, problem};
+}
+
+/** One CSV row to {line, id, values, errors}; errors are the cells that are not numbers. */
+function readRow(row, mapping) {
+  const values = {};
+  const errors = [];
+  for (const field of FIELDS) {
+    const parsed = parseAmount(row.cells[mapping.columns[field.name]]);
+    if (parsed.problem) errors.push({field: field.name, key: `err_${parsed.problem}`});
+    else values[field.name] = parsed.value;
+  }
+  const id = mapping.idColumn === null ? "" : (row.cells[mapping.idColumn] ?? "").trim();
+  return {line: row.line, id, values, errors};
+}
+
+/** Text of a CSV file to {entries, ignored} or {problem}. */
+export function readCompanies(text) {
+  let rows;
+  try {
+    rows = parseCsv(text);
+  } catch (error) {
+    if (error instanceof CsvError) return {problem: t("batch_unclosed_quote", {line: error.line})};
+    throw error;
+  }
+  if (rows.length < 2) return {problem: t("batch_no_rows")};
+  const mapping = mapColumns(rows[0].cells);
+  if (mapping.problem) return {problem: mapping.problem};
+  return {entries: rows.slice(1).map((row) => readRow(row, mapping)), ignored: mapping.ignored};
+}
+
+export async function readFile(file) {
+  return decodeCsv(await file.arrayBuffer());
+}
+
+/** The request body for the rows that parsed, and which entry each request row is. */
+export function requestFor(entries) {
+  const sent = entries.filter((entry) => !entry.errors.length);
+  const companies = sent.map((entry) => (entry.id ? {id: entry.id, ...entry.values} : {...entry.values}));
+  return {body: {companies}, sent};
+}
+
+/** Put the API's answer (or a 422's row details) onto the entries that were sent. */
+export function attachAnswer(sent, answer) {
+  if (answer.kind === "ok") {
+    answer.data.predictions.forEach((prediction, i) => {
+      if (prediction.error) sent[i].errors.push(...serverErrors(prediction.error.details, prediction.error.message));
+      else sent[i].prediction = prediction;
+    });
+    return true;
+  }
+  const details = answer.data?.error?.details;
+  if (answer.status === 422 && details?.every((d) => Number.isInteger(d.index))) {
+    for (const detail of details) sent[detail.index]?.errors.push(...serverErrors([detail]));
+    return true;
+  }
+  return false;
+}
+
+function serverErrors(details, message) {
+  if (!details?.length) return [{field: null, text: message}];
+  return details.map((d) => ({field: d.field, text: d.problem}));
+}
+
+function errorText(error) {
+  const what = error.key ? t(error.key) : error.text;
+  return error.field ? `${error.field}: ${what}` : what;
+}
+
+function notes(entry) {
+  const texts = entry.errors.map(errorText);
+  for (const warning of entry.prediction?.warnings ?? []) texts.push(warningText(warning));
+  return texts.join(" · ");
+}
+
+/** The results table: one row per CSV row, in file order. */
+export function renderTable(container, entries, model) {
+  const features = model?.features ?? [];
+  const header = [t("col_line"), t("col_company"), t("col_class"), t("col_probability"),
+    ...features.map((name) => ratioLabel(name, model)), t("col_notes")];
+  const row = (entry) => {
+    const p = entry.prediction;
+    return el("tr", {class: p ? `is-${p.class}` : "is-error"},
+      el("td", {}, String(entry.line)),
+      el("th", {scope: "row"}, entry.id || "—"),
+      el("td", {class: "class-cell"}, p ? className(p) : "—"),
+      el("td", {class: "num"}, p ? formatPercent(p.probability_unsound) : "—"),
+      features.map((name) => el("td", {class: "num"}, formatNumber(p?.ratios?.[name]))),
+      el("td", {class: "notes"}, notes(entry)));
+  };
+  container.replaceChildren(el("div", {class: "table-scroll"},
+    el("table", {class: "batch-table", dataset: {testid: "batch-table"}},
+      el("thead", {}, el("tr", {}, header.map((h) => el("th", {scope: "col"}, h)))),
+      el("tbody", {}, entries.map(row)))));
+}
+
+// A spreadsheet runs a cell that starts like a formula; a name from a file must not.
+function inert(text) {
+  return /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
+}
+
+/** The results as CSV text: machine names as headers, full-precision numbers. */
+export function resultsCsv(entries) {
+  const ratioNames = [...new Set(entries.flatMap((e) => Object.keys(e.prediction?.ratios ?? {})))];
+  const header = ["line", "id", "label", "class", "class_ko", "probability_unsound", ...ratioNames, "warnings", "errors"];
+  const rows = entries.map((entry) => {
+    const p = entry.prediction;
+    return [entry.line, inert(entry.id), p?.label, p?.class, p?.class_ko, p?.probability_unsound,
+      ...ratioNames.map((name) => p?.ratios?.[name]),
+      (p?.warnings ?? []).map((w) => w.code).join(";"),
+      inert(entry.errors.map((e) => `${e.field ?? ""}: ${e.key ? e.key.replace("err_", "") : e.text}`).join("; "))];
+  });
+  return "\uFEFF" + toCsv([header, ...rows]); // the mark makes Excel read UTF-8 Korean
+}

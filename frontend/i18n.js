@@ -1,0 +1,199 @@
+// Every word the page shows, in Korean (the default) and English, and the chosen language.
+// The nine statement labels are those of function/soundness/ratios.py (a browser test
+// checks they stay equal); ratio labels come from the API's GET /model.
+
+export const FIELDS = [
+  {name: "total_assets", ko: "당기 자산총계", en: "Total assets (current year)"},
+  {name: "total_assets_prior", ko: "전기 자산총계", en: "Total assets (prior year)"},
+  {name: "total_liabilities", ko: "부채총계", en: "Total liabilities"},
+  {name: "total_equity", ko: "자본총계", en: "Total equity"},
+  {name: "revenue", ko: "당기 수익(매출액)", en: "Revenue (current year)"},
+  {name: "revenue_prior", ko: "전기 수익(매출액)", en: "Revenue (prior year)"},
+  {name: "operating_income", ko: "당기 영업이익", en: "Operating income (current year)"},
+  {name: "operating_income_prior", ko: "전기 영업이익", en: "Operating income (prior year)"},
+  {name: "net_income", ko: "당기순이익", en: "Net income (current year)"},
+];
+
+const TEXT = {
+  ko: {
+    title: "기업 건전성 예측",
+    subtitle: "재무제표의 아홉 값으로 기업이 건전한지 비건전한지 예측합니다.",
+    lang_switch: "English",
+    lang_switch_label: "Switch to English",
+    form_heading: "재무제표 값",
+    unit_note: "금액 단위는 원, 천원, 백만원, 달러 등 무엇이든 됩니다. 모든 칸에 같은 단위를 쓰세요. " +
+      "1,234,567 · 1 234 567 · -1,234 · (1,234) 모두 읽습니다.",
+    placeholder: "예: 1,234,567",
+    submit: "예측",
+    submit_busy: "예측하는 중…",
+    fill_example: "예시 값 채우기",
+    reset: "지우기",
+    err_empty: "값을 입력하세요.",
+    err_not_a_number: "숫자로 읽을 수 없습니다. 예: 1,234,567 또는 (1,234)",
+    err_server: "서버: {message}",
+    fix_fields: "표시된 칸을 고쳐 주세요.",
+    rejected: "서버가 입력을 받아들이지 않았습니다: {message}",
+    connecting: "서비스에 연결하는 중… 첫 요청은 서버를 깨우느라 몇 초 걸릴 수 있습니다.",
+    ready: "서비스 준비됨",
+    unreachable: "서비스에 연결할 수 없습니다. 인터넷 연결을 확인하고 잠시 뒤 다시 시도하세요.",
+    service_error: "서비스가 오류로 응답했습니다 (HTTP {status}): {message}",
+    no_message: "응답 내용을 읽을 수 없습니다",
+    result_heading: "예측 결과",
+    result_empty: "값을 입력하고 ‘예측’을 누르세요.",
+    result_for: "회사: {id}",
+    probability: "비건전일 확률",
+    threshold: "확률이 {threshold} 이상이면 비건전으로 판정합니다.",
+    warnings: "주의",
+    warning_balance_mismatch: "자본총계가 자산총계 − 부채총계와 맞지 않습니다. 입력한 자본총계를 그대로 썼습니다.",
+    features_heading: "모델이 본 재무비율",
+    features_note: "막대는 학습 데이터 기업들의 분포입니다. 칠한 부분이 가운데 50%, 가는 선이 중앙값, 파란 선이 이 기업입니다.",
+    no_quantiles: "이 모델에는 학습 데이터의 분포가 기록되어 있지 않아 막대를 그리지 않습니다.",
+    percentile: "학습 기업의 {p}%보다 큼",
+    below_range: "학습 기업의 {p}% 미만 구간",
+    above_range: "학습 기업의 {p}% 초과 구간",
+    quantile_axis: "{q}%: {value}",
+    other_ratios: "그 밖의 재무비율",
+    ratio: "비율",
+    value: "값",
+    model_line: "모델 {name} (버전 {version}) · 학습 데이터: {data} · 한계: {limits}",
+    model_line_short: "모델 {name} (버전 {version})",
+    unknown: "기록 없음",
+    batch_heading: "여러 기업 한 번에 (CSV)",
+    batch_help: "한 줄에 한 기업입니다. 첫 줄 머리글은 API 이름(total_assets …)이나 위의 한글 항목명을 쓰고, " +
+      "회사명(또는 name, id) 열은 넣어도 되고 빼도 됩니다.",
+    batch_file: "CSV 파일",
+    batch_submit: "일괄 예측",
+    batch_busy: "예측하는 중…",
+    batch_example: "예시 CSV 내려받기",
+    batch_no_file: "CSV 파일을 고르세요.",
+    batch_no_rows: "CSV에 데이터 행이 없습니다.",
+    batch_unclosed_quote: "{line}행에서 시작한 따옴표가 닫히지 않았습니다.",
+    batch_missing: "CSV에 이 열이 없습니다: {columns}",
+    batch_duplicate: "CSV에 같은 항목의 열이 두 번 있습니다: {columns}",
+    batch_ignored: "무시한 열: {columns}",
+    batch_summary: "{total}개 기업 중 {scored}개 예측, {failed}개 오류",
+    batch_download: "결과 CSV 내려받기",
+    col_line: "행",
+    col_company: "회사",
+    col_class: "판정",
+    col_probability: "비건전 확률",
+    col_notes: "오류 · 주의",
+    class_sound: "건전",
+    class_unsound: "비건전",
+  },
+  en: {
+    title: "Company soundness prediction",
+    subtitle: "Predicts from nine financial statement values whether a company is financially sound or unsound.",
+    lang_switch: "한국어",
+    lang_switch_label: "한국어로 보기",
+    form_heading: "Financial statement values",
+    unit_note: "Any currency unit works (won, thousands of won, dollars…) as long as every field uses the same one. " +
+      "1,234,567 · 1 234 567 · -1,234 · (1,234) are all read.",
+    placeholder: "e.g. 1,234,567",
+    submit: "Predict",
+    submit_busy: "Predicting…",
+    fill_example: "Fill in an example",
+    reset: "Clear",
+    err_empty: "Enter a value.",
+    err_not_a_number: "Not a number. For example: 1,234,567 or (1,234)",
+    err_server: "Server: {message}",
+    fix_fields: "Please correct the marked fields.",
+    rejected: "The server did not accept the input: {message}",
+    connecting: "Connecting to the service… the first request may take a few seconds while the server starts.",
+    ready: "Service ready",
+    unreachable: "The service cannot be reached. Check your connection and try again in a moment.",
+    service_error: "The service answered with an error (HTTP {status}): {message}",
+    no_message: "the answer could not be read",
+    result_heading: "Prediction",
+    result_empty: "Enter the values and press Predict.",
+    result_for: "Company: {id}",
+    probability: "Probability of being unsound",
+    threshold: "A probability of {threshold} or more is classed as unsound.",
+    warnings: "Warnings",
+    warning_balance_mismatch: "Total equity does not equal total assets minus total liabilities; the equity entered was used.",
+    features_heading: "Ratios the model used",
+    features_note: "Each bar is the training companies' distribution: the shaded part is the middle 50%, the thin line the median, the blue line this company.",
+    no_quantiles: "This model does not record its training distribution, so no bars are drawn.",
+    percentile: "higher than {p}% of training companies",
+    below_range: "in the lowest {p}% of training companies",
+    above_range: "in the highest {p}% of training companies",
+    quantile_axis: "{q}%: {value}",
+    other_ratios: "Other ratios",
+    ratio: "Ratio",
+    value: "Value",
+    model_line: "Model {name} (version {version}) · trained on: {data} · limits: {limits}",
+    model_line_short: "Model {name} (version {version})",
+    unknown: "not recorded",
+    batch_heading: "Many companies at once (CSV)",
+    batch_help: "One company per line. Headers are the API names (total_assets …) or the Korean labels above; " +
+      "a company name column (name or id) is optional.",
+    batch_file: "CSV file",
+    batch_submit: "Predict all",
+    batch_busy: "Predicting…",
+    batch_example: "Download an example CSV",
+    batch_no_file: "Choose a CSV file.",
+    batch_no_rows: "The CSV has no data rows.",
+    batch_unclosed_quote: "A quote opened on line {line} is never closed.",
+    batch_missing: "The CSV lacks these columns: {columns}",
+    batch_duplicate: "The CSV has two columns for the same field: {columns}",
+    batch_ignored: "Ignored columns: {columns}",
+    batch_summary: "{scored} of {total} companies predicted, {failed} with errors",
+    batch_download: "Download results as CSV",
+    col_line: "Line",
+    col_company: "Company",
+    col_class: "Class",
+    col_probability: "Probability unsound",
+    col_notes: "Errors · warnings",
+    class_sound: "Sound",
+    class_unsound: "Unsound",
+  },
+};
+
+const STORAGE_KEY = "soundness.lang";
+let lang = readStoredLang();
+
+function readStoredLang() {
+  try {
+    return localStorage.getItem(STORAGE_KEY) === "en" ? "en" : "ko";
+  } catch {
+    return "ko"; // storage blocked (private mode, policy): Korean, not remembered
+  }
+}
+
+export function currentLang() {
+  return lang;
+}
+
+export function setLang(next) {
+  lang = next === "en" ? "en" : "ko";
+  try {
+    localStorage.setItem(STORAGE_KEY, lang);
+  } catch {
+    // not remembered, still switched
+  }
+}
+
+/** The text for `key` in the current language, with {placeholders} filled in. */
+export function t(key, values = {}) {
+  const template = TEXT[lang][key] ?? TEXT.ko[key] ?? key;
+  return template.replace(/\{(\w+)\}/g, (_, name) => String(values[name] ?? ""));
+}
+
+/** A value the API gives as plain text or as {ko, en}, in the current language. */
+export function localized(value) {
+  if (value && typeof value === "object") return value[lang] ?? value.en ?? value.ko ?? "";
+  return value ?? "";
+}
+
+export function fieldLabel(field) {
+  return field[lang];
+}
+
+/** Fill every element marked data-i18n (text) or data-i18n-placeholder / -aria-label. */
+export function translateStatic(root = document) {
+  document.documentElement.lang = lang;
+  document.title = t("title");
+  for (const el of root.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
+  for (const el of root.querySelectorAll("[data-i18n-placeholder]")) el.placeholder = t(el.dataset.i18nPlaceholder);
+  for (const el of root.querySelectorAll("[data-i18n-aria-label]")) el.setAttribute("aria-label", t(el.dataset.i18nAriaLabel));
+}

@@ -1,0 +1,93 @@
+"""Real-browser fixtures: Debian's Chromium driven by Playwright against the real function."""
+from __future__ import annotations
+
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from conftest import DEFAULT_MODEL, RunningServer
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run"]
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is absent: install Debian's chromium (make system-deps) to run browser tests")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="session")
+def model_dir(request) -> Path:
+    """The bundled model when it is there, else the seed's model imported."""
+    if (DEFAULT_MODEL / "manifest.json").exists():
+        return DEFAULT_MODEL
+    return request.getfixturevalue("seed_model_dir")
+
+
+@pytest.fixture(scope="session")
+def serve():
+    """serve(model_dir) -> base URL of a real function (gunicorn, as tests/conftest.py's
+    RunningServer starts it) serving that model and frontend/. One server per model for the
+    session: each costs seconds to start and warm, and the pages keep no state in it."""
+    servers: dict[Path, RunningServer] = {}
+
+    def start(model: Path) -> str:
+        if model not in servers:
+            servers[model] = RunningServer({"MODEL_DIR": str(model), "FRONTEND_DIR": str(ROOT / "frontend")})
+            servers[model].wait_healthy()
+            # Load the model now, patiently, so no page wait depends on a cold start's length.
+            with urllib.request.urlopen(servers[model].url + "/ready", timeout=120) as response:
+                assert response.status == 200
+        return servers[model].url
+
+    yield start
+    for server in servers.values():
+        server.stop()
+
+
+@pytest.fixture
+def open_page(browser):
+    """open_page(url, viewport=DESKTOP, wait_ready=True, before=None) -> a fresh page (own storage)
+    on `url`; `before(page)` runs first (to route requests). An uncaught script error, or anything
+    the Content-Security-Policy refused (an inline script or style), fails the test."""
+    contexts = []
+    errors = []
+
+    def open_(url: str, viewport: dict = DESKTOP, wait_ready: bool = True, before=None):
+        context = browser.new_context(viewport=viewport, accept_downloads=True)
+        context.set_default_timeout(15000)  # a cold model loads in a few seconds; a failure need not wait 30
+        contexts.append(context)
+        page = context.new_page()
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.on("console", lambda message: errors.append(message.text)
+                if "Content Security Policy" in message.text else None)
+        if before:
+            before(page)
+        page.goto(url)
+        if wait_ready:
+            page.locator('[data-testid="service-status"][data-state="ok"]').wait_for()
+        return page
+
+    yield open_
+    for context in contexts:
+        context.close()
+    assert not errors, f"errors in the page: {errors}"
+
+
+@pytest.fixture(scope="session")
+def screenshot_dir(tmp_path_factory) -> Path:
+    directory = tmp_path_factory.mktemp("page-screenshots")
+    print(f"\nscreenshots of the page: {directory}")
+    return directory
