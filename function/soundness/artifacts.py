@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import pickle
 import platform
 from dataclasses import dataclass
@@ -77,6 +78,16 @@ def _require(condition: bool, message: str) -> None:
         raise ArtifactError(f"manifest.json: {message}")
 
 
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _section(manifest: dict[str, Any], name: str, default: dict[str, Any]) -> dict[str, Any]:
+    section = manifest.get(name, default)
+    _require(isinstance(section, dict), f"{name} must be an object")
+    return section
+
+
 def validate_manifest(manifest: Any) -> None:
     """Refuse a manifest a server could not act on, naming the first thing wrong."""
     _require(isinstance(manifest, dict), "must be a JSON object")
@@ -96,17 +107,28 @@ def validate_manifest(manifest: Any) -> None:
     _require(isinstance(hidden, list) and hidden and all(isinstance(w, int) and w > 0 for w in hidden),
              "network.hidden must list positive layer widths")
     _require(network.get("num_classes") == 2, "network.num_classes must be 2 (sound, unsound)")
-    threshold = manifest.get("decision", {}).get("threshold")
-    _require(isinstance(threshold, (int, float)) and 0 < threshold < 1,
+    _require(_number(network.get("negative_slope", 0.01)) and _number(network.get("dropout", 0.0))
+             and 0 <= network.get("dropout", 0.0) < 1,
+             "network.negative_slope must be a number and network.dropout one in [0, 1)")
+    classes = manifest.get("classes")
+    _require(isinstance(classes, list) and len(classes) == 2 and all(
+        isinstance(c, dict) and isinstance(c.get("name"), str) and isinstance(c.get("ko"), str)
+        for c in classes) and {c["label"] for c in classes if "label" in c} == {0, 1},
+        "classes must name label 0 and label 1")
+    threshold = _section(manifest, "decision", {}).get("threshold")
+    _require(_number(threshold) and 0 < threshold < 1,
              "decision.threshold must be a number between 0 and 1")
-    clip = manifest.get("preprocessing", {}).get("clip")
+    clip = _section(manifest, "preprocessing", {}).get("clip")
     if clip is not None:
         _require(isinstance(clip, dict) and all(
-            isinstance(clip.get(k), list) and len(clip[k]) == len(features) for k in ("lower", "upper")),
-            "preprocessing.clip needs lower and upper bounds, one per feature")
-    calibration = manifest.get("calibration", {"method": "none"})
+            isinstance(clip.get(k), list) and len(clip[k]) == len(features) and all(map(_number, clip[k]))
+            for k in ("lower", "upper")),
+            "preprocessing.clip needs lower and upper bounds, one number per feature")
+    calibration = _section(manifest, "calibration", {"method": "none"})
     _require(calibration.get("method") in ("none", "platt"),
              "calibration.method must be 'none' or 'platt'")
+    _require(calibration["method"] == "none" or all(_number(calibration.get(k)) for k in ("a", "b")),
+             "platt calibration needs numbers a and b")
     files = manifest.get("files")
     _require(isinstance(files, dict) and set(files) == {WEIGHTS, SCALER},
              f"files must give the sha256 of {WEIGHTS} and {SCALER}")
@@ -194,12 +216,23 @@ def load_weights(path: Path) -> dict[str, Any]:
 
 
 def build_network(spec: dict[str, Any], state: dict[str, Any]) -> Any:
-    from .network import build
+    from .network import build, spec_from_state_dict
 
+    try:
+        found = spec_from_state_dict(state)
+    except ValueError as exc:
+        raise ArtifactError(f"{WEIGHTS}: {exc}") from None
+    shape = ("input_size", "hidden", "num_classes")
+    if any(found[key] != spec[key] for key in shape):
+        # Checked before building: a manifest must not make us allocate layers model.pt lacks.
+        raise ArtifactError(
+            f"{WEIGHTS} does not fit the network described in manifest.json: it has "
+            + ", ".join(f"{key} {found[key]}" for key in shape)
+            + ", the manifest says " + ", ".join(f"{key} {spec[key]}" for key in shape))
     network = build(spec)
     try:
         network.load_state_dict(state, strict=True)
-    except RuntimeError as exc:
+    except (RuntimeError, TypeError, ValueError, AttributeError) as exc:
         first = str(exc).strip().splitlines()
         raise ArtifactError(
             f"{WEIGHTS} does not fit the network described in manifest.json: "

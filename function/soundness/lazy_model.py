@@ -54,9 +54,11 @@ class LazyModel:
             from .predictor import Predictor
 
             self._predictor = Predictor(load(self._model_dir))
-        except ArtifactError as exc:
-            # A broken artifact stays broken: remember why, say it once, refuse to serve.
-            self._failure = f"model artifacts cannot be served: {exc}"
+        except Exception as exc:
+            # A broken artifact stays broken: remember why, say it once, refuse to serve. Only
+            # ArtifactError messages are written for clients; anything else is named by its type.
+            reason = str(exc) if isinstance(exc, ArtifactError) else f"loading failed ({type(exc).__name__})"
+            self._failure = f"model artifacts cannot be served: {reason}"
             logs.emit("ERROR", self._failure, model_dir=self._model_dir.name)
             return
         logs.emit("INFO", "model loaded", model=self._predictor.name,

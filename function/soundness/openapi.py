@@ -5,9 +5,10 @@ from typing import Any
 
 from . import ratios
 from .config import Settings
+from .payloads import MAX_ID_LENGTH, MAX_MAGNITUDE
 
-NUMBER = {"type": "number"}
-ID = {"oneOf": [{"type": "string", "maxLength": 200}, {"type": "integer"}],
+NUMBER = {"type": "number", "minimum": -MAX_MAGNITUDE, "maximum": MAX_MAGNITUDE}
+ID = {"oneOf": [{"type": "string", "maxLength": MAX_ID_LENGTH}, {"type": "integer"}],
       "description": "Optional; echoed back in the prediction."}
 
 

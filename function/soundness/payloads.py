@@ -7,7 +7,6 @@ known, a ratio the model needs but cannot be computed, is reported, never repair
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +15,7 @@ from .errors import ApiError, detail
 
 FORMS = ("companies", "instances", "data")
 MAX_ID_LENGTH = 200
+MAX_MAGNITUDE = 1e300  # leaves room for the ratios' arithmetic before floats overflow
 
 
 @dataclass
@@ -44,9 +44,9 @@ def _constant(name: str) -> float:
     return _NotANumber("nan")
 
 
-def _float(text: str) -> float:
-    value = float(text)
-    return value if math.isfinite(value) else _NotANumber(value)
+def _integer(text: str) -> int | float:
+    # Digits beyond 1e300 are refused anyway: inf says so, without int()'s 4300-digit limit.
+    return int(text) if len(text) <= 302 else float("inf")
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -74,7 +74,7 @@ def parse_json(raw: bytes, content_type: str | None) -> Any:
     except UnicodeDecodeError:
         raise ApiError(400, "malformed_json", "the request body is not UTF-8 text") from None
     try:
-        return json.loads(text, parse_constant=_constant, parse_float=_float,
+        return json.loads(text, parse_constant=_constant, parse_int=_integer,
                           object_pairs_hook=_unique_keys)
     except ApiError:
         raise
@@ -93,8 +93,8 @@ def number_problem(value: Any) -> str | None:
         return "NaN and Infinity are not accepted; send a finite number"
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return f"must be a number, got {_json_type(value)}"
-    if not math.isfinite(float(value)) or abs(value) > 1e300:
-        return "must be a finite number no larger than 1e300 in magnitude"
+    if not abs(value) <= MAX_MAGNITUDE:  # NaN and 1e400 (inf) fail; a huge int is never made a float
+        return f"must be a finite number no larger than {MAX_MAGNITUDE:g} in magnitude"
     return None
 
 

@@ -5,8 +5,8 @@ from typing import Any
 
 import numpy as np
 
-from .errors import ApiError
-from .payloads import Row, parse_rows
+from .errors import ApiError, detail
+from .payloads import Row, RowError, parse_rows
 
 
 def _scored(row: Row, probability: float, label: int, classes: dict[int, dict]) -> dict[str, Any]:
@@ -21,14 +21,26 @@ def _refused(row) -> dict[str, Any]:
                       "details": row.details}}
 
 
+def _without_overflow(rows: list, valid: list[Row], probabilities: np.ndarray) -> tuple[list, list, np.ndarray]:
+    finite = np.isfinite(probabilities)
+    overflowed = {row.index for row, ok in zip(valid, finite) if not ok}
+    problem = "these values are too extreme for the model to score; check the units"
+    rows = [RowError(row.index, row.id, [detail(None, problem, row.index)]) if row.index in overflowed
+            else row for row in rows]
+    return rows, [row for row, ok in zip(valid, finite) if ok], probabilities[finite]
+
+
 def answer(predictor, body: Any, max_batch: int) -> tuple[dict[str, Any], int]:
     """The response body for a parsed request, and how many rows it carried."""
     _form, rows = parse_rows(body, predictor.features, max_batch)
     valid = [row for row in rows if isinstance(row, Row)]
+    probabilities = predictor.probabilities(np.array([row.features for row in valid])) if valid else []
+    if not np.isfinite(probabilities).all():
+        # Values far beyond any real statement (1e40, say) overflow the float32 network to NaN.
+        rows, valid, probabilities = _without_overflow(rows, valid, probabilities)
     if not valid:
         raise ApiError(422, "invalid_input", "no row could be scored; see details",
                        [d for row in rows for d in row.details])
-    probabilities = predictor.probabilities(np.array([row.features for row in valid]))
     labels = predictor.labels(probabilities)
     classes = {c["label"]: c for c in predictor.manifest["classes"]}
     scored = {row.index: _scored(row, float(p), int(label), classes)

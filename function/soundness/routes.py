@@ -18,8 +18,11 @@ ALLOWED_HEADERS = "Content-Type, X-API-Key"
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    response = Response(json.dumps(body, ensure_ascii=False, allow_nan=False), status,
-                        mimetype="application/json")
+    try:
+        data = json.dumps(body, ensure_ascii=False, allow_nan=False).encode()
+    except UnicodeEncodeError:  # a lone surrogate (\ud800) echoed from the request: only escapes carry it
+        data = json.dumps(body, allow_nan=False).encode()
+    response = Response(data, status, mimetype="application/json")
     response.headers.update(headers or {})
     return response
 
@@ -57,6 +60,10 @@ class Service:
             response = error_response(ApiError(500, "internal", "internal error"))
         self.add_cors(request, response)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        if not facts.get("body_read") and (request.content_length or "Transfer-Encoding" in request.headers):
+            # functions-framework reads whatever body is left before answering, unless the answer
+            # streams: a refused body (too large, unauthorised, no route) must stay unread.
+            response.response = iter(response.response)
         self.log(request, response, started, facts)
         return response
 
@@ -151,7 +158,7 @@ class Service:
             raise ApiError(404, "not_found", "no web page is bundled with this deployment")
         return pages.serve(static)
 
-    def read_body(self, request: Request) -> bytes:
+    def read_body(self, request: Request, facts: dict) -> bytes:
         limit = self.settings.max_body_bytes
         too_large = ApiError(413, "payload_too_large", f"the body may be at most {limit} bytes",
                              [detail(None, f"body larger than {limit} bytes")])
@@ -159,17 +166,20 @@ class Service:
             raise too_large  # refused before reading a byte of it
         try:
             raw = request.stream.read(limit + 1)
-        except Exception:  # the client went away or sent less than it announced
-            raise ApiError(400, "incomplete_body", "the request body ended early") from None
+        except Exception:  # the client went away mid-body
+            raw = None
+        if raw is None or len(raw) < (request.content_length or 0):  # or sent less than it announced
+            raise ApiError(400, "incomplete_body", "the request body ended early")
         if len(raw) > limit:
             raise too_large
+        facts["body_read"] = True
         return raw
 
     def predict(self, request: Request, facts: dict) -> Response:
         from .prediction import answer  # numpy and friends: only once predictions are asked for
 
         self.check_api_key(request)
-        body = parse_json(self.read_body(request), request.content_type)
+        body = parse_json(self.read_body(request, facts), request.content_type)
         predictor = self.predictor()
         body, rows = answer(predictor, body, self.settings.max_batch)
         facts["rows"] = rows
@@ -182,10 +192,12 @@ PUBLIC_KEYS = ("model", "features", "classes", "decision", "calibration", "metri
 
 def public_manifest(manifest: dict[str, Any]) -> dict[str, Any]:
     """What /model tells a reader: everything but file hashes and the network's internals."""
-    from .ratios import RATIO_BY_NAME
+    from .ratios import RATIO_BY_NAME, RATIOS
 
     public = {key: manifest[key] for key in PUBLIC_KEYS if key in manifest}
     public["feature_labels"] = {
         name: {"ko": RATIO_BY_NAME[name].ko, "en": RATIO_BY_NAME[name].en}
         for name in manifest["features"] if name in RATIO_BY_NAME}
+    # Every ratio a prediction carries, so the page names them without a copy of this list.
+    public["ratio_labels"] = {r.name: {"ko": r.ko, "en": r.en} for r in RATIOS}
     return public
