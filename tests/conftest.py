@@ -10,6 +10,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -53,6 +54,14 @@ def seed_model_dir(tmp_path_factory) -> Path:
     return import_legacy(SEED_ARTIFACTS / "predict_model.pth", SEED_ARTIFACTS / "minmax_scaler.pkl", out)
 
 
+@pytest.fixture(scope="session")
+def served_model_dir(request) -> Path:
+    """The bundled model when it is there, else the seed's model imported (needs ../shared)."""
+    if (DEFAULT_MODEL / "manifest.json").is_file():
+        return DEFAULT_MODEL
+    return request.getfixturevalue("seed_model_dir")
+
+
 @pytest.fixture
 def make_client(monkeypatch):
     """make_client(**env) -> a Flask test client of a fresh function instance with that env."""
@@ -89,12 +98,23 @@ class RunningServer:
             [sys.executable, "-m", "functions_framework", "--source", str(source), "--target", "predict",
              "--host", "127.0.0.1", "--port", str(self.port)],
             env=full_env, cwd=cwd or ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        # Drained as it comes: a server blocked on a full pipe (64 KiB of logs) stops answering.
+        self._chunks: list[bytes] = []
+        self._reader = threading.Thread(target=lambda: self._chunks.extend(self.process.stdout), daemon=True)
+        self._reader.start()
+
+    def output(self) -> str:
+        """What the server printed so far."""
+        return b"".join(list(self._chunks)).decode(errors="replace")
+
+    def log_lines(self) -> list[dict]:
+        return [json.loads(line) for line in self.output().splitlines() if line.startswith("{")]
 
     def wait_healthy(self, timeout: float = 30) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"server exited: {self.process.stdout.read().decode()[-2000:]}")
+                raise RuntimeError(f"server exited: {self.output()[-2000:]}")
             try:
                 with urllib.request.urlopen(self.url + "/health", timeout=1):
                     return
@@ -105,11 +125,12 @@ class RunningServer:
     def stop(self) -> str:
         self.process.terminate()
         try:
-            out, _ = self.process.communicate(timeout=10)
+            self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self.process.kill()
-            out, _ = self.process.communicate()
-        return out.decode(errors="replace")
+            self.process.wait()
+        self._reader.join(timeout=5)
+        return self.output()
 
 
 @pytest.fixture
@@ -170,3 +191,19 @@ def write_small_artifact(directory: Path, hidden=(4, 3), scaler=None, seed: int 
 @pytest.fixture
 def small_model_dir(tmp_path) -> Path:
     return write_small_artifact(tmp_path / "small")
+
+
+def rewrite_manifest(directory: Path, change) -> None:
+    """Apply change(manifest_dict) to an artifact's manifest.json in place."""
+    path = directory / "manifest.json"
+    manifest = json.loads(path.read_text())
+    change(manifest)
+    path.write_text(json.dumps(manifest))
+
+
+def rehash(directory: Path) -> None:
+    """Make the manifest's sha256s match the files again: a tampering that passes the hash check."""
+    from soundness import artifacts
+
+    rewrite_manifest(directory, lambda m: m.update(files={
+        name: artifacts.sha256_of(directory / name) for name in (artifacts.WEIGHTS, artifacts.SCALER)}))

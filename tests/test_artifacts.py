@@ -12,19 +12,7 @@ from soundness import artifacts
 from soundness.network import NeuralNet, spec_from_state_dict
 from soundness.predictor import Predictor
 
-from conftest import SEED_ARTIFACTS, need_shared, write_small_artifact
-
-
-def rewrite_manifest(directory, change):
-    path = directory / artifacts.MANIFEST
-    manifest = json.loads(path.read_text())
-    change(manifest)
-    path.write_text(json.dumps(manifest))
-
-
-def rehash(directory):
-    rewrite_manifest(directory, lambda m: m.update(files={
-        name: artifacts.sha256_of(directory / name) for name in (artifacts.WEIGHTS, artifacts.SCALER)}))
+from conftest import SEED_ARTIFACTS, need_shared, rehash, rewrite_manifest, write_small_artifact
 
 
 # ---------------------------------------------------------------- what is written

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import DEFAULT_MODEL, RunningServer
+from conftest import RunningServer
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -26,14 +26,6 @@ def browser():
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield browser
         browser.close()
-
-
-@pytest.fixture(scope="session")
-def model_dir(request) -> Path:
-    """The bundled model when it is there, else the seed's model imported."""
-    if (DEFAULT_MODEL / "manifest.json").exists():
-        return DEFAULT_MODEL
-    return request.getfixturevalue("seed_model_dir")
 
 
 @pytest.fixture(scope="session")

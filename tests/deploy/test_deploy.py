@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import DEFAULT_MODEL, ROOT, post_json
+from conftest import ROOT, post_json
 
 DEPLOY = ROOT / "deploy.sh"
 FAKE_BIN = Path(__file__).resolve().parent / "fake-bin"
@@ -87,14 +87,6 @@ def deploy(request, tmp_path):
     runner.remove_staging()
     yield runner
     runner.remove_staging()
-
-
-@pytest.fixture
-def served_model_dir(request) -> Path:
-    """The bundled model if it is there, else the seed's model imported from ../shared."""
-    if (DEFAULT_MODEL / "manifest.json").is_file():
-        return DEFAULT_MODEL
-    return request.getfixturevalue("seed_model_dir")
 
 
 def required(model: Path) -> list[str]:

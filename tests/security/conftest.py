@@ -6,73 +6,27 @@ import json
 import re
 import shutil
 import socket
-import threading
 import urllib.request
 from pathlib import Path
 
 import pytest
 
-from conftest import DEFAULT_MODEL, RunningServer
+from conftest import RunningServer
 from soundness import artifacts
 
 ERROR_SHAPE_KEYS = {"code", "message", "details"}
 
 
 @pytest.fixture(scope="session")
-def served_model(request) -> Path:
-    """The bundled model when it is there, else the seed's model imported (needs ../shared)."""
-    if (DEFAULT_MODEL / artifacts.MANIFEST).is_file():
-        return DEFAULT_MODEL
-    return request.getfixturevalue("seed_model_dir")
-
-
-@pytest.fixture(scope="session")
-def served_features(served_model) -> list[str]:
-    return json.loads((served_model / artifacts.MANIFEST).read_text())["features"]
-
-
-class LoggedServer(RunningServer):
-    """A RunningServer whose stdout is drained by a thread: hundreds of requests log more than
-    a pipe holds (64 KiB), and a server blocked on a full pipe would stop answering."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._chunks: list[bytes] = []
-        self._reader = threading.Thread(target=self._drain, daemon=True)
-        self._reader.start()
-
-    def _drain(self) -> None:
-        for line in self.process.stdout:
-            self._chunks.append(line)
-
-    def output(self) -> str:
-        """What the server printed so far (complete lines)."""
-        return b"".join(list(self._chunks)).decode(errors="replace")
-
-    def log_lines(self) -> list[dict]:
-        return [json.loads(line) for line in self.output().splitlines() if line.startswith("{")]
-
-    def wait_healthy(self, timeout: float = 30) -> None:
-        if self.process.poll() is not None:
-            raise RuntimeError(f"server exited: {self.output()[-2000:]}")
-        super().wait_healthy(timeout)
-
-    def stop(self) -> str:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except Exception:
-            self.process.kill()
-            self.process.wait()
-        self._reader.join(timeout=5)
-        return self.output()
+def served_features(served_model_dir) -> list[str]:
+    return json.loads((served_model_dir / artifacts.MANIFEST).read_text())["features"]
 
 
 def _server_factory():
-    servers: list[LoggedServer] = []
+    servers: list[RunningServer] = []
 
-    def start(**env) -> LoggedServer:
-        server = LoggedServer({key: str(value) for key, value in env.items()})
+    def start(**env) -> RunningServer:
+        server = RunningServer({key: str(value) for key, value in env.items()})
         servers.append(server)
         server.wait_healthy()
         return server
@@ -82,7 +36,7 @@ def _server_factory():
 
 @pytest.fixture
 def serve():
-    """serve(**env) -> a healthy LoggedServer (gunicorn, as production), stopped afterwards."""
+    """serve(**env) -> a healthy RunningServer (gunicorn, as production), stopped afterwards."""
     start, servers = _server_factory()
     yield start
     for server in servers:
@@ -90,10 +44,10 @@ def serve():
 
 
 @pytest.fixture(scope="module")
-def warm_server(served_model):
+def warm_server(served_model_dir):
     """One real server per test module, its model already loaded (so nothing waits on torch)."""
     start, servers = _server_factory()
-    server = start(MODEL_DIR=served_model)
+    server = start(MODEL_DIR=served_model_dir)
     urllib.request.urlopen(server.url + "/ready", timeout=60).close()
     yield server
     server.stop()
@@ -163,5 +117,5 @@ def assert_error_shape(body: dict) -> None:
 # ---------------------------------------------------------------- artifacts to tamper with
 
 @pytest.fixture
-def model_copy(served_model, tmp_path) -> Path:
-    return Path(shutil.copytree(served_model, tmp_path / "model"))
+def model_copy(served_model_dir, tmp_path) -> Path:
+    return Path(shutil.copytree(served_model_dir, tmp_path / "model"))

@@ -18,13 +18,13 @@ def row(n: int) -> dict:
 
 
 @pytest.fixture
-def cors_client(make_client, served_model):
-    return make_client(MODEL_DIR=served_model, ALLOWED_ORIGINS=ALLOWED)
+def cors_client(make_client, served_model_dir):
+    return make_client(MODEL_DIR=served_model_dir, ALLOWED_ORIGINS=ALLOWED)
 
 
 @pytest.fixture
-def keyed_client(make_client, served_model):
-    return make_client(MODEL_DIR=served_model, API_KEYS=KEYS)
+def keyed_client(make_client, served_model_dir):
+    return make_client(MODEL_DIR=served_model_dir, API_KEYS=KEYS)
 
 
 def preflight(client, origin: str, path: str = "/predict"):
@@ -61,8 +61,8 @@ def test_any_other_origin_gets_no_cors_grant(cors_client, served_features, origi
         assert "Access-Control-Allow-Methods" not in response.headers
 
 
-def test_by_default_any_origin_may_call(make_client, served_model, served_features):
-    client = make_client(MODEL_DIR=served_model)
+def test_by_default_any_origin_may_call(make_client, served_model_dir, served_features):
+    client = make_client(MODEL_DIR=served_model_dir)
     assert preflight(client, "https://x.example").headers["Access-Control-Allow-Origin"] == "*"
     answer = client.post("/predict", json=row(len(served_features)), headers={"Origin": "https://x.example"})
     assert answer.headers["Access-Control-Allow-Origin"] == "*"
@@ -89,8 +89,8 @@ def test_each_configured_key_opens_predictions(keyed_client, served_features, ke
     assert response.status_code == 200
 
 
-def test_the_key_is_checked_before_the_body_is_even_read(make_client, served_model):
-    client = make_client(MODEL_DIR=served_model, API_KEYS=KEYS, MAX_BODY_BYTES=10)
+def test_the_key_is_checked_before_the_body_is_even_read(make_client, served_model_dir):
+    client = make_client(MODEL_DIR=served_model_dir, API_KEYS=KEYS, MAX_BODY_BYTES=10)
     assert client.post("/predict", data=b"x" * 100, content_type="text/plain").status_code == 401
 
 
@@ -99,14 +99,14 @@ def test_health_readiness_model_facts_the_document_and_the_page_stay_open(keyed_
     assert keyed_client.get(path).status_code == 200
 
 
-def test_a_preflight_needs_no_key_since_browsers_never_send_one(make_client, served_model):
-    client = make_client(MODEL_DIR=served_model, API_KEYS=KEYS, ALLOWED_ORIGINS=ALLOWED)
+def test_a_preflight_needs_no_key_since_browsers_never_send_one(make_client, served_model_dir):
+    client = make_client(MODEL_DIR=served_model_dir, API_KEYS=KEYS, ALLOWED_ORIGINS=ALLOWED)
     assert preflight(client, ALLOWED).status_code == 204
 
 
-def test_the_document_says_predictions_need_a_key_only_when_keys_are_set(keyed_client, make_client, served_model):
+def test_the_document_says_predictions_need_a_key_only_when_keys_are_set(keyed_client, make_client, served_model_dir):
     assert keyed_client.get("/openapi.json").get_json()["paths"]["/predict"]["post"]["security"]
-    plain = make_client(MODEL_DIR=served_model).get("/openapi.json").get_json()
+    plain = make_client(MODEL_DIR=served_model_dir).get("/openapi.json").get_json()
     assert "security" not in plain["paths"]["/predict"]["post"]
 
 
@@ -164,9 +164,9 @@ def test_raw_dot_dot_request_targets_on_a_real_server_are_404(warm_server):
 # ---------------------------------------------------------------- nothing private in logs or errors
 
 @pytest.mark.server
-def test_logs_and_errors_never_show_statement_values_keys_or_paths(serve, served_model, served_features):
+def test_logs_and_errors_never_show_statement_values_keys_or_paths(serve, served_model_dir, served_features):
     key, wrong = "key-7Hq2-secret", "guess-9Zx4-wrong"
-    server = serve(MODEL_DIR=served_model, API_KEYS=key)
+    server = serve(MODEL_DIR=served_model_dir, API_KEYS=key)
     statement = {"total_assets": 918273645.5, "total_assets_prior": 817263544.25,
                  "total_liabilities": 716253443.75, "total_equity": 202020201.75, "revenue": 615243342.5,
                  "revenue_prior": 514233241.5, "operating_income": 41322314.5,
@@ -182,7 +182,7 @@ def test_logs_and_errors_never_show_statement_values_keys_or_paths(serve, served
         assert status in (200, 400, 401, 422)
     output = server.stop()
     assert len([line for line in output.splitlines() if line.startswith("{")]) >= len(sent)
-    private = ["918273645", "817263544", "21122312", key, wrong, str(ROOT), "/work", "/tmp", str(served_model)]
+    private = ["918273645", "817263544", "21122312", key, wrong, str(ROOT), "/work", "/tmp", str(served_model_dir)]
     for text in private:
         assert text not in output, text
     for text in private[2:]:

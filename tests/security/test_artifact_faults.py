@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from soundness import artifacts
-from test_artifacts import rehash, rewrite_manifest
+from conftest import rehash, rewrite_manifest
 
 ROW = {"data": [[1.0] * 5]}  # the small test model takes the seed's five ratios
 

@@ -20,8 +20,8 @@ def body_for(i: int, n: int) -> dict:
 
 @pytest.mark.server
 def test_a_cold_server_hit_by_many_clients_loads_the_model_once_and_answers_each_as_alone(
-        serve, served_model, served_features):
-    server = serve(MODEL_DIR=served_model)
+        serve, served_model_dir, served_features):
+    server = serve(MODEL_DIR=served_model_dir)
     n = len(served_features)
     barrier = threading.Barrier(CLIENTS + 1)
     answers, health = {}, []
@@ -57,10 +57,10 @@ def the_service():
 
 
 def test_a_request_that_fails_inside_leaves_the_instance_healthy_and_says_nothing_private(
-        make_client, served_model, served_features, monkeypatch, capsys):
+        make_client, served_model_dir, served_features, monkeypatch, capsys):
     from soundness.predictor import Predictor
 
-    client = make_client(MODEL_DIR=served_model)
+    client = make_client(MODEL_DIR=served_model_dir)
     body = body_for(1, len(served_features))
     assert client.post("/predict", json=body).status_code == 200
     working = Predictor.probabilities
@@ -86,8 +86,8 @@ def test_a_request_that_fails_inside_leaves_the_instance_healthy_and_says_nothin
 
 
 def test_a_failure_while_reading_the_body_is_a_400_and_the_next_request_is_served(
-        make_client, served_model, served_features):
-    client = make_client(MODEL_DIR=served_model)
+        make_client, served_model_dir, served_features):
+    client = make_client(MODEL_DIR=served_model_dir)
 
     class Disconnects(io.BytesIO):
         def read(self, *args):

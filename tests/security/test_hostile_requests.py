@@ -107,8 +107,8 @@ def battery(n: int) -> list[tuple[str, bytes, str | None, int, str | None]]:
 
 
 @pytest.fixture
-def client(make_client, served_model):
-    return make_client(MODEL_DIR=served_model)
+def client(make_client, served_model_dir):
+    return make_client(MODEL_DIR=served_model_dir)
 
 
 def test_a_battery_of_hostile_bodies_gets_the_documented_answers(client, served_features):

@@ -40,16 +40,16 @@ def server_errors(server) -> list[dict]:
             and line["httpRequest"]["status"] != 503]
 
 
-def test_every_answer_of_a_healthy_server_matches_its_openapi_document(serve, served_model, tmp_path):
-    server = serve(MODEL_DIR=served_model)
+def test_every_answer_of_a_healthy_server_matches_its_openapi_document(serve, served_model_dir, tmp_path):
+    server = serve(MODEL_DIR=served_model_dir)
     code, output = run_schemathesis(server, tmp_path, 60)
     assert code == 0, output[-4000:]
     assert cases_passed(output) >= 200
     assert not server_errors(server)
 
 
-def test_with_api_keys_the_document_still_holds_and_predictions_need_the_key(serve, served_model, tmp_path):
-    server = serve(MODEL_DIR=served_model, API_KEYS="k1,k2")
+def test_with_api_keys_the_document_still_holds_and_predictions_need_the_key(serve, served_model_dir, tmp_path):
+    server = serve(MODEL_DIR=served_model_dir, API_KEYS="k1,k2")
     code, output = run_schemathesis(server, tmp_path, 25, "--header", "X-API-Key: k2")
     assert code == 0, output[-4000:]
     assert cases_passed(output) >= 50

@@ -62,8 +62,8 @@ def validator(document: dict, name: str):
 
 
 @pytest.fixture
-def client(make_client, served_model):
-    return make_client(MODEL_DIR=served_model)
+def client(make_client, served_model_dir):
+    return make_client(MODEL_DIR=served_model_dir)
 
 
 def check_documented(response, valid_answer, valid_error) -> dict:
