@@ -6,8 +6,11 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8080
 HOST ?= 127.0.0.1
-# Debian packages the tests drive: a browser, a Korean font for its screenshots, shellcheck.
+# Debian packages the tests drive: a browser, a Korean font for its screenshots, shellcheck;
+# and the load generator the benchmark drives.
 SYSTEM_PACKAGES := chromium fonts-noto-cjk shellcheck
+BENCH_PACKAGES := wrk
+PACKAGES = $(SYSTEM_PACKAGES)
 
 .PHONY: run test system-deps train bench clean
 
@@ -24,20 +27,22 @@ run: $(STAMP)
 	$(BIN)/functions-framework --source function/main.py --target predict --host $(HOST) --port $(PORT)
 
 system-deps:
-	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	@missing=""; for p in $(PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    echo "installing:$$missing"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
-	  else echo "not root or no apt-get: tests that need$$missing will skip"; fi; \
+	  else echo "not root or no apt-get: what needs$$missing will skip or stop"; fi; \
 	fi
 
+test: PACKAGES = $(SYSTEM_PACKAGES)
 test: $(STAMP) system-deps
 	$(BIN)/python -m pytest
 
 train: $(STAMP)
 	$(BIN)/python -m training.train --out artifacts/default --report training/report
 
-bench: $(STAMP)
+bench: PACKAGES = $(BENCH_PACKAGES)
+bench: $(STAMP) system-deps
 	$(BIN)/python -m bench.run
 
 clean:

@@ -99,7 +99,8 @@ def test_each_scaler_is_computed_in_numpy_exactly_as_scikit_learn_computes_it(ki
     scaler = SCALERS[kind]().fit(fitted_on)
     lowest, highest = fitted_on.min(axis=0), fitted_on.max(axis=0)
     near_the_ends = [lowest, highest, lowest + 5e-8, highest - 5e-8]  # within QuantileTransformer's 1e-7
-    x = np.vstack([rng.normal(size=(200, 5)) * 40, *near_the_ends, np.full(5, np.nan), edge_rows(5, bound=100.0)])
+    x = np.vstack([rng.normal(size=(200, 5)) * 40, *near_the_ends, np.full(5, np.nan),
+                   edge_rows(5, bound=100.0)])
     assert np.array_equal(_numpy_transform(scaler)(x), scaler.transform(x), equal_nan=True)
 
 

@@ -58,7 +58,7 @@ def _quantile_transform(scaler: Any) -> Callable[[np.ndarray], np.ndarray]:
 
     normal = scaler.output_distribution == "normal"
     refs = scaler.references_
-    columns = [(q, -q[::-1], -refs[::-1]) for q in scaler.quantiles_.T]
+    per_column = [(q, -q[::-1], -refs[::-1]) for q in scaler.quantiles_.T]
     first, last = scaler.quantiles_[0], scaler.quantiles_[-1]
     margin = BOUNDS_THRESHOLD - np.spacing(1)
     clip_min, clip_max = ndtri(margin), ndtri(1 - margin)
@@ -70,8 +70,10 @@ def _quantile_transform(scaler: Any) -> Callable[[np.ndarray], np.ndarray]:
             below, above = x == first, x == last
         # Both directions' interpolations, averaged, as scikit-learn does for repeated quantiles
         # (NaN stays NaN through np.interp, as scikit-learn leaves it).
-        out = np.column_stack([0.5 * (np.interp(x[:, i], q, refs) - np.interp(-x[:, i], reversed_q, reversed_refs))
-                               for i, (q, reversed_q, reversed_refs) in enumerate(columns)])
+        columns, negated = x.T, -x.T
+        out = np.array([np.interp(columns[i], q, refs) - np.interp(negated[i], reversed_q, reversed_refs)
+                        for i, (q, reversed_q, reversed_refs) in enumerate(per_column)]).T
+        out *= 0.5
         out[above], out[below] = 1, 0
         return np.clip(ndtri(out), clip_min, clip_max) if normal else out
 

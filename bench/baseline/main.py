@@ -1,0 +1,38 @@
+"""The seed's way of serving, for comparison only: `functions-framework --source bench/baseline/main.py`.
+
+As in the seed's FastAPI service, every prediction reads the joblib scaler and the torch
+state_dict from disk, builds the network, runs scikit-learn's transform and an eager
+forward. It accepts the seed's request, {"data": [[five ratios], ...]}, and answers each
+row's label and probability. Files come from SEED_ARTIFACTS (read in place).
+"""
+import os
+from pathlib import Path
+
+import functions_framework
+import joblib
+import torch
+
+from soundness.network import NeuralNet
+
+SEED_ARTIFACTS = Path(os.environ.get(
+    "SEED_ARTIFACTS", Path(__file__).resolve().parents[3] / "shared" / "reference" / "seed-artifacts"))
+# The seed's NeuralNet(5, 2) had these hidden widths written into its class.
+INPUTS, HIDDEN, CLASSES = 5, [8, 32, 518, 32, 16], 2
+
+
+def predict_seed_way(rows: list) -> list[dict]:
+    scaler = joblib.load(SEED_ARTIFACTS / "minmax_scaler.pkl")
+    scaled = scaler.transform(rows)
+    model = NeuralNet(INPUTS, HIDDEN, CLASSES)
+    model.load_state_dict(torch.load(SEED_ARTIFACTS / "predict_model.pth", map_location="cpu"))
+    model.eval()
+    with torch.no_grad():
+        probabilities = torch.softmax(model(torch.FloatTensor(scaled)), dim=1)
+    return [{"label": int(p.argmax()), "probability_unsound": float(p[1])} for p in probabilities]
+
+
+@functions_framework.http
+def predict(request):
+    if request.method == "GET":
+        return "credit classification model"  # the seed's root route: what /health polls here
+    return {"predictions": predict_seed_way(request.get_json()["data"])}

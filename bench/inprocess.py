@@ -1,0 +1,69 @@
+"""In-process cost of a prediction, without HTTP: the route's code path, and the seed's.
+
+Ours is what POST /predict runs between reading the body and writing it back:
+parse_json -> answer (rows, ratios, scaling, network) -> json_response; the model is
+loaded by LazyModel as in serving. The seed's is bench/baseline/main.py's per-request
+load-transform-forward.
+"""
+from __future__ import annotations
+
+import importlib.util
+import json
+import time
+from pathlib import Path
+from typing import Callable
+
+from . import bodies
+
+BASELINE = Path(__file__).resolve().parent / "baseline" / "main.py"
+BATCHES = (1, 100, 1000)
+
+
+def per_call_seconds(call: Callable[[], object], repeats: int, budget: float) -> list[tuple[float, float]]:
+    """(wall, CPU) seconds per call, one pair per repetition of about `budget` seconds each.
+
+    CPU time is the process's: on a shared machine it leaves out the time spent waiting for a core.
+    """
+    call()  # warm: first-call allocations and lazy imports are not the steady state
+    started = time.perf_counter()
+    call()
+    count = max(1, int(budget / max(time.perf_counter() - started, 1e-7)))
+    figures = []
+    for _ in range(repeats):
+        wall, cpu = time.perf_counter(), time.process_time()
+        for _ in range(count):
+            call()
+        figures.append(((time.perf_counter() - wall) / count, (time.process_time() - cpu) / count))
+    return figures
+
+
+def ours(model_dir: Path, forms: tuple[str, ...], max_batch: int = 1000) -> dict[tuple[str, int], Callable]:
+    """A call per (input form, batch size): one request through the route's code path."""
+    from soundness.lazy_model import LazyModel
+    from soundness.payloads import parse_json
+    from soundness.prediction import answer
+    from soundness.routes import json_response
+
+    predictor = LazyModel(model_dir).get()
+
+    def request(raw: bytes) -> Callable[[], object]:
+        return lambda: json_response(answer(predictor, parse_json(raw, "application/json"), max_batch)[0])
+
+    return {(form, n): request(bodies.body(form, n)) for form in forms for n in BATCHES}
+
+
+def baseline() -> dict[tuple[str, int], Callable]:
+    """A call per batch size: the seed's per-request load and predict on that many ratio rows."""
+    spec = importlib.util.spec_from_file_location("bench_baseline_main", BASELINE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+
+    def request(rows: list) -> Callable[[], object]:
+        return lambda: json.dumps({"predictions": module.predict_seed_way(rows)})
+
+    return {("data", n): request(bodies.seed_ratios(n)) for n in BATCHES}
+
+
+def measure(calls: dict[tuple[str, int], Callable], repeats: int,
+            budget: float) -> dict[tuple[str, int], list]:
+    return {key: per_call_seconds(call, repeats, budget) for key, call in calls.items()}

@@ -1,0 +1,19 @@
+-- wrk script: POST the JSON body in the file given after `--`; print one JSON summary line.
+function init(args)
+  local file = assert(io.open(args[1], "rb"))
+  local body = file:read("*a")
+  file:close()
+  request_bytes = wrk.format("POST", nil, {["Content-Type"] = "application/json"}, body)
+end
+
+function request()
+  return request_bytes
+end
+
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    '{"requests": %d, "duration_us": %d, "errors": %d, "p50_us": %d, "p99_us": %d, "mean_us": %.1f}\n',
+    summary.requests, summary.duration, e.connect + e.read + e.write + e.status + e.timeout,
+    latency:percentile(50), latency:percentile(99), latency.mean))
+end

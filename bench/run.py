@@ -1,0 +1,307 @@
+"""Benchmark our function beside the seed's way of serving, on this machine, in one run.
+
+    python -m bench.run [--repeats 3] [--duration 3] [--starts 5] [--model DIR] [--no-install-size]
+
+Measured, each as median [min-max] over repetitions (the machine may be shared and noisy):
+  cold start      process start -> GET /health answered, and -> first prediction answered
+                  (a prediction sent as soon as /health answers), over --starts fresh processes;
+  warm HTTP       wrk on loopback against functions-framework (gunicorn, as deployed): p50/p99
+                  latency at 1 and 8 connections, requests/s at 8, one company per request;
+  in-process      the route's code path (parse_json -> answer -> json_response) per request of
+                  1, 100 and 1000 companies, wall and CPU time, the model loaded as in serving;
+  memory          peak RSS (VmHWM) of the warm gunicorn worker, and the whole tree's RSS/PSS;
+  install size    `pip install --target` of requirements.txt (with CPU torch), in MiB.
+Configurations: ours with artifacts/default (when it exists); ours with the seed's model imported,
+like for like, in both the companies form and the seed's own {"data": [[five ratios]]} form; the
+baseline, bench/baseline/main.py: the seed's way, loading everything on every request, reading
+../shared/reference/seed-artifacts in place; and the floor, bench/floor/main.py: a function that
+answers a constant, whose throughput bounds any function's under this server on this machine.
+Prints a table, checks the targets, writes all figures to bench/results/<UTC timestamp>.json.
+Needs wrk (apt-get install wrk). Takes about three to four minutes.
+"""
+from __future__ import annotations
+
+import argparse
+import collections
+import contextlib
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from . import bodies, inprocess, install_size, load, serving
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED_ARTIFACTS = ROOT.parent / "shared" / "reference" / "seed-artifacts"
+DEFAULT_MODEL = ROOT / "artifacts" / "default"
+RESULTS = Path(__file__).resolve().parent / "results"
+FLOOR_SOURCE = Path(__file__).resolve().parent / "floor" / "main.py"
+BASELINE = "baseline (seed's way)"
+FLOOR = "floor (constant answer)"
+CONCURRENCY = (1, 8)
+SECTIONS = ("cold", "http", "memory", "in-process")  # the table's order
+# Units where lower is better; for the rest (requests/s, rows/s) higher is.
+LOWER_IS_BETTER = ("(s)", "(ms)", "(us)", "(MiB)")
+TARGETS = (  # (metric, limit, "<=" or ">="), checked on the first configuration
+    ("cold: /health answered (s)", 1.0, "<="),
+    ("cold: first prediction answered (s)", 3.0, "<="),
+    ("http companies c1: p50 (ms)", 2.0, "<="),
+    ("in-process companies, batch of 1 (us)", 200.0, "<="),
+    ("in-process companies, batch of 1000 (ms)", 50.0, "<="),
+    ("memory: worker peak RSS (MiB)", 400.0, "<="),
+)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.run", description=__doc__.split("\n\n")[0],
+        epilog=__doc__.split("\n\n", 2)[2], formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeats", type=int, default=3, help="repetitions of each warm measurement (3)")
+    parser.add_argument("--duration", type=int, default=3, help="seconds of each wrk run (3)")
+    parser.add_argument("--starts", type=int, default=5, help="fresh processes for cold starts (5)")
+    parser.add_argument("--model", type=Path, help="our model directory (default: artifacts/default if "
+                        "it has a manifest.json, else the seed model imported into a temp dir)")
+    parser.add_argument("--no-install-size", action="store_true", help="skip the pip install size (~40 s)")
+    parser.add_argument("--results-dir", type=Path, default=RESULTS, help="where the JSON goes")
+    return parser.parse_args(argv)
+
+
+# ------------------------------------------------------------------ what to compare
+
+def import_seed_model(scratch: Path) -> Path:
+    from training.import_legacy import import_legacy
+
+    return import_legacy(SEED_ARTIFACTS / "predict_model.pth", SEED_ARTIFACTS / "minmax_scaler.pkl",
+                         scratch / "seed-model")
+
+
+@dataclass(frozen=True)
+class Configuration:
+    name: str
+    model: Path | None  # our model directory; None for the baseline and the floor
+    target: serving.Target  # its bodies name the input forms measured
+
+
+def configurations(model: Path | None, scratch: Path) -> list[Configuration]:
+    """Ours first (the targets are checked on the first), the seed model, the baseline, the floor."""
+    seed_model = import_seed_model(scratch)
+    chosen = model or (DEFAULT_MODEL if (DEFAULT_MODEL / "manifest.json").is_file() else None)
+    # The data form carries the seed's five ratios: only the seed model takes it as they are.
+    ours = [(f"ours ({chosen.name})", chosen, ("companies",))] if chosen else []
+    ours.append(("ours (seed model)", seed_model, ("companies", "data")))
+    configs = [Configuration(name, path, serving.Target(
+        name, ROOT / "function" / "main.py", {"MODEL_DIR": str(path)}, "/health", "/predict",
+        {form: bodies.body(form, 1) for form in forms})) for name, path, forms in ours]
+    configs.append(Configuration(BASELINE, None, serving.Target(
+        BASELINE, inprocess.BASELINE, {"SEED_ARTIFACTS": str(SEED_ARTIFACTS)}, "/", "/predict",
+        {"data": bodies.body("data", 1)})))
+    configs.append(Configuration(FLOOR, None, serving.Target(
+        FLOOR, FLOOR_SOURCE, {}, "/", "/predict", {"data": bodies.body("data", 1)})))
+    return configs
+
+
+# ------------------------------------------------------------------ measuring
+
+def summary(values: list[float]) -> dict[str, float | list[float]]:
+    return {"median": statistics.median(values), "min": min(values), "max": max(values), "runs": values}
+
+
+def cold_starts(target: serving.Target, args: argparse.Namespace) -> dict[str, object]:
+    starts = [serving.cold_start(target) for _ in range(args.starts)]
+    return {"cold: /health answered (s)": summary([s["health_s"] for s in starts]),
+            "cold: first prediction answered (s)": summary([s["first_prediction_s"] for s in starts])}
+
+
+def _started(server: serving.Server) -> dict[str, float | None]:
+    """Wait until it answers, keep its first answer per form, and warm it up."""
+    target = server.target
+    server.wait(target.health_path)
+    answers = {form: server.predict(body)["predictions"][0].get("probability_unsound")
+               for form, body in target.bodies.items()}
+    load.wrk(server.url + target.predict_path, target.first_body, 8, 1)  # first requests are not steady
+    return answers
+
+
+def warm_servers(configs: list[Configuration], args: argparse.Namespace) -> dict[str, dict]:
+    """All servers up at once; each repetition loads each of them in turn, a few seconds apart,
+    so a slow patch of a shared machine falls on every configuration alike (ratios stay paired)."""
+    with contextlib.ExitStack() as stack:
+        servers = [stack.enter_context(serving.Server(config.target)) for config in configs]
+        metrics = {s.target.name: {"answers": _started(s)} for s in servers}
+        runs: dict[tuple[str, str, int], list[dict]] = collections.defaultdict(list)
+        for _ in range(args.repeats):
+            for server in servers:
+                for form, body in server.target.bodies.items():
+                    for c in CONCURRENCY:
+                        url = server.url + server.target.predict_path
+                        runs[server.target.name, form, c].append(load.wrk(url, body, c, args.duration))
+        for server in servers:
+            metrics[server.target.name] |= _memory_metrics(server.memory())
+    for (name, form, c), figures in runs.items():
+        metrics[name][f"http {form} c{c}: p50 (ms)"] = summary([r["p50_ms"] for r in figures])
+        metrics[name][f"http {form} c{c}: p99 (ms)"] = summary([r["p99_ms"] for r in figures])
+        if c == 8:
+            metrics[name][f"http {form} c8: throughput (req/s)"] = summary([r["rps"] for r in figures])
+    return metrics
+
+
+def _memory_metrics(memory: dict[str, float]) -> dict[str, object]:
+    return {"memory: worker peak RSS (MiB)": summary([memory["worker_peak_rss_mib"]]),
+            "memory: tree RSS, master + worker (MiB)": summary([memory["tree_rss_mib"]]),
+            "memory: tree PSS, master + worker (MiB)": summary([memory["tree_pss_mib"]])}
+
+
+def measure_inprocess(config: Configuration, args: argparse.Namespace) -> dict[str, object]:
+    forms = tuple(config.target.bodies)
+    calls = inprocess.baseline() if config.model is None else inprocess.ours(config.model, forms)
+    metrics = {}
+    for (form, n), figures in inprocess.measure(calls, args.repeats, budget=0.5).items():
+        unit, scale = ("us", 1e6) if n == 1 else ("ms", 1e3)
+        wall, cpu = [w for w, _ in figures], [c for _, c in figures]
+        metrics[f"in-process {form}, batch of {n} ({unit})"] = summary([s * scale for s in wall])
+        metrics[f"in-process {form}, batch of {n}, CPU time ({unit})"] = summary([s * scale for s in cpu])
+        metrics[f"in-process {form}, batch of {n}: rows/s"] = summary([n / s for s in wall])
+    return metrics
+
+
+def torch_imported_by_main() -> bool:
+    """Whether importing function/main.py (what gunicorn's master does) imports torch."""
+    code = ("import importlib.util, sys\n"
+            "spec = importlib.util.spec_from_file_location('main', sys.argv[1])\n"
+            "spec.loader.exec_module(importlib.util.module_from_spec(spec))\n"
+            "print('torch' in sys.modules)")
+    env = {k: v for k, v in os.environ.items() if k not in serving.SERVE_ENV_KEYS}
+    run = subprocess.run([sys.executable, "-c", code, str(ROOT / "function" / "main.py")],
+                         capture_output=True, text=True, timeout=60, env=env, check=True)
+    return run.stdout.strip().splitlines()[-1] == "True"
+
+
+def machine() -> dict[str, object]:
+    cpuinfo = Path("/proc/cpuinfo").read_text()
+    meminfo = Path("/proc/meminfo").read_text()
+    model = next((line.split(":", 1)[1].strip() for line in cpuinfo.splitlines()
+                  if line.startswith("model name")), platform.processor())
+    mem_kib = next(int(line.split()[1]) for line in meminfo.splitlines() if line.startswith("MemTotal"))
+    return {"nproc": os.cpu_count(), "cpu": model, "ram_gib": round(mem_kib / (1 << 20), 1),
+            "python": platform.python_version(), "platform": platform.platform(),
+            "load_average_at_start": os.getloadavg()}
+
+
+# ------------------------------------------------------------------ reporting
+
+def _baseline_metric(metric: str) -> str:
+    """The baseline's counterpart: it takes only ratio rows (the data form)."""
+    return metric.replace("companies", "data")
+
+
+def advantage(metric: str, ours: float, baseline: float) -> float:
+    """How many times better ours is than the baseline on this metric (>1: ours is better)."""
+    return baseline / ours if metric.endswith(LOWER_IS_BETTER) else ours / baseline
+
+
+def table(results: dict[str, dict]) -> str:
+    """One line per metric and configuration; the last column is how many times better than the
+    baseline ours is on it (medians; below 1 means worse)."""
+    baseline = results[BASELINE]
+    lines = [f"{'metric':52} {'configuration':22} {'median':>10} {'min':>10} {'max':>10}  x baseline"]
+    seen = dict.fromkeys(m for config in results.values() for m in config if m != "answers")
+    for metric in sorted(seen, key=lambda m: SECTIONS.index(m.split()[0].rstrip(":"))):
+        for name, config in results.items():
+            if metric not in config:
+                continue
+            s, other = config[metric], baseline.get(_baseline_metric(metric))
+            versus = "" if other is None or name == BASELINE else \
+                f"{advantage(metric, s['median'], other['median']):.1f}"
+            figures = " ".join(f"{s[k]:10.3f}" for k in ("median", "min", "max"))
+            lines.append(f"{metric:52} {name:22} {figures}  {versus}")
+    return "\n".join(lines)
+
+
+def throughput_ratio(ours: dict, baseline: dict) -> float:
+    """Ours over the baseline's requests/s at c8, per repetition (measured seconds apart), median."""
+    mine = ours["http companies c8: throughput (req/s)"]["runs"]
+    theirs = baseline["http data c8: throughput (req/s)"]["runs"]
+    return statistics.median(a / b for a, b in zip(mine, theirs))
+
+
+def check_targets(results: dict[str, dict], torch_at_import: bool) -> list[dict[str, object]]:
+    name, ours = next(iter(results.items()))
+    checks = [{"target": f"{m} {op} {limit}", "configuration": name, "value": ours[m]["median"],
+               "met": ours[m]["median"] <= limit if op == "<=" else ours[m]["median"] >= limit}
+              for m, limit, op in TARGETS]
+    ratio = throughput_ratio(ours, results[BASELINE])
+    checks.append({"target": "throughput at c8 >= 10x the baseline's (median of paired repetitions)",
+                   "configuration": name, "value": ratio, "met": ratio >= 10})
+    checks.append({"target": "torch not imported when main.py is imported", "configuration": name,
+                   "value": torch_at_import, "met": not torch_at_import})
+    return checks
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    wrk = load.wrk_version()
+    if wrk is None:
+        print("bench: wrk is not installed (apt-get install wrk); it drives the HTTP load", file=sys.stderr)
+        return 2
+    if not SEED_ARTIFACTS.is_dir():
+        print(f"bench: {SEED_ARTIFACTS} is absent: the baseline reads the seed's files there",
+              file=sys.stderr)
+        return 2
+    started = time.monotonic()
+    report = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "machine": machine(),
+              "load_tool": wrk,
+              "settings": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}}
+    with tempfile.TemporaryDirectory(prefix="bench-") as scratch:
+        configs = configurations(args.model, Path(scratch))
+        print("measuring HTTP, all configurations in turn ...", flush=True)
+        results = warm_servers(configs, args)
+        for config in configs:
+            if config.name != FLOOR:  # the floor has no model to load or call
+                print(f"measuring cold starts and in-process, {config.name} ...", flush=True)
+                results[config.name] |= cold_starts(config.target, args) | measure_inprocess(config, args)
+    report["results"] = results
+    if not args.no_install_size:
+        print("measuring the installed size of requirements.txt ...", flush=True)
+        report["install_size"] = install_size.installed_mib()
+    report["targets"] = check_targets(results, torch_imported_by_main())
+    report["machine"]["load_average_at_end"] = os.getloadavg()
+    report["elapsed_s"] = time.monotonic() - started
+    args.results_dir.mkdir(parents=True, exist_ok=True)
+    out = args.results_dir / f"{report['date'].replace(':', '').replace('+0000', 'Z')}.json"
+    out.write_text(json.dumps(report, indent=2) + "\n")
+    print(render(report))
+    print(f"wrote {out}")
+    return 0
+
+
+def render(report: dict) -> str:
+    m = report["machine"]
+    lines = [f"{report['date']}  {m['nproc']} CPUs ({m['cpu']}), {m['ram_gib']} GiB RAM, "
+             f"load {m['load_average_at_start'][0]:.1f} -> {m['load_average_at_end'][0]:.1f}; "
+             f"HTTP load by {report['load_tool'].split(' [')[0]}; {report['elapsed_s']:.0f} s", "",
+             table(report["results"]), ""]
+    for name, config in report["results"].items():
+        if name != FLOOR:
+            lines.append(f"answer for the first body, {name}: " + ", ".join(
+                f"{form} p_unsound={p:.7f}" for form, p in config["answers"].items()))
+    if "install_size" in report:
+        size = report["install_size"]
+        lines.append("installed size of requirements.txt (pip --target, no .pyc): "
+                     f"{size['total_mib']:.0f} MiB; "
+                     + ", ".join(f"{k} {v:.0f}" for k, v in size["largest_mib"].items()))
+    lines.append("")
+    lines += [f"[{'met' if t['met'] else 'NOT MET'}] {t['target']}: {t['value']:.3g}"
+              if not isinstance(t["value"], bool) else f"[{'met' if t['met'] else 'NOT MET'}] {t['target']}"
+              for t in report["targets"]]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
