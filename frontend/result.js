@@ -137,14 +137,21 @@ function warnings(prediction) {
       warning.message ? el("span", {class: "server-text"}, ` (${warning.message})`) : null))));
 }
 
-/** "Model X (version v) · trained on … · limits …" from GET /model, or the answer's model. */
+/** "Model X (version v) · trained on …" from GET /model, or the answer's model. */
 export function modelLine(info, answered, short = false) {
   const model = info?.model ?? answered;
   if (!model) return "";
   if (!info || short) return t("model_line_short", {name: model.name, version: model.version});
-  const limits = Array.isArray(info.limits) && info.limits.length ? info.limits.map(localized).join(" / ") : t("unknown");
   const data = localized(info.training_data?.description) || t("unknown");
-  return t("model_line", {name: model.name, version: model.version, data, limits});
+  return t("model_line", {name: model.name, version: model.version, data});
+}
+
+/** The model's limits from GET /model, folded under the model line; null when it records none. */
+function modelLimits(info) {
+  if (!Array.isArray(info?.limits) || !info.limits.length) return null;
+  return el("details", {class: "model-limits", dataset: {testid: "model-limits"}},
+    el("summary", {}, t("model_limits")),
+    el("ul", {}, info.limits.map((limit) => el("li", {}, localized(limit)))));
 }
 
 /** The whole result card for one scored prediction. */
@@ -162,6 +169,7 @@ export function renderResult(container, prediction, model, answeredModel) {
     warnings(prediction),
     names.length ? features(prediction, model, names) : null,
     otherRatios(prediction, model, names),
-    el("p", {class: "model-line", dataset: {testid: "model-line"}}, modelLine(model, answeredModel))];
+    el("p", {class: "model-line", dataset: {testid: "model-line"}}, modelLine(model, answeredModel)),
+    modelLimits(model)];
   container.replaceChildren(...parts.filter(Boolean));
 }

@@ -260,6 +260,8 @@ def build_manifest(config: Config, us: data.Table, splits: dict[str, pd.DataFram
         "training": training,
         "metrics": {},
         "training_data": {
+            "description": ("US companies listed on NYSE and NASDAQ, fiscal years 1999-2018 "
+                            "(Lombardo et al. 2022); label: files for Chapter 7 or 11 within the next year"),
             "source": str(data.US_FILE), "sha256": artifacts.sha256_of(us.source),
             "label": us.label_definition, "columns": {**data.US_COLUMNS, "total_equity": "X10 - X17"},
             **us.facts, "splits": split_facts(splits, dropped)},
