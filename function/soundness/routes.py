@@ -9,10 +9,10 @@ from typing import Any, Callable
 from flask import Request, Response
 
 from . import logs, openapi, pages
-from .payloads import parse_json
 from .config import Settings
 from .errors import ApiError, detail
 from .lazy_model import LazyModel, ModelUnavailable
+from .payloads import parse_json
 
 ALLOWED_HEADERS = "Content-Type, X-API-Key"
 
