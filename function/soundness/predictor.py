@@ -156,7 +156,8 @@ class Predictor:
             logits = forward(torch.from_numpy(np.ascontiguousarray(scaled, np.float32))).numpy()
         margin = (logits[:, 1] - logits[:, 0]).astype(np.float64)  # float32 difference, as torch's
         a, b = self._platt  # a=1, b=0 is the network's own softmax
-        return 1.0 / (1.0 + np.exp(-(a * margin + b)))
+        with np.errstate(over="ignore"):  # exp overflowing to inf gives the right limit, 0
+            return 1.0 / (1.0 + np.exp(-(a * margin + b)))
 
     def probabilities(self, x: np.ndarray) -> np.ndarray:
         return self._probability(self._transform(self._clipped(np.asarray(x, np.float64))), self._forward)
