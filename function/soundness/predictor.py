@@ -151,25 +151,27 @@ class Predictor:
     def _clipped(self, x: np.ndarray) -> np.ndarray:
         return np.clip(x, *self._clip) if self._clip else x
 
-    def _probability(self, scaled: np.ndarray, forward: Callable[[torch.Tensor], torch.Tensor]) -> np.ndarray:
+    @staticmethod
+    def _logits(scaled: np.ndarray, forward: Callable[[torch.Tensor], torch.Tensor]) -> np.ndarray:
         with torch.inference_mode():
-            logits = forward(torch.from_numpy(np.ascontiguousarray(scaled, np.float32))).numpy()
+            return forward(torch.from_numpy(np.ascontiguousarray(scaled, np.float32))).numpy()
+
+    def _probability(self, logits: np.ndarray) -> np.ndarray:
         margin = (logits[:, 1] - logits[:, 0]).astype(np.float64)  # float32 difference, as torch's
         a, b = self._platt  # a=1, b=0 is the network's own softmax
         with np.errstate(over="ignore"):  # exp overflowing to inf gives the right limit, 0
             return 1.0 / (1.0 + np.exp(-(a * margin + b)))
 
     def probabilities(self, x: np.ndarray) -> np.ndarray:
-        return self._probability(self._transform(self._clipped(np.asarray(x, np.float64))), self._forward)
+        scaled = self._transform(self._clipped(np.asarray(x, np.float64)))
+        return self._probability(self._logits(scaled, self._forward))
 
     def probabilities_plain(self, x: np.ndarray) -> np.ndarray:
-        scaled = self._scaler.transform(self._clipped(np.asarray(x, np.float64)))
-        return self._probability(scaled, self._network)
+        return self._probability(self.logits(x))
 
     def logits(self, x: np.ndarray) -> np.ndarray:
-        scaled = self._scaler.transform(self._clipped(np.asarray(x, np.float64)))
-        with torch.inference_mode():
-            return self._network(torch.from_numpy(np.asarray(scaled, np.float32))).numpy()
+        """The network's two logits on the plain path (scikit-learn transform, module forward)."""
+        return self._logits(self._scaler.transform(self._clipped(np.asarray(x, np.float64))), self._network)
 
     def labels(self, probabilities: np.ndarray) -> np.ndarray:
         return (probabilities >= self.threshold).astype(int)
