@@ -22,35 +22,22 @@ def served_features(served_model_dir) -> list[str]:
     return json.loads((served_model_dir / artifacts.MANIFEST).read_text())["features"]
 
 
-def _server_factory():
-    servers: list[RunningServer] = []
-
-    def start(**env) -> RunningServer:
-        server = RunningServer({key: str(value) for key, value in env.items()})
-        servers.append(server)
-        server.wait_healthy()
-        return server
-
-    return start, servers
-
-
 @pytest.fixture
-def serve():
+def serve(start_server):
     """serve(**env) -> a healthy RunningServer (gunicorn, as production), stopped afterwards."""
-    start, servers = _server_factory()
-    yield start
-    for server in servers:
-        server.stop()
+    return lambda **env: start_server({key: str(value) for key, value in env.items()})
 
 
 @pytest.fixture(scope="module")
 def warm_server(served_model_dir):
     """One real server per test module, its model already loaded (so nothing waits on torch)."""
-    start, servers = _server_factory()
-    server = start(MODEL_DIR=served_model_dir)
-    urllib.request.urlopen(server.url + "/ready", timeout=60).close()
-    yield server
-    server.stop()
+    server = RunningServer({"MODEL_DIR": str(served_model_dir)})
+    try:
+        server.wait_healthy()
+        urllib.request.urlopen(server.url + "/ready", timeout=60).close()
+        yield server
+    finally:
+        server.stop()
 
 
 # ---------------------------------------------------------------- raw HTTP
