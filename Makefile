@@ -34,7 +34,6 @@ system-deps:
 	  else echo "not root or no apt-get: what needs$$missing will skip or stop"; fi; \
 	fi
 
-test: PACKAGES = $(SYSTEM_PACKAGES)
 test: $(STAMP) system-deps
 	$(BIN)/python -m pytest
 
