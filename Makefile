@@ -14,12 +14,12 @@ PACKAGES = $(SYSTEM_PACKAGES)
 
 .PHONY: run test system-deps train bench clean
 
-$(STAMP): requirements.txt requirements-dev.txt
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -r requirements-dev.txt
-	# The function's package, importable from the checkout (training shares its code).
-	$(BIN)/python -c "import site, sys; open(site.getsitepackages()[0] + '/soundness-checkout.pth', 'w').write(sys.argv[1] + '\n')" "$(CURDIR)/function"
+	# The model core (src/soundness), installed editable: training, tests and the function share it.
+	$(BIN)/python -m pip install -q --no-deps -e .
 	touch $(STAMP)
 
 run: $(STAMP)

@@ -15,8 +15,8 @@ usage() {
   cat <<'EOF'
 Usage: ./deploy.sh --project P --region R [options]
 
-Stages a self-contained function folder in build/deploy/<name>/ (main.py, the soundness
-package, the model as model/, the page as frontend/, a requirements.txt with every package
+Stages a self-contained function folder in build/deploy/<name>/ (main.py, the api and
+soundness packages, the model as model/, the page as frontend/, a requirements.txt with every package
 pinned and CPU-only torch), deploys it, and with --bucket publishes the page to gs://<bucket>.
 
 Options (each also read from the environment variable in brackets; a flag wins):
@@ -198,12 +198,12 @@ check_model_and_settings() {
   [[ -d "$MODEL_DIR" ]] || die "model directory '$MODEL_DIR' does not exist"
   # Values reach python through its environment, never its argv.
   [[ ${#SERVICE_ENV[@]} == 0 ]] || export "${SERVICE_ENV[@]?}"
-  PYTHONDONTWRITEBYTECODE=1 PYTHONPATH="$ROOT/function" python3 - "$MODEL_DIR" "${SERVICE_ENV[@]}" <<'PY'
+  PYTHONDONTWRITEBYTECODE=1 PYTHONPATH="$ROOT/function:$ROOT/src" python3 - "$MODEL_DIR" "${SERVICE_ENV[@]}" <<'PY'
 import os, sys
 from pathlib import Path
 
 from soundness.artifacts import MANIFEST, ArtifactError, verified_manifest
-from soundness.config import ConfigError, Settings
+from api.config import ConfigError, Settings
 
 try:
     Settings.from_env({name: os.environ[name] for name in sys.argv[2:]})
@@ -253,7 +253,8 @@ stage_function() {
   rm -rf "$STAGE" "$ENV_FILE"
   mkdir -p "$STAGE/model"
   cp "$ROOT/function/main.py" "$STAGE/"
-  cp -R "$ROOT/function/soundness" "$STAGE/soundness"
+  cp -R "$ROOT/function/api" "$STAGE/api"
+  cp -R "$ROOT/src/soundness" "$STAGE/soundness"
   cp -R "$ROOT/frontend" "$STAGE/frontend"
   for file in "${MODEL_FILES[@]}"; do
     cp "$MODEL_DIR/$file" "$STAGE/model/$file"

@@ -39,10 +39,10 @@ def per_call_seconds(call: Callable[[], object], repeats: int, budget: float) ->
 
 def ours(model_dir: Path, forms: tuple[str, ...], max_batch: int = 1000) -> dict[tuple[str, int], Callable]:
     """A call per (input form, batch size): one request through the route's code path."""
-    from soundness.lazy_model import LazyModel
-    from soundness.payloads import parse_json
-    from soundness.prediction import answer
-    from soundness.routes import json_response
+    from api.lazy_model import LazyModel
+    from api.payloads import parse_json
+    from api.prediction import answer
+    from api.routes import json_response
 
     predictor = LazyModel(model_dir).get()
 

@@ -1,5 +1,5 @@
 // Every word the page shows, in Korean (the default) and English, and the chosen language.
-// The nine statement labels are those of function/soundness/ratios.py (a browser test
+// The nine statement labels are those of src/soundness/ratios.py (a browser test
 // checks they stay equal); ratio labels come from the API's GET /model.
 
 export const FIELDS = [

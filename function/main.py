@@ -5,8 +5,8 @@ is loaded on the first request that needs it, after gunicorn has forked its work
 """
 import functions_framework
 
-from soundness.config import Settings
-from soundness.routes import Service
+from api.config import Settings
+from api.routes import Service
 
 service = Service(Settings.from_env())
 

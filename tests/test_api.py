@@ -216,8 +216,8 @@ def test_model_facts_are_the_public_part_of_the_manifest(client):
 
 
 def test_the_openapi_document_lists_every_route():
-    from soundness.config import Settings
-    from soundness.openapi import document
+    from api.config import Settings
+    from api.openapi import document
 
     doc = document(Settings.from_env({}))
     assert doc["openapi"].startswith("3.")

@@ -263,10 +263,10 @@ def test_help_documents_every_setting(deploy):
 def test_the_checks_deploy_runs_need_only_pythons_standard_library(small_model_dir):
     # The Cloud SDK image deploy.sh runs in has python3 but no torch, numpy or flask.
     code = ("import sys; from pathlib import Path; from soundness.artifacts import verified_manifest; "
-            "from soundness.config import Settings; verified_manifest(Path(sys.argv[1])); Settings.from_env({}); "
+            "from api.config import Settings; verified_manifest(Path(sys.argv[1])); Settings.from_env({}); "
             "print(sorted(m for m in ('torch', 'numpy', 'sklearn', 'joblib', 'flask') if m in sys.modules))")
     result = subprocess.run([sys.executable, "-S", "-c", code, str(small_model_dir)], capture_output=True, text=True,
-                            env={"PYTHONPATH": str(ROOT / "function"), "PATH": os.environ["PATH"]}, timeout=60)
+                            env={"PYTHONPATH": f"{ROOT / 'function'}:{ROOT / 'src'}", "PATH": os.environ["PATH"]}, timeout=60)
     assert (result.returncode, result.stdout.strip()) == (0, "[]"), result.stderr
 
 
@@ -283,11 +283,13 @@ def test_staging_twice_gives_the_same_tree(deploy, small_model_dir):
 def test_the_staged_folder_holds_only_what_the_function_needs(deploy, small_model_dir):
     assert deploy(*required(small_model_dir), "--dry-run").returncode == 0
     files = tree(deploy.stage)
-    assert {name.split("/")[0] for name in files} == {"main.py", "requirements.txt", "soundness", "model", "frontend"}
+    assert {name.split("/")[0] for name in files} == {"main.py", "requirements.txt", "api", "soundness", "model", "frontend"}
     assert sorted(n for n in files if n.startswith("model/")) == [
         "model/manifest.json", "model/model.pt", "model/scaler.joblib"]
     assert {n for n in files if n.startswith("soundness/")} == {
-        f"soundness/{p.name}" for p in (ROOT / "function" / "soundness").glob("*.py")}
+        f"soundness/{p.name}" for p in (ROOT / "src" / "soundness").glob("*.py")}
+    assert {n for n in files if n.startswith("api/")} == {
+        f"api/{p.name}" for p in (ROOT / "function" / "api").glob("*.py")}
     assert not [n for n in files if n.endswith(".pyc") or "__pycache__" in n or "test" in n or "training" in n]
     assert files["model/model.pt"] == tree(small_model_dir)["model.pt"]
 

@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from soundness import ratios
-from soundness.errors import ApiError
-from soundness.payloads import FORMS, parse_json, parse_rows
+from api.errors import ApiError
+from api.payloads import FORMS, parse_json, parse_rows
 
 from .conftest import assert_error_shape
 

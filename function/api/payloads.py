@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import ratios
+from soundness import ratios
 from .errors import ApiError, detail
 
 FORMS = ("companies", "instances", "data")

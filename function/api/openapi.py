@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import ratios
+from soundness import ratios
 from .config import Settings
 from .payloads import MAX_ID_LENGTH, MAX_MAGNITUDE
 

@@ -46,12 +46,12 @@ class LazyModel:
     def _load(self) -> None:
         self.load_count += 1
         # Imported here, not at module import: torch takes seconds and must not run pre-fork.
-        from .artifacts import ArtifactError, load
+        from soundness.artifacts import ArtifactError, load
         import torch
 
         torch.set_num_threads(self._torch_threads)
         try:
-            from .predictor import Predictor
+            from soundness.predictor import Predictor
 
             self._predictor = Predictor(load(self._model_dir))
         except Exception as exc:

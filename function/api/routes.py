@@ -192,7 +192,7 @@ PUBLIC_KEYS = ("model", "features", "classes", "decision", "calibration", "metri
 
 def public_manifest(manifest: dict[str, Any]) -> dict[str, Any]:
     """What /model tells a reader: everything but file hashes and the network's internals."""
-    from .ratios import RATIO_BY_NAME, RATIOS
+    from soundness.ratios import RATIO_BY_NAME, RATIOS
 
     public = {key: manifest[key] for key in PUBLIC_KEYS if key in manifest}
     public["feature_labels"] = {
