@@ -226,7 +226,7 @@ function drawBatch() {
   say(status, text, scored === entries.length ? "ok" : "info");
   renderTable(table, entries, state.model);
   if (downloadUrl) URL.revokeObjectURL(downloadUrl);
-  downloadUrl = URL.createObjectURL(new Blob([resultsCsv(entries)], {type: "text/csv;charset=utf-8"}));
+  downloadUrl = URL.createObjectURL(new Blob([resultsCsv(entries, state.model)], {type: "text/csv;charset=utf-8"}));
   link.href = downloadUrl;
   link.hidden = false;
 }

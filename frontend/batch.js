@@ -4,7 +4,7 @@ import {parseAmount} from "./amounts.js";
 import {CsvError, decodeCsv, parseCsv, toCsv} from "./csv.js";
 import {el} from "./dom.js";
 import {FIELDS, t} from "./i18n.js";
-import {className, formatNumber, formatPercent, ratioLabel, warningText} from "./result.js";
+import {className, formatNumber, formatPercent, ratioLabel, reasons, warningText} from "./result.js";
 
 const ID_HEADERS = ["id", "name", "company", "companyname", "회사명", "기업명", "회사", "회사이름"];
 
@@ -139,14 +139,20 @@ function inert(text) {
   return /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
 }
 
-/** The results as CSV text: machine names as headers, full-precision numbers. */
-export function resultsCsv(entries) {
+/** The results as CSV text: machine names as headers, full-precision numbers; each ratio's
+ * contribution to the log-odds (contribution_<ratio>) and the largest ones in words. */
+export function resultsCsv(entries, model) {
   const ratioNames = [...new Set(entries.flatMap((e) => Object.keys(e.prediction?.ratios ?? {})))];
-  const header = ["line", "id", "label", "class", "class_ko", "probability_unsound", ...ratioNames, "warnings", "errors"];
+  const explained = [...new Set(entries.flatMap((e) => Object.keys(e.prediction?.explanation?.contributions ?? {})))];
+  const header = ["line", "id", "label", "class", "class_ko", "probability_unsound", ...ratioNames,
+    "reasons", "explanation_baseline_log_odds", ...explained.map((name) => `contribution_${name}`), "warnings", "errors"];
   const rows = entries.map((entry) => {
     const p = entry.prediction;
     return [entry.line, inert(entry.id), p?.label, p?.class, p?.class_ko, p?.probability_unsound,
       ...ratioNames.map((name) => p?.ratios?.[name]),
+      p ? reasons(p, model).map((r) => r.text).join(" · ") : "",
+      p?.explanation?.baseline,
+      ...explained.map((name) => p?.explanation?.contributions?.[name]),
       (p?.warnings ?? []).map((w) => w.code).join(";"),
       inert(entry.errors.map((e) => `${e.field ?? ""}: ${e.key ? e.key.replace("err_", "") : e.text}`).join("; "))];
   });

@@ -91,6 +91,57 @@ function bar(value, quantiles) {
   ];
 }
 
+// ------------------------------------------------------------ why: the largest contributions
+
+const REASONS = 3;
+
+/** The Korean particle after a word: its first form after a final consonant (이, 을), else the second. */
+function particle(word, pair) {
+  const last = word.replace(/\s*\([^)]*\)\s*$/, "").trim().slice(-1);
+  const code = last.charCodeAt(0) - 0xac00;
+  const batchim = code >= 0 && code < 11172 ? code % 28 !== 0 : false;
+  return batchim ? pair[0] : pair[1];
+}
+
+/** Low or high against the training median (GET /model's quantiles), or unknown. */
+function level(value, quantiles) {
+  if (value === null || value === undefined || !Number.isFinite(value)) return "unknown";
+  const q = usableQuantiles(quantiles);
+  if (!q) return null;
+  return percentileOf(value, q).percent < 50 ? "low" : "high";
+}
+
+/** The few inputs that moved this company's score most, each as a sentence; [] without an explanation. */
+export function reasons(prediction, model, count = REASONS) {
+  const contributions = prediction.explanation?.contributions;
+  if (!contributions) return [];
+  return Object.entries(contributions)
+    .filter(([, c]) => Number.isFinite(c) && c !== 0)
+    .sort((a, b) => Math.abs(b[1]) - Math.abs(a[1]))
+    .slice(0, count)
+    .map(([name, c]) => {
+      const where = level(prediction.ratios?.[name], model?.feature_quantiles?.[name]);
+      if (!where) return null;
+      const label = ratioLabel(name, model);
+      const korean = currentLang() === "ko";
+      return {name, contribution: c, text: t(`reason_${where}`, {
+        label, effect: t(c > 0 ? "effect_raised" : "effect_lowered"),
+        subject: korean ? particle(label, ["이", "가"]) : "",
+        object: korean ? particle(label, ["을", "를"]) : ""})};
+    })
+    .filter(Boolean);
+}
+
+function reasonsSection(prediction, model) {
+  const found = reasons(prediction, model);
+  if (!found.length) return null;
+  return el("section", {class: "reasons", dataset: {testid: "reasons"}},
+    el("h3", {}, t("reasons_heading")),
+    el("ul", {}, found.map((r) => el("li", {class: r.contribution > 0 ? "raises" : "lowers", dataset: {ratio: r.name}},
+      r.text))),
+    el("p", {class: "note"}, t("reasons_note")));
+}
+
 // ------------------------------------------------------------ the parts
 
 function features(prediction, model, names) {
@@ -167,6 +218,7 @@ export function renderResult(container, prediction, model, answeredModel) {
     prediction.id !== null && prediction.id !== undefined ? el("p", {class: "note"}, t("result_for", {id: prediction.id})) : null,
     Number.isFinite(threshold) ? el("p", {class: "note"}, t("threshold", {threshold: formatPercent(threshold)})) : null,
     warnings(prediction),
+    reasonsSection(prediction, model),
     names.length ? features(prediction, model, names) : null,
     otherRatios(prediction, model, names),
     el("p", {class: "model-line", dataset: {testid: "model-line"}}, modelLine(model, answeredModel)),

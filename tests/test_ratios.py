@@ -108,3 +108,31 @@ def test_the_table_version_agrees_with_the_single_company_version():
 def test_the_table_version_can_compute_a_chosen_subset_in_the_given_order():
     table = ratios.compute_frame(pd.DataFrame([SEED_STATEMENT]), names=list(reversed(ratios.SEED_FEATURES)))
     assert list(table.columns) == list(reversed(ratios.SEED_FEATURES))
+
+
+def test_prior_year_and_trend_ratios_follow_their_definitions():
+    values = ratios.compute(SEED_STATEMENT).values
+    s = SEED_STATEMENT
+    prior_roa = s["operating_income_prior"] / s["total_assets_prior"] * 100
+    assert values["prior_operating_roa_pct"] == pytest.approx(prior_roa)
+    assert values["prior_total_asset_turnover"] == pytest.approx(s["revenue_prior"] / s["total_assets_prior"])
+    assert values["prior_operating_margin_pct"] == pytest.approx(s["operating_income_prior"] / s["revenue_prior"] * 100)
+    assert values["non_operating_to_assets_pct"] == pytest.approx(
+        (s["net_income"] - s["operating_income"]) / s["total_assets"] * 100)
+    assert values["operating_roa_change_pp"] == pytest.approx(
+        s["operating_income"] / s["total_assets"] * 100 - prior_roa)
+
+
+def test_a_ratio_with_two_denominators_blames_the_one_that_breaks():
+    result = ratios.compute(with_(total_assets_prior=0))
+    assert result.problems["operating_roa_change_pp"][0] == "total_assets_prior"
+    assert result.values["operating_roa_pct"] is not None
+
+
+def test_a_field_not_given_leaves_only_the_ratios_that_need_it_unknown():
+    statement = {k: v for k, v in SEED_STATEMENT.items() if not k.endswith("_prior")}
+    result = ratios.compute(statement)
+    needs_prior = {r.name for r in ratios.RATIOS if any(f.endswith("_prior") for f in r.fields)}
+    assert {n for n, v in result.values.items() if v is None} == needs_prior
+    assert result.problems["revenue_growth_pct"] == ("revenue_prior", "was not given, so revenue_growth_pct is unknown")
+    assert ratios.compute({**statement, "total_equity": None}).warnings == []

@@ -1,4 +1,8 @@
-"""The training report: report.md (numbers, from the manifest) and report.png (ROC and calibration)."""
+"""The training report: report.md (numbers, all from the manifest) and two pictures.
+
+report.png: ROC on the US test years and on the Korean table, and the test reliability
+curve; rolling.png: each recipe's ROC-AUC year by year on the rolling yardstick.
+"""
 from __future__ import annotations
 
 from pathlib import Path
@@ -6,91 +10,103 @@ from typing import Any
 
 import numpy as np
 
-TARGET_TEST_AUC, TARGET_KR_AUC = 0.86, 0.87
-NAMES = {"ours": "this model (MLP)", "logistic_regression": "logistic regression",
-         "hist_gradient_boosting": "HistGradientBoosting", "altman_z_1968": "Altman Z (1968)"}
+TARGETS = {"rolling": 0.89, "test": 0.875, "kr": 0.87}
+NAMES = {"ours": "this model (MLP, v2)", "ours_five_only": "this model given only the seed's five",
+         "version_1": "version 1 recipe (MLP, seed's five)", "logistic_regression": "logistic regression",
+         "hist_gradient_boosting": "HistGradientBoosting", "altman_z_1968": "Altman Z (1968)",
+         "served": "served model (fit 1999-2015)", "fixed_split": "fixed-split model (fit 1999-2011)",
+         "seed": "seed's published model"}
 
 
-def _cell(metrics: Any, key: str) -> str:
-    return f"{metrics[key]:.4f}" if isinstance(metrics, dict) and key in metrics else "n/a"
+def _interval(i: list[float]) -> str:
+    return f"[{i[0]:.4f}, {i[1]:.4f}]"
 
 
-def metrics_table(metrics: dict[str, Any]) -> list[str]:
-    rows = {"ours": {s: metrics[s] for s in ("validation", "test", "kr_dart")}, **metrics["baselines"]}
-    lines = ["| model | validation ROC-AUC | test ROC-AUC | test PR-AUC | test Brier | kr-dart ROC-AUC |",
-             "|---|---|---|---|---|---|"]
-    for name, by_set in rows.items():
-        lines.append(f"| {NAMES[name]} | {_cell(by_set['validation'], 'roc_auc')} | "
-                     f"{_cell(by_set['test'], 'roc_auc')} | {_cell(by_set['test'], 'pr_auc')} | "
-                     f"{_cell(by_set['test'], 'brier')} | {_cell(by_set['kr_dart'], 'roc_auc')} |")
+def _signed(i: list[float]) -> str:
+    return f"[{i[0]:+.4f}, {i[1]:+.4f}]"
+
+
+def rolling_section(r: dict[str, Any]) -> list[str]:
+    years = sorted(next(iter(r["per_year"].values())))
+    lines = [
+        "## The rolling-origin yardstick",
+        "",
+        f"For each year T in {r['years'][0]}-{r['years'][1]}: settings (epochs, boosting iterations, penalty) "
+        "chosen by fitting on years <= T-4 and scoring T-3..T-1; then refitted on every year < T and year T "
+        "scored. The figure is the mean of the nine per-year ROC-AUCs, on the rows version 1 can score "
+        f"(all five ratios defined): {r['rows']} company-years, {r['positives']} failures. Intervals: "
+        f"{r['resamples']} company-level bootstrap resamples (a company's years stay together), 95 %, "
+        "paired: every model on the same resamples.",
+        "",
+        "| model | mean per-year ROC-AUC | 95 % interval | minus version 1 | 95 % interval of the difference | "
+        "CPU seconds (9 years) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, m in r["models"].items():
+        seconds = r["seconds"].get(name, r["seconds"].get("ours") if name == "ours_five_only" else None)
+        lines.append(f"| {NAMES[name]} | {m['mean_auc']:.4f} | {_interval(m['interval'])} | "
+                     f"{m['minus_version_1']:+.4f} | {_signed(m['difference_interval'])} | "
+                     f"{'(same fits)' if name == 'ours_five_only' else seconds} |")
+    every = r["ours_on_every_scoreable_row"]
+    lines += [
+        "",
+        f"On every row it can score (any ratio known: {every['rows']} company-years, {every['positives']} "
+        f"failures) this model's mean per-year ROC-AUC is {every['mean_auc']:.4f} {_interval(every['interval'])}.",
+        "The five-only line scores the same fitted models with every ratio but the seed's five set unknown: "
+        "what a seed-era `data` or five-ratio `instances` request gets.",
+        "",
+        "| model | " + " | ".join(str(y) for y in years) + " |",
+        "|---|" + "---|" * len(years),
+        *[f"| {NAMES[n]} | " + " | ".join(f"{v[y]:.3f}" for y in years) + " |" for n, v in r["per_year"].items()],
+        "",
+        "![ROC-AUC year by year](rolling.png)",
+        "",
+    ]
     return lines
 
 
-def confusion_line(name: str, c: dict[str, Any]) -> str:
-    return (f"- {name}: {c['true_positive']} of {c['true_positive'] + c['false_negative']} failures flagged "
-            f"(recall {c['recall']:.2f}), precision {c['precision']:.2f}, "
-            f"{c['false_positive']} of {c['false_positive'] + c['true_negative']} sound company-years "
-            f"flagged (false-positive rate {c['false_positive_rate']:.3f})")
-
-
-def markdown(manifest: dict[str, Any]) -> str:
-    m, data, training = manifest["metrics"], manifest["training_data"], manifest["training"]
-    test, kr = m["test"], m["kr_dart"]
-    cal = manifest["calibration"]
+def fixed_section(f: dict[str, Any]) -> list[str]:
+    t = f["test"]
+    ours = t["ours"]
+    paired = t["paired_on_version_1_rows"]
     lines = [
-        f"# Training report: {manifest['model']['name']} {manifest['model']['version']}",
+        "## The fixed split",
         "",
-        f"Made by `{manifest['created']['command']}` (seed {manifest['created']['seed']}) "
-        f"in {training['seconds']} s. Figures below are measured by that run.",
+        f"Fit {f['splits']['fit'][0]}-{f['splits']['fit'][1]}; epochs, Platt calibration and threshold on "
+        f"{f['splits']['validation'][0]}-{f['splits']['validation'][1]}; test {f['splits']['test'][0]}-"
+        f"{f['splits']['test'][1]}, read once, after everything was fixed. The baselines are fitted the same "
+        "way (settings chosen on the validation years).",
         "",
-        "## Data and label",
+        f"This model on every test row it scores: ROC-AUC {ours['roc_auc']:.4f} {_interval(ours['interval'])} "
+        f"({ours['rows']} rows, {ours['positives']} failures), PR-AUC {ours['pr_auc']:.4f}.",
         "",
-        f"- Source: `{data['source']}` ({data['rows_in_file']} company-years, {data['companies']} companies; "
-        "US NYSE/NASDAQ listed companies, 1999-2018, amounts in millions of USD).",
-        f"- Label: {data['label']} ({data['dropped_earlier_rows_of_failed_companies']} such earlier rows dropped).",
-        "- Statement fields: " + ", ".join(f"{k} = {v}" for k, v in data["columns"].items())
-        + "; the data has no equity column, so equity is assets minus liabilities.",
-        "- Prior-year values come only from the same company's row of the year before; across a gap "
-        f"(missing year) the growth ratios are unknown ({data['rows_without_prior_year']} labelled rows "
-        "have no prior year).",
-        f"- Features: {', '.join(manifest['features'])}. Rule: {training['feature_decision']['rule']}; "
-        "the validation comparison behind it is in [selection.md](selection.md).",
-        f"- Network: {manifest['network']['note']} (hidden {manifest['network']['hidden']}); each member "
-        "trained with class weights (positives weighted to balance) and kept at its epoch of best "
-        "validation ROC-AUC: " + ", ".join(
-            f"seed {m['seed']} epoch {m['best_epoch']} ({m['validation_roc_auc']})" for m in training["members"])
-        + f"; averaged {training['validation_roc_auc_averaged']}.",
-        f"- Preprocessing: clip to the train years' {manifest['preprocessing']['clip']['quantiles']} quantiles, "
-        f"then {manifest['preprocessing']['scaler']}.",
+        "On the test rows version 1 can score, paired:",
         "",
-        "| split | years | rows used | positives | dropped (a feature undefined) |",
+        "| model | test ROC-AUC | 95 % interval | minus version 1 | 95 % interval of the difference |",
         "|---|---|---|---|---|",
-        *[f"| {name} | {s['years'][0]}-{s['years'][1]} | {s['rows']} | {s['positives']} | "
-          f"{s['dropped_feature_undefined']} |" for name, s in data["splits"].items()],
+        *[f"| {NAMES[n]} | {m['mean_auc']:.4f} | {_interval(m['interval'])} | {m['minus_version_1']:+.4f} | "
+          f"{_signed(m['difference_interval'])} |" for n, m in paired.items()],
+        f"| {NAMES['altman_z_1968']} | {t['altman_z_1968']['roc_auc']:.4f} | | | |",
         "",
-        "## Results",
+    ]
+    return lines
+
+
+def calibration_section(manifest: dict[str, Any]) -> list[str]:
+    f = manifest["metrics"]["fixed_split"]
+    test = f["test"]["ours"]
+    cal, chosen = manifest["calibration"], manifest["decision"]
+    c = test["at_threshold"]
+    return [
+        "## Calibration and the threshold",
         "",
-        *metrics_table(m),
-        "",
-        f"Test Brier {test['brier']:.5f} against {test['base_rate_brier']:.5f} for always forecasting the "
-        f"test base rate ({test['base_rate']:.2%}). Altman's Z ranks only (no probability, so no Brier).",
-        "",
-        "Against the project's targets: " + "; ".join(
-            f"{name} {value:.4f} {'meets' if value >= goal else 'misses'} {goal}" for name, value, goal in (
-                ("test ROC-AUC", test["roc_auc"], TARGET_TEST_AUC),
-                ("kr-dart ROC-AUC", kr["roc_auc"], TARGET_KR_AUC)))
-        + f"; test Brier {'beats' if test['brier'] < test['base_rate_brier'] else 'does not beat'} the base rate's.",
-        "",
-        "## Threshold and calibration",
-        "",
-        f"- Threshold {manifest['decision']['threshold']:.4f}: {manifest['decision']['rule']}",
-        confusion_line("validation", m["validation"]["at_threshold"]),
-        confusion_line(f"validation, had Youden's J chosen "
-                       f"({manifest['decision']['alternatives']['youden_j']['threshold']:.4f})",
-                       manifest["decision"]["alternatives"]["youden_j"]),
-        confusion_line("test", test["at_threshold"]),
-        f"- Platt calibration on the validation years: P = sigmoid({cal['a']:.4f} (z1 - z0) + {cal['b']:.4f}); "
-        f"mean test probability {test['mean_probability']:.4f} vs test base rate {test['base_rate']:.4f}.",
+        f"Fixed split: Platt scaling fitted on {f['calibration']['fitted_on']} (P = sigmoid("
+        f"{f['calibration']['a']:.4f} margin + {f['calibration']['b']:.4f})), judged on the test years: Brier "
+        f"{test['brier']:.5f} against {test['base_rate_brier']:.5f} for always forecasting the test base rate "
+        f"({test['base_rate']:.2%}); mean forecast {test['mean_probability']:.4f}. Threshold "
+        f"{f['decision']['threshold']:.4f} (max F1 on the validation years): on test {c['true_positive']} of "
+        f"{c['true_positive'] + c['false_negative']} failures flagged, precision {c['precision']:.2f}, "
+        f"false-positive rate {c['false_positive_rate']:.3f}.",
         "",
         "Test reliability (ten bins of equal count, by forecast):",
         "",
@@ -98,13 +114,97 @@ def markdown(manifest: dict[str, Any]) -> str:
         "|---|---|---|",
         *[f"| {b['rows']} | {b['mean_probability']:.4f} | {b['observed_rate']:.4f} |" for b in test["reliability"]],
         "",
+        f"The served model: Platt scaling (P = sigmoid({cal['a']:.4f} margin + {cal['b']:.4f})) and the "
+        f"threshold {chosen['threshold']:.4f} ({chosen['rule']}) were fitted on {cal['fitted_on']}, rows its "
+        "network never fitted; the same procedure, four years earlier, is what the test years above judge.",
+        "",
+    ]
+
+
+def korean_section(k: dict[str, Any]) -> list[str]:
+    lines = [
         "## External check: Korean DART statements (KRW)",
         "",
-        f"Never used for training, tuning or the threshold. {kr['rows']} company-years with all features "
-        f"defined, {kr['positives']} positives (distress delisting within two years), so the figure is noisy. "
-        f"ROC-AUC {kr['roc_auc']:.4f} (the seed's own published model: 0.886 on 32 positives). "
-        f"Altman's Z: {m['baselines']['altman_z_1968']['kr_dart']}.",
+        f"Never used for training, tuning, calibration or the threshold. Label: {k['label']}. "
+        f"{k['rows']} company-years with any ratio known, {k['positives']} positives, so every figure is noisy.",
         "",
+        "| model | rows | positives | ROC-AUC | 95 % interval | minus the reference | its interval |",
+        "|---|---|---|---|---|---|---|",
+        *[f"| {NAMES[n]} | {k['rows']} | {k['positives']} | {m['mean_auc']:.4f} | {_interval(m['interval'])} | "
+          f"{m['minus_served']:+.4f} (served) | {_signed(m['difference_interval'])} |"
+          for n, m in k["every_row"].items()],
+    ]
+    if "seed_rows" in k:
+        s = k["seed_rows"]
+        lines += [f"| {NAMES[n]}, rows the seed's model can score | {s['rows']} | {s['positives']} | "
+                  f"{m['mean_auc']:.4f} | {_interval(m['interval'])} | {m['minus_seed']:+.4f} (seed) | "
+                  f"{_signed(m['difference_interval'])} |"
+                  for n, m in s.items() if isinstance(m, dict)]
+    served = k["served_metrics"]
+    lines += ["", f"Served model's Brier on the Korean rows {served['brier']:.5f} against {served['base_rate_brier']:.5f} "
+              f"for their base rate ({served['base_rate']:.2%}); mean forecast {served['mean_probability']:.4f} "
+              "(a different label and market: calibration is not expected to carry over).", ""]
+    return lines
+
+
+def targets(manifest: dict[str, Any]) -> list[str]:
+    m = manifest["metrics"]
+    r = m["rolling"]["models"]["ours"]
+    five = m["rolling"]["models"]["ours_five_only"]
+    test = m["fixed_split"]["test"]["ours"]
+    kr = m["kr_dart"]
+    served_kr = kr["every_row"]["served"]["mean_auc"]
+    lines = ["## Against the targets", "",
+             f"- Rolling mean per-year ROC-AUC {r['mean_auc']:.4f} (target >= {TARGETS['rolling']}): "
+             f"{'met' if r['mean_auc'] >= TARGETS['rolling'] else 'missed'}; its paired difference to version 1 "
+             f"{_signed(r['difference_interval'])} is {'above 0' if r['difference_interval'][0] > 0 else 'not above 0'}.",
+             f"- The seed's five alone: {five['mean_auc']:.4f} vs version 1 {m['rolling']['models']['version_1']['mean_auc']:.4f}, "
+             f"difference {_signed(five['difference_interval'])}.",
+             f"- US test ROC-AUC {test['roc_auc']:.4f} (target >= {TARGETS['test']}): "
+             f"{'met' if test['roc_auc'] >= TARGETS['test'] else 'missed'}.",
+             f"- Korean ROC-AUC of the served model {served_kr:.4f} (target >= {TARGETS['kr']}): "
+             f"{'met' if served_kr >= TARGETS['kr'] else 'missed'}."]
+    if "seed_rows" in kr:
+        d = kr["seed_rows"]["served"]
+        lines.append(f"- Against the seed's model on its rows: {d['minus_seed']:+.4f} {_signed(d['difference_interval'])}: "
+                     + ("not below it by the interval" if d["difference_interval"][1] >= 0 else "below it"))
+    lines.append(f"- Calibrated: test Brier {test['brier']:.5f} vs base rate {test['base_rate_brier']:.5f} "
+                 f"({'better' if test['brier'] < test['base_rate_brier'] else 'not better'}).")
+    return lines + [""]
+
+
+def markdown(manifest: dict[str, Any]) -> str:
+    d, created = manifest["training_data"], manifest["created"]
+    served = d["served_model"]
+    lines = [
+        f"# Training report: {manifest['model']['name']} {manifest['model']['version']}",
+        "",
+        f"Made by `{created['command']}` in {created['seconds']} s (rolling scores cached in .cache/rolling "
+        "count at the CPU seconds they took when computed). Every figure below was measured by that run.",
+        "",
+        "## Data, inputs and model",
+        "",
+        f"- Source: `{d['source']}` ({d['rows_in_file']} company-years, {d['companies']} companies, US "
+        "NYSE/NASDAQ, 1999-2018). Label: " + d["label"] + ".",
+        f"- Inputs: {len(manifest['features'])} unit-free ratios of the nine statement values "
+        f"({', '.join(manifest['features'])}), formulas in src/soundness/ratios.py. A ratio that cannot be "
+        "computed is unknown, not a reason to refuse the company: each ratio goes through a quantile-normal "
+        "map fitted on the training rows (piecewise linear, 101 knots; `interpolate`), unknown becomes 0 plus "
+        "a 0/1 indicator (`missing_indicator`).",
+        f"- Network: {manifest['network']['note']}; class-weighted cross-entropy, AdamW; each member kept at "
+        "its best validation epoch. During training a fifth of each batch is shown with only the seed's "
+        "five ratios known, so five-ratio requests meet inputs the network has seen.",
+        f"- Served model: fitted on {served['fit']['years'][0]}-{served['fit']['years'][1]} "
+        f"({served['fit']['rows']} rows, {served['fit']['positives']} failures); epochs (members: "
+        f"{manifest['network']['epochs']}), calibration and threshold on {served['validation']['years'][0]}-"
+        f"{served['validation']['years'][1]} ({served['validation']['rows']} rows, "
+        f"{served['validation']['positives']} failures).",
+        "",
+        *targets(manifest),
+        *rolling_section(manifest["metrics"]["rolling"]),
+        *fixed_section(manifest["metrics"]["fixed_split"]),
+        *calibration_section(manifest),
+        *korean_section(manifest["metrics"]["kr_dart"]),
         "## Limits",
         "",
         *[f"- {limit}" for limit in manifest["limits"]],
@@ -115,15 +215,30 @@ def markdown(manifest: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def figure(path: Path, scores: dict[str, dict[str, np.ndarray]]) -> None:
+def summary(manifest: dict[str, Any]) -> str:
+    m = manifest["metrics"]
+    r, test = m["rolling"]["models"]["ours"], m["fixed_split"]["test"]["ours"]
+    kr = m["kr_dart"]["every_row"]["served"]
+    return (f"rolling {r['mean_auc']} (vs version 1 {r['minus_version_1']:+.4f} {r['difference_interval']}); "
+            f"test {test['roc_auc']} (Brier {test['brier']} vs {test['base_rate_brier']}); "
+            f"kr-dart {kr['mean_auc']} {kr['interval']} ({m['kr_dart']['positives']} positives)")
+
+
+def _plt():
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
+    return plt
+
+
+def figure(path: Path, scores: dict[str, dict[str, np.ndarray]], reliability: list[dict]) -> None:
     from sklearn.metrics import roc_curve
 
+    plt = _plt()
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.8))
-    for ax, set_name, title in ((axes[0], "test", "ROC, US test years 2015-2018"),
+    for ax, set_name, title in ((axes[0], "test", "ROC, US test years 2015-2018 (fixed split)"),
                                 (axes[1], "kr_dart", "ROC, Korean DART (external)")):
         y = scores[set_name]["label"]
         for name, score in scores[set_name].items():
@@ -131,31 +246,40 @@ def figure(path: Path, scores: dict[str, dict[str, np.ndarray]]) -> None:
                 continue
             defined = np.isfinite(score)
             fpr, tpr, _ = roc_curve(y[defined], score[defined])
-            ax.plot(fpr, tpr, label=NAMES[name], linewidth=2 if name == "ours" else 1)
+            ax.plot(fpr, tpr, label=NAMES[name], linewidth=2 if name in ("ours", "served") else 1)
         ax.plot([0, 1], [0, 1], color="grey", linestyle=":")
         ax.set(title=title, xlabel="false-positive rate", ylabel="true-positive rate")
         ax.legend(loc="lower right", fontsize=8)
-    _reliability_panel(axes[2], scores["test"]["label"], scores["test"]["ours"])
+    forecast = [b["mean_probability"] for b in reliability]
+    observed = [b["observed_rate"] for b in reliability]
+    top = max(max(forecast), max(observed)) * 1.1
+    axes[2].plot([0, top], [0, top], color="grey", linestyle=":", label="perfect calibration")
+    axes[2].plot(forecast, observed, marker="o", label="this model, ten equal-count bins")
+    axes[2].set(title="Calibration, US test years", xlabel="mean forecast probability", ylabel="observed rate")
+    axes[2].legend(loc="upper left", fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=90, metadata={"Software": None})
     plt.close(fig)
 
 
-def _reliability_panel(ax: Any, y: np.ndarray, p: np.ndarray) -> None:
-    from .evaluate import reliability
-
-    bins = reliability(y, p)
-    forecast = [b["mean_probability"] for b in bins]
-    observed = [b["observed_rate"] for b in bins]
-    top = max(max(forecast), max(observed)) * 1.1
-    ax.plot([0, top], [0, top], color="grey", linestyle=":", label="perfect calibration")
-    ax.plot(forecast, observed, marker="o", label="this model, ten equal-count bins")
-    ax.set(title="Calibration, US test years", xlabel="mean forecast probability", ylabel="observed rate")
-    ax.legend(loc="upper left", fontsize=8)
+def rolling_figure(path: Path, per_year: dict[str, dict[int, float]]) -> None:
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    for name, values in per_year.items():
+        years = sorted(values)
+        ax.plot(years, [values[y] for y in years], marker="o", label=NAMES[name],
+                linewidth=2 if name == "ours" else 1)
+    ax.set(title="Rolling origin: each year scored by a model fitted on the years before",
+           xlabel="scored year", ylabel="ROC-AUC")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90, metadata={"Software": None})
+    plt.close(fig)
 
 
 def write(directory: Path | str, manifest: dict[str, Any], scores: dict[str, dict[str, np.ndarray]]) -> None:
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "report.md").write_text(markdown(manifest), encoding="utf-8")
-    figure(directory / "report.png", scores)
+    figure(directory / "report.png", scores, manifest["metrics"]["fixed_split"]["test"]["ours"]["reliability"])
+    rolling_figure(directory / "rolling.png", manifest["metrics"]["rolling"]["per_year"])

@@ -1,188 +1,71 @@
-"""Train the bundled soundness model on the US bankruptcy data and write its artifact and report.
+"""Train, judge and write the bundled soundness model (version 2); one command does it all.
 
-    python -m training.train --out artifacts/default --report training/report [--data-dir DIR] [--seed 0]
+    python -m training.train --out artifacts/default --report training/report [--data-dir DIR]
 
-Train years fit the network; validation years choose the epoch (ROC-AUC), fit the Platt
-calibration and pick the decision threshold; the test years and the Korean table are read
-once at the end, to report. Same seed, same data -> the same weights and metrics.
+1. The rolling-origin yardstick (training.yardstick): this recipe, the version-1 recipe,
+   logistic regression and HistGradientBoosting on the same inputs, each year 2010-2018
+   scored by a model fitted on the years before it; paired company-level bootstrap
+   intervals (training.bootstrap). Also this recipe's model given only the seed's five.
+2. The fixed split: fit 1999-2011, epochs, Platt calibration and threshold on 2012-2014,
+   test 2015-2018 read once here, to report (with the same baselines fitted the same way).
+3. The served model: the same recipe shifted to the most recent years it allows: fit
+   1999-2015, epochs, calibration and threshold on 2016-2018 (rows it is not fitted on).
+4. The Korean DART table, never used for any choice: the served and fixed-split models,
+   next to the seed's published model on the rows it can score, paired.
+Out-of-year scores are cached (.cache/rolling), so a second run retrains only what changed.
 """
 from __future__ import annotations
 
 import argparse
 import shlex
 import sys
+import tempfile
 import time
-from contextlib import contextmanager
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import torch
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import precision_recall_curve, roc_auc_score, roc_curve
-from sklearn.preprocessing import QuantileTransformer, StandardScaler
 
-from soundness import artifacts
-from soundness.network import NeuralNet
-from soundness.predictor import Predictor
 from soundness.ratios import SEED_FEATURES
 
-from . import data, evaluate, report
-from .ensemble import average_networks
+from . import bootstrap, data, evaluate, recipes, report, yardstick
 
 MODEL_NAME = "us-bankruptcy-mlp"
-MODEL_VERSION = "1.0.0"
+MODEL_VERSION = "2.0.0"
 QUANTILES = [0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99]
-TARGET_VALIDATION_AUC = 0.86  # below it on the seed's five, a wider ratio set would be justified
+FIXED = {"fit": (1999, 2011), "validation": (2012, 2014), "test": (2015, 2018)}
+SERVED = {"fit": (1999, 2015), "validation": (2016, 2018)}
+SEED_ARTIFACTS = data.ROOT.parent / "shared" / "reference" / "seed-artifacts"
+SEED_PUBLISHED_KR_AUC = 0.886
+# Chosen on the rolling yardstick (training/report/selection.md, `python -m training.compare`).
+CHOSEN = recipes.NetworkConfig(members=5, batch_size=2048, learning_rate=0.003, patience=8, max_epochs=40,
+                               five_only_fraction=0.2)
 THRESHOLD_RULE = (
-    "unsound when the calibrated probability_unsound >= threshold; the threshold maximises F1 of "
-    "the unsound class on the validation years (2012-2014). Failures are about 1% of company-years, "
-    "so F1 weighs missed failures against false alarms among the few flagged companies; Youden's J "
-    "(decision.alternatives) would call a far larger share of sound companies unsound.")
+    "unsound when the calibrated probability_unsound >= threshold; the threshold maximises F1 of the "
+    "unsound class on the validation years. Failures are about 1% of company-years, so F1 weighs missed "
+    "failures against false alarms among the few flagged companies; Youden's J (decision.alternatives) "
+    "would call a far larger share of sound companies unsound.")
 
 
-@dataclass(frozen=True)
-class Config:
-    features: tuple[str, ...] = SEED_FEATURES
-    hidden: tuple[int, ...] = (32, 32, 16)
-    dropout: float = 0.1
-    negative_slope: float = 0.01
-    # Ratios are heavy-tailed (growth of a near-empty company runs to 10^5 %). A rank-based
-    # scaler with bounds at the train 5th/95th percentiles did best on validation
-    # (training/report/selection.md, made by `python -m training.compare`).
-    clip_quantiles: tuple[float, float] = (0.05, 0.95)
-    scaler: str = "quantile_normal"  # or "standard"
-    n_quantiles: int = 1000
-    learning_rate: float = 1e-3
-    weight_decay: float = 1e-4
-    batch_size: int = 512
-    max_epochs: int = 60
-    patience: int = 15
-    seed: int = 0
-    threads: int = 1
-    # Networks from this many seeds, averaged into one (training.ensemble): slightly better on
-    # validation than any one of them on its own (selection.md), and steadier from seed to seed.
-    members: int = 5
-
-    def member_seeds(self) -> list[int]:
-        return [self.seed * self.members + i for i in range(self.members)]
+def years(frame: pd.DataFrame, span: tuple[int, int]) -> pd.DataFrame:
+    return frame[frame["year"].between(*span)]
 
 
-@contextmanager
-def deterministic(seed: int, threads: int) -> Iterator[None]:
-    """Seeded, deterministic torch on a fixed thread count; the caller's settings come back after."""
-    before = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
-    torch.manual_seed(seed)
-    torch.set_num_threads(threads)
-    torch.use_deterministic_algorithms(True)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before[0])
-        torch.use_deterministic_algorithms(before[1])
+# ---------------------------------------------------------------- calibration and the decision
 
-
-def model_rows(table: data.Table, features: list[str]) -> tuple[dict[str, pd.DataFrame], dict[str, int]]:
-    """Each split's rows with every model feature defined, and how many were dropped per split."""
-    splits, dropped = {}, {}
-    for name in data.SPLITS:
-        frame = table.split(name)
-        defined = frame[features].notna().all(axis=1)
-        splits[name], dropped[name] = frame[defined], int((~defined).sum())
-    return splits, dropped
-
-
-@dataclass
-class Preprocessing:
-    """Clip each feature to train-quantile bounds, then scale: what the manifest tells the server."""
-
-    lower: np.ndarray
-    upper: np.ndarray
-    scaler: Any
-
-    @classmethod
-    def fit(cls, x: np.ndarray, config: Config) -> "Preprocessing":
-        lower, upper = (np.quantile(x, q, axis=0) for q in config.clip_quantiles)
-        scalers = {"standard": lambda: StandardScaler(),
-                   "quantile_normal": lambda: QuantileTransformer(
-                       n_quantiles=config.n_quantiles, output_distribution="normal", subsample=None)}
-        return cls(lower, upper, scalers[config.scaler]().fit(np.clip(x, lower, upper)))
-
-    def __call__(self, x: np.ndarray) -> np.ndarray:
-        return self.scaler.transform(np.clip(x, self.lower, self.upper))
-
-
-def margins(network: NeuralNet, x: np.ndarray) -> np.ndarray:
-    """z1 - z0 of the network's logits: what Platt calibration maps to a probability."""
-    network.eval()
-    with torch.inference_mode():
-        logits = network(torch.from_numpy(np.asarray(x, np.float32)))
-    return (logits[:, 1] - logits[:, 0]).double().numpy()
-
-
-def train_network(x: np.ndarray, y: np.ndarray, x_val: np.ndarray, y_val: np.ndarray,
-                  config: Config, log=print) -> tuple[NeuralNet, list[float], int]:
-    """Class-weighted training, kept at the epoch of best validation ROC-AUC.
-
-    Returns the network (eval mode, best weights), the per-epoch validation ROC-AUC and the best epoch.
-    """
-    with deterministic(config.seed, config.threads):
-        return _train_network(x, y, x_val, y_val, config, log)
-
-
-def _train_network(x: np.ndarray, y: np.ndarray, x_val: np.ndarray, y_val: np.ndarray,
-                   config: Config, log) -> tuple[NeuralNet, list[float], int]:
-    network = NeuralNet(x.shape[1], list(config.hidden), 2, config.negative_slope, config.dropout)
-    optimiser = torch.optim.AdamW(network.parameters(), lr=config.learning_rate,
-                                  weight_decay=config.weight_decay)
-    # ~1% positives: weight them up to balance the classes; Platt undoes the shift later.
-    positive_rate = float(y.mean())
-    loss_fn = torch.nn.CrossEntropyLoss(weight=torch.tensor([1.0, (1 - positive_rate) / positive_rate]))
-    inputs, targets = torch.from_numpy(x.astype(np.float32)), torch.from_numpy(y.astype(np.int64))
-    order = np.random.default_rng(config.seed)
-    history: list[float] = []
-    best_state, best_epoch = None, -1
-    for epoch in range(config.max_epochs):
-        network.train()
-        permutation = torch.from_numpy(order.permutation(len(x)))
-        # drop a last batch of one row: BatchNorm cannot train on it
-        for start in range(0, len(x) - 1, config.batch_size):
-            batch = permutation[start:start + config.batch_size]
-            optimiser.zero_grad()
-            loss_fn(network(inputs[batch]), targets[batch]).backward()
-            optimiser.step()
-        history.append(float(roc_auc_score(y_val, margins(network, x_val))))
-        if best_state is None or history[-1] > history[best_epoch]:
-            best_epoch = epoch
-            best_state = {k: v.detach().clone() for k, v in network.state_dict().items()}
-        if epoch % 10 == 9:
-            log(f"  epoch {epoch + 1}: validation ROC-AUC {history[-1]:.4f} (best {history[best_epoch]:.4f})")
-        if epoch - best_epoch >= config.patience:
-            break
-    network.load_state_dict(best_state)
-    return network.eval(), history, best_epoch
-
-
-def train_members(x: np.ndarray, y: np.ndarray, x_val: np.ndarray, y_val: np.ndarray,
-                  config: Config, log=print) -> tuple[NeuralNet, list[dict[str, Any]]]:
-    """One network per member seed, averaged into one; and what each member's training did."""
-    networks, members = [], []
-    for seed in config.member_seeds():
-        network, history, best = train_network(x, y, x_val, y_val, replace(config, seed=seed), log)
-        networks.append(network)
-        members.append({"seed": seed, "epochs_run": len(history), "best_epoch": best + 1,
-                        "validation_roc_auc": round(history[best], 4)})
-        log(f"member seed {seed}: best epoch {best + 1}, validation ROC-AUC {history[best]:.4f}")
-    return average_networks(networks, config.negative_slope, config.dropout), members
-
-
-def fit_platt(margin: np.ndarray, y: np.ndarray) -> dict[str, Any]:
-    """P(unsound) = sigmoid(a * margin + b), fitted (unpenalised) on validation rows."""
+def fit_platt(margin: np.ndarray, y: np.ndarray, fitted_on: str) -> dict[str, Any]:
+    """P(unsound) = sigmoid(a * margin + b), fitted (unpenalised) on rows the network did not fit."""
     fit = LogisticRegression(C=np.inf, max_iter=1000).fit(margin.reshape(-1, 1), y)
-    return {"method": "platt", "a": float(fit.coef_[0, 0]), "b": float(fit.intercept_[0]),
-            "fitted_on": "validation years"}
+    return {"method": "platt", "a": float(fit.coef_[0, 0]), "b": float(fit.intercept_[0]), "fitted_on": fitted_on}
+
+
+def platt(calibration: dict[str, Any], margin: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-(calibration["a"] * margin + calibration["b"])))
 
 
 def max_f1_threshold(p: np.ndarray, y: np.ndarray) -> float:
@@ -196,145 +79,216 @@ def youden_threshold(p: np.ndarray, y: np.ndarray) -> float:
     return float(thresholds[int(np.argmax(tpr - fpr))])
 
 
-def decision(p_val: np.ndarray, y_val: np.ndarray) -> dict[str, Any]:
+def decision(p_val: np.ndarray, y_val: np.ndarray, span: tuple[int, int]) -> dict[str, Any]:
     """The F1 threshold, with what Youden's J would have chosen next to it (both on validation)."""
-    chosen, youden = max_f1_threshold(p_val, y_val), youden_threshold(p_val, y_val)
-    return {"threshold": round(chosen, 6), "rule": THRESHOLD_RULE,
-            "validation": evaluate.confusion(y_val, p_val, round(chosen, 6)),
-            "alternatives": {"youden_j": evaluate.confusion(y_val, p_val, round(youden, 6))}}
+    chosen, youden = round(max_f1_threshold(p_val, y_val), 6), round(youden_threshold(p_val, y_val), 6)
+    return {"threshold": chosen, "rule": THRESHOLD_RULE, "chosen_on": f"validation years {span[0]}-{span[1]}",
+            "validation": evaluate.confusion(y_val, p_val, chosen),
+            "alternatives": {"youden_j": evaluate.confusion(y_val, p_val, youden)}}
 
 
-def feature_quantiles(x: np.ndarray, features: list[str]) -> dict[str, Any]:
-    values = np.quantile(x, QUANTILES, axis=0)
+# ---------------------------------------------------------------- one fitted and calibrated model
+
+def fit_calibrated(recipe: recipes.NetworkRecipe, frame: pd.DataFrame, split: dict[str, tuple[int, int]]
+                   ) -> tuple[recipes.FittedNetwork, dict[str, Any], dict[str, Any]]:
+    """Fit on split["fit"], members kept at their best epoch on split["validation"], where
+    Platt calibration and the threshold are fitted too."""
+    fitted = recipe.fit_validated(years(frame, split["fit"]), years(frame, split["validation"]))
+    val = years(frame, split["validation"])
+    val = val[recipe.usable(val)]
+    span = split["validation"]
+    calibration = fit_platt(fitted(val), val["label"].to_numpy(), f"validation years {span[0]}-{span[1]}")
+    return fitted, calibration, decision(platt(calibration, fitted(val)), val["label"].to_numpy(), span)
+
+
+# ---------------------------------------------------------------- 1. the rolling yardstick
+
+def rolling(table: data.Table, recipe: recipes.NetworkRecipe, log=print) -> dict[str, Any]:
+    """Per-year ROC-AUC of each recipe and the paired intervals against version 1."""
+    runs = {"ours": recipe, "version_1": recipes.version1(),
+            "logistic_regression": recipes.LogisticRecipe(), "hist_gradient_boosting": recipes.BoostingRecipe()}
+    scores = {name: yardstick.rolling_scores(r, table, log=log) for name, r in runs.items()}
+    seconds = {name: round(float(s.groupby("year")["seconds"].first().sum()), 1) for name, s in scores.items()}
+    columns = {**{name: s[["row", "score"]] for name, s in scores.items()},
+               "ours_five_only": scores["ours"][["row", "score_five_only"]].rename(columns={"score_five_only": "score"})}
+    common = yardstick.common_rows(table, columns)  # the rows version 1 can score (all five defined)
+    y, year, company = (common[c].to_numpy() for c in ("label", "year", "company"))
+    names = list(columns)
+    paired = bootstrap.paired(y, year, company, {n: common[n].to_numpy() for n in names}, "version_1")
+    per_year = {n: {int(t): round(float(roc_auc_score(g["label"], g[n])), 4) for t, g in common.groupby("year")}
+                for n in names}
+    everything = scores["ours"].join(table.frame[["label", "company"]], on="row")
+    all_rows = bootstrap.paired(everything["label"].to_numpy(), everything["year"].to_numpy(),
+                                everything["company"].to_numpy(), {"ours": everything["score"].to_numpy()}, "ours")
+    return {"years": [yardstick.YEARS[0], yardstick.YEARS[-1]], "rows": len(common), "positives": int(y.sum()),
+            "resamples": bootstrap.RESAMPLES, "models": paired, "per_year": per_year, "seconds": seconds,
+            "ours_on_every_scoreable_row": {"rows": len(everything), "positives": int(everything["label"].sum()),
+                                            **all_rows["ours"]}}
+
+
+# ---------------------------------------------------------------- 2. the fixed split
+
+def fixed_split(table: data.Table, recipe: recipes.NetworkRecipe, log=print
+                ) -> tuple[dict[str, Any], recipes.FittedNetwork, dict[str, Any], dict[str, np.ndarray]]:
+    frame = table.frame
+    fitted, calibration, chosen = fit_calibrated(recipe, frame, FIXED)
+    log(f"fixed split: epochs {fitted.epochs}, Platt a={calibration['a']:.3f} b={calibration['b']:.3f}")
+    test = years(frame, FIXED["test"])
+    test = test[recipe.usable(test)]
+    y = test["label"].to_numpy()
+    p = platt(calibration, fitted(test))
+    metrics = {"ours": evaluate.full_metrics(y, p, chosen["threshold"])}
+    scores = {"label": y, "ours": p}
+    baselines = {"version_1": recipes.version1(), "logistic_regression": recipes.LogisticRecipe(),
+                 "hist_gradient_boosting": recipes.BoostingRecipe()}
+    fit, val = years(frame, FIXED["fit"]), years(frame, FIXED["validation"])
+    for name, baseline in baselines.items():
+        scorer = (baseline.fit_validated(fit, val) if isinstance(baseline, recipes.NetworkRecipe)
+                  else baseline.fit(fit, baseline.select(fit, val)))
+        usable = baseline.usable(test).to_numpy()
+        scores[name] = np.full(len(test), np.nan)
+        scores[name][usable] = scorer(test[usable])
+        metrics[name] = evaluate.ranking_metrics(y[usable], scores[name][usable])
+    # Paired on the rows version 1 can score; ours also on every row it scores.
+    common = np.isfinite(scores["version_1"])
+    metrics["paired_on_version_1_rows"] = bootstrap.single_auc(
+        y[common], test["company"].to_numpy()[common],
+        {n: scores[n][common] for n in ("ours", *baselines)}, "version_1")
+    metrics["ours"]["interval"] = bootstrap.single_auc(y, test["company"].to_numpy(), {"ours": p}, "ours")["ours"]["interval"]
+    metrics["altman_z_1968"] = evaluate.altman_metrics(test)
+    return {"splits": {k: list(v) for k, v in FIXED.items()}, "calibration": calibration, "decision": chosen,
+            "epochs": fitted.epochs, "test": metrics}, fitted, calibration, scores
+
+
+# ---------------------------------------------------------------- 4. the Korean check
+
+def seed_model_scores(frame: pd.DataFrame) -> np.ndarray | None:
+    """The seed's published model on the rows with its five ratios (NaN elsewhere); None without it."""
+    from soundness import artifacts
+    from soundness.predictor import Predictor
+
+    from .import_legacy import import_legacy
+
+    if not (SEED_ARTIFACTS / "predict_model.pth").is_file():
+        return None
+    with tempfile.TemporaryDirectory() as scratch:
+        directory = import_legacy(SEED_ARTIFACTS / "predict_model.pth", SEED_ARTIFACTS / "minmax_scaler.pkl",
+                                  Path(scratch) / "seed")
+        predictor = Predictor(artifacts.load(directory))
+    defined = frame[list(SEED_FEATURES)].notna().all(axis=1).to_numpy()
+    out = np.full(len(frame), np.nan)
+    out[defined] = predictor.probabilities(frame.loc[defined, list(SEED_FEATURES)].to_numpy(float))
+    return out
+
+
+def korean(kr: data.Table, models: dict[str, tuple[recipes.FittedNetwork, dict]]) -> tuple[dict, dict]:
+    frame = kr.frame[kr.frame[list(recipes.ALL_RATIOS)].notna().any(axis=1)]
+    y, company = frame["label"].to_numpy(), frame["company"].to_numpy()
+    scores = {name: platt(cal, fitted(frame)) for name, (fitted, cal) in models.items()}
+    out: dict[str, Any] = {"rows": len(frame), "positives": int(y.sum()), "source": str(data.KR_FILE),
+                           "label": kr.label_definition}
+    out["every_row"] = bootstrap.single_auc(y, company, scores, "served")
+    out["served_metrics"] = evaluate.probability_metrics(y, scores["served"])
+    seed = seed_model_scores(frame)
+    if seed is not None:
+        common = np.isfinite(seed)
+        out["seed_rows"] = {"rows": int(common.sum()), "positives": int(y[common].sum()),
+                            **bootstrap.single_auc(y[common], company[common],
+                                                   {**{n: s[common] for n, s in scores.items()}, "seed": seed[common]},
+                                                   "seed")}
+        scores["seed"] = seed
+    return out, {"label": y, **scores}
+
+
+# ---------------------------------------------------------------- the manifest
+
+def feature_quantiles(frame: pd.DataFrame, features: list[str]) -> dict[str, Any]:
+    values = np.nanquantile(frame[features].to_numpy(float), QUANTILES, axis=0)
     return {name: {"q": QUANTILES, "values": [round(float(v), 6) for v in values[:, i]]}
             for i, name in enumerate(features)}
 
 
-def split_facts(splits: dict[str, pd.DataFrame], dropped: dict[str, int]) -> dict[str, Any]:
-    return {name: {"years": list(data.SPLITS[name]), "rows": len(frame),
-                   "positives": int(frame["label"].sum()), "dropped_feature_undefined": dropped[name]}
-            for name, frame in splits.items()}
-
-
-def limits(features: list[str], clip: tuple[float, float]) -> list[str]:
+def limits(features: list[str]) -> list[str]:
     return [
         "Learned from US companies listed on NYSE and NASDAQ (Lombardo et al. 2022): fitted on fiscal years "
-        "1999-2011, calibrated on 2012-2014, tested on 2015-2018. On Korean DART statements it is only checked.",
+        f"{SERVED['fit'][0]}-{SERVED['fit'][1]}, early-stopped, calibrated and thresholded on "
+        f"{SERVED['validation'][0]}-{SERVED['validation'][1]}. On Korean DART statements it is only checked.",
         "The inputs are unit-free ratios, so statements in KRW, USD or any one currency give the same answer; "
-        "mixing units between fields of one statement does not.",
+        "mixing units between fields of one statement does not. Company size is deliberately not an input.",
         "The US data has no equity column: equity was taken as total assets - total liabilities.",
         "The label is 'files for Chapter 7 or 11 within the next year'; other distress (delisting, "
         "restructuring out of court, takeover of a failing firm) counts as sound.",
         "Failures are about 1% of company-years: even a high probability_unsound means most such "
-        "companies do not fail within a year. The probability is calibrated on 2012-2014.",
-        f"Uses only {', '.join(features)}: it knows nothing about cash flow, market value or auditors' opinions.",
-        "Growth ratios need the prior year; a company in its first listed year cannot be scored.",
-        f"Ratios beyond the training years' {clip[0]:.0%}-{clip[1]:.0%} quantiles are clipped to them "
-        "before scoring, so the most extreme values all score alike.",
+        "companies do not fail within a year.",
+        f"Uses only {len(features)} ratios of nine statement values: it knows nothing about cash flow, "
+        "market value or auditors' opinions.",
+        "A ratio that cannot be computed (no prior year, a zero or negative denominator) is given to the "
+        "network as unknown, with an indicator; the fewer ratios known, the less the answer can say.",
+        "Ratios beyond the training years' range score like the most extreme training values.",
     ]
 
 
-def build_manifest(config: Config, us: data.Table, splits: dict[str, pd.DataFrame], dropped: dict[str, int],
-                   prepare: Preprocessing, calibration: dict[str, Any],
-                   training: dict[str, Any], command: str) -> dict[str, Any]:
-    """Everything but the metrics and the decision, which need this manifest's predictor first."""
-    features = list(config.features)
-    train_x = splits["train"][features].to_numpy(float)
+def build_manifest(recipe: recipes.NetworkRecipe, us: data.Table, fitted: recipes.FittedNetwork,
+                   calibration: dict, chosen: dict, evaluation: dict, command: str, seconds: float) -> dict[str, Any]:
+    features = fitted.features
+    fit_rows = years(us.frame, SERVED["fit"])
+    config = recipe.config
     return {
         "model": {"name": MODEL_NAME, "version": MODEL_VERSION,
                   "description": ("Neural network scoring the risk that a listed company files for bankruptcy "
-                                  f"within a year, from {len(features)} unit-free ratios of its statements.")},
-        "created": {"by": "training.train", "command": command, "seed": config.seed,
-                    "member_seeds": config.member_seeds(), "config": asdict(config)},
+                                  f"within a year, from {len(features)} unit-free ratios of nine statement "
+                                  "values; unknown ratios are inputs too.")},
+        "created": {"by": "training.train", "command": command, "config": asdict(config), "seconds": round(seconds, 1)},
         "features": features,
-        "network": {"architecture": "NeuralNet", "input_size": len(features),
+        "network": {"architecture": "NeuralNet", "input_size": 2 * len(features),
                     "hidden": [w * config.members for w in config.hidden], "num_classes": 2,
                     "negative_slope": config.negative_slope, "dropout": config.dropout,
                     "note": f"{config.members} networks of hidden widths {list(config.hidden)} side by side "
-                            "(block-diagonal): its logits are the mean of theirs"},
-        "preprocessing": {"clip": {"lower": prepare.lower.tolist(), "upper": prepare.upper.tolist(),
-                                   "quantiles": list(config.clip_quantiles), "fitted_on": "train years"},
-                          "scaler": type(prepare.scaler).__name__},
-        "decision": {"threshold": 0.5, "rule": "placeholder until validation picks the threshold"},
+                            "(block-diagonal): its logits are the mean of theirs",
+                    "epochs": fitted.epochs},
+        "decision": chosen,
         "calibration": calibration,
-        "training": training,
-        "metrics": {},
+        "metrics": evaluation,
         "training_data": {
             "description": ("US companies listed on NYSE and NASDAQ, fiscal years 1999-2018 "
                             "(Lombardo et al. 2022); label: files for Chapter 7 or 11 within the next year"),
-            "source": str(data.US_FILE), "sha256": artifacts.sha256_of(us.source),
-            "label": us.label_definition, "columns": {**data.US_COLUMNS, "total_equity": "X10 - X17"},
-            **us.facts, "splits": split_facts(splits, dropped)},
-        "feature_quantiles": feature_quantiles(train_x, features),
-        "limits": limits(features, config.clip_quantiles),
+            "source": str(data.US_FILE), "label": us.label_definition,
+            "columns": {**data.US_COLUMNS, "total_equity": "X10 - X17"}, **us.facts,
+            "served_model": {name: {"years": list(span), "rows": int(recipe.usable(years(us.frame, span)).sum()),
+                                    "positives": int(years(us.frame, span)["label"].sum())}
+                             for name, span in SERVED.items()}},
+        "feature_quantiles": feature_quantiles(fit_rows, features),
+        "limits": limits(features),
     }
 
 
-def feature_decision(features: list[str]) -> dict[str, Any]:
-    return {"features": features, "evidence": "training/report/selection.md (python -m training.compare)",
-            "rule": (f"keep the seed's five ratios when, on the validation years with epochs chosen on "
-                     f"earlier years, they reach ROC-AUC {TARGET_VALIDATION_AUC}; a wider set of ratios "
-                     "only when they do not"),
-            "seed_five": list(features) == list(SEED_FEATURES)}
-
-
-def run(config: Config, us: data.Table, kr: data.Table, out: Path, report_dir: Path | None,
+def run(recipe: recipes.NetworkRecipe, us: data.Table, kr: data.Table, out: Path | None, report_dir: Path | None,
         command: str, log=print) -> dict[str, Any]:
     started = time.monotonic()
-    features = list(config.features)
-    splits, dropped = model_rows(us, features)
-    kr_rows = kr.frame[kr.frame[features].notna().all(axis=1)]
-    log("rows with all features: " + ", ".join(
-        f"{n} {len(f)} ({int(f['label'].sum())} positive)" for n, f in splits.items()))
-    x_train, y_train = splits["train"][features].to_numpy(float), splits["train"]["label"].to_numpy()
-    x_val, y_val = splits["validation"][features].to_numpy(float), splits["validation"]["label"].to_numpy()
-    prepare = Preprocessing.fit(x_train, config)
-    network, members = train_members(prepare(x_train), y_train, prepare(x_val), y_val, config, log)
-    validation_margins = margins(network, prepare(x_val))
-    calibration = fit_platt(validation_margins, y_val)
-    training = {"members": members, "feature_decision": feature_decision(features),
-                "validation_roc_auc_averaged": round(float(roc_auc_score(y_val, validation_margins)), 4)}
-    manifest = build_manifest(config, us, splits, dropped, prepare, calibration, training, command)
-    predictor = Predictor(artifacts.Artifact(manifest, network, prepare.scaler))
-    manifest["decision"] = decision(predictor.probabilities(x_val), y_val)
-    log(f"averaged network: validation ROC-AUC {training['validation_roc_auc_averaged']:.4f}, "
-        f"Platt a={calibration['a']:.3f} b={calibration['b']:.3f}, "
-        f"threshold {manifest['decision']['threshold']:.4f}")
-    # Everything is fixed now; the test years and the Korean table are read for the first time.
-    metrics, scores = evaluate.evaluate(predictor.probabilities, splits, kr_rows, features,
-                                        manifest["decision"]["threshold"], config.seed)
-    metrics["kr_dart"]["source"] = str(data.KR_FILE)
-    metrics["kr_dart"]["sha256"] = artifacts.sha256_of(kr.source)
-    manifest["metrics"] = metrics
-    manifest["training"]["seconds"] = round(time.monotonic() - started, 1)
-    artifacts.save(out, state_dict=network.state_dict(), scaler=prepare.scaler, manifest=manifest)
-    check_served(out, x_val, predictor.probabilities(x_val))
+    torch.set_num_threads(1)
+    evaluation: dict[str, Any] = {"rolling": rolling(us, recipe, log)}
+    log(f"rolling yardstick done ({time.monotonic() - started:.0f} s)")
+    evaluation["fixed_split"], fixed, fixed_cal, test_scores = fixed_split(us, recipe, log)
+    served, calibration, chosen = fit_calibrated(recipe, us.frame, SERVED)
+    log(f"served model: epochs {served.epochs}, threshold {chosen['threshold']}")
+    evaluation["kr_dart"], kr_scores = korean(kr, {"served": (served, calibration), "fixed_split": (fixed, fixed_cal)})
+    manifest = build_manifest(recipe, us, served, calibration, chosen, evaluation, command, time.monotonic() - started)
+    if out is not None:
+        from .export import write_v2
+
+        write_v2(out, served, calibration, manifest, us.frame)
     if report_dir is not None:
-        report.write(report_dir, manifest, scores)
-    log(summary(metrics))
+        report.write(report_dir, manifest, {"test": test_scores, "kr_dart": kr_scores})
+    log(report.summary(manifest))
     return manifest
-
-
-def check_served(out: Path, x: np.ndarray, expected: np.ndarray) -> None:
-    """The written artifact, loaded as the server loads it, must give the probabilities just measured."""
-    served = Predictor(artifacts.load(out)).probabilities(x)
-    if not np.allclose(served, expected, rtol=0, atol=1e-6):
-        raise RuntimeError("the saved artifact does not reproduce the trained model's probabilities")
-
-
-def summary(metrics: dict[str, Any]) -> str:
-    test, kr = metrics["test"], metrics["kr_dart"]
-    return (f"test ROC-AUC {test['roc_auc']} (Brier {test['brier']} vs base rate {test['base_rate_brier']}); "
-            f"kr-dart ROC-AUC {kr['roc_auc']} ({kr['positives']} positives in {kr['rows']} rows)")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", required=True, type=Path, help="artifact directory to write")
-    parser.add_argument("--report", type=Path, help="directory for report.md and report.png")
+    parser.add_argument("--out", type=Path, help="artifact directory to write")
+    parser.add_argument("--report", type=Path, help="directory for report.md and its pictures")
     parser.add_argument("--data-dir", type=Path, default=data.DEFAULT_DATA_DIR,
                         help="directory holding us-bankruptcy/ and kr-dart/ (default: ../shared/data)")
-    parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     command = shlex.join(["python", "-m", "training.train", *(sys.argv[1:] if argv is None else argv)])
     try:
@@ -342,7 +296,7 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         print(f"train: cannot read the data: {exc}", file=sys.stderr)
         return 2
-    run(Config(seed=args.seed), us, kr, args.out, args.report, command)
+    run(recipes.NetworkRecipe(CHOSEN), us, kr, args.out, args.report, command)
     return 0
 
 

@@ -1,8 +1,11 @@
 """Request bodies: strict JSON parsing and validation of the three input forms.
 
 Turns bytes into rows the model can score, or into errors that name the row and the
-field. Nothing here guesses: a value that is not a finite number, a field that is not
-known, a ratio the model needs but cannot be computed, is reported, never repaired.
+field. Nothing here guesses: a value that is not a finite number or a field that is not
+known is reported, never repaired. A model that takes unknown inputs (its preprocessing
+has missing indicators) gets a ratio that cannot be computed, or a value not given
+(absent or null), as unknown (NaN), with a warning naming it; only a row with none of the
+model's inputs known is refused. Any other model needs every input, as before.
 """
 from __future__ import annotations
 
@@ -14,6 +17,8 @@ from soundness import ratios
 from .errors import ApiError, detail
 
 FORMS = ("companies", "instances", "data")
+# `"explain": false` next to the rows skips the per-row explanation (a large batch answers sooner).
+EXPLAIN = "explain"
 MAX_ID_LENGTH = 200
 MAX_MAGNITUDE = 1e300  # leaves room for the ratios' arithmetic before floats overflow
 
@@ -22,7 +27,7 @@ MAX_MAGNITUDE = 1e300  # leaves room for the ratios' arithmetic before floats ov
 class Row:
     index: int
     id: Any
-    features: list[float]
+    features: list[float]  # NaN where unknown
     ratios: dict[str, float | None]
     warnings: list[dict[str, Any]] = field(default_factory=list)
 
@@ -111,9 +116,13 @@ def _id_problem(value: Any) -> str | None:
     return f"must be a string of at most {MAX_ID_LENGTH} characters or an integer"
 
 
-def _read_numbers(obj: dict[str, Any], names: list[str], index: int) -> tuple[dict[str, float], list]:
+def _read_numbers(obj: dict[str, Any], names: list[str], index: int,
+                  optional: bool = False) -> tuple[dict[str, float], list]:
+    """The named numbers of `obj`; with `optional`, one absent or null is left out, not an error."""
     values, problems = {}, []
     for name in names:
+        if optional and obj.get(name) is None:
+            continue
         if name not in obj:
             problems.append(detail(name, "is required", index))
             continue
@@ -132,44 +141,63 @@ def _unknown_fields(obj: dict[str, Any], allowed: list[str], index: int) -> list
 
 # ---------------------------------------------------------------- the three forms
 
-def _company(obj: Any, index: int, features: list[str]) -> Row | RowError:
+UNKNOWN_WARNING = "unknown_inputs"
+
+
+def _scoreable(index: int, id_: Any, values: dict[str, float | None], features: list[str], missing: bool,
+               why: dict[str, tuple[str | None, str]], shown: dict[str, float | None],
+               warnings: list[dict[str, Any]] | None = None) -> Row | RowError:
+    """A row from the model's inputs (None: unknown), refused when the model cannot take what
+    is unknown; `why` says for each unknown input which field is to blame and how."""
+    unknown = [name for name in features if values.get(name) is None]
+    if unknown and (not missing or len(unknown) == len(features)):
+        return RowError(index, id_, [detail(*why.get(name, (name, "is required")), index) for name in unknown])
+    warnings = list(warnings or [])
+    if unknown:
+        warnings.append({"code": UNKNOWN_WARNING, "fields": unknown, "message": (
+            f"{len(unknown)} of the model's {len(features)} inputs unknown, scored as unknown: "
+            + "; ".join(f"{name} ({why[name][1]})" if name in why else name for name in unknown))})
+    row = [float("nan") if values.get(n) is None else values[n] for n in features]
+    return Row(index, id_, row, shown, warnings)
+
+
+def _company(obj: Any, index: int, features: list[str], missing: bool) -> Row | RowError:
     fields = list(ratios.STATEMENT_FIELDS)
     if not isinstance(obj, dict):
         return RowError(index, None, [detail(None, f"must be an object, got {_json_type(obj)}", index)])
-    values, problems = _read_numbers(obj, fields, index)
+    values, problems = _read_numbers(obj, fields, index, optional=missing)
     problems += _unknown_fields(obj, fields, index)
-    if not problems:
-        result = ratios.compute(values)
-        for name in features:
-            if name in result.problems:
-                blamed, problem = result.problems[name]
-                problems.append(detail(blamed, problem, index))
-        if not problems:
-            return Row(index, obj.get("id"), [result.values[n] for n in features],
-                       result.values, result.warnings)
-    return RowError(index, obj.get("id"), problems)
+    if problems:
+        return RowError(index, obj.get("id"), problems)
+    result = ratios.compute(values)
+    return _scoreable(index, obj.get("id"), result.values, features, missing, result.problems,
+                      result.values, result.warnings)
 
 
-def _instance(obj: Any, index: int, features: list[str]) -> Row | RowError:
+def _instance(obj: Any, index: int, features: list[str], missing: bool) -> Row | RowError:
     if not isinstance(obj, dict):
         return RowError(index, None, [detail(None, f"must be an object, got {_json_type(obj)}", index)])
-    values, problems = _read_numbers(obj, features, index)
+    values, problems = _read_numbers(obj, features, index, optional=missing)
     problems += _unknown_fields(obj, features, index)
     if problems:
         return RowError(index, obj.get("id"), problems)
-    return Row(index, obj.get("id"), [values[n] for n in features], dict(values))
+    return _scoreable(index, obj.get("id"), values, features, missing, {}, dict(values))
 
 
-def _data(obj: Any, index: int, features: list[str]) -> Row | RowError:
-    if not isinstance(obj, list) or len(obj) != len(features):
+def _data(obj: Any, index: int, features: list[str], missing: bool) -> Row | RowError:
+    # The model's inputs in its order; or, for a model that takes unknowns, the seed's five alone.
+    order = (list(ratios.SEED_FEATURES) if missing and isinstance(obj, list) and len(obj) == len(ratios.SEED_FEATURES)
+             and set(ratios.SEED_FEATURES) <= set(features) else features)
+    if not isinstance(obj, list) or len(obj) != len(order):
+        five = f" (or the seed's five: {', '.join(ratios.SEED_FEATURES)})" if missing else ""
         return RowError(index, None, [detail(None, (
-            f"must be an array of {len(features)} numbers in this order: {', '.join(features)}"), index)])
-    problems = [detail(name, p, index) for name, value in zip(features, obj)
-                if (p := number_problem(value))]
+            f"must be an array of {len(features)} numbers in this order: {', '.join(features)}{five}"), index)])
+    given = {name: value for name, value in zip(order, obj) if not (missing and value is None)}
+    problems = [detail(name, p, index) for name, value in given.items() if (p := number_problem(value))]
     if problems:
         return RowError(index, None, problems)
-    values = [float(v) for v in obj]
-    return Row(index, None, values, dict(zip(features, values)))
+    values = {name: float(value) for name, value in given.items()}
+    return _scoreable(index, None, values, features, missing, {}, dict(values))
 
 
 _READERS = {"companies": _company, "instances": _instance, "data": _data}
@@ -182,19 +210,30 @@ def _check_id(row: Row | RowError, obj: Any) -> Row | RowError:
     return row
 
 
-def parse_rows(body: Any, features: list[str], max_batch: int) -> tuple[str, list[Row | RowError]]:
-    """The body's input form and its rows, each either scoreable or with its errors."""
+def explain_requested(body: dict[str, Any]) -> bool:
+    """Whether the (already parsed) request wants explanations: yes unless it says false."""
+    return body.get(EXPLAIN, True)
+
+
+def parse_rows(body: Any, features: list[str], max_batch: int,
+               missing: bool = False) -> tuple[str, list[Row | RowError]]:
+    """The body's input form and its rows, each either scoreable or with its errors.
+
+    `missing`: the model takes unknown inputs (see the module's docstring)."""
     if not isinstance(body, dict):
         raise ApiError(422, "invalid_request", "the body must be a JSON object with one of: "
                        + ", ".join(FORMS), [detail(None, f"got {_json_type(body)}")])
     present = [form for form in FORMS if form in body]
-    extra = [key for key in body if key not in FORMS]
+    extra = [key for key in body if key not in FORMS and key != EXPLAIN]
     if len(present) != 1 or extra:
         problems = [detail(key, "is not a known input form") for key in extra]
         if len(present) != 1:
             problems.append(detail(None, "give exactly one of: " + ", ".join(FORMS)))
         raise ApiError(422, "unknown_input_form",
                        "the body must have exactly one of: " + ", ".join(FORMS), problems)
+    if not isinstance(body.get(EXPLAIN, True), bool):
+        raise ApiError(422, "invalid_request", f"{EXPLAIN} must be true or false",
+                       [detail(EXPLAIN, f"must be a boolean, got {_json_type(body[EXPLAIN])}")])
     form = present[0]
     rows = body[form]
     if not isinstance(rows, list) or not rows:
@@ -211,4 +250,4 @@ def parse_rows(body: Any, features: list[str], max_batch: int) -> tuple[str, lis
                            "send them by name with the instances form",
                            [detail(name, "is not a ratio of the statement fields") for name in underivable])
     reader = _READERS[form]
-    return form, [_check_id(reader(obj, i, features), obj) for i, obj in enumerate(rows)]
+    return form, [_check_id(reader(obj, i, features, missing), obj) for i, obj in enumerate(rows)]

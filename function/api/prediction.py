@@ -6,13 +6,26 @@ from typing import Any
 import numpy as np
 
 from .errors import ApiError, detail
-from .payloads import Row, RowError, parse_rows
+from .payloads import Row, RowError, explain_requested, parse_rows
 
 
-def _scored(row: Row, probability: float, label: int, classes: dict[int, dict]) -> dict[str, Any]:
-    return {"index": row.index, "id": row.id, "label": label, "class": classes[label]["name"],
-            "class_ko": classes[label]["ko"], "probability_unsound": probability,
-            "ratios": row.ratios, "warnings": row.warnings}
+def _scored(row: Row, probability: float, label: int, classes: dict[int, dict],
+            explanation: dict[str, Any] | None) -> dict[str, Any]:
+    scored = {"index": row.index, "id": row.id, "label": label, "class": classes[label]["name"],
+              "class_ko": classes[label]["ko"], "probability_unsound": probability,
+              "ratios": row.ratios, "warnings": row.warnings}
+    if explanation is not None:
+        scored["explanation"] = explanation
+    return scored
+
+
+def explanations(predictor, x: np.ndarray) -> list[dict[str, Any] | None]:
+    """Each row's score in log-odds split over the model's inputs (None: the model cannot explain)."""
+    if not predictor.explains:
+        return [None] * len(x)
+    baseline, contributions = predictor.explain(x)
+    return [{"unit": "log_odds", "baseline": baseline,
+             "contributions": dict(zip(predictor.features, map(float, row)))} for row in contributions]
 
 
 def _refused(row) -> dict[str, Any]:
@@ -32,7 +45,7 @@ def _without_overflow(rows: list, valid: list[Row], probabilities: np.ndarray) -
 
 def answer(predictor, body: Any, max_batch: int) -> tuple[dict[str, Any], int]:
     """The response body for a parsed request, and how many rows it carried."""
-    _form, rows = parse_rows(body, predictor.features, max_batch)
+    _form, rows = parse_rows(body, predictor.features, max_batch, predictor.accepts_missing)
     valid = [row for row in rows if isinstance(row, Row)]
     probabilities = predictor.probabilities(np.array([row.features for row in valid])) if valid else []
     if not np.isfinite(probabilities).all():
@@ -43,8 +56,10 @@ def answer(predictor, body: Any, max_batch: int) -> tuple[dict[str, Any], int]:
                        [d for row in rows for d in row.details])
     labels = predictor.labels(probabilities)
     classes = {c["label"]: c for c in predictor.manifest["classes"]}
-    scored = {row.index: _scored(row, float(p), int(label), classes)
-              for row, p, label in zip(valid, probabilities, labels)}
+    x = np.array([row.features for row in valid])
+    explained = explanations(predictor, x) if explain_requested(body) else [None] * len(valid)
+    scored = {row.index: _scored(row, float(p), int(label), classes, e)
+              for row, p, label, e in zip(valid, probabilities, labels, explained)}
     predictions = [scored.get(row.index) or _refused(row) for row in rows]
     return {"model": {"name": predictor.name, "version": predictor.version},
             "predictions": predictions}, len(rows)

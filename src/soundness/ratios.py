@@ -35,13 +35,12 @@ class Ratio:
     ko: str
     en: str
     numerator_fields: tuple[str, ...]
-    denominator: str
-    rule: str
+    denominators: tuple[tuple[str, str], ...]  # (field, rule): each must hold for the ratio to exist
     formula: Callable[[Any], Any]
 
     @property
     def fields(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(self.numerator_fields + (self.denominator,)))
+        return tuple(dict.fromkeys(self.numerator_fields + tuple(f for f, _ in self.denominators)))
 
 
 def _growth(current: str, prior: str) -> Callable[[Any], Any]:
@@ -56,7 +55,7 @@ def _share(part: str, whole: str, scale: float = 100) -> Callable[[Any], Any]:
 
 
 def _ratio(name, ko, en, numerator, denominator, rule, formula) -> Ratio:
-    return Ratio(name, ko, en, tuple(numerator), denominator, rule, formula)
+    return Ratio(name, ko, en, tuple(numerator), ((denominator, rule),), formula)
 
 
 RATIOS: tuple[Ratio, ...] = (
@@ -89,6 +88,26 @@ RATIOS: tuple[Ratio, ...] = (
     _ratio("operating_income_growth_pct", "영업이익증가율", "Operating income growth (%)",
            ["operating_income"], "operating_income_prior", NONZERO,
            _growth("operating_income", "operating_income_prior")),
+    # The year before, and the change since: a company on its way down shows it in the trend.
+    _ratio("prior_operating_roa_pct", "전기 총자산영업이익률", "Prior-year operating income to assets (%)",
+           ["operating_income_prior"], "total_assets_prior", POSITIVE,
+           _share("operating_income_prior", "total_assets_prior")),
+    _ratio("prior_total_asset_turnover", "전기 총자산회전율", "Prior-year total asset turnover (times)",
+           ["revenue_prior"], "total_assets_prior", POSITIVE,
+           _share("revenue_prior", "total_assets_prior", scale=1)),
+    _ratio("prior_operating_margin_pct", "전기 매출액영업이익률", "Prior-year operating margin (%)",
+           ["operating_income_prior"], "revenue_prior", POSITIVE,
+           _share("operating_income_prior", "revenue_prior")),
+    _ratio("non_operating_to_assets_pct", "영업외손익 총자산비율",
+           "Net minus operating income, to assets (%)",
+           ["net_income", "operating_income"], "total_assets", POSITIVE,
+           lambda v: (v["net_income"] - v["operating_income"]) / v["total_assets"] * 100),
+    Ratio("operating_roa_change_pp", "총자산영업이익률 변화(%p)",
+          "Change in operating income to assets (percentage points)",
+          ("operating_income", "operating_income_prior"),
+          (("total_assets", POSITIVE), ("total_assets_prior", POSITIVE)),
+          lambda v: (v["operating_income"] / v["total_assets"]
+                     - v["operating_income_prior"] / v["total_assets_prior"]) * 100),
 )
 
 RATIO_BY_NAME: dict[str, Ratio] = {r.name: r for r in RATIOS}
@@ -101,9 +120,9 @@ SEED_FEATURES: tuple[str, ...] = tuple(r.name for r in RATIOS[:5])
 BALANCE_TOLERANCE = 0.005
 
 
-def denominator_problem(ratio: Ratio, value: float) -> str | None:
-    """Why `value` cannot divide in `ratio`, or None when it can."""
-    if ratio.rule == POSITIVE and value <= 0:
+def denominator_problem(ratio: Ratio, rule: str, value: float) -> str | None:
+    """Why `value` cannot divide in `ratio` under `rule`, or None when it can."""
+    if rule == POSITIVE and value <= 0:
         return f"must be greater than 0 to compute {ratio.name}"
     if value == 0:
         return f"must not be 0 to compute {ratio.name}"
@@ -117,23 +136,38 @@ class RatioResult:
     warnings: list[dict[str, Any]]
 
 
-def compute(statement: Mapping[str, float]) -> RatioResult:
-    """All ratios of one company; the caller decides which undefined ones are errors."""
+def _problem(ratio: Ratio, statement: Mapping[str, float | None]) -> tuple[str, str] | None:
+    for name in ratio.fields:
+        if statement.get(name) is None:
+            return name, f"was not given, so {ratio.name} is unknown"
+    for name, rule in ratio.denominators:
+        if problem := denominator_problem(ratio, rule, statement[name]):
+            return name, problem
+    return None
+
+
+def compute(statement: Mapping[str, float | None]) -> RatioResult:
+    """All ratios of one company; a field absent or None leaves the ratios that need it unknown.
+
+    The caller decides which undefined ones are errors.
+    """
     values: dict[str, float | None] = {}
     problems: dict[str, tuple[str, str]] = {}
     for ratio in RATIOS:
-        problem = denominator_problem(ratio, statement[ratio.denominator])
+        problem = _problem(ratio, statement)
         value = None if problem else ratio.formula(statement)
         if value is not None and not math.isfinite(value):
-            problem, value = "too large in magnitude: the ratio overflows", None
+            problem, value = (ratio.denominators[0][0], "too large in magnitude: the ratio overflows"), None
         values[ratio.name] = value
         if problem:
-            problems[ratio.name] = (ratio.denominator, problem)
+            problems[ratio.name] = problem
     return RatioResult(values, problems, balance_warnings(statement))
 
 
 def balance_warnings(statement: Mapping[str, float]) -> list[dict[str, Any]]:
     """Report (never repair) a balance sheet whose equity is not assets minus liabilities."""
+    if any(statement.get(f) is None for f in ("total_assets", "total_liabilities", "total_equity")):
+        return []
     implied = statement["total_assets"] - statement["total_liabilities"]
     gap = statement["total_equity"] - implied
     scale = max(abs(statement["total_assets"]), abs(statement["total_liabilities"]), 1.0)
@@ -152,8 +186,8 @@ def balance_warnings(statement: Mapping[str, float]) -> list[dict[str, Any]]:
 def compute_frame(frame: Any, names: Any = None) -> Any:
     """Ratios for a whole table (pandas DataFrame with the statement columns).
 
-    Returns a DataFrame with one column per ratio; NaN where the denominator breaks the
-    ratio's rule or the result is not finite, exactly where `compute` reports a problem.
+    Returns a DataFrame with one column per ratio; NaN where a field is NaN, a denominator breaks its
+    rule or the result is not finite, exactly where `compute` reports a problem.
     """
     import numpy as np
     import pandas as pd
@@ -162,8 +196,10 @@ def compute_frame(frame: Any, names: Any = None) -> Any:
     out = {}
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         for ratio in chosen:
-            denominator = frame[ratio.denominator].astype(float)
-            valid = denominator > 0 if ratio.rule == POSITIVE else denominator != 0
+            valid = np.ones(len(frame), bool)
+            for name, rule in ratio.denominators:
+                denominator = frame[name].astype(float)
+                valid &= (denominator > 0 if rule == POSITIVE else denominator != 0).to_numpy()
             value = ratio.formula(frame[list(ratio.fields)].astype(float))
             out[ratio.name] = value.where(valid & np.isfinite(value))
     return pd.DataFrame(out, index=frame.index)
