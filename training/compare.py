@@ -1,11 +1,10 @@
-"""Design choices (feature set, scaler) compared on the validation years only.
+"""Network recipes compared on the rolling-origin yardstick (never on the test years).
 
-    python -m training.compare [--data-dir DIR] [--seeds 0,1,2,3,4] [--out training/report/selection.md]
+    python -m training.compare [--data-dir DIR] [--out training/report/selection.md] [NAME ...]
 
-In `training.train` the validation years also choose the epoch, which flatters their ROC-AUC.
-Here the epoch is chosen on 2009-2011 instead (the network fits 1999-2008), so each
-candidate's validation ROC-AUC is a fair estimate, averaged over seeds. The test years are
-never read.
+Each candidate's out-of-year scores 2010-2018 (training.yardstick, cached in .cache/rolling)
+against the version-1 recipe's and HistGradientBoosting's on the same rows, paired
+company-level bootstrap intervals. With names, only those candidates are run.
 """
 from __future__ import annotations
 
@@ -15,84 +14,74 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-from sklearn.metrics import roc_auc_score
+import pandas as pd
+import torch
 
-from soundness.ratios import SEED_FEATURES
+from . import bootstrap, data, recipes, yardstick
+from .train import CHOSEN
 
-from . import data, train
-
-FIT_YEARS, STOP_YEARS = (1999, 2008), (2009, 2011)
-EXTENDED = SEED_FEATURES + ("roa_pct", "operating_roa_pct", "net_margin_pct")
-FEATURE_SETS = {"seed five": SEED_FEATURES, "seed five + roa, operating_roa, net_margin": EXTENDED}
-BASE = train.Config()  # every other setting as training.train uses it
-SCALERS = {"standard": "StandardScaler", "quantile_normal": "QuantileTransformer (normal)"}
-
-
-def validation_margins(table: data.Table, config: train.Config) -> tuple[np.ndarray, np.ndarray]:
-    """Validation labels and one network's margins, its epoch chosen on STOP_YEARS."""
-    features = list(config.features)
-    frame = table.frame[table.frame[features].notna().all(axis=1)]
-    parts = [frame[frame["year"].between(*years)] for years in (FIT_YEARS, STOP_YEARS, data.SPLITS["validation"])]
-    fit, stop, validation = ((p[features].to_numpy(float), p["label"].to_numpy()) for p in parts)
-    prepare = train.Preprocessing.fit(fit[0], config)
-    network, _, _ = train.train_network(prepare(fit[0]), fit[1], prepare(stop[0]), stop[1], config,
-                                        log=lambda _: None)
-    return validation[1], train.margins(network, prepare(validation[0]))
+# What was tried, in order; the chosen one is training.train.CHOSEN.
+FAST = replace(recipes.NetworkConfig(), batch_size=2048, learning_rate=0.003, patience=8, max_epochs=40)
+CANDIDATES: dict[str, recipes.NetworkRecipe] = {
+    "16 ratios, missing indicators, 2 members (chosen)": recipes.NetworkRecipe(CHOSEN),
+    "same, distilled from HistGradientBoosting": recipes.NetworkRecipe(
+        replace(FAST, members=2, five_only_fraction=0.2, distill=0.5), recipes.BoostingRecipe()),
+}
 
 
-def compare(table: data.Table, seeds: list[int], base: train.Config = BASE, log=print) -> list[dict]:
-    """Each candidate's validation ROC-AUC per seed, and that of the seeds' averaged margins
-    (what `training.ensemble` serves as one network)."""
+def compare(table: data.Table, names: list[str], log=print) -> list[dict]:
+    reference = {"version_1": recipes.version1(), "hist_gradient_boosting": recipes.BoostingRecipe()}
+    runs = {name: yardstick.rolling_scores(r, table, log=log) for name, r in reference.items()}
     rows = []
-    for set_name, features in FEATURE_SETS.items():
-        for scaler in SCALERS:
-            runs = [validation_margins(table, replace(base, features=features, scaler=scaler, seed=s))
-                    for s in seeds]
-            y = runs[0][0]
-            aucs = [float(roc_auc_score(y, margin)) for _, margin in runs]
-            ensemble = float(roc_auc_score(y, np.mean([margin for _, margin in runs], axis=0)))
-            rows.append({"features": set_name, "scaler": scaler, "aucs": aucs, "mean": float(np.mean(aucs)),
-                         "ensemble": ensemble})
-            log(f"{set_name} / {scaler}: mean validation ROC-AUC {rows[-1]['mean']:.4f}, "
-                f"averaged over seeds {ensemble:.4f}")
+    for name in names:
+        scores = yardstick.rolling_scores(CANDIDATES[name], table, log=log)
+        columns = {**{n: s[["row", "score"]] for n, s in runs.items()}, "candidate": scores[["row", "score"]],
+                   "five_only": scores[["row", "score_five_only"]].rename(columns={"score_five_only": "score"})}
+        common = yardstick.common_rows(table, columns)
+        result = bootstrap.paired(common["label"].to_numpy(), common["year"].to_numpy(), common["company"].to_numpy(),
+                                  {n: common[n].to_numpy() for n in columns}, "version_1", resamples=500)
+        seconds = float(scores.groupby("year")["seconds"].first().sum())
+        rows.append({"name": name, "result": result, "seconds": seconds})
+        log(f"{name}: {result['candidate']['mean_auc']:.4f} "
+            f"(vs version 1 {result['candidate']['minus_version_1']:+.4f} {result['candidate']['difference_interval']}, "
+            f"HGB {result['hist_gradient_boosting']['mean_auc']:.4f}; five only {result['five_only']['mean_auc']:.4f}) "
+            f"{seconds:.0f} s")
     return rows
 
 
-def markdown(rows: list[dict], seeds: list[int], base: train.Config) -> str:
-    lines = [
-        "# Design choices, compared on the validation years",
-        "",
-        f"Made by `python -m training.compare --seeds {','.join(map(str, seeds))}`. The network "
-        f"(hidden {list(base.hidden)}, clip at train quantiles {list(base.clip_quantiles)}) fits "
-        f"{FIT_YEARS[0]}-{FIT_YEARS[1]}, its epoch is chosen on {STOP_YEARS[0]}-{STOP_YEARS[1]}, and it is "
-        f"scored on the validation years {data.SPLITS['validation'][0]}-{data.SPLITS['validation'][1]} "
-        "(ROC-AUC, rows with all of the set's features defined). The test years are not read.",
-        "",
-        f"| features | scaler | mean ROC-AUC of one network | {len(seeds)} networks averaged | per seed |",
-        "|---|---|---|---|---|",
-        *[f"| {r['features']} | {SCALERS[r['scaler']]} | {r['mean']:.4f} | {r['ensemble']:.4f} | "
-          f"{', '.join(f'{a:.4f}' for a in r['aucs'])} |" for r in rows],
-        "",
-        f"Rule: keep the seed's five ratios (so seed-era `{{\"data\": [[five numbers]]}}` clients keep "
-        f"working) when their best variant reaches {train.TARGET_VALIDATION_AUC} here; use a wider set "
-        "only when it does not. Serve the seeds' networks averaged (one wider network, "
-        "`training.ensemble`) when that beats the mean single network here.",
-        "",
-    ]
+def markdown(rows: list[dict]) -> str:
+    lines = ["# Network recipes on the rolling-origin yardstick", "",
+             "Made by `python -m training.compare`. Mean per-year ROC-AUC 2010-2018 on the rows version 1 can "
+             "score; intervals from 500 paired company-level bootstrap resamples (the report's final figures "
+             "use 2000). The test years are never read for a choice.", "",
+             "| candidate | mean ROC-AUC | minus version 1 [95 %] | minus HGB | seed's five only | CPU s |",
+             "|---|---|---|---|---|---|"]
+    for row in rows:
+        r = row["result"]
+        c = r["candidate"]
+        d = c["difference_interval"]
+        lines.append(f"| {row['name']} | {c['mean_auc']:.4f} | {c['minus_version_1']:+.4f} [{d[0]:+.4f}, {d[1]:+.4f}] | "
+                     f"{c['mean_auc'] - r['hist_gradient_boosting']['mean_auc']:+.4f} | "
+                     f"{r['five_only']['mean_auc']:.4f} | {row['seconds']:.0f} |")
+    if rows:
+        r = rows[0]["result"]
+        lines += ["", f"Version 1: {r['version_1']['mean_auc']:.4f}; HistGradientBoosting on the same 16 ratios: "
+                  f"{r['hist_gradient_boosting']['mean_auc']:.4f}.", ""]
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data-dir", type=Path, default=data.DEFAULT_DATA_DIR)
-    parser.add_argument("--seeds", default="0,1,2,3,4", help="comma-separated seeds to average over")
     parser.add_argument("--out", type=Path, default=data.ROOT / "training" / "report" / "selection.md")
+    parser.add_argument("names", nargs="*", help="candidates to run (default: all)")
     args = parser.parse_args(argv)
-    seeds = [int(s) for s in args.seeds.split(",")]
-    rows = compare(data.load_us(args.data_dir), seeds)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(markdown(rows, seeds, BASE), encoding="utf-8")
-    print(f"wrote {args.out}")
+    torch.set_num_threads(1)
+    rows = compare(data.load_us(args.data_dir), args.names or list(CANDIDATES))
+    if not args.names:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(markdown(rows), encoding="utf-8")
+        print(f"wrote {args.out}")
     return 0
 
 

@@ -28,7 +28,7 @@ CACHE = data.ROOT / ".cache" / "rolling"
 
 def _cache_path(recipe: Any, table: data.Table) -> Path:
     key = hashlib.sha256((recipe.key() + sha256_of(table.source)).encode()).hexdigest()[:16]
-    return CACHE / f"{recipe.name.replace(' ', '_')}-{key}.csv"
+    return CACHE / f"{key}.csv"
 
 
 def rolling_scores(recipe: Any, table: data.Table, years: tuple[int, ...] = YEARS, log=print) -> pd.DataFrame:

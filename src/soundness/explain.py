@@ -1,98 +1,63 @@
-"""Why a company got its score: each ratio's share of the log-odds, exactly additive.
+"""Why a company got its score: each input's share of the log-odds, exactly additive.
 
 DeepSHAP (DeepLIFT's rescale rule averaged over a background sample of the training
-population; Lundberg and Lee 2017): for one background row r the network's change
-f(x) - f(r) is split over the inputs by carrying multipliers back through the layers
-(a linear layer's weights; for LeakyReLU, the ratio of its output change to its input
-change). The parts sum to f(x) - f(r) exactly, whatever the network, so the average over
-the background sums to f(x) - mean f(r): baseline + sum(contributions) = score. The
-encoded columns of one ratio (its value and its missing indicator) are summed, so each
-ratio gets one number. All numpy: the network as folded (W, b) layers, each but the last
-followed by LeakyReLU (slope s) or by nothing (slope 1).
+population; Lundberg and Lee 2017): for one background row r, the score's change
+f(x) - f(r) is split over the encoded inputs by carrying multipliers back through the
+network: a linear layer passes its weights, a LeakyReLU the ratio of its output change
+to its input change. The parts sum to f(x) - f(r) exactly, whatever the weights, so their
+mean over the background sums to f(x) - mean f(r): baseline + sum(contributions) = score.
+The encoded columns that come from one input (a ratio's value and its missing indicator)
+are added up, so each input gets one number. The network is the predictor's compiled
+one: (weight, bias) layers each followed by LeakyReLU, then one vector to the log-odds.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
-Layer = tuple[np.ndarray, np.ndarray, float]  # weight (in, out), bias, slope of the activation after
+Layer = tuple[np.ndarray, np.ndarray]  # weight (in, out), bias (out,)
 
 
-def forward(layers: list[Layer], x: np.ndarray) -> list[np.ndarray]:
-    """Every layer's pre-activation, for rows x (the last is the output)."""
-    pre = []
-    for weight, bias, slope in layers:
-        z = x @ weight + bias
-        pre.append(z)
-        x = np.where(z > 0, z, z * slope)
-    return pre
+def _leaky(z: np.ndarray, slope: float) -> np.ndarray:
+    return np.maximum(z, z * slope)
 
 
-@dataclass
 class Explainer:
-    layers: list[Layer]
-    output: np.ndarray  # (out,) weights turning the last layer into the explained score
-    offset: float  # added to the score (Platt's b)
-    background: np.ndarray  # encoded background rows (B, D)
-    groups: np.ndarray  # (D,) which feature each encoded column belongs to
+    def __init__(self, layers: list[Layer], slope: float, score_weight: np.ndarray, score_bias: float,
+                 background: np.ndarray, groups: np.ndarray):
+        """`background`: encoded rows (what the first layer receives); `groups[j]`: the input
+        encoded column j comes from."""
+        self.layers, self.slope = layers, slope
+        self.score_weight, self.score_bias = score_weight, score_bias
+        self.background = background
+        self._background_pre = self._pre_activations(background)
+        last = _leaky(self._background_pre[-1], slope) if layers else background
+        self.baseline = float((last @ score_weight).mean() + score_bias)
+        self._onehot = np.eye(int(np.max(groups)) + 1)[np.asarray(groups)]  # (columns, inputs)
 
-    def __post_init__(self) -> None:
-        self._background_pre = forward(self.layers, self.background)
-        scores = self._background_pre[-1] @ self.output
-        self.baseline = float(scores.mean() + self.offset)
-        self._onehot = np.eye(int(self.groups.max()) + 1)[self.groups]  # (D, features)
+    def _pre_activations(self, x: np.ndarray) -> list[np.ndarray]:
+        pre = []
+        for weight, bias in self.layers:
+            pre.append(x @ weight + bias)
+            x = _leaky(pre[-1], self.slope)
+        return pre
+
+    def scores(self, x: np.ndarray) -> np.ndarray:
+        pre = self._pre_activations(x)
+        return (_leaky(pre[-1], self.slope) if pre else x) @ self.score_weight + self.score_bias
 
     def contributions(self, x: np.ndarray) -> np.ndarray:
-        """(rows, features) shares of each row's score above the baseline."""
-        pre_x = forward(self.layers, x)
+        """(rows, inputs): each input's share of its row's score above the baseline."""
+        pre_x = self._pre_activations(x)
         out = np.empty((len(x), self._onehot.shape[1]))
+        rows = len(self.background)
         for i in range(len(x)):
-            multiplier = np.broadcast_to(self.output, (len(self.background), len(self.output)))
+            multiplier = np.broadcast_to(self.score_weight, (rows, len(self.score_weight)))
             for k in range(len(self.layers) - 1, -1, -1):
-                weight, _, _ = self.layers[k]
-                if k < len(self.layers) - 1:  # through the activation after layer k
-                    slope = self.layers[k][2]
-                    zx, zr = pre_x[k][i], self._background_pre[k]
-                    fx, fr = np.where(zx > 0, zx, zx * slope), np.where(zr > 0, zr, zr * slope)
-                    delta = zx - zr
-                    same = np.abs(delta) < 1e-12
-                    derivative = np.where(zx > 0, 1.0, slope)
-                    rescale = np.where(same, derivative, (fx - fr) / np.where(same, 1.0, delta))
-                    multiplier = multiplier * rescale
-                multiplier = multiplier @ weight.T
-            per_column = (multiplier * (x[i] - self.background)).mean(axis=0)
-            out[i] = per_column @ self._onehot
+                zx, zr = pre_x[k][i], self._background_pre[k]
+                delta = zx - zr
+                flat = delta == 0  # no change to rescale: the slope where both sit
+                change = _leaky(zx, self.slope) - _leaky(zr, self.slope)
+                rescale = np.where(flat, np.where(zx > 0, 1.0, self.slope), change / np.where(flat, 1.0, delta))
+                multiplier = (multiplier * rescale) @ self.layers[k][0].T
+            out[i] = (multiplier * (x[i] - self.background)).mean(axis=0) @ self._onehot
         return out
-
-
-def fold_network(state: dict[str, np.ndarray], negative_slope: float, eps: float = 1e-5) -> list[Layer]:
-    """A NeuralNet state_dict (as numpy arrays) as folded layers: each BatchNorm merged into the
-    Linear before it. The first block has no activation (slope 1), the hidden blocks LeakyReLU."""
-    def block(linear: str, norm: str | None, slope: float) -> Layer:
-        weight, bias = state[f"{linear}.weight"].astype(np.float64), state[f"{linear}.bias"].astype(np.float64)
-        if norm is not None:
-            scale = state[f"{norm}.weight"] / np.sqrt(state[f"{norm}.running_var"] + eps)
-            weight = weight * scale[:, None]
-            bias = (bias - state[f"{norm}.running_mean"]) * scale + state[f"{norm}.bias"]
-        return weight.T.copy(), bias, slope
-
-    layers = [block("input_layer", "batchnorm", 1.0)]
-    i = 1
-    while f"hidden_layer{i}.weight" in state:
-        layers.append(block(f"hidden_layer{i}", f"batchnorm{i}", negative_slope))
-        i += 1
-    layers.append(block("output_layer", None, 1.0))
-    return _merge_linear(layers)
-
-
-def _merge_linear(layers: list[Layer]) -> list[Layer]:
-    """Two layers with no activation between them are one: (x W1 + b1) W2 + b2."""
-    merged = [layers[0]]
-    for weight, bias, slope in layers[1:]:
-        w1, b1, s1 = merged[-1]
-        if s1 == 1.0:
-            merged[-1] = (w1 @ weight, b1 @ weight + bias, slope)
-        else:
-            merged.append((weight, bias, slope))
-    return merged
