@@ -56,6 +56,7 @@ class Settings:
     allowed_origins: tuple[str, ...]
     api_keys: tuple[str, ...]
     torch_threads: int
+    client_timeout: float  # seconds a client has for a request's head, and for its body
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
@@ -68,4 +69,5 @@ class Settings:
             allowed_origins=_list(env, "ALLOWED_ORIGINS", "*"),
             api_keys=_list(env, "API_KEYS"),
             torch_threads=_positive_int(env, "TORCH_THREADS", 1),
+            client_timeout=_positive_int(env, "CLIENT_TIMEOUT_SECONDS", 10),
         )
