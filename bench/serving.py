@@ -23,7 +23,7 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 # Settings that would change what is measured if they leaked in from the caller's shell.
 SERVE_ENV_KEYS = ("MODEL_DIR", "FRONTEND_DIR", "MAX_BATCH", "MAX_BODY_BYTES", "ALLOWED_ORIGINS",
-                  "API_KEYS", "TORCH_THREADS", "WORKERS", "THREADS", "FUNCTION_TARGET",
+                  "API_KEYS", "WORKERS", "THREADS", "FUNCTION_TARGET",
                   "FUNCTION_SOURCE", "FUNCTION_SIGNATURE_TYPE")
 POLL_SECONDS = 0.005
 

@@ -23,7 +23,7 @@ REFERENCE = SHARED / "reference"
 SEED_ARTIFACTS = REFERENCE / "seed-artifacts"
 DEFAULT_MODEL = ROOT / "artifacts" / "default"
 SERVE_ENV_KEYS = ("MODEL_DIR", "FRONTEND_DIR", "MAX_BATCH", "MAX_BODY_BYTES", "ALLOWED_ORIGINS",
-                  "API_KEYS", "TORCH_THREADS", "FUNCTION_TARGET", "FUNCTION_SOURCE",
+                  "API_KEYS", "FUNCTION_TARGET", "FUNCTION_SOURCE",
                   "FUNCTION_SIGNATURE_TYPE")
 
 
@@ -161,31 +161,39 @@ def post_json(url: str, body, headers: dict | None = None, timeout: float = 30):
         return error.code, json.loads(error.read()), error.headers
 
 
-def write_small_artifact(directory: Path, hidden=(4, 3), scaler=None, seed: int = 0) -> Path:
-    """A small, valid artifact on the seed's five features: for tests that need one fast."""
+def small_model(hidden=(4, 3), scaler=None, seed: int = 0, clip: float | None = 50.0, features=None):
+    """A small torch + scikit-learn model (training.export.Model) and its manifest, for tests."""
     import numpy as np
     import torch
     from sklearn.preprocessing import MinMaxScaler
 
-    from soundness import artifacts
-    from soundness.network import NeuralNet
     from soundness.ratios import SEED_FEATURES
+    from training.export import Model
+    from training.network import NeuralNet
 
+    features = list(features or SEED_FEATURES)
     torch.manual_seed(seed)
-    network = NeuralNet(len(SEED_FEATURES), list(hidden)).eval()
+    network = NeuralNet(len(features), list(hidden)).eval()
     rng = np.random.default_rng(seed)
-    scaler = (scaler or MinMaxScaler()).fit(rng.normal(size=(50, len(SEED_FEATURES))) * 10)
+    scaler = (scaler or MinMaxScaler()).fit(rng.normal(size=(50, len(features))) * 10)
+    bounds = (np.full(len(features), -clip), np.full(len(features), clip)) if clip else None
     manifest = {
         "model": {"name": "small-test-model", "version": "0"},
-        "features": list(SEED_FEATURES),
-        "network": {"architecture": "NeuralNet", "input_size": len(SEED_FEATURES), "hidden": list(hidden),
+        "features": features,
+        "network": {"architecture": "NeuralNet", "input_size": len(features), "hidden": list(hidden),
                     "num_classes": 2, "negative_slope": 0.01, "dropout": 0.0},
-        "preprocessing": {"clip": {"lower": [-50.0] * 5, "upper": [50.0] * 5}, "scaler": type(scaler).__name__},
         "decision": {"threshold": 0.5, "rule": "test"},
-        "calibration": {"method": "none"},
         "metrics": {}, "training_data": {}, "feature_quantiles": {},
     }
-    return artifacts.save(directory, state_dict=network.state_dict(), scaler=scaler, manifest=manifest)
+    return Model(network, scaler, bounds), manifest
+
+
+def write_small_artifact(directory: Path, hidden=(4, 3), scaler=None, seed: int = 0) -> Path:
+    """A small, valid artifact on the seed's five features: for tests that need one fast."""
+    from training import export
+
+    model, manifest = small_model(hidden, scaler, seed)
+    return export.write(directory, model, manifest, export.check_rows(model, manifest["features"], count=50))
 
 
 @pytest.fixture
@@ -206,4 +214,4 @@ def rehash(directory: Path) -> None:
     from soundness import artifacts
 
     rewrite_manifest(directory, lambda m: m.update(files={
-        name: artifacts.sha256_of(directory / name) for name in (artifacts.WEIGHTS, artifacts.SCALER)}))
+        artifacts.TENSORS: artifacts.sha256_of(directory / artifacts.TENSORS)}))

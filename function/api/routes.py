@@ -36,7 +36,7 @@ class Service:
 
     def __init__(self, settings: Settings):
         self.settings = settings
-        self.model = LazyModel(settings.model_dir, settings.torch_threads)
+        self.model = LazyModel(settings.model_dir)
         self.routes: dict[str, dict[str, Callable[[Request, dict], Response]]] = {
             "/": {"GET": self.page, "POST": self.predict},
             "/predict": {"POST": self.predict},
