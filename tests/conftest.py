@@ -196,6 +196,25 @@ def write_small_artifact(directory: Path, hidden=(4, 3), scaler=None, seed: int 
     return export.write(directory, model, manifest, export.check_rows(model, manifest["features"], count=50))
 
 
+def write_format_1(directory, model, manifest):
+    """An artifact as format 1 wrote it: manifest.json (schema_version 1), model.pt, scaler.joblib."""
+    import joblib
+    import torch
+
+    from soundness import artifacts
+
+    directory.mkdir(parents=True)
+    torch.save(model.network.state_dict(), directory / "model.pt")
+    joblib.dump(model.scaler, directory / "scaler.joblib")
+    clip = {"lower": model.clip[0].tolist(), "upper": model.clip[1].tolist()} if model.clip else None
+    manifest = {**manifest, "schema_version": 1, "classes": artifacts.CLASSES,
+                "preprocessing": {"clip": clip, "scaler": type(model.scaler).__name__},
+                "calibration": {"method": "platt", "a": 1.5, "b": -2.0},
+                "files": {name: artifacts.sha256_of(directory / name) for name in ("model.pt", "scaler.joblib")}}
+    (directory / "manifest.json").write_text(json.dumps(manifest))
+    return directory
+
+
 @pytest.fixture
 def small_model_dir(tmp_path) -> Path:
     return write_small_artifact(tmp_path / "small")

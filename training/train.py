@@ -293,6 +293,7 @@ def run(config: Config, us: data.Table, kr: data.Table, out: Path, report_dir: P
     manifest = build_manifest(config, us, splits, dropped, training, command)
     model = export.Model(network, prepare.scaler, (prepare.lower, prepare.upper), calibration)
     predictor = Predictor(export.artifact(model, manifest))
+    manifest = predictor.manifest  # now with the preprocessing steps and calibration it serves
     manifest["decision"] = decision(predictor.probabilities(x_val), y_val)
     log(f"averaged network: validation ROC-AUC {training['validation_roc_auc_averaged']:.4f}, "
         f"Platt a={calibration['a']:.3f} b={calibration['b']:.3f}, "
