@@ -195,11 +195,11 @@ def test_ready_loads_the_model_and_then_health_says_so(client):
 
 
 def test_a_broken_artifact_keeps_the_server_up_and_says_why(make_client, small_model_dir):
-    (small_model_dir / "model.pt").write_bytes(b"tampered")
+    (small_model_dir / "model.safetensors").write_bytes(b"tampered")
     client = make_client(MODEL_DIR=small_model_dir)
     assert client.get("/health").status_code == 200
     error = assert_error(client.get("/ready"), 503, "model_unavailable")
-    assert "model.pt does not match its sha256" in error["message"]
+    assert "model.safetensors does not match its sha256" in error["message"]
     assert_error(client.post("/predict", json={"data": [SEED_RATIOS]}), 503, "model_unavailable")
     assert the_service().model.load_count == 1  # the failure is remembered, not retried per request
 

@@ -23,7 +23,7 @@ class Service:
 
     def __init__(self, settings: Settings):
         self.settings = settings
-        self.model = LazyModel(settings.model_dir, settings.torch_threads)
+        self.model = LazyModel(settings.model_dir)
         self.cors = Cors(settings.allowed_origins)
         self.handlers = Handlers(settings, self.model, ApiKeys(settings.api_keys))
         self.router = router(self.handlers)
