@@ -19,12 +19,14 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.preprocessing import QuantileTransformer
 
-from soundness import encoding
-from soundness.network import NeuralNet
+from statistics import NormalDist
+
+from soundness import transforms
 from soundness.ratios import SEED_FEATURES
 
 from .data import RATIO_NAMES
 from .ensemble import average_networks
+from .network import NeuralNet
 
 Scorer = Callable[[pd.DataFrame], np.ndarray]
 ALL_RATIOS: tuple[str, ...] = RATIO_NAMES
@@ -36,18 +38,46 @@ def _threads(n: int = 1) -> None:
 
 # ---------------------------------------------------------------- encodings
 
+Step = tuple[dict[str, Any], dict[str, np.ndarray]]  # a format-2 preprocessing step and its arrays
+
+
+def fit_quantile_normal(x: np.ndarray, knots: int = 101) -> Step:
+    """An `interpolate` step (soundness.transforms) mapping each column's training quantiles to
+    the standard normal's quantiles at the same levels; NaN ignored in fitting, kept in use."""
+    levels = np.linspace(0.0, 1.0, knots)
+    # The outer levels map to the normal quantiles of 1/(2n) and 1 - 1/(2n), not to +-infinity.
+    normal = np.array([NormalDist().inv_cdf(float(p)) for p in np.clip(levels, 0.5 / knots, 1 - 0.5 / knots)])
+    all_knots, all_values = np.zeros((x.shape[1], knots)), np.zeros((x.shape[1], knots))
+    for j, column in enumerate(x.T):
+        defined = column[np.isfinite(column)]
+        if not len(defined):
+            continue
+        # A mass of equal values (many zeros, say) gives repeated quantiles: one knot with
+        # their mean score, so the map is a function; padded by repeating the last knot.
+        values, group = np.unique(np.quantile(defined, levels), return_inverse=True)
+        scores = np.bincount(group, normal) / np.bincount(group)
+        all_knots[j] = np.pad(values, (0, knots - len(values)), mode="edge")
+        all_values[j] = np.pad(scores, (0, knots - len(scores)), mode="edge")
+    return {"kind": "interpolate", "fitted": "quantile_normal"}, {"knots": all_knots, "values": all_values}
+
+
+# 0 is the median after the quantile-normal map; every feature gets an indicator, even one never
+# unknown in training: the seed's five-ratio requests leave all the others unknown.
+MISSING_STEP: Step = ({"kind": "missing_indicator", "fill": 0.0}, {})
+
+
 @dataclass
 class MissingAware:
-    """A quantile-normal `interpolate` step, then `missing_indicator` (soundness.encoding)."""
+    """The version-2 encoding: a quantile-normal `interpolate` step, then `missing_indicator`."""
 
-    steps: list[tuple[dict[str, Any], dict[str, np.ndarray]]]
+    steps: list[Step]
 
     def __post_init__(self) -> None:
-        self._transforms = [encoding.BUILDERS[step["kind"]](step, arrays) for step, arrays in self.steps]
+        self._transforms = [transforms.build(step, arrays) for step, arrays in self.steps]
 
     @classmethod
     def fit(cls, x: np.ndarray, knots: int) -> "MissingAware":
-        return cls([encoding.fit_quantile_normal(x, knots), encoding.missing_step()])
+        return cls([fit_quantile_normal(x, knots), MISSING_STEP])
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         for transform in self._transforms:

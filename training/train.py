@@ -33,7 +33,7 @@ from sklearn.metrics import precision_recall_curve, roc_auc_score, roc_curve
 
 from soundness.ratios import SEED_FEATURES
 
-from . import bootstrap, data, evaluate, recipes, report, yardstick
+from . import bootstrap, data, evaluate, export, recipes, report, yardstick
 
 MODEL_NAME = "us-bankruptcy-mlp"
 MODEL_VERSION = "2.0.0"
@@ -262,6 +262,26 @@ def build_manifest(recipe: recipes.NetworkRecipe, us: data.Table, fitted: recipe
     }
 
 
+BACKGROUND_ROWS = 100
+EXPLANATION = {
+    "method": "DeepSHAP: DeepLIFT's rescale rule averaged over background rows (soundness.explain)",
+    "unit": "log_odds",
+    "background": f"{BACKGROUND_ROWS} company-years drawn at random from the fit years, encoded",
+    "additivity": "baseline + sum(contributions) = the row's calibrated log-odds, exactly (float rounding)",
+}
+
+
+def write_artifact(out: Path, fitted: recipes.FittedNetwork, calibration: dict, manifest: dict,
+                   fit: pd.DataFrame, val: pd.DataFrame) -> Path:
+    """The served model as a format-2 artifact, held to torch's forward (training.export)."""
+    usable = fit[fit[fitted.features].notna().any(axis=1)]
+    background = fitted.encode(usable.sample(BACKGROUND_ROWS, random_state=0))
+    model = export.Model(fitted.network, calibration=calibration, steps=fitted.prepare.steps, background=background)
+    manifest = {**manifest, "explanation": dict(EXPLANATION)}
+    rows = np.vstack([val[fitted.features].to_numpy(float), export.check_rows(model, fitted.features)])
+    return export.write(out, model, manifest, rows)
+
+
 def run(recipe: recipes.NetworkRecipe, us: data.Table, kr: data.Table, out: Path | None, report_dir: Path | None,
         command: str, log=print) -> dict[str, Any]:
     started = time.monotonic()
@@ -274,9 +294,8 @@ def run(recipe: recipes.NetworkRecipe, us: data.Table, kr: data.Table, out: Path
     evaluation["kr_dart"], kr_scores = korean(kr, {"served": (served, calibration), "fixed_split": (fixed, fixed_cal)})
     manifest = build_manifest(recipe, us, served, calibration, chosen, evaluation, command, time.monotonic() - started)
     if out is not None:
-        from .export import write_v2
-
-        write_v2(out, served, calibration, manifest, us.frame)
+        write_artifact(out, served, calibration, manifest, years(us.frame, SERVED["fit"]),
+                       years(us.frame, SERVED["validation"]))
     if report_dir is not None:
         report.write(report_dir, manifest, {"test": test_scores, "kr_dart": kr_scores})
     log(report.summary(manifest))

@@ -55,7 +55,7 @@ class Settings:
     max_body_bytes: int
     allowed_origins: tuple[str, ...]
     api_keys: tuple[str, ...]
-    torch_threads: int
+    client_timeout: float  # seconds a client has for a request's head, and for its body
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
@@ -67,5 +67,5 @@ class Settings:
             max_body_bytes=_positive_int(env, "MAX_BODY_BYTES", 1 << 20),
             allowed_origins=_list(env, "ALLOWED_ORIGINS", "*"),
             api_keys=_list(env, "API_KEYS"),
-            torch_threads=_positive_int(env, "TORCH_THREADS", 1),
+            client_timeout=_positive_int(env, "CLIENT_TIMEOUT_SECONDS", 10),
         )
