@@ -1,4 +1,4 @@
-"""Training end to end on a slice of the real data: a loadable, servable, reproducible artifact.
+"""Training: the yardstick's protocol, the served model's artifact, calibration and the decision.
 
 A small network for a few epochs on a quarter of the US companies keeps this to seconds; the
 figures it reaches are not checked here (training/report/ holds the full run's).
@@ -6,110 +6,132 @@ figures it reaches are not checked here (training/report/ holds the full run's).
 from dataclasses import replace
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
-
 from safetensors.torch import load_file
 
 from soundness import artifacts
 from soundness.predictor import Predictor
-from training import data, train
+from soundness.ratios import SEED_FEATURES
+from training import data, recipes, train, yardstick
 from training.ensemble import average_networks
 from training.network import NeuralNet
 
 from helpers import SHARED, need_shared
 
-SMALL = train.Config(hidden=(8, 8), members=2, max_epochs=3, patience=3, n_quantiles=100)
-MANIFEST_SECTIONS = ("model", "created", "features", "network", "preprocessing", "decision", "calibration",
-                     "metrics", "training_data", "feature_quantiles", "limits", "files", "classes")
+SMALL = recipes.NetworkConfig(hidden=(8, 8), members=2, max_epochs=3, patience=3, knots=21, five_only_fraction=0.2)
 
 
 @pytest.fixture(scope="module")
-def tables():
+def us():
     need_shared(SHARED / "data" / data.US_FILE)
-    need_shared(SHARED / "data" / data.KR_FILE)
-    us, kr = data.load_us(SHARED / "data"), data.load_kr(SHARED / "data")
-    companies = sorted(us.frame["company"].unique())[::4]
-    return replace(us, frame=us.frame[us.frame["company"].isin(companies)]), kr
+    table = data.load_us(SHARED / "data")
+    companies = sorted(table.frame["company"].unique())[::4]
+    return replace(table, frame=table.frame[table.frame["company"].isin(companies)])
 
 
-def train_small(tables, directory, config=SMALL, report_dir=None):
-    return train.run(config, *tables, directory, report_dir, "test", log=lambda _: None)
+def served(us, directory, config=SMALL):
+    recipe = recipes.NetworkRecipe(config)
+    fitted, calibration, chosen = train.fit_calibrated(recipe, us.frame, train.SERVED)
+    manifest = {"model": {"name": "small", "version": "0"}, "features": fitted.features,
+                "network": {"architecture": "NeuralNet", "input_size": 2 * len(fitted.features),
+                            "hidden": [w * config.members for w in config.hidden], "num_classes": 2,
+                            "negative_slope": config.negative_slope, "dropout": config.dropout},
+                "decision": chosen}
+    train.write_artifact(directory, fitted, calibration, manifest, train.years(us.frame, train.SERVED["fit"]),
+                         train.years(us.frame, train.SERVED["validation"]))
+    return Predictor(artifacts.load(directory)), fitted
 
 
 @pytest.fixture(scope="module")
-def trained(tables, tmp_path_factory):
-    root = tmp_path_factory.mktemp("trained")
-    manifest = train_small(tables, root / "model", report_dir=root / "report")
-    return root, manifest
+def trained(us, tmp_path_factory):
+    directory = tmp_path_factory.mktemp("trained") / "model"
+    predictor, fitted = served(us, directory)
+    return directory, predictor, fitted
 
 
 @pytest.mark.data
-def test_training_writes_an_artifact_that_loads_and_predicts_probabilities(trained):
-    root, _ = trained
-    predictor = Predictor(artifacts.load(root / "model"))
-    p = predictor.probabilities(np.array([[49.9, 34.3, 5.83, 32.0, 1.30], [-60.0, -40.0, -80.0, -20.0, 0.1]]))
-    assert p.shape == (2,) and np.all((p > 0) & (p < 1))
+def test_the_served_artifact_takes_unknown_ratios_and_scores_like_training(trained, us):
+    _, predictor, fitted = trained
+    assert predictor.accepts_missing and predictor.features == list(recipes.ALL_RATIOS)
+    rows = train.years(us.frame, train.SERVED["validation"])
+    margin_probability = train.platt(predictor.manifest["calibration"], fitted(rows))
+    np.testing.assert_allclose(predictor.probabilities(rows[fitted.features].to_numpy(float)), margin_probability,
+                               atol=1e-6)
+    five_only = np.full((1, len(fitted.features)), np.nan)
+    five_only[0, :5] = [49.9, 34.3, 5.83, 32.0, 1.30]
+    assert 0 < predictor.probabilities(five_only)[0] < 1
 
 
 @pytest.mark.data
-def test_the_manifest_has_every_section_the_service_and_page_read(trained):
-    root, manifest = trained
-    assert all(section in artifacts.load(root / "model").manifest for section in MANIFEST_SECTIONS)
-    assert {"validation", "test", "baselines", "kr_dart"} <= set(manifest["metrics"])
-    assert set(manifest["feature_quantiles"]) == set(manifest["features"])
-    assert manifest["calibration"]["method"] == "platt"
-    assert manifest["training_data"]["sha256"] == artifacts.sha256_of(SHARED / "data" / data.US_FILE)
+def test_every_served_prediction_is_explained_exactly_in_log_odds(trained, us):
+    _, predictor, fitted = trained
+    x = us.frame[fitted.features].to_numpy(float)[:300]
+    baseline, contributions = predictor.explain(x)
+    assert contributions.shape == (300, len(fitted.features))
+    np.testing.assert_allclose(baseline + contributions.sum(axis=1), predictor.scores(x), rtol=0, atol=1e-6)
+    assert predictor.manifest["explanation"]["background_rows"] == train.BACKGROUND_ROWS
 
 
 @pytest.mark.data
-def test_the_default_features_are_the_seeds_five_in_the_seeds_order(trained):
-    from soundness.ratios import SEED_FEATURES
-
-    assert trained[1]["features"] == list(SEED_FEATURES)
-
-
-@pytest.mark.data
-def test_clip_bounds_are_train_quantiles_in_feature_order(trained, tables):
-    _, manifest = trained
-    train_rows = tables[0].split("train").dropna(subset=manifest["features"])
-    expected = np.quantile(train_rows[manifest["features"]].to_numpy(float), SMALL.clip_quantiles[0], axis=0)
-    assert manifest["preprocessing"][0] == {"kind": "clip"}
-    np.testing.assert_allclose(artifacts.load(trained[0] / "model").tensors["preprocessing.0.lower"], expected)
+def test_the_served_model_is_fitted_calibrated_and_thresholded_on_the_years_it_says(trained):
+    _, predictor, _ = trained
+    manifest = predictor.manifest
+    assert manifest["calibration"]["fitted_on"] == "validation years 2016-2018"
+    assert manifest["decision"]["chosen_on"] == "validation years 2016-2018"
 
 
 @pytest.mark.data
-def test_kr_dart_is_reported_with_its_count_of_positives(trained):
-    kr = trained[1]["metrics"]["kr_dart"]
-    assert kr["positives"] > 0 and kr["rows"] > kr["positives"] and 0 <= kr["roc_auc"] <= 1
-
-
-@pytest.mark.data
-def test_training_writes_the_report_and_its_figure(trained):
-    root, _ = trained
-    assert "kr-dart ROC-AUC" in (root / "report" / "report.md").read_text()
-    assert (root / "report" / "report.png").read_bytes().startswith(b"\x89PNG")
-
-
-def weights(directory):
-    return load_file(directory / artifacts.TENSORS)
-
-
-@pytest.mark.data
-def test_the_same_seed_gives_identical_weights_and_metrics(tables, trained, tmp_path):
-    root, manifest = trained
-    again = train_small(tables, tmp_path / "again")
-    first, second = weights(root / "model"), weights(tmp_path / "again")
+def test_the_same_seed_gives_identical_weights(trained, us, tmp_path):
+    directory, _, _ = trained
+    served(us, tmp_path / "again")
+    first, second = load_file(directory / artifacts.TENSORS), load_file(tmp_path / "again" / artifacts.TENSORS)
     assert all(torch.equal(first[name], second[name]) for name in first)
-    assert again["metrics"] == manifest["metrics"]
 
 
-@pytest.mark.data
-def test_another_seed_gives_other_weights(tables, trained, tmp_path):
-    root, _ = trained
-    train_small(tables, tmp_path / "other", replace(SMALL, seed=1))
-    first, other = weights(root / "model"), weights(tmp_path / "other")
-    assert not torch.equal(first["input_layer.weight"], other["input_layer.weight"])
+class RecordingRecipe:
+    """A stand-in recipe that scores every row by its year and records the years it saw."""
+
+    name = "recording"
+
+    def __init__(self):
+        self.calls = []
+
+    def key(self):
+        return "recording"
+
+    def usable(self, frame):
+        return frame["year"] > 0
+
+    def select(self, fit, val):
+        self.calls.append(("select", fit["year"].max(), val["year"].min(), val["year"].max()))
+        return {}
+
+    def fit(self, rows, settings):
+        self.calls.append(("fit", rows["year"].max()))
+        return lambda frame: frame["year"].to_numpy(float)
+
+
+def test_each_year_is_scored_by_a_model_fitted_before_it_with_settings_chosen_on_the_three_years_before(
+        tmp_path, monkeypatch):
+    monkeypatch.setattr(yardstick, "CACHE", tmp_path)
+    frame = pd.DataFrame({"year": np.repeat(np.arange(2000, 2019), 3), "label": 0, "company": "c"})
+    table = data.Table(frame, SHARED / "data" / data.US_FILE, "test")
+    monkeypatch.setattr(yardstick, "sha256_of", lambda path: "data")
+    recipe = RecordingRecipe()
+    scores = yardstick.rolling_scores(recipe, table, years=(2010, 2011))
+    assert recipe.calls == [("select", 2006, 2007, 2009), ("fit", 2009), ("select", 2007, 2008, 2010), ("fit", 2010)]
+    assert scores["year"].tolist() == [2010] * 3 + [2011] * 3
+    again = yardstick.rolling_scores(RecordingRecipe(), table, years=(2010, 2011))  # from the cache
+    assert again["score"].tolist() == scores["score"].tolist()
+
+
+def test_five_only_inputs_keep_the_seeds_five_and_make_every_other_ratio_unknown():
+    frame = pd.DataFrame([{name: 1.0 for name in recipes.ALL_RATIOS}])
+    out = recipes.five_only(frame)
+    assert out[list(SEED_FEATURES)].notna().all(axis=None)
+    assert out.drop(columns=list(SEED_FEATURES)).isna().all(axis=None)
 
 
 def test_averaged_networks_give_the_mean_of_the_members_logits():
@@ -136,5 +158,5 @@ def test_platt_calibration_recovers_a_known_logistic_link():
     rng = np.random.default_rng(0)
     margin = rng.normal(size=20000)
     y = (rng.random(20000) < 1 / (1 + np.exp(-(2.0 * margin - 3.0)))).astype(int)
-    fit = train.fit_platt(margin, y)
+    fit = train.fit_platt(margin, y, "test rows")
     assert fit["a"] == pytest.approx(2.0, abs=0.15) and fit["b"] == pytest.approx(-3.0, abs=0.15)

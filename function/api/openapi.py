@@ -25,11 +25,18 @@ def _error(description: str) -> dict[str, Any]:
 
 
 def _schemas(max_batch: int) -> dict[str, Any]:
-    statement = {name: {**NUMBER, "description": f"{label['en']} ({label['ko']})"}
+    statement = {name: {**NUMBER, "type": ["number", "null"], "description": f"{label['en']} ({label['ko']})"}
                  for name, label in ratios.STATEMENT_FIELDS.items()}
     ratio_values = {r.name: {"type": ["number", "null"], "description": f"{r.en} ({r.ko})"}
                     for r in ratios.RATIOS}
     batch = {"minItems": 1, "maxItems": max_batch}
+    explain = {"type": "boolean", "default": True,
+               "description": "false leaves out each prediction's explanation (a large batch answers sooner)"}
+    explanation = {"type": "object", "required": ["unit", "baseline", "contributions"], "properties": {
+        "unit": {"type": "string", "enum": ["log_odds", "probability"]}, "baseline": {"type": "number"},
+        "contributions": {"type": "object", "additionalProperties": {"type": "number"}}},
+        "description": "baseline + the sum of contributions = the score in that unit (models with an "
+                       "explanation background; GET /model says)"}
     detail = {"type": "object", "required": ["field", "problem"], "properties": {
         "index": {"type": "integer"}, "field": {"type": ["string", "null"]},
         "problem": {"type": "string"}}}
@@ -37,20 +44,23 @@ def _schemas(max_batch: int) -> dict[str, Any]:
         "code": {"type": "string"}, "message": {"type": "string"},
         "details": {"type": "array", "items": detail}}}
     return {
-        "Company": {"type": "object", "required": list(statement), "additionalProperties": False,
-                    "properties": {"id": ID, **statement}},
+        "Company": {"type": "object", "additionalProperties": False, "properties": {"id": ID, **statement},
+                    "description": "For a model that takes unknown inputs (GET /model: version 2), a value "
+                                   "absent or null is unknown; other models need all nine."},
         "Instance": {"type": "object", "properties": {"id": ID},
                      "additionalProperties": NUMBER,
                      "description": "The model's features by name (GET /model lists them)."},
         "PredictRequest": {"oneOf": [
             {"type": "object", "required": ["companies"], "additionalProperties": False,
-             "properties": {"companies": {"type": "array", "items": _ref("Company"), **batch}}},
+             "properties": {"companies": {"type": "array", "items": _ref("Company"), **batch}, "explain": explain}},
             {"type": "object", "required": ["instances"], "additionalProperties": False,
-             "properties": {"instances": {"type": "array", "items": _ref("Instance"), **batch}}},
+             "properties": {"instances": {"type": "array", "items": _ref("Instance"), **batch}, "explain": explain}},
             {"type": "object", "required": ["data"], "additionalProperties": False,
              "properties": {"data": {"type": "array", **batch, "items": {
                  "type": "array", "items": NUMBER,
-                 "description": "The model's features in its order (the seed's five for seed models)."}}}},
+                 "description": "The model's features in its order (the seed's five for seed models); "
+                                "a model that takes unknown inputs also takes null, or the seed's five alone."}},
+                            "explain": explain}},
         ]},
         "Prediction": {"type": "object", "required": [
             "index", "id", "label", "class", "class_ko", "probability_unsound", "ratios", "warnings"],
@@ -62,7 +72,8 @@ def _schemas(max_batch: int) -> dict[str, Any]:
                 "probability_unsound": {"type": "number", "minimum": 0, "maximum": 1},
                 "ratios": {"type": "object", "properties": ratio_values,
                            "additionalProperties": {"type": ["number", "null"]}},
-                "warnings": {"type": "array", "items": {"type": "object"}}}},
+                "warnings": {"type": "array", "items": {"type": "object"}},
+                "explanation": explanation}},
         "RowError": {"type": "object", "required": ["index", "error"], "properties": {
             "index": {"type": "integer"}, "id": {"type": ["string", "integer", "null"]},
             "error": error_body}},

@@ -246,6 +246,26 @@ def test_a_balance_mismatch_warning_is_shown_with_the_result(page_server, open_p
     assert warnings.locator('[data-code="balance_mismatch"]').inner_text().startswith("자본총계가 자산총계")
 
 
+def test_the_largest_contributions_are_said_in_words_in_both_languages(page_server, open_page, seed_example):
+    url = page_server(DEFAULT_MODEL)
+    page = open_page(url)
+    statement = {**seed_example["statement"], "total_equity": -seed_example["statement"]["total_equity"],
+                 "total_liabilities": seed_example["statement"]["total_assets"] + seed_example["statement"]["total_equity"]}
+    predict_by_keyboard(page, statement)
+    reasons = page.get_by_test_id("reasons")
+    reasons.wait_for()
+    _, body, _ = post_json(url + "/predict", {"companies": [statement]})
+    contributions = body["predictions"][0]["explanation"]["contributions"]
+    largest = max(contributions, key=lambda name: abs(contributions[name]))
+    items = reasons.locator("li")
+    assert 1 <= items.count() <= 3
+    assert items.first.get_attribute("data-ratio") == largest
+    assert items.first.inner_text().endswith("위험을 높였습니다" if contributions[largest] > 0 else "위험을 낮췄습니다")
+    page.get_by_role("button", name="English").click()
+    assert page.get_by_test_id("reasons").locator("li").first.inner_text().endswith(
+        "raised the risk" if contributions[largest] > 0 else "lowered the risk")
+
+
 def test_the_button_says_the_request_is_under_way_until_the_answer_comes(page_server, open_page, served_model_dir):
     held = []
     page = open_page(page_server(served_model_dir), before=lambda p: p.route("**/predict", lambda route: held.append(route)))
