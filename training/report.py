@@ -39,7 +39,7 @@ def rolling_section(r: dict[str, Any]) -> list[str]:
         "paired: every model on the same resamples.",
         "",
         "| model | mean per-year ROC-AUC | 95 % interval | minus version 1 | 95 % interval of the difference | "
-        "CPU seconds (9 years) |",
+        "wall seconds, 9 years (shared machine) |",
         "|---|---|---|---|---|---|",
     ]
     for name, m in r["models"].items():
@@ -180,7 +180,7 @@ def markdown(manifest: dict[str, Any]) -> str:
         f"# Training report: {manifest['model']['name']} {manifest['model']['version']}",
         "",
         f"Made by `{created['command']}` in {created['seconds']} s (rolling scores cached in .cache/rolling "
-        "count at the CPU seconds they took when computed). Every figure below was measured by that run.",
+        "count at the wall seconds they took when computed). Every figure below was measured by that run.",
         "",
         "## Data, inputs and model",
         "",

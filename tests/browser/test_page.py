@@ -89,8 +89,8 @@ def test_typed_seed_example_shows_the_class_probability_and_ratios_the_api_retur
         assert result.get_by_test_id(f"feature-{name}").inner_text() == shown_ratio(value)
 
 
-def test_an_invalid_field_shows_the_servers_message_beside_that_field(page_server, open_page, served_model_dir, seed_example):
-    url = page_server(served_model_dir)
+def test_an_invalid_field_shows_the_servers_message_beside_that_field(page_server, open_page, seed_model_dir, seed_example):
+    url = page_server(seed_model_dir)  # a model that needs every ratio: a zero prior revenue is refused
     page = open_page(url)
     statement = {**seed_example["statement"], "revenue_prior": 0}
     predict_by_keyboard(page, statement)
@@ -341,7 +341,7 @@ def test_the_example_csv_gives_three_results_and_a_downloadable_csv_of_them(page
         assert float(row["equity_ratio_pct"]) == pytest.approx(expected["ratios"]["equity_ratio_pct"])
 
 
-def test_csv_rows_that_cannot_be_scored_carry_their_own_errors(page_server, open_page, served_model_dir, seed_example,
+def test_csv_rows_that_cannot_be_scored_carry_their_own_errors(page_server, open_page, seed_model_dir, seed_example,
                                                                tmp_path):
     statement = seed_example["statement"]
     lines = [",".join(["id", *FIELDS])]
@@ -352,7 +352,7 @@ def test_csv_rows_that_cannot_be_scored_carry_their_own_errors(page_server, open
     path = tmp_path / "companies.csv"
     path.write_bytes(("\ufeff" + "\r\n".join(lines) + "\r\n").encode())
 
-    page = open_page(page_server(served_model_dir))
+    page = open_page(page_server(seed_model_dir))  # a model that needs every ratio
     upload(page, path)
     rows = page.get_by_test_id("batch-table").locator("tbody tr")
     assert rows.count() == 3
