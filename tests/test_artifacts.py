@@ -63,7 +63,9 @@ def test_the_tensors_keep_their_state_dict_names_and_load_into_the_torch_network
 def test_the_bundled_model_is_format_2():
     manifest = json.loads((DEFAULT_MODEL / "manifest.json").read_text())
     assert manifest["format_version"] == 2
-    assert [step["kind"] for step in manifest["preprocessing"]] == ["clip", "quantile"]
+    assert [step["kind"] for step in manifest["preprocessing"]] == ["interpolate", "missing_indicator"]
+    assert manifest["network"]["input_size"] == 2 * len(manifest["features"])  # each ratio and its indicator
+    assert manifest["explanation"]["background_rows"] > 0
     assert manifest["created"]["agreement"]["max_abs_difference"] <= 1e-6
 
 

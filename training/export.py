@@ -31,6 +31,8 @@ from soundness.ratios import SEED_FEATURES
 from .network import NeuralNet, build, network_state
 
 AGREEMENT = 1e-6
+# Step kinds training fits itself (no scikit-learn counterpart): a Model carries them as `steps`.
+FITTED_IN_TRAINING = {"interpolate", "missing_indicator"}
 SEED_EXAMPLE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "seed-example.json"
 
 
@@ -107,8 +109,16 @@ def scaler_from_step(step: dict[str, Any], arrays: dict[str, np.ndarray]) -> Any
 
 
 def model_from_artifact(artifact: Artifact) -> Model:
-    """The torch + scikit-learn model a stored artifact describes: [clip], [scaler], network."""
+    """The torch + scikit-learn model a stored artifact describes: [clip], [scaler], network; or
+    training's own steps (FITTED_IN_TRAINING), network and explanation background."""
     manifest, tensors = artifact.manifest, artifact.tensors
+    network = build(manifest["network"])
+    network.load_state_dict(network_state(tensors), strict=True)
+    calibration = manifest.get("calibration", {"method": "none"})
+    if {step["kind"] for step in manifest["preprocessing"]} <= FITTED_IN_TRAINING:
+        steps = [(step, {name: tensors[step_tensor(index, name)] for name in artifacts.STEP_KINDS[step["kind"]].arrays})
+                 for index, step in enumerate(manifest["preprocessing"])]
+        return Model(network.eval(), calibration=calibration, steps=steps, background=tensors.get(artifacts.BACKGROUND))
     steps = list(enumerate(manifest["preprocessing"]))
     clip = None
     if steps and steps[0][1]["kind"] == "clip":
@@ -120,9 +130,7 @@ def model_from_artifact(artifact: Artifact) -> Model:
     for index, step in steps:
         arrays = {name: tensors[step_tensor(index, name)] for name in artifacts.STEP_KINDS[step["kind"]].arrays}
         scaler = scaler_from_step(step, arrays)
-    network = build(manifest["network"])
-    network.load_state_dict(network_state(tensors), strict=True)
-    return Model(network.eval(), scaler, clip, manifest.get("calibration", {"method": "none"}))
+    return Model(network.eval(), scaler, clip, calibration)
 
 
 # ---------------------------------------------------------------- the reference and the check

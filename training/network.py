@@ -70,7 +70,7 @@ def spec_from_state_dict(state: Mapping[str, torch.Tensor]) -> dict[str, Any]:
 
 def network_state(tensors: Mapping[str, Any]) -> dict[str, torch.Tensor]:
     """The network's state_dict from a format-2 artifact's tensors (numpy or torch), leaving out
-    the preprocessing arrays stored beside it:
+    the preprocessing arrays and the explanation background stored beside it:
     `NeuralNet(...).load_state_dict(network_state(safetensors.torch.load_file(path)))`."""
     return {name: torch.as_tensor(value) for name, value in tensors.items()
-            if not name.startswith("preprocessing.")}
+            if not name.startswith(("preprocessing.", "explanation."))}

@@ -156,7 +156,7 @@ def _scoreable(index: int, id_: Any, values: dict[str, float | None], features: 
     if unknown:
         warnings.append({"code": UNKNOWN_WARNING, "fields": unknown, "message": (
             f"{len(unknown)} of the model's {len(features)} inputs unknown, scored as unknown: "
-            + "; ".join(f"{name} ({why[name][1]})" if name in why else name for name in unknown))})
+            + "; ".join(f"{name} ({' '.join(why[name])})" if name in why else name for name in unknown))})
     row = [float("nan") if values.get(n) is None else values[n] for n in features]
     return Row(index, id_, row, shown, warnings)
 
