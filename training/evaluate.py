@@ -1,25 +1,17 @@
-"""How good a model is: ranking, calibration and decisions, next to baselines on the same rows.
+"""How good a model is: ranking, calibration and decisions, and Altman's Z as the oldest baseline.
 
-Every figure here is measured on rows the model never trained on: the validation years (where
-early stopping, calibration and the threshold were chosen, so slightly optimistic), the test
-years (read once, after everything was fixed) and the Korean DART table (external, never used
-for any choice).
+training.train measures with these on rows the model never trained on: the test years (read
+once, after everything was fixed) and the Korean DART table (external, never used for any choice).
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import QuantileTransformer
 
 RELIABILITY_BINS = 10
-ALTMAN_UNAVAILABLE_KR = ("not computable: Altman's Z needs market value, current assets and liabilities "
-                         "and retained earnings, which the DART table does not carry")
 
 
 def ranking_metrics(y: np.ndarray, score: np.ndarray) -> dict[str, Any]:
@@ -72,53 +64,8 @@ def altman_z(frame: pd.DataFrame) -> pd.Series:
     return z.where(np.isfinite(z))
 
 
-def baseline_models(seed: int) -> dict[str, Any]:
-    """The two learned baselines, as the data README measured them."""
-    return {
-        "logistic_regression": make_pipeline(
-            QuantileTransformer(n_quantiles=1000, output_distribution="normal", random_state=seed),
-            LogisticRegression(max_iter=2000)),
-        "hist_gradient_boosting": HistGradientBoostingClassifier(random_state=seed),
-    }
-
-
-def fitted_baselines(train: pd.DataFrame, features: list[str], seed: int) -> dict[str, Callable]:
-    """Each baseline fitted on the training rows, as a function frame -> P(unsound)."""
-    models = baseline_models(seed)
-    for model in models.values():
-        model.fit(train[features].to_numpy(float), train["label"].to_numpy())
-    return {name: (lambda frame, m=model: m.predict_proba(frame[features].to_numpy(float))[:, 1])
-            for name, model in models.items()}
-
-
 def altman_metrics(frame: pd.DataFrame) -> dict[str, Any]:
     z = altman_z(frame)
     defined = z.notna()
     return {**ranking_metrics(frame["label"].to_numpy()[defined], -z[defined].to_numpy()),
             "rows_without_z": int((~defined).sum())}
-
-
-def evaluate(predict: Callable[[np.ndarray], np.ndarray], splits: dict[str, pd.DataFrame],
-             kr: pd.DataFrame, features: list[str], threshold: float, seed: int
-             ) -> tuple[dict[str, Any], dict[str, dict[str, np.ndarray]]]:
-    """Our model and the baselines on validation, test and kr-dart rows (all features defined).
-
-    Returns the metrics for the manifest and, for the report's curves, each set's labels and scores.
-    """
-    baselines = fitted_baselines(splits["train"], features, seed)
-    sets = {"validation": splits["validation"], "test": splits["test"], "kr_dart": kr}
-    metrics: dict[str, Any] = {"baselines": {"altman_z_1968": {}, **{name: {} for name in baselines}}}
-    scores: dict[str, dict[str, np.ndarray]] = {}
-    for set_name, frame in sets.items():
-        y = frame["label"].to_numpy()
-        ours = predict(frame[features].to_numpy(float))
-        metrics[set_name] = full_metrics(y, ours, threshold)
-        scores[set_name] = {"label": y, "ours": ours}
-        for name, model in baselines.items():
-            scores[set_name][name] = model(frame)
-            metrics["baselines"][name][set_name] = probability_metrics(y, scores[set_name][name])
-        metrics["baselines"]["altman_z_1968"][set_name] = (
-            ALTMAN_UNAVAILABLE_KR if set_name == "kr_dart" else altman_metrics(frame))
-        if set_name != "kr_dart":
-            scores[set_name]["altman_z_1968"] = -altman_z(frame).to_numpy()
-    return metrics, scores

@@ -8,7 +8,8 @@ can score. Every recipe here reads the same ratio columns of `training.data`.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
+from statistics import NormalDist
 from typing import Any, Callable
 
 import numpy as np
@@ -19,8 +20,6 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.preprocessing import QuantileTransformer
 
-from statistics import NormalDist
-
 from soundness import transforms
 from soundness.ratios import SEED_FEATURES
 
@@ -30,10 +29,6 @@ from .network import NeuralNet
 
 Scorer = Callable[[pd.DataFrame], np.ndarray]
 ALL_RATIOS: tuple[str, ...] = RATIO_NAMES
-
-
-def _threads(n: int = 1) -> None:
-    torch.set_num_threads(n)
 
 
 # ---------------------------------------------------------------- encodings
@@ -360,9 +355,3 @@ class LogisticRecipe:
 
     def fit(self, rows: pd.DataFrame, settings: dict[str, Any]) -> Scorer:
         return self._fit(rows, settings["C"])
-
-
-def with_config(recipe: NetworkRecipe, **changes) -> NetworkRecipe:
-    changed = NetworkRecipe(replace(recipe.config, **changes), recipe.teacher)
-    changed.name = recipe.name
-    return changed
