@@ -205,6 +205,18 @@ def markdown(manifest: dict[str, Any]) -> str:
         *fixed_section(manifest["metrics"]["fixed_split"]),
         *calibration_section(manifest),
         *korean_section(manifest["metrics"]["kr_dart"]),
+        "## Explanations",
+        "",
+        f"Every prediction carries its log-odds split over the {len(manifest['features'])} ratios: "
+        f"{manifest['explanation']['method']}; background: {manifest['explanation']['background']}. "
+        f"{manifest['explanation']['additivity']}. Cost: `python -m bench.explain`.",
+        "",
+        "## Measured through the API",
+        "",
+        "`tests/test_api_metrics.py` posts every Korean statement to the function (companies form, values a "
+        "statement lacks left out) and ranks the answers against the labels: it must find the Korean ROC-AUC "
+        "above, to 1e-4.",
+        "",
         "## Limits",
         "",
         *[f"- {limit}" for limit in manifest["limits"]],

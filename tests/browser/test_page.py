@@ -233,8 +233,10 @@ def test_a_model_without_a_recorded_distribution_shows_its_ratios_without_bars(
     assert "분포가 기록되어 있지 않아" in result.inner_text()
     _, body, _ = post_json(url + "/predict", {"companies": [seed_example["statement"]]})
     debt_ratio = body["predictions"][0]["ratios"]["debt_ratio_pct"]
-    assert result.get_by_test_id("other-ratios").locator('[data-ratio="debt_ratio_pct"] td').inner_text() == (
-        shown_ratio(debt_ratio))
+    features = json.loads((served_model_dir / "manifest.json").read_text())["features"]
+    shown = (result.get_by_test_id("feature-debt_ratio_pct") if "debt_ratio_pct" in features  # a model input
+             else result.get_by_test_id("other-ratios").locator('[data-ratio="debt_ratio_pct"] td'))
+    assert shown.inner_text() == shown_ratio(debt_ratio)
 
 
 def test_a_balance_mismatch_warning_is_shown_with_the_result(page_server, open_page, served_model_dir, seed_example):
