@@ -24,7 +24,8 @@ SEED_ARTIFACTS = REFERENCE / "seed-artifacts"
 DEFAULT_MODEL = ROOT / "artifacts" / "default"
 SERVE_ENV_KEYS = ("MODEL_DIR", "FRONTEND_DIR", "MAX_BATCH", "MAX_BODY_BYTES", "ALLOWED_ORIGINS",
                   "API_KEYS", "TORCH_THREADS", "FUNCTION_TARGET", "FUNCTION_SOURCE",
-                  "FUNCTION_SIGNATURE_TYPE")
+                  "FUNCTION_SIGNATURE_TYPE", "DART_API_KEY", "DART_API_URL", "DART_TIMEOUT",
+                  "DART_CACHE_SIZE")
 
 
 def need_shared(path: Path) -> Path:
@@ -60,6 +61,16 @@ def served_model_dir(request) -> Path:
     if (DEFAULT_MODEL / "manifest.json").is_file():
         return DEFAULT_MODEL
     return request.getfixturevalue("seed_model_dir")
+
+
+@pytest.fixture(scope="session")
+def dart_stand_in():
+    """A local stand-in for OpenDART (tests/dart_stand_in.py); its .env() points a function at it."""
+    from dart_stand_in import DartStandIn
+
+    stand_in = DartStandIn()
+    yield stand_in
+    stand_in.stop()
 
 
 @pytest.fixture

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+DART_API_URL = "https://opendart.fss.or.kr/api"
 FUNCTION_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -40,6 +41,13 @@ def _list(env: dict[str, str], name: str, default: str = "") -> tuple[str, ...]:
     return tuple(item.strip() for item in env.get(name, default).split(",") if item.strip())
 
 
+def _url(env: dict[str, str], name: str, default: str) -> str:
+    raw = env.get(name, "").strip().rstrip("/") or default
+    if not raw.startswith(("https://", "http://")):
+        raise ConfigError(f"{name} must be an http(s) URL, got {raw!r}")
+    return raw
+
+
 def _path(env: dict[str, str], name: str, default: Path) -> Path:
     raw = env.get(name, "").strip()
     if not raw:
@@ -56,6 +64,11 @@ class Settings:
     allowed_origins: tuple[str, ...]
     api_keys: tuple[str, ...]
     torch_threads: int
+    # The OpenDART key: empty turns the company lookup off. Never in a repr, log or answer.
+    dart_api_key: str = field(default="", repr=False)
+    dart_api_url: str = DART_API_URL
+    dart_timeout: int = 10  # seconds for each call to DART, start to last byte
+    dart_cache_size: int = 256  # statements answers kept per instance
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
@@ -68,4 +81,8 @@ class Settings:
             allowed_origins=_list(env, "ALLOWED_ORIGINS", "*"),
             api_keys=_list(env, "API_KEYS"),
             torch_threads=_positive_int(env, "TORCH_THREADS", 1),
+            dart_api_key=env.get("DART_API_KEY", "").strip(),
+            dart_api_url=_url(env, "DART_API_URL", DART_API_URL),
+            dart_timeout=_positive_int(env, "DART_TIMEOUT", 10),
+            dart_cache_size=_positive_int(env, "DART_CACHE_SIZE", 256),
         )

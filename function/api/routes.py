@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import re
 import time
 from typing import Any, Callable
 
@@ -12,9 +13,11 @@ from . import logs, openapi, pages
 from .config import Settings
 from .errors import ApiError, detail
 from .lazy_model import LazyModel, ModelUnavailable
+from .lookup import CompanyLookup
 from .payloads import parse_json
 
 ALLOWED_HEADERS = "Content-Type, X-API-Key"
+STATEMENTS_PATH = re.compile(r"/companies/([^/]+)/statements")
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -37,6 +40,7 @@ class Service:
     def __init__(self, settings: Settings):
         self.settings = settings
         self.model = LazyModel(settings.model_dir, settings.torch_threads)
+        self.lookup = CompanyLookup(settings)
         self.routes: dict[str, dict[str, Callable[[Request, dict], Response]]] = {
             "/": {"GET": self.page, "POST": self.predict},
             "/predict": {"POST": self.predict},
@@ -44,6 +48,7 @@ class Service:
             "/ready": {"GET": self.ready},
             "/model": {"GET": self.model_info},
             "/openapi.json": {"GET": self.openapi},
+            "/companies": {"GET": self.companies},
         }
 
     # ------------------------------------------------------------ the request cycle
@@ -70,6 +75,8 @@ class Service:
     def dispatch(self, request: Request, facts: dict) -> Response:
         path = request.path.rstrip("/") or "/"
         methods = self.routes.get(path)
+        if methods is None and (match := STATEMENTS_PATH.fullmatch(path)):
+            methods = {"GET": lambda req, facts: self.statements(req, match.group(1))}
         if methods is None:
             static = pages.find(self.settings.frontend_dir, path)
             if static is None:
@@ -127,7 +134,8 @@ class Service:
         # Compare against every key, always, so timing tells nothing about which nearly matched.
         matches = [hmac.compare_digest(given, key.encode()) for key in self.settings.api_keys]
         if not any(matches):
-            raise ApiError(401, "unauthorized", "a valid X-API-Key header is required for predictions",
+            raise ApiError(401, "unauthorized",
+                           "a valid X-API-Key header is required for predictions and lookups",
                            [detail("X-API-Key", "missing or not recognised")])
 
     # ------------------------------------------------------------ routes
@@ -147,7 +155,9 @@ class Service:
                               "model": {"name": predictor.name, "version": predictor.version}})
 
     def model_info(self, request: Request, facts: dict) -> Response:
-        return json_response(public_manifest(self.predictor().manifest))
+        # The page reads this once: it also says whether to offer the company lookup.
+        return json_response({**public_manifest(self.predictor().manifest),
+                              "company_lookup": self.lookup.enabled})
 
     def openapi(self, request: Request, facts: dict) -> Response:
         return json_response(openapi.document(self.settings))
@@ -184,6 +194,14 @@ class Service:
         body, rows = answer(predictor, body, self.settings.max_batch)
         facts["rows"] = rows
         return json_response(body)
+
+    def companies(self, request: Request, facts: dict) -> Response:
+        self.check_api_key(request)  # lookups spend this server's DART quota
+        return json_response(self.lookup.search(request.args.get("q")))
+
+    def statements(self, request: Request, code: str) -> Response:
+        self.check_api_key(request)
+        return json_response(self.lookup.statements(code, request.args.get("year")))
 
 
 PUBLIC_KEYS = ("model", "features", "classes", "decision", "calibration", "metrics",
