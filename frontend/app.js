@@ -4,6 +4,7 @@ import {call, problemText} from "./api.js";
 import {attachAnswer, readCompanies, readFile, renderTable, requestFor, resultsCsv} from "./batch.js";
 import {el, say} from "./dom.js";
 import {currentLang, FIELDS, fieldLabel, setLang, t, translateStatic} from "./i18n.js";
+import {drawLookup, filledFrom, forgetPick, setLookupAvailable, startLookup} from "./lookup.js";
 import {modelLine, renderResult} from "./result.js";
 
 // The seed write-up's public worked example (seed-example.json).
@@ -101,7 +102,8 @@ async function onSubmit(event) {
   setBusy(button, true, "submit_busy", "submit");
   state.form = state.model ? null : {key: "connecting"};
   drawForm();
-  const answer = await call("/predict", {companies: [values]});
+  const id = filledFrom(values);
+  const answer = await call("/predict", {companies: [id ? {id, ...values} : values]});
   setBusy(button, false, "submit_busy", "submit");
   const prediction = answer.kind === "ok" ? answer.data.predictions[0] : null;
   if (prediction && !prediction.error) {
@@ -119,11 +121,19 @@ async function onSubmit(event) {
   focusFirstError();
 }
 
-function fillExample() {
-  for (const field of FIELDS) input(field.name).value = formatAmount(EXAMPLE[field.name]);
+/** Put these amounts in the nine fields, as if typed; the last result no longer matches them. */
+function fillFields(values) {
+  for (const field of FIELDS) input(field.name).value = formatAmount(values[field.name]);
   state.fieldErrors = {};
   state.form = null;
+  state.result = null;
   drawForm();
+  drawResult();
+}
+
+function fillExample() {
+  forgetPick();
+  fillFields(EXAMPLE);
 }
 
 /** After a field is left, write what was read back in one style, so a person sees it. */
@@ -158,6 +168,7 @@ async function loadModel() {
   if (answer.kind === "ok") {
     state.model = answer.data;
     state.service = {key: "ready"};
+    setLookupAvailable(answer.data.company_lookup === true);
   } else {
     state.service = {text: problemText(answer)};
   }
@@ -236,6 +247,7 @@ function drawBatch() {
 function drawAll() {
   translateStatic();
   $("lang-toggle").lang = currentLang() === "ko" ? "en" : "ko"; // the button names the other language
+  drawLookup();
   drawForm();
   drawService();
   drawResult();
@@ -256,12 +268,14 @@ function start() {
     state.fieldErrors = {};
     state.form = null;
     state.result = null;
+    forgetPick();
     drawForm();
     drawResult();
   });
   $("fill-example").addEventListener("click", fillExample);
   $("lang-toggle").addEventListener("click", toggleLanguage);
   $("batch-form").addEventListener("submit", onBatchSubmit);
+  startLookup(fillFields);
   state.service = {key: "connecting"};
   drawAll();
   loadModel(); // also wakes a cold function before the first prediction

@@ -221,7 +221,8 @@ def test_the_openapi_document_lists_every_route():
 
     doc = document(Settings.from_env({}))
     assert doc["openapi"].startswith("3.")
-    assert set(doc["paths"]) == {"/predict", "/health", "/ready", "/model"}
+    assert set(doc["paths"]) == {"/predict", "/health", "/ready", "/model", "/companies",
+                                 "/companies/{code}/statements"}
     assert set(doc["paths"]["/predict"]["post"]["responses"]) >= {"200", "400", "413", "415", "422", "503"}
 
 

@@ -1,6 +1,7 @@
 """The served OpenAPI document is honest: schemathesis, run against a real server from
 /openapi.json, finds no 5xx and no answer outside the document (status, content type,
-headers, body), for a healthy model, with API keys, and with no model at all.
+headers, body), for a healthy model, with API keys, and with no model at all. The company
+lookup is configured with the local DART stand-in, so its routes are exercised too.
 
 Every check runs except positive_data_acceptance: a schema-valid row can still be refused
 (a zero denominator, a data row of the wrong length for this model), which no JSON Schema
@@ -40,16 +41,18 @@ def server_errors(server) -> list[dict]:
             and line["httpRequest"]["status"] != 503]
 
 
-def test_every_answer_of_a_healthy_server_matches_its_openapi_document(serve, served_model_dir, tmp_path):
-    server = serve(MODEL_DIR=served_model_dir)
+def test_every_answer_of_a_healthy_server_matches_its_openapi_document(serve, served_model_dir, tmp_path,
+                                                                       dart_stand_in):
+    server = serve(MODEL_DIR=served_model_dir, **dart_stand_in.env())
     code, output = run_schemathesis(server, tmp_path, 60)
     assert code == 0, output[-4000:]
     assert cases_passed(output) >= 200
     assert not server_errors(server)
 
 
-def test_with_api_keys_the_document_still_holds_and_predictions_need_the_key(serve, served_model_dir, tmp_path):
-    server = serve(MODEL_DIR=served_model_dir, API_KEYS="k1,k2")
+def test_with_api_keys_the_document_still_holds_and_predictions_need_the_key(serve, served_model_dir, tmp_path,
+                                                                             dart_stand_in):
+    server = serve(MODEL_DIR=served_model_dir, API_KEYS="k1,k2", **dart_stand_in.env())
     code, output = run_schemathesis(server, tmp_path, 25, "--header", "X-API-Key: k2")
     assert code == 0, output[-4000:]
     assert cases_passed(output) >= 50
