@@ -135,7 +135,7 @@ class Service:
         matches = [hmac.compare_digest(given, key.encode()) for key in self.settings.api_keys]
         if not any(matches):
             raise ApiError(401, "unauthorized",
-                           "a valid X-API-Key header is required for predictions and lookups",
+                           "a valid X-API-Key header is required for predictions and company searches",
                            [detail("X-API-Key", "missing or not recognised")])
 
     # ------------------------------------------------------------ routes
