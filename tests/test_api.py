@@ -278,6 +278,13 @@ def test_each_request_logs_one_structured_line_without_statement_values(client, 
     assert str(SEED_STATEMENT["net_income"]) not in json.dumps(lines)
 
 
+def test_a_path_with_unicode_line_separators_still_logs_one_line(client, capsys):
+    capsys.readouterr()
+    client.get("/nowhere\u2028and\x85more")
+    (line,) = capsys.readouterr().out.splitlines()
+    assert json.loads(line)["httpRequest"]["requestUrl"] == "/nowhere\u2028and\x85more"
+
+
 # ---------------------------------------------------------------- the bundled model, a real server
 
 def test_without_configuration_the_bundled_model_is_served(make_client):

@@ -120,12 +120,14 @@ def _lookup_paths(secured: list) -> dict[str, Any]:
     }
     code = {"name": "code", "in": "path", "required": True,
             "description": "6-digit stock code or 8-digit DART corp_code",
-            "schema": {"type": "string", "pattern": "^([0-9]{6}|[0-9]{8})$"}}
+            "schema": {"type": "string", "pattern": "^([0-9]{6}|[0-9]{8})$"}, "example": "005930"}
     year = {"name": "year", "in": "query", "required": False,
             "description": "Fiscal year; the latest finished one when absent",
-            "schema": {"type": "integer", "minimum": FIRST_YEAR, "maximum": latest_finished_year() + 1}}
+            "schema": {"type": "integer", "minimum": FIRST_YEAR, "maximum": latest_finished_year() + 1},
+            "example": 2023}
     query = {"name": "q", "in": "query", "required": True, "description": "Company name or stock code",
-             "schema": {"type": "string", "minLength": 1, "maxLength": MAX_QUERY_LENGTH, "pattern": "\\S"}}
+             "schema": {"type": "string", "minLength": 1, "maxLength": MAX_QUERY_LENGTH, "pattern": "\\S"},
+             "example": "삼성전자"}
     return {
         "/companies": {"get": {
             "operationId": "companies", "summary": "Listed companies whose name or stock code matches q",
