@@ -261,6 +261,16 @@ def test_the_company_list_is_renewed_after_a_day_and_kept_when_renewal_fails(dar
     assert lookup.list_fetches == 3
 
 
+def test_darts_day_is_korean_time():
+    from datetime import datetime, timezone
+
+    from api.lookup import latest_finished_year, seconds_to_kst_midnight
+
+    new_year_in_seoul = datetime(2024, 12, 31, 15, 30, tzinfo=timezone.utc)  # 00:30 on 1 January in Seoul
+    assert latest_finished_year(new_year_in_seoul) == 2024
+    assert seconds_to_kst_midnight(datetime(2024, 6, 1, 14, 59, tzinfo=timezone.utc)) == 60
+
+
 # ---------------------------------------------------------------- reading DART's answers
 
 def zipped(xml: bytes) -> bytes:
