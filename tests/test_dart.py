@@ -8,9 +8,11 @@ import urllib.request
 import zipfile
 
 import pytest
+from starlette.testclient import TestClient
 
 import dart_stand_in as stand_in
-from conftest import post_json
+from harness.server import free_port
+from helpers import post_json
 
 
 @pytest.fixture
@@ -36,43 +38,43 @@ def filed(corp_code: str, fs_div: str, account: str, prior: bool = False) -> int
 
 
 def assert_error(response, status: int, code: str) -> dict:
-    assert response.status_code == status, response.get_json()
-    error = response.get_json()["error"]
+    assert response.status_code == status, response.json()
+    error = response.json()["error"]
     assert error["code"] == code and error["message"]
     return error
 
 
 def names(response) -> list[str]:
-    assert response.status_code == 200, response.get_json()
-    return [company["name"] for company in response.get_json()["companies"]]
+    assert response.status_code == 200, response.json()
+    return [company["name"] for company in response.json()["companies"]]
 
 
 # ---------------------------------------------------------------- finding a company
 
 def test_a_stock_code_finds_its_company_first_with_its_codes_and_names(client):
-    companies = client.get("/companies?q=005930").get_json()["companies"]
+    companies = client.get("/companies?q=005930").json()["companies"]
     assert companies[0] == {"corp_code": "00126380", "name": "삼성전자",
                             "name_en": "SAMSUNG ELECTRONICS CO,.LTD", "stock_code": "005930"}
 
 
 def test_names_rank_exact_then_beginning_then_containing_shorter_first(client):
-    assert names(client.get("/companies", query_string={"q": "삼성전자"})) == ["삼성전자"]
-    assert names(client.get("/companies", query_string={"q": "삼성"})) == [
+    assert names(client.get("/companies", params={"q": "삼성전자"})) == ["삼성전자"]
+    assert names(client.get("/companies", params={"q": "삼성"})) == [
         "삼성물산", "삼성전기", "삼성전자", "전자삼성"]
 
 
 def test_english_names_match_ignoring_case_and_spaces(client):
-    assert names(client.get("/companies", query_string={"q": "samsung electronics"})) == ["삼성전자"]
-    assert names(client.get("/companies", query_string={"q": " SK Hynix "})) == ["SK하이닉스"]
+    assert names(client.get("/companies", params={"q": "samsung electronics"})) == ["삼성전자"]
+    assert names(client.get("/companies", params={"q": " SK Hynix "})) == ["SK하이닉스"]
 
 
 def test_companies_without_a_stock_code_are_not_offered(client):
-    assert names(client.get("/companies", query_string={"q": "다코"})) == []
+    assert names(client.get("/companies", params={"q": "다코"})) == []
 
 
 def test_a_missing_or_overlong_query_is_422_naming_q(client):
     for query in ({}, {"q": "  "}, {"q": "가" * 101}):
-        error = assert_error(client.get("/companies", query_string=query), 422, "invalid_query")
+        error = assert_error(client.get("/companies", params=query), 422, "invalid_query")
         assert error["details"][0]["field"] == "q"
 
 
@@ -83,7 +85,7 @@ def test_the_company_list_is_fetched_once_for_many_first_requests(client, dart_s
 
     def search():
         barrier.wait()
-        statuses.append(client.application.test_client().get("/companies?q=삼성").status_code)
+        statuses.append(TestClient(client.app).get("/companies?q=삼성").status_code)
 
     threads = [threading.Thread(target=search) for _ in range(8)]
     for thread in threads:
@@ -98,8 +100,8 @@ def test_the_company_list_is_fetched_once_for_many_first_requests(client, dart_s
 
 def test_consolidated_statements_are_read_into_the_nine_fields(client):
     response = client.get("/companies/005930/statements?year=2023")
-    assert response.status_code == 200, response.get_json()
-    body = response.get_json()
+    assert response.status_code == 200, response.json()
+    body = response.json()
     cfs = lambda account, prior=False: filed("00126380", "CFS", account, prior)  # noqa: E731
     assert body["statements"] == {
         "total_assets": cfs("자산총계"), "total_assets_prior": cfs("자산총계", True),
@@ -115,7 +117,7 @@ def test_consolidated_statements_are_read_into_the_nine_fields(client):
 
 
 def test_a_filing_with_separate_statements_only_is_read_under_its_other_account_names(client, dart_stand_in):
-    body = client.get("/companies/00164779/statements?year=2023").get_json()  # by DART's corp_code
+    body = client.get("/companies/00164779/statements?year=2023").json()  # by DART's corp_code
     assert body["source"]["fs_div"] == "OFS"
     assert body["statements"]["revenue"] == filed("00164779", "OFS", "수익(매출액)")
     assert body["statements"]["operating_income"] == filed("00164779", "OFS", "영업이익(손실)") < 0
@@ -125,16 +127,16 @@ def test_a_filing_with_separate_statements_only_is_read_under_its_other_account_
 
 
 def test_the_filled_statements_can_be_scored(client):
-    statements = client.get("/companies/005930/statements?year=2023").get_json()["statements"]
+    statements = client.get("/companies/005930/statements?year=2023").json()["statements"]
     response = client.post("/predict", json={"companies": [statements]})
     assert response.status_code == 200
-    assert response.get_json()["predictions"][0]["class"] in ("sound", "unsound")
+    assert response.json()["predictions"][0]["class"] in ("sound", "unsound")
 
 
 def test_answers_are_kept_so_asking_again_does_not_ask_dart(client, dart_stand_in):
     before = len(dart_stand_in.statement_calls())
-    first = client.get("/companies/009150/statements?year=2023").get_json()
-    again = client.get("/companies/00126371/statements?year=2023").get_json()  # the same company
+    first = client.get("/companies/009150/statements?year=2023").json()
+    again = client.get("/companies/00126371/statements?year=2023").json()  # the same company
     assert first == again
     assert len(dart_stand_in.statement_calls()) - before == 1
 
@@ -171,7 +173,7 @@ def test_a_rejected_key_is_503_logged_once_and_the_key_is_never_shown(lookup_cli
         assert_error(response, 503, "lookup_unavailable")
     log = capsys.readouterr().out
     assert sum("status 010" in line for line in log.splitlines()) == 1
-    assert wrong_key not in log + "".join(r.get_data(as_text=True) for r in answers)
+    assert wrong_key not in log + "".join(r.text for r in answers)
     assert dart_stand_in.calls[-1][1]["crtfc_key"] == wrong_key  # it was sent, to DART only
 
 
@@ -194,8 +196,6 @@ def test_a_slow_answer_is_504_within_the_timeout(client):
 
 
 def test_an_unreachable_dart_is_502(lookup_client):
-    from conftest import free_port
-
     client = lookup_client(DART_API_URL=f"http://127.0.0.1:{free_port()}/api")
     assert_error(client.get("/companies?q=삼성"), 502, "dart_bad_answer")
 
@@ -207,7 +207,7 @@ def test_an_unreachable_dart_is_502(lookup_client):
 def test_malformed_codes_and_years_are_422_naming_them(client, path, field):
     response = client.get(path)
     assert response.status_code == 422
-    assert response.get_json()["error"]["details"][0]["field"] == field
+    assert response.json()["error"]["details"][0]["field"] == field
 
 
 def test_an_unknown_company_code_is_404(client):
@@ -221,12 +221,12 @@ def test_without_a_key_the_lookup_says_it_is_not_configured(make_client, served_
     before = len(dart_stand_in.calls)
     assert_error(client.get("/companies?q=삼성"), 503, "lookup_not_configured")
     assert_error(client.get("/companies/005930/statements?year=2023"), 503, "lookup_not_configured")
-    assert client.get("/model").get_json()["company_lookup"] is False
+    assert client.get("/model").json()["company_lookup"] is False
     assert len(dart_stand_in.calls) == before
 
 
 def test_with_a_key_the_model_facts_say_the_lookup_is_on(client):
-    assert client.get("/model").get_json()["company_lookup"] is True
+    assert client.get("/model").json()["company_lookup"] is True
 
 
 def test_with_api_keys_lookups_need_one_too(lookup_client):

@@ -64,6 +64,7 @@ class Settings:
     allowed_origins: tuple[str, ...]
     api_keys: tuple[str, ...]
     torch_threads: int
+    client_timeout: float  # seconds a client has for a request's head, and for its body
     # The OpenDART key: empty turns the company lookup off. Never in a repr, log or answer.
     dart_api_key: str = field(default="", repr=False)
     dart_api_url: str = DART_API_URL
@@ -81,6 +82,7 @@ class Settings:
             allowed_origins=_list(env, "ALLOWED_ORIGINS", "*"),
             api_keys=_list(env, "API_KEYS"),
             torch_threads=_positive_int(env, "TORCH_THREADS", 1),
+            client_timeout=_positive_int(env, "CLIENT_TIMEOUT_SECONDS", 10),
             dart_api_key=env.get("DART_API_KEY", "").strip(),
             dart_api_url=_url(env, "DART_API_URL", DART_API_URL),
             dart_timeout=_positive_int(env, "DART_TIMEOUT", 10),

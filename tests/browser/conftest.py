@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import RunningServer
+from harness.server import Server
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -29,19 +29,18 @@ def browser():
 
 
 @pytest.fixture(scope="session")
-def serve():
-    """serve(model_dir, env=None) -> base URL of a real function (gunicorn, as tests/conftest.py's
-    RunningServer starts it) serving that model and frontend/, with `env` added. One server per
-    model and env for the session: each costs seconds to start and warm, and the pages keep no
-    state in it."""
-    servers: dict[tuple, RunningServer] = {}
+def page_server():
+    """page_server(model_dir, env=None) -> base URL of a real function (as production runs it)
+    serving that model and frontend/, with `env` added. One server per model and env for the
+    session: each costs seconds to start and warm, and the pages keep no state in it."""
+    servers: dict[tuple, Server] = {}
 
     def start(model: Path, env: dict[str, str] | None = None) -> str:
         key = (model, tuple(sorted((env or {}).items())))
         if key not in servers:
-            servers[key] = RunningServer({"MODEL_DIR": str(model), "FRONTEND_DIR": str(ROOT / "frontend"),
-                                          **(env or {})})
-            servers[key].wait_healthy()
+            servers[key] = Server({"MODEL_DIR": str(model), "FRONTEND_DIR": str(ROOT / "frontend"),
+                                   **(env or {})})
+            servers[key].wait("/health", timeout=30)
             # Load the model now, patiently, so no page wait depends on a cold start's length.
             with urllib.request.urlopen(servers[key].url + "/ready", timeout=120) as response:
                 assert response.status == 200

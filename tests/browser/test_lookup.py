@@ -9,7 +9,7 @@ import urllib.request
 import pytest
 
 import dart_stand_in as stand_in
-from conftest import post_json
+from helpers import post_json
 from soundness.ratios import STATEMENT_FIELDS
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
@@ -18,9 +18,9 @@ FIELDS = list(STATEMENT_FIELDS)
 
 
 @pytest.fixture
-def lookup_url(serve, served_model_dir, dart_stand_in):
+def lookup_url(page_server, served_model_dir, dart_stand_in):
     # A DART timeout longer than the page's waits need, so only the slow company ever times out.
-    return serve(served_model_dir, dart_stand_in.env())
+    return page_server(served_model_dir, dart_stand_in.env())
 
 
 def get_json(url: str) -> dict:
@@ -112,8 +112,8 @@ def test_dart_busy_and_no_match_are_said_in_english_too(lookup_url, open_page):
     assert page.get_by_test_id("company-result").count() == 0
 
 
-def test_without_a_dart_key_the_page_hides_the_lookup(serve, served_model_dir, open_page):
-    page = open_page(serve(served_model_dir))
+def test_without_a_dart_key_the_page_hides_the_lookup(page_server, served_model_dir, open_page):
+    page = open_page(page_server(served_model_dir))
     assert page.locator("#lookup").is_hidden()
     assert page.get_by_test_id("company-search").is_hidden()
 

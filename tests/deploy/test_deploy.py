@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import ROOT, post_json
+from helpers import ROOT, post_json
 
 DEPLOY = ROOT / "deploy.sh"
 FAKE_BIN = Path(__file__).resolve().parent / "fake-bin"
@@ -31,8 +31,8 @@ BASE_PATH = os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"
 # Everything deploy.sh reads from the environment: cleared so the caller's shell cannot leak in.
 DEPLOY_ENV_KEYS = ("PROJECT", "GOOGLE_CLOUD_PROJECT", "REGION", "NAME", "BUCKET", "MODEL_DIR", "TARGET",
                    "ALLOW_UNAUTHENTICATED", "DRY_RUN", "MAX_BATCH", "MAX_BODY_BYTES", "ALLOWED_ORIGINS",
-                   "API_KEYS", "API_KEYS_SECRET", "TORCH_THREADS", "MEMORY", "CONCURRENCY",
-                   "MIN_INSTANCES", "MAX_INSTANCES", "FAKE_GCLOUD_ACCOUNT", "FAKE_GCLOUD_FAIL",
+                   "API_KEYS", "API_KEYS_SECRET", "TORCH_THREADS", "CLIENT_TIMEOUT_SECONDS", "MEMORY",
+                   "CONCURRENCY", "MIN_INSTANCES", "MAX_INSTANCES", "FAKE_GCLOUD_ACCOUNT", "FAKE_GCLOUD_FAIL",
                    "DART_API_KEY", "DART_API_KEY_SECRET", "DART_API_URL", "DART_TIMEOUT", "DART_CACHE_SIZE")
 
 
@@ -146,7 +146,8 @@ def test_service_settings_reach_the_function_through_its_env_vars_file(deploy, s
                     ALLOWED_ORIGINS="https://a.example,https://b.example", TORCH_THREADS="1")
     assert result.returncode == 0, result.stderr
     assert env_file(deploy.env_file) == {"MAX_BATCH": "200", "MAX_BODY_BYTES": "65536", "TORCH_THREADS": "1",
-                                         "ALLOWED_ORIGINS": "https://a.example,https://b.example"}
+                                         "ALLOWED_ORIGINS": "https://a.example,https://b.example",
+                                         "FUNCTION_USE_ASGI": "true"}
 
 
 def test_api_keys_go_into_the_env_file_and_are_never_printed(deploy, small_model_dir):
@@ -174,7 +175,7 @@ def test_the_dart_key_is_mounted_from_secret_manager_beside_the_api_keys(deploy,
     assert result.returncode == 0, result.stderr
     (call,) = deploy.deploy_calls()
     assert "--set-secrets=API_KEYS=soundness-api-keys:3,DART_API_KEY=opendart-key:latest" in call
-    assert env_file(deploy.env_file) == {"DART_TIMEOUT": "5", "TORCH_THREADS": "1"}
+    assert env_file(deploy.env_file) == {"DART_TIMEOUT": "5", "TORCH_THREADS": "1", "FUNCTION_USE_ASGI": "true"}
 
 
 def test_a_dart_key_given_directly_goes_into_the_env_file_and_is_never_printed(deploy, small_model_dir):
@@ -277,8 +278,8 @@ def test_help_documents_every_setting(deploy):
     for name in ("PROJECT", "GOOGLE_CLOUD_PROJECT", "REGION", "NAME", "BUCKET", "MODEL_DIR", "TARGET",
                  "ALLOW_UNAUTHENTICATED", "DRY_RUN", "MAX_BATCH", "MAX_BODY_BYTES", "ALLOWED_ORIGINS",
                  "API_KEYS", "API_KEYS_SECRET", "TORCH_THREADS", "MEMORY", "CONCURRENCY", "MIN_INSTANCES",
-                 "MAX_INSTANCES", "DART_API_KEY", "DART_API_KEY_SECRET", "DART_API_URL", "DART_TIMEOUT",
-                 "DART_CACHE_SIZE"):
+                 "MAX_INSTANCES", "CLIENT_TIMEOUT_SECONDS", "DART_API_KEY", "DART_API_KEY_SECRET",
+                 "DART_API_URL", "DART_TIMEOUT", "DART_CACHE_SIZE"):
         assert re.search(rf"\b{name}\b", result.stdout), name
     assert deploy.calls() == []
 

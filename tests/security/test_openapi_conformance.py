@@ -16,6 +16,13 @@ import pytest
 pytestmark = pytest.mark.server
 
 
+def warm(server):
+    """Load the model before fuzzing: on a busy machine a cold load outlasts schemathesis's
+    10 s request timeout, and the first case to need the model would fail for it."""
+    server.wait("/ready", timeout=120)
+    return server
+
+
 def run_schemathesis(server, workdir, max_examples: int, *options: str,
                      excluded: str = "positive_data_acceptance") -> tuple[int, str]:
     command = [sys.executable, "-m", "schemathesis.cli", "run", f"{server.url}/openapi.json",
@@ -43,7 +50,7 @@ def server_errors(server) -> list[dict]:
 
 def test_every_answer_of_a_healthy_server_matches_its_openapi_document(serve, served_model_dir, tmp_path,
                                                                        dart_stand_in):
-    server = serve(MODEL_DIR=served_model_dir, **dart_stand_in.env())
+    server = warm(serve(MODEL_DIR=served_model_dir, **dart_stand_in.env()))
     code, output = run_schemathesis(server, tmp_path, 60)
     assert code == 0, output[-4000:]
     assert cases_passed(output) >= 200
@@ -52,7 +59,7 @@ def test_every_answer_of_a_healthy_server_matches_its_openapi_document(serve, se
 
 def test_with_api_keys_the_document_still_holds_and_predictions_need_the_key(serve, served_model_dir, tmp_path,
                                                                              dart_stand_in):
-    server = serve(MODEL_DIR=served_model_dir, API_KEYS="k1,k2", **dart_stand_in.env())
+    server = warm(serve(MODEL_DIR=served_model_dir, API_KEYS="k1,k2", **dart_stand_in.env()))
     code, output = run_schemathesis(server, tmp_path, 25, "--header", "X-API-Key: k2")
     assert code == 0, output[-4000:]
     assert cases_passed(output) >= 50

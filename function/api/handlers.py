@@ -1,0 +1,79 @@
+"""What each route answers. The request cycle around them owns errors, CORS and the log line."""
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+
+from starlette.responses import Response
+
+from soundness.model_card import public_manifest
+from . import body, openapi, pages
+from .api_keys import ApiKeys
+from .config import Settings
+from .errors import ApiError
+from .exchange import Exchange
+from .lazy_model import LazyModel, ModelUnavailable
+from .lookup import CompanyLookup
+from .payloads import parse_json
+from .responses import json_response
+
+
+class Handlers:
+    def __init__(self, settings: Settings, model: LazyModel, keys: ApiKeys, lookup: CompanyLookup):
+        self.settings = settings
+        self.model = model
+        self.keys = keys
+        self.lookup = lookup
+        # DART is called with blocking urllib, off the event loop; on threads of its own, so
+        # calls waiting on a slow DART never hold up the model's loading thread.
+        self._dart_threads = ThreadPoolExecutor(max_workers=4, thread_name_prefix="dart")
+
+    async def predictor(self):
+        try:
+            return await self.model.get_async()
+        except ModelUnavailable as exc:
+            raise ApiError(503, "model_unavailable", str(exc), headers={"Retry-After": "60"}) from None
+
+    async def health(self, exchange: Exchange) -> Response:
+        return json_response({"status": "ok", "model_loaded": self.model.loaded})
+
+    async def ready(self, exchange: Exchange) -> Response:
+        predictor = await self.predictor()
+        return json_response({"status": "ready",
+                              "model": {"name": predictor.name, "version": predictor.version}})
+
+    async def model_info(self, exchange: Exchange) -> Response:
+        # The page reads this once: it also says whether to offer the company lookup.
+        return json_response({**public_manifest((await self.predictor()).manifest),
+                              "company_lookup": self.lookup.enabled})
+
+    async def openapi(self, exchange: Exchange) -> Response:
+        return json_response(openapi.document(self.settings))
+
+    async def page(self, exchange: Exchange) -> Response:
+        static = pages.find(self.settings.frontend_dir, "/index.html")
+        if static is None:
+            raise ApiError(404, "not_found", "no web page is bundled with this deployment")
+        return pages.serve(static)
+
+    async def predict(self, exchange: Exchange) -> Response:
+        from .prediction import answer  # numpy and friends: only once predictions are asked for
+
+        self.keys.check(exchange.request)
+        raw = await body.read(exchange, self.settings.max_body_bytes)
+        parsed = parse_json(raw, exchange.request.headers.get("content-type"))
+        answered, exchange.rows = answer(await self.predictor(), parsed, self.settings.max_batch)
+        return json_response(answered)
+
+    async def companies(self, exchange: Exchange) -> Response:
+        self.keys.check(exchange.request)  # lookups spend this server's DART quota
+        query = exchange.request.query_params.get("q")
+        return json_response(await self._off_loop(self.lookup.search, query))
+
+    async def statements(self, exchange: Exchange) -> Response:
+        self.keys.check(exchange.request)
+        return json_response(await self._off_loop(self.lookup.statements, exchange.params["code"],
+                                                  exchange.request.query_params.get("year")))
+
+    async def _off_loop(self, call, *args):
+        return await asyncio.get_running_loop().run_in_executor(self._dart_threads, call, *args)
