@@ -4,6 +4,7 @@ import io
 import json
 import threading
 import time
+import urllib.error
 import urllib.request
 import zipfile
 
@@ -324,3 +325,29 @@ def test_the_real_server_looks_up_and_scores_a_company(start_server, served_mode
     status, answer, _ = post_json(server.url + "/predict", {"companies": [body["statements"]]})
     assert status == 200 and answer["predictions"][0]["class"] in ("sound", "unsound")
     assert stand_in.KEY not in server.output()
+
+
+def fetch_status(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+@pytest.mark.server
+def test_requests_waiting_on_dart_leave_the_server_answering_others(start_server, served_model_dir, dart_stand_in):
+    server = start_server({"MODEL_DIR": str(served_model_dir), **dart_stand_in.env(DART_TIMEOUT="2")})
+    assert fetch_status(server.url + "/companies?q=005930") == 200  # the company list is loaded
+    statuses = []
+    slow = [threading.Thread(target=lambda: statuses.append(
+        fetch_status(server.url + "/companies/900003/statements?year=2023"))) for _ in range(3)]
+    for thread in slow:
+        thread.start()
+    time.sleep(0.3)  # the three are now waiting on DART
+    started = time.monotonic()
+    assert fetch_status(server.url + "/health") == 200
+    assert time.monotonic() - started < 1.0  # answered while DART keeps the others for 2 s
+    for thread in slow:
+        thread.join()
+    assert statuses == [504] * 3

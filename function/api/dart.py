@@ -31,7 +31,7 @@ ANNUAL_REPORT = "11011"  # reprt_code of the 사업보고서
 FILING_URL = "https://dart.fss.or.kr/dsaf001/main.do?rcpNo={}"
 MAX_ZIP_BYTES = 32 << 20  # the real corpCode.xml zip is a few MB
 MAX_XML_BYTES = 256 << 20  # CORPCODE.xml unpacked is some tens of MB
-MAX_JSON_BYTES = 4 << 20
+MAX_ANSWER_BYTES = 4 << 20  # a statements answer, or a refusal in place of the zip
 CHUNK = 1 << 16
 
 # Each statement field: the account names filings use for it, and the column it is read from
@@ -134,7 +134,7 @@ class DartClient:
         """The main accounts of the company's annual report for `year` (fnlttSinglAcnt.json rows)."""
         raw = self._get("fnlttSinglAcnt.json",
                         {"corp_code": corp_code, "bsns_year": str(year), "reprt_code": ANNUAL_REPORT},
-                        MAX_JSON_BYTES)
+                        MAX_ANSWER_BYTES)
         try:
             answer = json.loads(raw)
         except ValueError:
@@ -226,9 +226,6 @@ class _CompanyRows:
                 self.companies.append(Company(row["corp_code"], row["corp_name"],
                                               row.get("corp_eng_name") or None, row["stock_code"]))
 
-    def close(self):
-        return self
-
 
 def _parse_xml(stream, limit: int) -> _CompanyRows:
     rows = _CompanyRows()
@@ -250,7 +247,7 @@ def read_company_list(data: bytes) -> list[Company]:
     """The listed companies in a corpCode.xml answer; DartStatus when it is DART's refusal."""
     if not zipfile.is_zipfile(io.BytesIO(data)):
         # A refusal is a small XML <result> with the status instead of the zip.
-        status = _parse_xml(io.BytesIO(data), MAX_JSON_BYTES).status
+        status = _parse_xml(io.BytesIO(data), MAX_ANSWER_BYTES).status
         if status and status != "000":
             raise DartStatus(status)
         raise DartBadAnswer("DART's company list is neither a zip nor a status")
