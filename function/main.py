@@ -5,10 +5,16 @@ is loaded on the first request that needs it, after gunicorn has forked its work
 """
 import functions_framework
 
-from api.config import Settings
+from api import logs
+from api.config import ConfigError, Settings
 from api.routes import Service
 
-service = Service(Settings.from_env())
+try:
+    settings = Settings.from_env()
+except ConfigError as error:  # refuse to start, saying why in one log line, not a traceback
+    logs.emit("CRITICAL", f"configuration refused: {error}")
+    raise SystemExit(1) from None
+service = Service(settings)
 
 
 @functions_framework.http

@@ -147,7 +147,8 @@ class Service:
                               "model": {"name": predictor.name, "version": predictor.version}})
 
     def model_info(self, request: Request, facts: dict) -> Response:
-        return json_response(public_manifest(self.predictor().manifest))
+        # max_batch: the page splits a long CSV into requests of this many rows.
+        return json_response({**public_manifest(self.predictor().manifest), "max_batch": self.settings.max_batch})
 
     def openapi(self, request: Request, facts: dict) -> Response:
         return json_response(openapi.document(self.settings))

@@ -16,6 +16,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from . import jsontext
+
 MANIFEST = "manifest.json"
 WEIGHTS = "model.pt"
 SCALER = "scaler.joblib"
@@ -246,7 +248,7 @@ def verified_manifest(directory: Path) -> dict[str, Any]:
     if not manifest_path.is_file():
         raise ArtifactError(f"no {MANIFEST} in {directory.name or directory}")
     try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        manifest = jsontext.loads(manifest_path.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
         raise ArtifactError(f"{MANIFEST} is not valid JSON ({exc})") from None
     validate_manifest(manifest)
