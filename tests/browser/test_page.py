@@ -514,3 +514,39 @@ def test_names_with_bidirectional_overrides_are_shown_as_written_and_refused(
     assert rows.nth(0).locator(".notes").inner_text().startswith(
         "id: must not contain control or bidirectional formatting characters (U+202E at position 4)")
     assert rows.nth(1).locator(".class-cell").inner_text() in ("건전", "비건전")
+
+
+def test_rows_past_the_details_the_server_lists_are_still_marked_refused(
+        serve, open_page, served_model_dir, seed_example, tmp_path):
+    statement = {**seed_example["statement"], "revenue_prior": 0}  # no row can be scored: one 422
+    path = write_companies(tmp_path / "zeros.csv", statement, [f"c{i}" for i in range(60)])
+    page = open_page(serve(served_model_dir))
+    upload(page, path)
+    notes = page.get_by_test_id("batch-table").locator("tbody tr .notes")
+    assert notes.nth(0).inner_text().startswith("revenue_prior: must be greater than 0")
+    assert notes.nth(59).inner_text() == "서버가 오류가 너무 많아 이 행의 오류를 따로 적지 않았습니다."
+    assert "60개 기업 중 0개 예측, 60개 오류" in page.get_by_test_id("batch-status").inner_text()
+
+
+def test_a_csv_sent_after_a_failed_first_look_at_the_model_still_uses_its_limit(
+        serve, open_page, served_model_dir, seed_example, tmp_path):
+    path = write_companies(tmp_path / "five.csv", seed_example["statement"], [f"c{i}" for i in range(5)])
+    looks, sizes = [], []
+
+    def model(route):
+        looks.append(route)
+        if len(looks) == 1:
+            route.abort()  # the page's first GET /model fails: it knows no limit yet
+        else:
+            response = route.fetch()
+            route.fulfill(response=response, json={**response.json(), "max_batch": 2})
+
+    def predict(route):
+        sizes.append(len(route.request.post_data_json["companies"]))
+        route.continue_()
+
+    page = open_page(serve(served_model_dir), wait_ready=False,
+                     before=lambda p: (p.route("**/model", model), p.route("**/predict", predict)))
+    page.locator('[data-testid="service-status"][data-state="error"]').wait_for()
+    upload(page, path)
+    assert sizes == [2, 2, 1]
