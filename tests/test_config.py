@@ -36,7 +36,8 @@ def test_a_manifest_nested_too_deeply_is_refused_saying_so(make_client, small_mo
     ready = make_client(MODEL_DIR=small_model_dir).get("/ready")
     assert ready.status_code == 503
     message = ready.get_json()["error"]["message"]
-    assert "manifest.json" in message and "nested too deeply" in message, message
+    assert message == ("model artifacts cannot be served: manifest.json is not valid JSON (arrays or objects "
+                       "nested more than about 1000 levels deep, deeper than Python's JSON reader follows)")
 
 
 @pytest.mark.parametrize("keys", ["good-key,ключ", "clé", "tab\tinside", "k\u00a0ey"])

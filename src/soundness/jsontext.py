@@ -18,5 +18,5 @@ def loads(text: str, **options: Any) -> Any:
     try:
         return json.loads(text, **options)
     except RecursionError:
-        raise TooDeep("arrays or objects are nested too deeply to read "
-                      "(Python's JSON reader follows about 1000 levels)") from None
+        raise TooDeep("arrays or objects nested more than about 1000 levels deep, "
+                      "deeper than Python's JSON reader follows") from None
