@@ -44,7 +44,21 @@ def _path(env: dict[str, str], name: str, default: Path) -> Path:
     raw = env.get(name, "").strip()
     if not raw:
         return default
-    return Path(raw).resolve()  # relative to the working directory, as a shell user expects
+    try:
+        return Path(raw).resolve()  # relative to the working directory, as a shell user expects
+    except (OSError, RuntimeError):  # a symlink loop: the instance starts, and /ready says why
+        return Path(raw).absolute()
+
+
+def _api_keys(env: dict[str, str]) -> tuple[str, ...]:
+    keys = _list(env, "API_KEYS")
+    for number, key in enumerate(keys, 1):
+        # Header values reach us as latin-1 and keys compare as UTF-8: anything beyond
+        # printable ASCII could never match, so a key that looks set would lock everyone out.
+        if not (key.isascii() and key.isprintable()):
+            raise ConfigError(f"API_KEYS: key number {number} of {len(keys)} has a character outside "
+                              "printable ASCII, which no client can send in an X-API-Key header")
+    return keys
 
 
 @dataclass(frozen=True)
@@ -66,6 +80,6 @@ class Settings:
             max_batch=_positive_int(env, "MAX_BATCH", 1000),
             max_body_bytes=_positive_int(env, "MAX_BODY_BYTES", 1 << 20),
             allowed_origins=_list(env, "ALLOWED_ORIGINS", "*"),
-            api_keys=_list(env, "API_KEYS"),
+            api_keys=_api_keys(env),
             client_timeout=_positive_int(env, "CLIENT_TIMEOUT_SECONDS", 10),
         )

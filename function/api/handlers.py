@@ -35,7 +35,9 @@ class Handlers:
                               "model": {"name": predictor.name, "version": predictor.version}})
 
     async def model_info(self, exchange: Exchange) -> Response:
-        return json_response(public_manifest((await self.predictor()).manifest))
+        # max_batch: the page splits a long CSV into requests of this many rows.
+        manifest = public_manifest((await self.predictor()).manifest)
+        return json_response({**manifest, "max_batch": self.settings.max_batch})
 
     async def openapi(self, exchange: Exchange) -> Response:
         return json_response(openapi.document(self.settings))

@@ -57,6 +57,10 @@ class LazyModel:
         from soundness.predictor import Predictor
 
         try:
+            try:
+                self._model_dir.stat()  # a symlink loop, say, named in the system's words
+            except OSError as exc:
+                raise ArtifactError(f"the model directory cannot be opened ({exc.strerror})") from None
             self._predictor = Predictor(load(self._model_dir))
         except Exception as exc:
             # A broken artifact stays broken: remember why, say it once, refuse to serve. Only
