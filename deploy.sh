@@ -4,20 +4,26 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-TORCH_CPU_INDEX="https://download.pytorch.org/whl/cpu"
 STORAGE_ORIGIN="https://storage.googleapis.com"
 RUNTIME="python311"
 ENTRY_POINT="predict"
 CPU="1"
 TIMEOUT="60s"
+# Cloud Run's startup probe: the instance takes traffic once GET /ready has loaded the model
+# (a few milliseconds), polled every second for up to 30 s; a model that cannot be served
+# keeps /ready at 503, so the new revision never takes traffic and the deploy fails loudly.
+STARTUP_PROBE="httpGet.path=/ready,periodSeconds=1,timeoutSeconds=1,failureThreshold=30"
+# Packages that must never reach the deployed function: training and importing only.
+TRAINING_ONLY="torch scikit-learn scipy joblib pandas threadpoolctl"
 
 usage() {
   cat <<'EOF'
 Usage: ./deploy.sh --project P --region R [options]
 
 Stages a self-contained function folder in build/deploy/<name>/ (main.py, the api and
-soundness packages, the model as model/, the page as frontend/, a requirements.txt with every package
-pinned and CPU-only torch), deploys it, and with --bucket publishes the page to gs://<bucket>.
+soundness packages, the model as model/, the page as frontend/, requirements.txt with every package
+pinned: numpy, safetensors and functions-framework, no torch), deploys it, and with --bucket
+publishes the page to gs://<bucket>.
 
 Options (each also read from the environment variable in brackets; a flag wins):
   --project P               Google Cloud project [PROJECT, else GOOGLE_CLOUD_PROJECT]   required
@@ -34,8 +40,7 @@ Options (each also read from the environment variable in brackets; a flag wins):
   -h, --help                this text
 
 Service settings, passed to the deployed function as environment variables when set:
-  MAX_BATCH, MAX_BODY_BYTES, ALLOWED_ORIGINS, TORCH_THREADS (default here: 1 = the CPUs given),
-  CLIENT_TIMEOUT_SECONDS,
+  MAX_BATCH, MAX_BODY_BYTES, ALLOWED_ORIGINS, CLIENT_TIMEOUT_SECONDS,
   API_KEYS_SECRET           Secret Manager secret holding the comma-separated API keys
                             (NAME or NAME:VERSION; mounted as API_KEYS) - preferred
   API_KEYS                  the keys themselves (written to the env-vars file, never printed)
@@ -45,7 +50,8 @@ Service settings, passed to the deployed function as environment variables when 
                             either the company lookup is off
   DART_API_URL, DART_TIMEOUT, DART_CACHE_SIZE   the lookup's DART endpoint, timeout, cache size
 Instance sizing (defaults measured for this service; see the README):
-  MEMORY=1Gi  CONCURRENCY=16  MIN_INSTANCES=0  MAX_INSTANCES=10   (1 CPU, 60s timeout)
+  MEMORY=512Mi  CONCURRENCY=16  MIN_INSTANCES=0  MAX_INSTANCES=10   (1 CPU, 60s timeout)
+  --target run also gets --cpu-boost and a startup probe on /ready.
 
 Booleans take 1/true/yes or 0/false/no. Requires gcloud with an active account and python3.
 A dry run still checks all that and stages build/deploy/<name>/ (to inspect); it neither
@@ -107,11 +113,10 @@ MODEL_DIR="${MODEL_DIR:-$ROOT/artifacts/default}"
 TARGET="${TARGET:-functions}"
 ALLOW_UNAUTHENTICATED="$(boolean ALLOW_UNAUTHENTICATED "${ALLOW_UNAUTHENTICATED:-}")"
 DRY_RUN="$(boolean DRY_RUN "${DRY_RUN:-}")"
-MEMORY="${MEMORY:-1Gi}"
+MEMORY="${MEMORY:-512Mi}"
 CONCURRENCY="${CONCURRENCY:-16}"
 MIN_INSTANCES="${MIN_INSTANCES:-0}"
 MAX_INSTANCES="${MAX_INSTANCES:-10}"
-TORCH_THREADS="${TORCH_THREADS:-$CPU}"
 # Settings that may come from Secret Manager instead: NAME_SECRET names the secret mounted as NAME.
 SECRET_SETTINGS=(API_KEYS DART_API_KEY)
 
@@ -183,8 +188,8 @@ validate_settings() {
 # The service's own environment, as deployed: only what is set here.
 service_env_names() {
   local name
-  for name in MAX_BATCH MAX_BODY_BYTES ALLOWED_ORIGINS API_KEYS TORCH_THREADS CLIENT_TIMEOUT_SECONDS \
-    DART_API_KEY DART_API_URL DART_TIMEOUT DART_CACHE_SIZE; do
+  for name in MAX_BATCH MAX_BODY_BYTES ALLOWED_ORIGINS API_KEYS CLIENT_TIMEOUT_SECONDS DART_API_KEY DART_API_URL \
+    DART_TIMEOUT DART_CACHE_SIZE; do
     [[ -n "${!name:-}" ]] && printf '%s\n' "$name"
   done
   return 0
@@ -233,21 +238,18 @@ PY
 
 # ---------------------------------------------------------------- staging
 
-# The repository's requirements, every line name==version, with torch as the CPU build.
+# The repository's runtime requirements, every line name==version, none of the training stack.
 write_requirements() {
   local line
-  printf '%s\n' "# Written by deploy.sh from requirements.txt: every package pinned, torch as the" \
-    "# CPU-only build from PyTorch's CPU wheel index (the default Linux build carries CUDA)." \
-    "--extra-index-url $TORCH_CPU_INDEX"
+  printf '%s\n' "# Written by deploy.sh from requirements.txt: the runtime only, every package pinned."
   while IFS= read -r line || [[ -n "$line" ]]; do
     line="${line%%#*}"
     line="${line//[[:space:]]/}"
     [[ -z "$line" ]] && continue
     [[ "$line" =~ ^([A-Za-z0-9._-]+)==([A-Za-z0-9.]+)$ ]] ||
       die "requirements.txt: '$line' is not pinned as name==version"
-    if [[ "${BASH_REMATCH[1],,}" == torch ]]; then
-      line="torch==${BASH_REMATCH[2]}+cpu"
-    fi
+    [[ " $TRAINING_ONLY " != *" ${BASH_REMATCH[1],,} "* ]] ||
+      die "requirements.txt: ${BASH_REMATCH[1]} is for training only and must not be deployed"
     printf '%s\n' "$line"
   done <"$ROOT/requirements.txt"
 }
@@ -301,8 +303,11 @@ deploy_command() {
       --runtime="$RUNTIME" --source="$STAGE" --entry-point="$ENTRY_POINT" --trigger-http)
   else
     # A Cloud Run service from source: buildpacks build it as a function of this entry point.
+    # --cpu-boost: more CPU while the instance starts; the startup probe loads the model
+    # before the first request arrives.
     DEPLOY=(gcloud run deploy "$NAME" --project="$PROJECT" --region="$REGION"
-      --source="$STAGE" --function="$ENTRY_POINT" --base-image="$RUNTIME")
+      --source="$STAGE" --function="$ENTRY_POINT" --base-image="$RUNTIME"
+      --cpu-boost --startup-probe="$STARTUP_PROBE")
   fi
   DEPLOY+=(--memory="$MEMORY" --cpu="$CPU" --timeout="$TIMEOUT" --concurrency="$CONCURRENCY"
     --min-instances="$MIN_INSTANCES" --max-instances="$MAX_INSTANCES" --env-vars-file="$ENV_FILE")

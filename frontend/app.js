@@ -1,7 +1,7 @@
 // The page: the form, the result, the batch upload and the language switch.
 import {formatAmount, parseAmount} from "./amounts.js";
 import {call, problemText} from "./api.js";
-import {attachAnswer, readCompanies, readFile, renderTable, requestFor, resultsCsv} from "./batch.js";
+import {attachAnswer, batchesOf, readCompanies, readFile, renderTable, requestFor, resultsCsv} from "./batch.js";
 import {el, say} from "./dom.js";
 import {currentLang, FIELDS, fieldLabel, setLang, t, translateStatic} from "./i18n.js";
 import {drawLookup, filledFrom, forgetPick, setLookupAvailable, startLookup} from "./lookup.js";
@@ -24,7 +24,7 @@ const state = {
   fieldErrors: {}, // field -> {key} (the page's check) or {text} (the server's words)
   result: null, // {prediction, model} of the last scored company
   batch: null, // {entries, model, ignored} of the last CSV
-  batchMessage: null, // {key, values} or {text}
+  batchMessage: null, // {key, values, state} or {text}; state "info" while under way, else an error
 };
 
 const messageText = (m) => (m?.key ? t(m.key, m.values) : m?.text ?? "");
@@ -203,21 +203,39 @@ async function onBatchSubmit(event) {
     drawBatch();
     return;
   }
-  const {body, sent} = requestFor(read.entries);
-  if (sent.length) {
-    const button = $("batch-submit");
-    setBusy(button, true, "batch_busy", "batch_submit");
-    const answer = await call("/predict", body);
-    setBusy(button, false, "batch_busy", "batch_submit");
-    if (!attachAnswer(sent, answer)) {
-      state.batchMessage = {text: problemText(answer)};
-      drawBatch();
-      return;
-    }
-  }
+  if (!(await sendInBatches(read.entries))) return;
   state.batch = {entries: read.entries, ignored: read.ignored};
   state.batchMessage = null;
   drawBatch();
+}
+
+/** Ask the API in requests of at most its MAX_BATCH rows (GET /model says it), saying how far
+ * it got; true when every request was answered, else the message says where it stopped. */
+async function sendInBatches(entries) {
+  if (!state.model) await loadModel(); // a first GET /model that failed: its limit is needed now
+  const size = state.model?.max_batch;
+  const batches = batchesOf(entries, size);
+  const total = batches.reduce((sum, batch) => sum + batch.length, 0);
+  const button = $("batch-submit");
+  setBusy(button, true, "batch_busy", "batch_submit");
+  let done = 0;
+  try {
+    for (const [i, batch] of batches.entries()) {
+      state.batchMessage = {key: "batch_progress", values: {done, total, request: i + 1, requests: batches.length,
+        size: size ?? total}, state: "info"};
+      drawBatch();
+      const answer = await call("/predict", requestFor(batch));
+      if (!attachAnswer(batch, answer)) {
+        state.batchMessage = {key: "batch_stopped", values: {done, total, message: problemText(answer)}};
+        drawBatch();
+        return false;
+      }
+      done += batch.length;
+    }
+  } finally {
+    setBusy(button, false, "batch_busy", "batch_submit");
+  }
+  return true;
 }
 
 function drawBatch() {
@@ -225,7 +243,7 @@ function drawBatch() {
   const table = $("batch-result");
   const link = $("batch-download");
   if (!state.batch) {
-    say(status, messageText(state.batchMessage), "error");
+    say(status, messageText(state.batchMessage), state.batchMessage?.state ?? "error");
     table.replaceChildren();
     link.hidden = true;
     return;

@@ -52,7 +52,21 @@ def _path(env: dict[str, str], name: str, default: Path) -> Path:
     raw = env.get(name, "").strip()
     if not raw:
         return default
-    return Path(raw).resolve()  # relative to the working directory, as a shell user expects
+    try:
+        return Path(raw).resolve()  # relative to the working directory, as a shell user expects
+    except (OSError, RuntimeError):  # a symlink loop: the instance starts, and /ready says why
+        return Path(raw).absolute()
+
+
+def _api_keys(env: dict[str, str]) -> tuple[str, ...]:
+    keys = _list(env, "API_KEYS")
+    for number, key in enumerate(keys, 1):
+        # Header values reach us as latin-1 and keys compare as UTF-8: anything beyond
+        # printable ASCII could never match, so a key that looks set would lock everyone out.
+        if not (key.isascii() and key.isprintable()):
+            raise ConfigError(f"API_KEYS: key number {number} of {len(keys)} has a character outside "
+                              "printable ASCII, which no client can send in an X-API-Key header")
+    return keys
 
 
 @dataclass(frozen=True)
@@ -63,7 +77,6 @@ class Settings:
     max_body_bytes: int
     allowed_origins: tuple[str, ...]
     api_keys: tuple[str, ...]
-    torch_threads: int
     client_timeout: float  # seconds a client has for a request's head, and for its body
     # The OpenDART key: empty turns the company lookup off. Never in a repr, log or answer.
     dart_api_key: str = field(default="", repr=False)
@@ -80,8 +93,7 @@ class Settings:
             max_batch=_positive_int(env, "MAX_BATCH", 1000),
             max_body_bytes=_positive_int(env, "MAX_BODY_BYTES", 1 << 20),
             allowed_origins=_list(env, "ALLOWED_ORIGINS", "*"),
-            api_keys=_list(env, "API_KEYS"),
-            torch_threads=_positive_int(env, "TORCH_THREADS", 1),
+            api_keys=_api_keys(env),
             client_timeout=_positive_int(env, "CLIENT_TIMEOUT_SECONDS", 10),
             dart_api_key=env.get("DART_API_KEY", "").strip(),
             dart_api_url=_url(env, "DART_API_URL", DART_API_URL),

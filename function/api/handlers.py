@@ -43,8 +43,10 @@ class Handlers:
                               "model": {"name": predictor.name, "version": predictor.version}})
 
     async def model_info(self, exchange: Exchange) -> Response:
-        # The page reads this once: it also says whether to offer the company lookup.
-        return json_response({**public_manifest((await self.predictor()).manifest),
+        # max_batch: the page splits a long CSV into requests of this many rows; company_lookup:
+        # whether it offers to fill the form from DART.
+        manifest = public_manifest((await self.predictor()).manifest)
+        return json_response({**manifest, "max_batch": self.settings.max_batch,
                               "company_lookup": self.lookup.enabled})
 
     async def openapi(self, exchange: Exchange) -> Response:

@@ -5,12 +5,15 @@ from typing import Any
 
 from soundness import ratios
 from .config import Settings
+from .errors import MAX_DETAILS
 from .lookup import FIRST_YEAR, MAX_QUERY_LENGTH, MAX_RESULTS, latest_finished_year
-from .payloads import MAX_ID_LENGTH, MAX_MAGNITUDE
+from .payloads import MAX_ID_LENGTH, MAX_MAGNITUDE, MAX_SAFE_INTEGER
 
 NUMBER = {"type": "number", "minimum": -MAX_MAGNITUDE, "maximum": MAX_MAGNITUDE}
-ID = {"oneOf": [{"type": "string", "maxLength": MAX_ID_LENGTH}, {"type": "integer"}],
-      "description": "Optional; echoed back in the prediction."}
+ID = {"oneOf": [{"type": "string", "maxLength": MAX_ID_LENGTH},
+               {"type": "integer", "minimum": -MAX_SAFE_INTEGER, "maximum": MAX_SAFE_INTEGER}],
+      "description": "Optional; echoed back in the prediction. No control or bidirectional "
+                     "formatting characters; integers within 2^53 - 1 (send larger ones as strings)."}
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -36,7 +39,8 @@ def _schemas(max_batch: int) -> dict[str, Any]:
         "problem": {"type": "string"}}}
     error_body = {"type": "object", "required": ["code", "message", "details"], "properties": {
         "code": {"type": "string"}, "message": {"type": "string"},
-        "details": {"type": "array", "items": detail}}}
+        "details": {"type": "array", "items": detail, "maxItems": MAX_DETAILS},
+        "details_omitted": {"type": "integer", "description": "details left out to keep the answer small"}}}
     return {
         "Company": {"type": "object", "required": list(statement), "additionalProperties": False,
                     "properties": {"id": ID, **statement}},
@@ -81,6 +85,7 @@ def _schemas(max_batch: int) -> dict[str, Any]:
             "model", "features", "classes", "decision", "metrics", "training_data", "feature_quantiles",
             "company_lookup"],
             "properties": {"features": {"type": "array", "items": {"type": "string"}},
+                           "max_batch": {"type": "integer", "description": "MAX_BATCH: rows per request"},
                            "classes": {"type": "array", "items": {"type": "object"}},
                            "company_lookup": {"type": "boolean",
                                               "description": "Whether GET /companies is configured"}}},

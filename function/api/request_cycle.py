@@ -24,7 +24,7 @@ class Service:
 
     def __init__(self, settings: Settings):
         self.settings = settings
-        self.model = LazyModel(settings.model_dir, settings.torch_threads)
+        self.model = LazyModel(settings.model_dir)
         self.cors = Cors(settings.allowed_origins)
         self.lookup = CompanyLookup(settings)
         self.handlers = Handlers(settings, self.model, ApiKeys(settings.api_keys), self.lookup)
