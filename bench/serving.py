@@ -134,6 +134,27 @@ def _peak_rss(process: psutil.Process) -> int:
     return process.memory_info().rss
 
 
+def _status_mib(pid: int) -> dict[str, float]:
+    """VmRSS, VmHWM, RssAnon and RssFile of a process, in MiB (RssFile: pages of mapped libraries)."""
+    fields = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        name, _, value = line.partition(":")
+        if name in ("VmRSS", "VmHWM", "RssAnon", "RssFile"):
+            fields[name] = int(value.split()[0]) / 1024
+    return fields
+
+
+def memory_after_predictions(target: Target, count: int = 1000) -> dict[str, float]:
+    """A fresh server's worker after `count` one-company predictions sent one after another."""
+    with Server(target) as server:
+        server.wait(target.health_path)
+        for _ in range(count):
+            server.predict(target.first_body)
+        master = psutil.Process(server.process.pid)
+        worker = (master.children(recursive=True) or [master])[0]
+        return _status_mib(worker.pid) | {"master_VmRSS": _status_mib(master.pid)["VmRSS"]}
+
+
 def cold_start(target: Target) -> dict[str, float]:
     """One fresh process: seconds to /health, then to the first prediction sent right after."""
     with Server(target) as server:
