@@ -40,10 +40,7 @@ Options (each also read from the environment variable in brackets; a flag wins):
   -h, --help                this text
 
 Service settings, passed to the deployed function as environment variables when set:
-  MAX_BATCH, MAX_BODY_BYTES, ALLOWED_ORIGINS,
-  THREADS                   gunicorn's threads per worker (default here: CONCURRENCY, so each
-                            request the platform sends has a thread); the ASGI server
-                            (FUNCTION_USE_ASGI=true) serves on one event loop and ignores it
+  MAX_BATCH, MAX_BODY_BYTES, ALLOWED_ORIGINS, CLIENT_TIMEOUT_SECONDS,
   API_KEYS_SECRET           Secret Manager secret holding the comma-separated API keys
                             (NAME or NAME:VERSION; mounted as API_KEYS) - preferred
   API_KEYS                  the keys themselves (written to the env-vars file, never printed)
@@ -159,8 +156,6 @@ validate_settings() {
     usage_error "'$BUCKET' is not a bucket name"
   [[ "$MEMORY" =~ ^[0-9]+(Mi|Gi)$ ]] || usage_error "MEMORY must look like 512Mi or 1Gi, got '$MEMORY'"
   positive_int CONCURRENCY "$CONCURRENCY"
-  THREADS="${THREADS:-$CONCURRENCY}"
-  positive_int THREADS "$THREADS"
   positive_int MIN_INSTANCES "$MIN_INSTANCES" zero
   positive_int MAX_INSTANCES "$MAX_INSTANCES"
   if [[ -n "${API_KEYS:-}" && -n "${API_KEYS_SECRET:-}" ]]; then
@@ -182,7 +177,7 @@ validate_settings() {
 # The service's own environment, as deployed: only what is set here.
 service_env_names() {
   local name
-  for name in MAX_BATCH MAX_BODY_BYTES ALLOWED_ORIGINS API_KEYS THREADS; do
+  for name in MAX_BATCH MAX_BODY_BYTES ALLOWED_ORIGINS API_KEYS CLIENT_TIMEOUT_SECONDS; do
     [[ -n "${!name:-}" ]] && printf '%s\n' "$name"
   done
   return 0
@@ -269,7 +264,9 @@ stage_function() {
   done
   find "$STAGE" \( -name __pycache__ -o -name '*.pyc' \) -prune -exec rm -rf {} +
   write_requirements >"$STAGE/requirements.txt"
-  (umask 077 && write_env_file "${SERVICE_ENV[@]}" >"$ENV_FILE")
+  # FUNCTION_USE_ASGI: functions-framework's CLI reads it as --asgi, so the platform serves the
+  # function on uvicorn's event loop (see the README's "Server model").
+  (umask 077 && { write_env_file "${SERVICE_ENV[@]}"; printf 'FUNCTION_USE_ASGI: "true"\n'; } >"$ENV_FILE")
   note "staged $STAGE (and its environment in $ENV_FILE)"
 }
 

@@ -1,4 +1,4 @@
-"""Fixtures shared by every test layer.
+"""Fixtures shared by every test layer. Helpers that are not fixtures live in helpers.py.
 
 `../shared` (the seed's reference files and the real data) is read in place; tests that
 need it skip, saying so, where it is absent.
@@ -6,31 +6,13 @@ need it skip, saying so, where it is absent.
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
 import sys
-import threading
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-SHARED = Path(os.environ.get("SHARED_DIR", ROOT.parent / "shared"))
-REFERENCE = SHARED / "reference"
-SEED_ARTIFACTS = REFERENCE / "seed-artifacts"
-DEFAULT_MODEL = ROOT / "artifacts" / "default"
-SERVE_ENV_KEYS = ("MODEL_DIR", "FRONTEND_DIR", "MAX_BATCH", "MAX_BODY_BYTES", "ALLOWED_ORIGINS",
-                  "API_KEYS", "FUNCTION_TARGET", "FUNCTION_SOURCE",
-                  "FUNCTION_SIGNATURE_TYPE")
-
-
-def need_shared(path: Path) -> Path:
-    if not path.exists():
-        pytest.skip(f"{path} is absent: this test reads ../shared (the seed's reference or the real data)")
-    return path
+from harness.server import ENV_NAMES, Server
+from helpers import DEFAULT_MODEL, REFERENCE, ROOT, SEED_ARTIFACTS, need_shared, write_small_artifact
 
 
 @pytest.fixture(scope="session")
@@ -64,84 +46,39 @@ def served_model_dir(request) -> Path:
 
 @pytest.fixture
 def make_client(monkeypatch):
-    """make_client(**env) -> a Flask test client of a fresh function instance with that env."""
+    """make_client(**env) -> an in-process client (starlette's TestClient) of a fresh function
+    instance with that env, built as `functions-framework --asgi` and our protocol build it."""
+    clients = []
 
     def make(**env):
-        import functions_framework
+        from api.connection import json_errors
+        from functions_framework.aio import create_asgi_app
+        from starlette.testclient import TestClient
 
-        for key in SERVE_ENV_KEYS:
+        for key in ENV_NAMES:
             monkeypatch.delenv(key, raising=False)
         for key, value in env.items():
             monkeypatch.setenv(key, str(value))
-        app = functions_framework.create_app(target="predict", source=str(ROOT / "function" / "main.py"))
-        return app.test_client()
+        app = create_asgi_app(target="predict", source=str(ROOT / "function" / "main.py"))
+        # Wrapped as the server's protocol wraps it (api/connection.py), so answers are the same.
+        service = sys.modules["main"].service
+        clients.append(TestClient(json_errors(app, service.allow), raise_server_exceptions=False))
+        return clients[-1]
 
-    return make
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class RunningServer:
-    """functions-framework (gunicorn, as in production) in its own process on a free port."""
-
-    def __init__(self, env: dict[str, str] | None = None, source: Path | None = None, cwd: Path | None = None):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        full_env = {k: v for k, v in os.environ.items() if k not in SERVE_ENV_KEYS}
-        full_env.update(env or {})
-        source = source or ROOT / "function" / "main.py"
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "functions_framework", "--source", str(source), "--target", "predict",
-             "--host", "127.0.0.1", "--port", str(self.port)],
-            env=full_env, cwd=cwd or ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        # Drained as it comes: a server blocked on a full pipe (64 KiB of logs) stops answering.
-        self._chunks: list[bytes] = []
-        self._reader = threading.Thread(target=lambda: self._chunks.extend(self.process.stdout), daemon=True)
-        self._reader.start()
-
-    def output(self) -> str:
-        """What the server printed so far."""
-        return b"".join(list(self._chunks)).decode(errors="replace")
-
-    def log_lines(self) -> list[dict]:
-        return [json.loads(line) for line in self.output().splitlines() if line.startswith("{")]
-
-    def wait_healthy(self, timeout: float = 30) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"server exited: {self.output()[-2000:]}")
-            try:
-                with urllib.request.urlopen(self.url + "/health", timeout=1):
-                    return
-            except OSError:
-                time.sleep(0.1)
-        raise TimeoutError("server did not answer /health")
-
-    def stop(self) -> str:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self._reader.join(timeout=5)
-        return self.output()
+    yield make
+    for client in clients:
+        client.close()
 
 
 @pytest.fixture
 def start_server():
-    """start_server(env=..., source=..., cwd=...) -> a healthy RunningServer, stopped afterwards."""
+    """start_server(env=..., source=..., cwd=...) -> a healthy harness Server, stopped afterwards."""
     servers = []
 
-    def start(env=None, source=None, cwd=None) -> RunningServer:
-        server = RunningServer(env, source, cwd)
+    def start(env=None, source=None, cwd=None) -> Server:
+        server = Server(env, source or ROOT / "function" / "main.py", cwd or ROOT)
         servers.append(server)
-        server.wait_healthy()
+        server.wait("/health", timeout=30)
         return server
 
     yield start
@@ -149,88 +86,6 @@ def start_server():
         server.stop()
 
 
-def post_json(url: str, body, headers: dict | None = None, timeout: float = 30):
-    """POST JSON with urllib; returns (status, parsed body, headers) for 2xx and errors alike."""
-    data = body if isinstance(body, bytes) else json.dumps(body).encode()
-    request = urllib.request.Request(url, data=data, method="POST",
-                                     headers={"Content-Type": "application/json", **(headers or {})})
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return response.status, json.loads(response.read()), response.headers
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read()), error.headers
-
-
-def small_model(hidden=(4, 3), scaler=None, seed: int = 0, clip: float | None = 50.0, features=None):
-    """A small torch + scikit-learn model (training.export.Model) and its manifest, for tests."""
-    import numpy as np
-    import torch
-    from sklearn.preprocessing import MinMaxScaler
-
-    from soundness.ratios import SEED_FEATURES
-    from training.export import Model
-    from training.network import NeuralNet
-
-    features = list(features or SEED_FEATURES)
-    torch.manual_seed(seed)
-    network = NeuralNet(len(features), list(hidden)).eval()
-    rng = np.random.default_rng(seed)
-    scaler = (scaler or MinMaxScaler()).fit(rng.normal(size=(50, len(features))) * 10)
-    bounds = (np.full(len(features), -clip), np.full(len(features), clip)) if clip else None
-    manifest = {
-        "model": {"name": "small-test-model", "version": "0"},
-        "features": features,
-        "network": {"architecture": "NeuralNet", "input_size": len(features), "hidden": list(hidden),
-                    "num_classes": 2, "negative_slope": 0.01, "dropout": 0.0},
-        "decision": {"threshold": 0.5, "rule": "test"},
-        "metrics": {}, "training_data": {}, "feature_quantiles": {},
-    }
-    return Model(network, scaler, bounds), manifest
-
-
-def write_small_artifact(directory: Path, hidden=(4, 3), scaler=None, seed: int = 0) -> Path:
-    """A small, valid artifact on the seed's five features: for tests that need one fast."""
-    from training import export
-
-    model, manifest = small_model(hidden, scaler, seed)
-    return export.write(directory, model, manifest, export.check_rows(model, manifest["features"], count=50))
-
-
-def write_format_1(directory, model, manifest):
-    """An artifact as format 1 wrote it: manifest.json (schema_version 1), model.pt, scaler.joblib."""
-    import joblib
-    import torch
-
-    from soundness import artifacts
-
-    directory.mkdir(parents=True)
-    torch.save(model.network.state_dict(), directory / "model.pt")
-    joblib.dump(model.scaler, directory / "scaler.joblib")
-    clip = {"lower": model.clip[0].tolist(), "upper": model.clip[1].tolist()} if model.clip else None
-    manifest = {**manifest, "schema_version": 1, "classes": artifacts.CLASSES,
-                "preprocessing": {"clip": clip, "scaler": type(model.scaler).__name__},
-                "calibration": {"method": "platt", "a": 1.5, "b": -2.0},
-                "files": {name: artifacts.sha256_of(directory / name) for name in ("model.pt", "scaler.joblib")}}
-    (directory / "manifest.json").write_text(json.dumps(manifest))
-    return directory
-
-
 @pytest.fixture
 def small_model_dir(tmp_path) -> Path:
     return write_small_artifact(tmp_path / "small")
-
-
-def rewrite_manifest(directory: Path, change) -> None:
-    """Apply change(manifest_dict) to an artifact's manifest.json in place."""
-    path = directory / "manifest.json"
-    manifest = json.loads(path.read_text())
-    change(manifest)
-    path.write_text(json.dumps(manifest))
-
-
-def rehash(directory: Path) -> None:
-    """Make the manifest's sha256s match the files again: a tampering that passes the hash check."""
-    from soundness import artifacts
-
-    rewrite_manifest(directory, lambda m: m.update(files={
-        artifacts.TENSORS: artifacts.sha256_of(directory / artifacts.TENSORS)}))

@@ -11,7 +11,7 @@ from soundness import artifacts
 from soundness.predictor import Predictor
 from training.network import NeuralNet, network_state
 
-from conftest import DEFAULT_MODEL, rehash, rewrite_manifest
+from helpers import DEFAULT_MODEL, SEED_ARTIFACTS, need_shared, rehash, rewrite_manifest, small_model, write_small_artifact
 
 
 def rewrite_tensors(directory, change) -> None:
@@ -153,7 +153,7 @@ def test_an_unreadable_tensors_file_with_a_matching_hash_is_refused(small_model_
 
 
 def test_writing_refuses_what_loading_would_refuse(tmp_path):
-    from conftest import small_model
+
     from training import export
 
     model, manifest = small_model()

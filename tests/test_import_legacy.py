@@ -12,7 +12,7 @@ from soundness.ratios import SEED_FEATURES
 from training import export
 from training.import_legacy import import_legacy, main
 
-from conftest import SEED_ARTIFACTS, need_shared, small_model, write_format_1
+from helpers import SEED_ARTIFACTS, need_shared, small_model, write_format_1
 
 EIGHT = "a1,a2,a3,a4,a5,a6,a7,a8"
 

@@ -22,7 +22,7 @@ from soundness.predictor import Predictor
 from training import data, export
 from training.import_legacy import import_legacy
 
-from conftest import DEFAULT_MODEL, ROOT, SEED_ARTIFACTS, SHARED, need_shared, small_model
+from helpers import DEFAULT_MODEL, ROOT, SEED_ARTIFACTS, SHARED, need_shared, small_model
 
 TOLERANCE = export.AGREEMENT  # 1e-6
 SCALERS = {
@@ -192,17 +192,17 @@ def test_ndtri_gives_scipys_normal_quantiles_to_a_few_units_in_the_last_place():
 
 LEAN_PROBE = """
 import json, pickle, sys
-import functions_framework
+from functions_framework.aio import create_asgi_app
+from starlette.testclient import TestClient
 
 def refuse(*args, **kwargs):
     raise AssertionError("something was unpickled")
 
 pickle.load = pickle.loads = refuse
 pickle.Unpickler = refuse
-app = functions_framework.create_app(target="predict", source=sys.argv[1])
-client = app.test_client()
+client = TestClient(create_asgi_app(target="predict", source=sys.argv[1]))
 answer = client.post("/predict", json={"data": [[49.9, 34.3, 5.83, 32.0, 1.30]] * 3})
-assert answer.status_code == 200, answer.get_data(as_text=True)
+assert answer.status_code == 200, answer.text
 heavy = ("torch", "sklearn", "scipy", "joblib", "pandas")
 print(json.dumps(sorted(name for name in sys.modules if name.split(".")[0] in heavy)))
 """

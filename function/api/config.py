@@ -55,6 +55,7 @@ class Settings:
     max_body_bytes: int
     allowed_origins: tuple[str, ...]
     api_keys: tuple[str, ...]
+    client_timeout: float  # seconds a client has for a request's head, and for its body
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
@@ -66,4 +67,5 @@ class Settings:
             max_body_bytes=_positive_int(env, "MAX_BODY_BYTES", 1 << 20),
             allowed_origins=_list(env, "ALLOWED_ORIGINS", "*"),
             api_keys=_list(env, "API_KEYS"),
+            client_timeout=_positive_int(env, "CLIENT_TIMEOUT_SECONDS", 10),
         )

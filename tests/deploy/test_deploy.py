@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import ROOT, post_json
+from helpers import ROOT, post_json
 
 DEPLOY = ROOT / "deploy.sh"
 FAKE_BIN = Path(__file__).resolve().parent / "fake-bin"
@@ -31,8 +31,8 @@ BASE_PATH = os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"
 # Everything deploy.sh reads from the environment: cleared so the caller's shell cannot leak in.
 DEPLOY_ENV_KEYS = ("PROJECT", "GOOGLE_CLOUD_PROJECT", "REGION", "NAME", "BUCKET", "MODEL_DIR", "TARGET",
                    "ALLOW_UNAUTHENTICATED", "DRY_RUN", "MAX_BATCH", "MAX_BODY_BYTES", "ALLOWED_ORIGINS",
-                   "API_KEYS", "API_KEYS_SECRET", "THREADS", "MEMORY", "CONCURRENCY",
-                   "MIN_INSTANCES", "MAX_INSTANCES", "FAKE_GCLOUD_ACCOUNT", "FAKE_GCLOUD_FAIL")
+                   "API_KEYS", "API_KEYS_SECRET", "CLIENT_TIMEOUT_SECONDS", "MEMORY",
+                   "CONCURRENCY", "MIN_INSTANCES", "MAX_INSTANCES", "FAKE_GCLOUD_ACCOUNT", "FAKE_GCLOUD_FAIL")
 
 
 class Deploy:
@@ -142,10 +142,11 @@ def test_dry_run_prints_each_command_shell_quoted_and_runs_none(deploy, small_mo
 
 def test_service_settings_reach_the_function_through_its_env_vars_file(deploy, small_model_dir):
     result = deploy(*required(small_model_dir), MAX_BATCH="200", MAX_BODY_BYTES="65536",
-                    ALLOWED_ORIGINS="https://a.example,https://b.example", THREADS="4")
+                    ALLOWED_ORIGINS="https://a.example,https://b.example")
     assert result.returncode == 0, result.stderr
-    assert env_file(deploy.env_file) == {"MAX_BATCH": "200", "MAX_BODY_BYTES": "65536", "THREADS": "4",
-                                         "ALLOWED_ORIGINS": "https://a.example,https://b.example"}
+    assert env_file(deploy.env_file) == {"MAX_BATCH": "200", "MAX_BODY_BYTES": "65536",
+                                         "ALLOWED_ORIGINS": "https://a.example,https://b.example",
+                                         "FUNCTION_USE_ASGI": "true"}
 
 
 def test_api_keys_go_into_the_env_file_and_are_never_printed(deploy, small_model_dir):
@@ -254,8 +255,8 @@ def test_help_documents_every_setting(deploy):
     assert result.returncode == 0
     for name in ("PROJECT", "GOOGLE_CLOUD_PROJECT", "REGION", "NAME", "BUCKET", "MODEL_DIR", "TARGET",
                  "ALLOW_UNAUTHENTICATED", "DRY_RUN", "MAX_BATCH", "MAX_BODY_BYTES", "ALLOWED_ORIGINS",
-                 "API_KEYS", "API_KEYS_SECRET", "THREADS", "MEMORY", "CONCURRENCY", "MIN_INSTANCES",
-                 "MAX_INSTANCES"):
+                 "API_KEYS", "API_KEYS_SECRET", "MEMORY", "CONCURRENCY", "MIN_INSTANCES",
+                 "MAX_INSTANCES", "CLIENT_TIMEOUT_SECONDS"):
         assert re.search(rf"\b{name}\b", result.stdout), name
     assert deploy.calls() == []
 
@@ -304,13 +305,6 @@ def test_the_staged_requirements_pin_every_runtime_package_and_no_training_stack
     assert not names & {"torch", "scikit-learn", "scipy", "joblib", "pandas"}
     assert packages == [line for line in (ROOT / "requirements.txt").read_text().splitlines()
                         if line.strip() and not line.startswith("#")]
-
-
-def test_gunicorn_gets_a_thread_per_request_the_platform_may_send(deploy, small_model_dir):
-    result = deploy(*required(small_model_dir), CONCURRENCY="8")
-    assert result.returncode == 0, result.stderr
-    assert env_file(deploy.env_file)["THREADS"] == "8"
-    assert "--concurrency=8" in deploy.deploy_calls()[0]
 
 
 @pytest.mark.server
