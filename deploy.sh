@@ -44,6 +44,11 @@ Service settings, passed to the deployed function as environment variables when 
   API_KEYS_SECRET           Secret Manager secret holding the comma-separated API keys
                             (NAME or NAME:VERSION; mounted as API_KEYS) - preferred
   API_KEYS                  the keys themselves (written to the env-vars file, never printed)
+  DART_API_KEY_SECRET       Secret Manager secret holding the OpenDART key, for filling the
+                            form from DART (NAME or NAME:VERSION; mounted as DART_API_KEY) - preferred
+  DART_API_KEY              the OpenDART key itself (env-vars file, never printed); without
+                            either the company lookup is off
+  DART_API_URL, DART_TIMEOUT, DART_CACHE_SIZE   the lookup's DART endpoint, timeout, cache size
 Instance sizing (defaults measured for this service; see the README):
   MEMORY=512Mi  CONCURRENCY=16  MIN_INSTANCES=0  MAX_INSTANCES=10   (1 CPU, 60s timeout)
   --target run also gets --cpu-boost and a startup probe on /ready.
@@ -112,6 +117,8 @@ MEMORY="${MEMORY:-512Mi}"
 CONCURRENCY="${CONCURRENCY:-16}"
 MIN_INSTANCES="${MIN_INSTANCES:-0}"
 MAX_INSTANCES="${MAX_INSTANCES:-10}"
+# Settings that may come from Secret Manager instead: NAME_SECRET names the secret mounted as NAME.
+SECRET_SETTINGS=(API_KEYS DART_API_KEY)
 
 parse_args() {
   local option value
@@ -158,11 +165,15 @@ validate_settings() {
   positive_int CONCURRENCY "$CONCURRENCY"
   positive_int MIN_INSTANCES "$MIN_INSTANCES" zero
   positive_int MAX_INSTANCES "$MAX_INSTANCES"
-  if [[ -n "${API_KEYS:-}" && -n "${API_KEYS_SECRET:-}" ]]; then
-    usage_error "set API_KEYS or API_KEYS_SECRET, not both"
-  fi
-  [[ -z "${API_KEYS_SECRET:-}" || "$API_KEYS_SECRET" =~ ^[A-Za-z0-9_-]+(:[A-Za-z0-9]+)?$ ]] ||
-    usage_error "API_KEYS_SECRET must be NAME or NAME:VERSION, got '$API_KEYS_SECRET'"
+  local name secret
+  for name in "${SECRET_SETTINGS[@]}"; do
+    secret="${name}_SECRET"
+    if [[ -n "${!name:-}" && -n "${!secret:-}" ]]; then
+      usage_error "set $name or $secret, not both"
+    fi
+    [[ -z "${!secret:-}" || "${!secret}" =~ ^[A-Za-z0-9_-]+(:[A-Za-z0-9]+)?$ ]] ||
+      usage_error "$secret must be NAME or NAME:VERSION, got '${!secret}'"
+  done
   if [[ -n "$BUCKET" && -n "${ALLOWED_ORIGINS:-}" && ",$ALLOWED_ORIGINS," != *",*,"* &&
         ",$ALLOWED_ORIGINS," != *",$STORAGE_ORIGIN,"* ]]; then
     ALLOWED_ORIGINS="$ALLOWED_ORIGINS,$STORAGE_ORIGIN"
@@ -177,7 +188,8 @@ validate_settings() {
 # The service's own environment, as deployed: only what is set here.
 service_env_names() {
   local name
-  for name in MAX_BATCH MAX_BODY_BYTES ALLOWED_ORIGINS API_KEYS CLIENT_TIMEOUT_SECONDS; do
+  for name in MAX_BATCH MAX_BODY_BYTES ALLOWED_ORIGINS API_KEYS CLIENT_TIMEOUT_SECONDS DART_API_KEY DART_API_URL \
+    DART_TIMEOUT DART_CACHE_SIZE; do
     [[ -n "${!name:-}" ]] && printf '%s\n' "$name"
   done
   return 0
@@ -299,10 +311,17 @@ deploy_command() {
   fi
   DEPLOY+=(--memory="$MEMORY" --cpu="$CPU" --timeout="$TIMEOUT" --concurrency="$CONCURRENCY"
     --min-instances="$MIN_INSTANCES" --max-instances="$MAX_INSTANCES" --env-vars-file="$ENV_FILE")
-  if [[ -n "${API_KEYS_SECRET:-}" ]]; then
-    local secret="$API_KEYS_SECRET"
+  local name secret mounts=()
+  for name in "${SECRET_SETTINGS[@]}"; do
+    secret="${name}_SECRET"
+    secret="${!secret:-}"
+    [[ -n "$secret" ]] || continue
     [[ "$secret" == *:* ]] || secret="$secret:latest"
-    DEPLOY+=(--set-secrets="API_KEYS=$secret")
+    mounts+=("$name=$secret")
+  done
+  if ((${#mounts[@]})); then
+    local IFS=,
+    DEPLOY+=(--set-secrets="${mounts[*]}")
   fi
   DEPLOY+=("$access" --quiet)
 }

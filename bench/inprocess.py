@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import sys
 import time
 from pathlib import Path
 from typing import Callable
@@ -16,6 +17,7 @@ from typing import Callable
 from . import bodies
 
 BASELINE = Path(__file__).resolve().parent / "baseline" / "main.py"
+FUNCTION = Path(__file__).resolve().parent.parent / "function"
 BATCHES = (1, 100, 1000)
 
 
@@ -39,6 +41,8 @@ def per_call_seconds(call: Callable[[], object], repeats: int, budget: float) ->
 
 def ours(model_dir: Path, forms: tuple[str, ...], max_batch: int = 1000) -> dict[tuple[str, int], Callable]:
     """A call per (input form, batch size): one request through the route's code path."""
+    if str(FUNCTION) not in sys.path:  # the HTTP adapter, as functions-framework finds it beside main.py
+        sys.path.insert(0, str(FUNCTION))
     from api.lazy_model import LazyModel
     from api.payloads import parse_json
     from api.prediction import answer

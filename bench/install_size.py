@@ -1,4 +1,4 @@
-"""Installed size of the function's dependencies: what a deploy folder carries with CPU torch."""
+"""Installed size of the function's dependencies: what the deployed requirements.txt installs."""
 from __future__ import annotations
 
 import subprocess
@@ -14,15 +14,12 @@ def directory_bytes(path: Path) -> int:
 
 
 def installed_mib(requirements: Path = REQUIREMENTS, timeout: float = 240) -> dict[str, object]:
-    """`pip install --target` the requirements into a scratch folder and measure it, in MiB.
-
-    --no-compile keeps it to about half a minute: compiling every .py to .pyc took over two
-    minutes here and adds about 130 MiB (1094 MiB in all, measured once on this machine).
-    """
+    """`pip install --target` the requirements into a scratch folder and measure it, in MiB,
+    with the .pyc files pip compiles (as an installed image carries them)."""
     with tempfile.TemporaryDirectory(prefix="bench-install-") as scratch:
         target = Path(scratch) / "site"
         run = subprocess.run(
-            [sys.executable, "-m", "pip", "install", "--quiet", "--no-input", "--no-compile",
+            [sys.executable, "-m", "pip", "install", "--quiet", "--no-input",
              "--target", str(target), "-r", str(requirements)],
             capture_output=True, text=True, timeout=timeout)
         if run.returncode != 0:

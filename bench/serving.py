@@ -52,6 +52,18 @@ def memory(server: Server) -> dict[str, float]:
     }
 
 
+def memory_after_predictions(target: Target, count: int = 1000) -> dict[str, float]:
+    """MiB: a fresh server's worker (VmRSS, VmHWM, and RssFile: the part that is mapped library
+    files) after `count` one-company predictions sent one after another, and its master's VmRSS."""
+    with target.start() as server:
+        server.wait(target.health_path)
+        for _ in range(count):
+            predict(server, target, target.first_body)
+        worker = server.worker_pid()
+        return {field: vm_kib(worker, field) / 1024 for field in ("VmRSS", "VmHWM", "RssFile")} | {
+            "master_VmRSS": vm_kib(server.process.pid, "VmRSS") / 1024}
+
+
 def cold_start(target: Target) -> dict[str, float]:
     """One fresh process: seconds to /health, then to the first prediction sent right after."""
     with target.start() as server:

@@ -44,6 +44,16 @@ def served_model_dir(request) -> Path:
     return request.getfixturevalue("seed_model_dir")
 
 
+@pytest.fixture(scope="session")
+def dart_stand_in():
+    """A local stand-in for OpenDART (tests/dart_stand_in.py); its .env() points a function at it."""
+    from dart_stand_in import DartStandIn
+
+    stand_in = DartStandIn()
+    yield stand_in
+    stand_in.stop()
+
+
 @pytest.fixture
 def make_client(monkeypatch):
     """make_client(**env) -> an in-process client (starlette's TestClient) of a fresh function

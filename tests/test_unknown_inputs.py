@@ -76,3 +76,10 @@ def test_a_batch_may_turn_explanations_off(client):
     assert status == 200 and "explanation" not in body["predictions"][0]
     response = client.post("/predict", json={"companies": [SEED_STATEMENT], "explain": "no"})
     assert response.status_code == 422 and response.json()["error"]["details"][0]["field"] == "explain"
+
+
+def test_a_denominator_too_close_to_zero_makes_the_ratios_it_breaks_unknown_naming_them(client):
+    status, body = predict(client, {"companies": [{**SEED_STATEMENT, "total_assets": 1e-320}]})
+    assert status == 200
+    [warning] = [w for w in body["predictions"][0]["warnings"] if w["code"] == "unknown_inputs"]
+    assert "total_assets is too close to 0 to compute equity_ratio_pct and total_asset_turnover" in warning["message"]

@@ -10,17 +10,24 @@ model's inputs known is refused. Any other model needs every input, as before.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from soundness import ratios
-from .errors import ApiError, detail
+from soundness import jsontext, ratios
+from .errors import MAX_DETAILS, ApiError, detail, echo
 
 FORMS = ("companies", "instances", "data")
 # `"explain": false` next to the rows skips the per-row explanation (a large batch answers sooner).
 EXPLAIN = "explain"
+UNKNOWN_WARNING = "unknown_inputs"
 MAX_ID_LENGTH = 200
 MAX_MAGNITUDE = 1e300  # leaves room for the ratios' arithmetic before floats overflow
+# JavaScript reads JSON numbers as doubles: a larger integer id would come back as another one.
+MAX_SAFE_INTEGER = 2**53 - 1
+# Characters that are invisible or reorder the text around them (U+202E shows "exe.txt" as
+# "txt.exe"): an id carrying one could pass for another company's name in a table.
+HIDDEN_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]")
 
 
 @dataclass
@@ -58,7 +65,7 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     result = {}
     for key, value in pairs:
         if key in result:
-            raise ApiError(400, "malformed_json", f"duplicate key {key!r} in a JSON object",
+            raise ApiError(400, "malformed_json", f"duplicate key {echo(key)!r} in a JSON object",
                            [detail(key, "appears more than once in the same object")])
         result[key] = value
     return result
@@ -79,11 +86,11 @@ def parse_json(raw: bytes, content_type: str | None) -> Any:
     except UnicodeDecodeError:
         raise ApiError(400, "malformed_json", "the request body is not UTF-8 text") from None
     try:
-        return json.loads(text, parse_constant=_constant, parse_int=_integer,
-                          object_pairs_hook=_unique_keys)
+        return jsontext.loads(text, parse_constant=_constant, parse_int=_integer,
+                              object_pairs_hook=_unique_keys)
     except ApiError:
         raise
-    except RecursionError:
+    except jsontext.TooDeep:
         raise ApiError(400, "malformed_json", "the JSON is nested too deeply") from None
     except ValueError as exc:
         where = f" at line {exc.lineno} column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else ""
@@ -109,9 +116,16 @@ def _json_type(value: Any) -> str:
 
 
 def _id_problem(value: Any) -> str | None:
+    # Refused, not cleaned: the id is the client's key to its own rows and comes back as sent.
     if isinstance(value, str) and len(value) <= MAX_ID_LENGTH:
+        if hidden := HIDDEN_CHARACTERS.search(value):
+            return (f"must not contain control or bidirectional formatting characters "
+                    f"(U+{ord(hidden.group()):04X} at position {hidden.start()})")
         return None
     if isinstance(value, int) and not isinstance(value, bool):
+        if abs(value) > MAX_SAFE_INTEGER:
+            return (f"must be an integer within ±{MAX_SAFE_INTEGER} (2^53 - 1), which JavaScript "
+                    "reads exactly; send a larger id as a string")
         return None
     return f"must be a string of at most {MAX_ID_LENGTH} characters or an integer"
 
@@ -134,31 +148,58 @@ def _read_numbers(obj: dict[str, Any], names: list[str], index: int,
     return values, problems
 
 
-def _unknown_fields(obj: dict[str, Any], allowed: list[str], index: int) -> list:
-    return [detail(key, "is not a known field; expected: " + ", ".join(allowed), index)
-            for key in obj if key not in allowed and key != "id"]
+def _check_known_fields(rows: list, form: str, allowed: list[str]) -> None:
+    """Refuse the request if any row has a field no row may have: each such key is named
+    once, with the first row that has it and how many do (not once per row)."""
+    allowed_keys = set(allowed) | {"id"}
+    found: dict[str, list[int]] = {}  # key -> [first index, rows having it]
+    for index, obj in enumerate(rows):
+        for key in obj if isinstance(obj, dict) else ():
+            if key not in allowed_keys:
+                found.setdefault(key, [index, 0])[1] += 1
+    if found:
+        named = list(found.items())[:MAX_DETAILS]
+        raise ApiError(422, "unknown_field",
+                       f"{len(found)} unknown field name(s) in {form}; expected: " + ", ".join(allowed),
+                       [detail(key, f"is not a known field (in {count} row{'s' * (count > 1)})", first)
+                        for key, (first, count) in named], omitted=len(found) - len(named))
+
+
+def _broken_fields(result: ratios.RatioResult, features: list[str]) -> dict[tuple[str, str], list[str]]:
+    """(field, its problem) -> the features it leaves undefined."""
+    broken: dict[tuple[str, str], list[str]] = {}
+    for name in features:
+        if name in result.problems:
+            broken.setdefault(result.problems[name], []).append(name)
+    return broken
+
+
+def _ratio_problems(result: ratios.RatioResult, features: list[str], index: int) -> list:
+    """One detail per field that breaks a feature, naming every feature it breaks."""
+    return [detail(field, ratios.problem_text(problem, names), index)
+            for (field, problem), names in _broken_fields(result, features).items()]
 
 
 # ---------------------------------------------------------------- the three forms
 
-UNKNOWN_WARNING = "unknown_inputs"
-
-
 def _scoreable(index: int, id_: Any, values: dict[str, float | None], features: list[str], missing: bool,
-               why: dict[str, tuple[str | None, str]], shown: dict[str, float | None],
+               refusal: list, why: str, shown: dict[str, float | None],
                warnings: list[dict[str, Any]] | None = None) -> Row | RowError:
-    """A row from the model's inputs (None: unknown), refused when the model cannot take what
-    is unknown; `why` says for each unknown input which field is to blame and how."""
+    """A row from the model's inputs (None: unknown). Refused, with the `refusal` details, when
+    the model cannot take what is unknown or nothing is known; else unknowns are warned of (`why`)."""
     unknown = [name for name in features if values.get(name) is None]
     if unknown and (not missing or len(unknown) == len(features)):
-        return RowError(index, id_, [detail(*why.get(name, (name, "is required")), index) for name in unknown])
+        return RowError(index, id_, refusal)
     warnings = list(warnings or [])
     if unknown:
         warnings.append({"code": UNKNOWN_WARNING, "fields": unknown, "message": (
-            f"{len(unknown)} of the model's {len(features)} inputs unknown, scored as unknown: "
-            + "; ".join(f"{name} ({' '.join(why[name])})" if name in why else name for name in unknown))})
+            f"{len(unknown)} of the model's {len(features)} inputs unknown, scored as unknown: {why}")})
     row = [float("nan") if values.get(n) is None else values[n] for n in features]
     return Row(index, id_, row, shown, warnings)
+
+
+def _nothing_known(features: list[str], index: int) -> list:
+    return [detail(None, "gives none of the model's inputs: " + ", ".join(features), index)]
 
 
 def _company(obj: Any, index: int, features: list[str], missing: bool) -> Row | RowError:
@@ -166,38 +207,44 @@ def _company(obj: Any, index: int, features: list[str], missing: bool) -> Row | 
     if not isinstance(obj, dict):
         return RowError(index, None, [detail(None, f"must be an object, got {_json_type(obj)}", index)])
     values, problems = _read_numbers(obj, fields, index, optional=missing)
-    problems += _unknown_fields(obj, fields, index)
     if problems:
         return RowError(index, obj.get("id"), problems)
     result = ratios.compute(values)
-    return _scoreable(index, obj.get("id"), result.values, features, missing, result.problems,
-                      result.values, result.warnings)
+    why = "; ".join(f"{field} {ratios.problem_text(problem, names)}"
+                    for (field, problem), names in _broken_fields(result, features).items())
+    return _scoreable(index, obj.get("id"), result.values, features, missing,
+                      _ratio_problems(result, features, index), why, result.values, result.warnings)
 
 
 def _instance(obj: Any, index: int, features: list[str], missing: bool) -> Row | RowError:
     if not isinstance(obj, dict):
         return RowError(index, None, [detail(None, f"must be an object, got {_json_type(obj)}", index)])
     values, problems = _read_numbers(obj, features, index, optional=missing)
-    problems += _unknown_fields(obj, features, index)
     if problems:
         return RowError(index, obj.get("id"), problems)
-    return _scoreable(index, obj.get("id"), values, features, missing, {}, dict(values))
+    unknown = ", ".join(name for name in features if name not in values)
+    return _scoreable(index, obj.get("id"), values, features, missing, _nothing_known(features, index),
+                      f"{unknown} not given", dict(values))
 
 
 def _data(obj: Any, index: int, features: list[str], missing: bool) -> Row | RowError:
     # The model's inputs in its order; or, for a model that takes unknowns, the seed's five alone.
-    order = (list(ratios.SEED_FEATURES) if missing and isinstance(obj, list) and len(obj) == len(ratios.SEED_FEATURES)
-             and set(ratios.SEED_FEATURES) <= set(features) else features)
+    five = list(ratios.SEED_FEATURES)
+    order = (five if missing and isinstance(obj, list) and len(obj) == len(five) and set(five) <= set(features)
+             else features)
     if not isinstance(obj, list) or len(obj) != len(order):
-        five = f" (or the seed's five: {', '.join(ratios.SEED_FEATURES)})" if missing else ""
+        alternative = f" (or the seed's five: {', '.join(five)})" if missing else ""
         return RowError(index, None, [detail(None, (
-            f"must be an array of {len(features)} numbers in this order: {', '.join(features)}{five}"), index)])
+            f"must be an array of {len(features)} numbers in this order: {', '.join(features)}{alternative}"),
+            index)])
     given = {name: value for name, value in zip(order, obj) if not (missing and value is None)}
     problems = [detail(name, p, index) for name, value in given.items() if (p := number_problem(value))]
     if problems:
         return RowError(index, None, problems)
     values = {name: float(value) for name, value in given.items()}
-    return _scoreable(index, None, values, features, missing, {}, dict(values))
+    unknown = ", ".join(name for name in features if name not in values)
+    return _scoreable(index, None, values, features, missing, _nothing_known(features, index),
+                      f"{unknown} not given", dict(values))
 
 
 _READERS = {"companies": _company, "instances": _instance, "data": _data}
@@ -249,5 +296,7 @@ def parse_rows(body: Any, features: list[str], max_batch: int,
                            "this model's features cannot be derived from statement values; "
                            "send them by name with the instances form",
                            [detail(name, "is not a ratio of the statement fields") for name in underivable])
+    if form != "data":
+        _check_known_fields(rows, form, list(ratios.STATEMENT_FIELDS) if form == "companies" else features)
     reader = _READERS[form]
     return form, [_check_id(reader(obj, i, features, missing), obj) for i, obj in enumerate(rows)]

@@ -14,6 +14,7 @@ from .errors import ApiError, detail
 from .exchange import Exchange
 from .handlers import Handlers
 from .lazy_model import LazyModel
+from .lookup import CompanyLookup
 from .responses import error_response
 from .routes import router
 
@@ -25,7 +26,8 @@ class Service:
         self.settings = settings
         self.model = LazyModel(settings.model_dir)
         self.cors = Cors(settings.allowed_origins)
-        self.handlers = Handlers(settings, self.model, ApiKeys(settings.api_keys))
+        self.lookup = CompanyLookup(settings)
+        self.handlers = Handlers(settings, self.model, ApiKeys(settings.api_keys), self.lookup)
         self.router = router(self.handlers)
 
     async def handle(self, request: Request) -> Response:

@@ -14,4 +14,6 @@ def router(h: Handlers) -> Router:
         ("GET", "/ready", h.ready),
         ("GET", "/model", h.model_info),
         ("GET", "/openapi.json", h.openapi),
+        ("GET", "/companies", h.companies),
+        ("GET", "/companies/{code}/statements", h.statements),
     ])

@@ -20,6 +20,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
+from . import jsontext
+
 FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
 TENSORS = "model.safetensors"
@@ -217,9 +219,9 @@ def verified_manifest(directory: Path) -> dict[str, Any]:
     if not manifest_path.is_file():
         raise ArtifactError(f"no {MANIFEST} in {directory.name or directory}")
     try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-        raise ArtifactError(f"{MANIFEST} is not valid JSON ({type(exc).__name__}: {str(exc)[:200]})") from None
+        manifest = jsontext.loads(manifest_path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ArtifactError(f"{MANIFEST} is not valid JSON ({exc})") from None
     validate_manifest(manifest)
     verify_files(directory, manifest)
     return manifest

@@ -120,28 +120,41 @@ SEED_FEATURES: tuple[str, ...] = tuple(r.name for r in RATIOS[:5])
 BALANCE_TOLERANCE = 0.005
 
 
-def denominator_problem(ratio: Ratio, rule: str, value: float) -> str | None:
-    """Why `value` cannot divide in `ratio` under `rule`, or None when it can."""
+def denominator_problem(rule: str, value: float) -> str | None:
+    """What is wrong with `value` as a denominator under `rule`, or None when it can divide.
+
+    Said of the field, without the ratio: `problem_text` names the ratios it breaks."""
     if rule == POSITIVE and value <= 0:
-        return f"must be greater than 0 to compute {ratio.name}"
+        return "must be greater than 0"
     if value == 0:
-        return f"must not be 0 to compute {ratio.name}"
+        return "must not be 0"
     return None
+
+
+# A denominator so near 0 (1e-320, say) that the quotient overflows to infinity.
+TOO_CLOSE_TO_ZERO = "is too close to 0"
+# A field left out (or null): the ratios that need it are unknown.
+NOT_GIVEN = "was not given"
+
+
+def problem_text(problem: str, ratio_names: list[str]) -> str:
+    """A field's problem and the ratios it breaks: 'must be greater than 0 to compute a and b'."""
+    return f"{problem} to compute {' and '.join(ratio_names)}"
 
 
 @dataclass
 class RatioResult:
     values: dict[str, float | None]  # every ratio, None where it is undefined
-    problems: dict[str, tuple[str, str]]  # ratio name -> (field to blame, problem)
+    problems: dict[str, tuple[str, str]]  # ratio name -> (field to blame, its problem)
     warnings: list[dict[str, Any]]
 
 
 def _problem(ratio: Ratio, statement: Mapping[str, float | None]) -> tuple[str, str] | None:
     for name in ratio.fields:
         if statement.get(name) is None:
-            return name, f"was not given, so {ratio.name} is unknown"
+            return name, NOT_GIVEN
     for name, rule in ratio.denominators:
-        if problem := denominator_problem(ratio, rule, statement[name]):
+        if problem := denominator_problem(rule, statement[name]):
             return name, problem
     return None
 
@@ -157,7 +170,7 @@ def compute(statement: Mapping[str, float | None]) -> RatioResult:
         problem = _problem(ratio, statement)
         value = None if problem else ratio.formula(statement)
         if value is not None and not math.isfinite(value):
-            problem, value = (ratio.denominators[0][0], "too large in magnitude: the ratio overflows"), None
+            problem, value = (ratio.denominators[0][0], TOO_CLOSE_TO_ZERO), None
         values[ratio.name] = value
         if problem:
             problems[ratio.name] = problem
@@ -165,21 +178,24 @@ def compute(statement: Mapping[str, float | None]) -> RatioResult:
 
 
 def balance_warnings(statement: Mapping[str, float]) -> list[dict[str, Any]]:
-    """Report (never repair) a balance sheet whose equity is not assets minus liabilities."""
+    """Report (never repair) a balance sheet whose equity is not assets minus liabilities.
+
+    The gap is judged relative to the balance sheet's own size, so the same company gets
+    the same answer in won, thousands, millions, 조 or any other unit."""
     if any(statement.get(f) is None for f in ("total_assets", "total_liabilities", "total_equity")):
         return []
     implied = statement["total_assets"] - statement["total_liabilities"]
     gap = statement["total_equity"] - implied
-    scale = max(abs(statement["total_assets"]), abs(statement["total_liabilities"]), 1.0)
-    if not math.isfinite(gap) or abs(gap) <= BALANCE_TOLERANCE * scale:
+    size = max(abs(statement["total_assets"]), abs(statement["total_liabilities"]))
+    if not math.isfinite(gap) or abs(gap) <= BALANCE_TOLERANCE * size:
         return []
+    share = f"{gap / size:.2%} of the larger of total_assets and total_liabilities" if size else (
+        "the whole of total_equity, with total_assets and total_liabilities both 0")
     return [{
         "code": "balance_mismatch",
         "fields": ["total_equity", "total_assets", "total_liabilities"],
-        "message": (
-            f"total_equity differs from total_assets - total_liabilities by "
-            f"{gap / scale:.2%} of total assets; total_equity was used as given"
-        ),
+        "message": (f"total_equity differs from total_assets - total_liabilities by {share}; "
+                    "total_equity was used as given"),
     }]
 
 

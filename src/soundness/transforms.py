@@ -19,19 +19,25 @@ Arrays = dict[str, np.ndarray]
 BOUNDS_THRESHOLD = 1e-7
 
 
+def _clipped(x: np.ndarray, lower: Any, upper: Any) -> np.ndarray:
+    """np.clip's result (NaN stays NaN) for lower <= upper, in two ufunc calls: np.clip's own
+    argument handling costs more than the arithmetic on a request's few values."""
+    return np.minimum(np.maximum(x, lower), upper)
+
+
 def _bounded(step: dict[str, Any], transform: Transform) -> Transform:
     """The transform, then clipped to the step's "bounds" when it has them (scikit-learn's clip=True)."""
     if step.get("bounds") is None:
         return transform
     low, high = step["bounds"]
-    return lambda x: np.clip(transform(x), low, high)
+    return lambda x: _clipped(transform(x), low, high)
 
 
 def _clip(step: dict[str, Any], arrays: Arrays) -> Transform:
     lower, upper = arrays["lower"], arrays["upper"]
     if np.any(lower > upper):
         raise ValueError("has a lower bound above its upper bound")
-    return lambda x: np.clip(x, lower, upper)
+    return lambda x: _clipped(x, lower, upper)
 
 
 def _minmax(step: dict[str, Any], arrays: Arrays) -> Transform:
@@ -61,26 +67,38 @@ def _quantile(step: dict[str, Any], arrays: Arrays) -> Transform:
             or references[0] < 0 or references[-1] > 1:
         raise ValueError("needs non-decreasing quantiles and increasing references within [0, 1]")
     normal = step["output"] == "normal"
-    # Both directions' interpolations, averaged, as scikit-learn does for repeated quantiles.
-    columns = [(np.ascontiguousarray(q), np.ascontiguousarray(-q[::-1])) for q in quantiles.T]
-    reversed_references = -references[::-1]
+    columns = [_interpolation(q, references) for q in quantiles.T]
     first, last = quantiles[0], quantiles[-1]
     margin = BOUNDS_THRESHOLD - np.spacing(1)
     lowest, highest = ndtri(np.array([margin, 1 - margin]))
 
     def transform(x: np.ndarray) -> np.ndarray:
-        with np.errstate(invalid="ignore"):  # NaN compares False: it stays NaN
-            if normal:
-                below, above = x - BOUNDS_THRESHOLD < first, x + BOUNDS_THRESHOLD > last
-            else:
-                below, above = x == first, x == last
+        if normal:
+            below, above = x - BOUNDS_THRESHOLD < first, x + BOUNDS_THRESHOLD > last
+        else:
+            below, above = x == first, x == last
         out = np.empty_like(x)
-        for i, (q, reversed_q) in enumerate(columns):
-            out[:, i] = np.interp(x[:, i], q, references) - np.interp(-x[:, i], reversed_q, reversed_references)
-        out *= 0.5
+        for i, interpolate in enumerate(columns):
+            out[:, i] = interpolate(x[:, i])
         out[above] = 1
         out[below] = 0
-        return np.clip(ndtri(out), lowest, highest) if normal else out
+        return _clipped(ndtri(out), lowest, highest) if normal else out
+
+    return transform
+
+
+def _interpolation(q: np.ndarray, references: np.ndarray) -> Transform:
+    """One column's interpolation from its quantiles to the references, as scikit-learn does it:
+    the mean of the upward and the downward interpolation, which differ only where quantiles
+    repeat. Repeats at the ends only matter at the ends themselves, which the transform sets to
+    0 or 1 anyway, so a column without repeats inside goes one way (half the calls)."""
+    q = np.ascontiguousarray(q)
+    ends = (q == q[0]) | (q == q[-1])
+    if not np.any(np.diff(q[~ends]) == 0) and np.sum(q == q[0]) + np.sum(q == q[-1]) == np.sum(ends):
+        return lambda column: np.interp(column, q, references)
+    reversed_q, reversed_references = np.ascontiguousarray(-q[::-1]), -references[::-1]
+    return lambda column: 0.5 * (np.interp(column, q, references)
+                                 - np.interp(-column, reversed_q, reversed_references))
 
     return transform
 

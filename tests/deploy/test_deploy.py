@@ -32,7 +32,8 @@ BASE_PATH = os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"
 DEPLOY_ENV_KEYS = ("PROJECT", "GOOGLE_CLOUD_PROJECT", "REGION", "NAME", "BUCKET", "MODEL_DIR", "TARGET",
                    "ALLOW_UNAUTHENTICATED", "DRY_RUN", "MAX_BATCH", "MAX_BODY_BYTES", "ALLOWED_ORIGINS",
                    "API_KEYS", "API_KEYS_SECRET", "CLIENT_TIMEOUT_SECONDS", "MEMORY",
-                   "CONCURRENCY", "MIN_INSTANCES", "MAX_INSTANCES", "FAKE_GCLOUD_ACCOUNT", "FAKE_GCLOUD_FAIL")
+                   "CONCURRENCY", "MIN_INSTANCES", "MAX_INSTANCES", "FAKE_GCLOUD_ACCOUNT", "FAKE_GCLOUD_FAIL",
+                   "DART_API_KEY", "DART_API_KEY_SECRET", "DART_API_URL", "DART_TIMEOUT", "DART_CACHE_SIZE")
 
 
 class Deploy:
@@ -168,6 +169,24 @@ def test_an_api_keys_secret_is_mounted_from_secret_manager(deploy, small_model_d
     assert "API_KEYS" not in env_file(deploy.env_file)
 
 
+def test_the_dart_key_is_mounted_from_secret_manager_beside_the_api_keys(deploy, small_model_dir):
+    result = deploy(*required(small_model_dir), API_KEYS_SECRET="soundness-api-keys:3",
+                    DART_API_KEY_SECRET="opendart-key", DART_TIMEOUT="5")
+    assert result.returncode == 0, result.stderr
+    (call,) = deploy.deploy_calls()
+    assert "--set-secrets=API_KEYS=soundness-api-keys:3,DART_API_KEY=opendart-key:latest" in call
+    assert env_file(deploy.env_file) == {"DART_TIMEOUT": "5", "FUNCTION_USE_ASGI": "true"}
+
+
+def test_a_dart_key_given_directly_goes_into_the_env_file_and_is_never_printed(deploy, small_model_dir):
+    key = "dart-0123456789abcdef-never-print-me"
+    result = deploy(*required(small_model_dir), DART_API_KEY=key, DART_API_URL="https://dart.example/api")
+    assert result.returncode == 0, result.stderr
+    assert key not in result.stdout + result.stderr + json.dumps(deploy.calls())
+    assert env_file(deploy.env_file)["DART_API_KEY"] == key
+    assert not any(arg.startswith("--set-secrets") for arg in deploy.deploy_calls()[0])
+
+
 def test_with_a_bucket_the_page_is_published_pointing_at_the_deployed_url(deploy, small_model_dir):
     result = deploy(*required(small_model_dir), "--bucket", "pytest-page", "--allow-unauthenticated",
                     ALLOWED_ORIGINS="https://a.example")
@@ -236,6 +255,9 @@ REFUSALS = {
     "tampered model file": (lambda m, t: dict(args=required(tampered(m, t))), "model.safetensors does not match its sha256"),
     "bad service setting": (lambda m, t: dict(args=required(m), MAX_BATCH="0"), "MAX_BATCH must be a positive"),
     "unknown option": (lambda m, t: dict(args=[*required(m), "--regoin", "x"]), "unknown argument '--regoin'"),
+    "dart key twice": (lambda m, t: dict(args=required(m), DART_API_KEY="k", DART_API_KEY_SECRET="s"),
+                       "set DART_API_KEY or DART_API_KEY_SECRET, not both"),
+    "bad dart url": (lambda m, t: dict(args=required(m), DART_API_URL="ftp://x"), "DART_API_URL must be"),
 }
 
 
@@ -256,7 +278,8 @@ def test_help_documents_every_setting(deploy):
     for name in ("PROJECT", "GOOGLE_CLOUD_PROJECT", "REGION", "NAME", "BUCKET", "MODEL_DIR", "TARGET",
                  "ALLOW_UNAUTHENTICATED", "DRY_RUN", "MAX_BATCH", "MAX_BODY_BYTES", "ALLOWED_ORIGINS",
                  "API_KEYS", "API_KEYS_SECRET", "MEMORY", "CONCURRENCY", "MIN_INSTANCES",
-                 "MAX_INSTANCES", "CLIENT_TIMEOUT_SECONDS"):
+                 "MAX_INSTANCES", "CLIENT_TIMEOUT_SECONDS", "DART_API_KEY", "DART_API_KEY_SECRET",
+                 "DART_API_URL", "DART_TIMEOUT", "DART_CACHE_SIZE"):
         assert re.search(rf"\b{name}\b", result.stdout), name
     assert deploy.calls() == []
 

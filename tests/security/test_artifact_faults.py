@@ -84,7 +84,7 @@ def break_artifact(directory, how: str, marker) -> str:
         return "manifest.json is not valid JSON"
     if how == "manifest nested 100,000 deep":
         manifest.write_text("[" * 100_000 + "]" * 100_000)
-        return "manifest.json is not valid JSON (RecursionError"
+        return "manifest.json is not valid JSON (arrays or objects nested more than about 1000 levels deep"
     if how == "no tensors":
         tensors.unlink()
         return "model.safetensors is missing"
