@@ -519,10 +519,12 @@ def test_a_ratio_outside_the_training_range_is_warned_beside_the_answer_in_both_
     warning = page.get_by_test_id("warnings").locator('[data-code="outside_training_range"][data-field="total_asset_turnover"]')
     warning.wait_for()
     text = warning.inner_text()
-    assert text.startswith("총자산회전율 1,302,") and "학습 기업 98%가 있는 범위(0.02 ~ 4.87) 밖입니다" in text
+    recorded = json.loads((served_model_dir / "manifest.json").read_text())["feature_quantiles"]["total_asset_turnover"]
+    low, high = (f"{v:.2f}" for v in (recorded["values"][0], recorded["values"][-1]))
+    assert text.startswith("총자산회전율 1,302,") and f"학습 기업 98%가 있는 범위({low} ~ {high}) 밖입니다" in text
     page.locator("#lang-toggle").click()
     assert warning.inner_text().startswith("Total asset turnover (times) is 1,302,")
-    assert "outside the range of 98% of the training companies (0.02 to 4.87)" in warning.inner_text()
+    assert f"outside the range of 98% of the training companies ({low} to {high})" in warning.inner_text()
 
 
 def test_names_with_bidirectional_overrides_are_shown_as_written_and_refused(
@@ -539,10 +541,10 @@ def test_names_with_bidirectional_overrides_are_shown_as_written_and_refused(
 
 
 def test_rows_past_the_details_the_server_lists_are_still_marked_refused(
-        page_server, open_page, served_model_dir, seed_example, tmp_path):
+        page_server, open_page, seed_model_dir, seed_example, tmp_path):
     statement = {**seed_example["statement"], "revenue_prior": 0}  # no row can be scored: one 422
     path = write_companies(tmp_path / "zeros.csv", statement, [f"c{i}" for i in range(60)])
-    page = open_page(page_server(served_model_dir))
+    page = open_page(page_server(seed_model_dir))  # a model that needs every ratio
     upload(page, path)
     notes = page.get_by_test_id("batch-table").locator("tbody tr .notes")
     assert notes.nth(0).inner_text().startswith("revenue_prior: must be greater than 0")
