@@ -47,6 +47,13 @@ def _path(env: dict[str, str], name: str, default: Path) -> Path:
     return Path(raw).resolve()  # relative to the working directory, as a shell user expects
 
 
+def _switch(env: dict[str, str], name: str) -> bool:
+    raw = env.get(name, "").strip()
+    if raw not in ("", "on", "off"):
+        raise ConfigError(f"{name} must be on or off, got {raw!r}")
+    return raw == "on"
+
+
 @dataclass(frozen=True)
 class Settings:
     model_dir: Path
@@ -56,6 +63,7 @@ class Settings:
     allowed_origins: tuple[str, ...]
     api_keys: tuple[str, ...]
     torch_threads: int
+    bigquery_route: bool
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
@@ -68,4 +76,5 @@ class Settings:
             allowed_origins=_list(env, "ALLOWED_ORIGINS", "*"),
             api_keys=_list(env, "API_KEYS"),
             torch_threads=_positive_int(env, "TORCH_THREADS", 1),
+            bigquery_route=_switch(env, "BIGQUERY_ROUTE"),
         )

@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import hmac
 import json
+import re
 import time
+from functools import partial
 from typing import Any, Callable
 
 from flask import Request, Response
 
-from . import logs, openapi, pages
+from . import bigquery, kserve_v1, logs, open_inference, openapi, pages
 from .config import Settings
 from .errors import ApiError, detail
 from .lazy_model import LazyModel, ModelUnavailable
@@ -45,6 +47,39 @@ class Service:
             "/model": {"GET": self.model_info},
             "/openapi.json": {"GET": self.openapi},
         }
+        # Path templates, tried in order after the exact routes; a {parameter} never holds / or :.
+        self.templates = []
+        for path, methods in self.protocol_routes().items():
+            if "{" not in path:
+                self.routes[path] = methods
+            else:
+                pattern = re.sub(r"\\{(\w+)\\}", r"(?P<\1>[^/:]+)", re.escape(path))
+                self.templates.append((re.compile(pattern), methods))
+        if settings.bigquery_route and settings.api_keys:
+            logs.emit("WARNING", "BIGQUERY_ROUTE is on beside API_KEYS: BigQuery cannot send X-API-Key, so "
+                      "its calls get 401; deploy it as its own IAM-only service (deploy.sh --bigquery)")
+
+    def protocol_routes(self) -> dict[str, dict[str, Callable[..., Response]]]:
+        """BigQuery's remote functions (when on), KServe V1 and the Open Inference Protocol."""
+        batch = {"max_batch": self.settings.max_batch}
+        v1, v2 = partial(self.protocol, kserve_v1.error_body), partial(self.protocol, open_inference.error_body)
+        v2_infer = {"POST": v2(partial(open_inference.infer, **batch), scores=True)}
+        routes = {
+            "/v1/models/{name}": {"GET": v1(kserve_v1.model_status)},
+            "/v1/models/{name}:predict": {"POST": v1(partial(kserve_v1.predict, **batch), scores=True)},
+            "/v2/health/live": {"GET": lambda request, facts: json_response(open_inference.live())},
+            "/v2/health/ready": {"GET": v2(open_inference.ready)},
+            "/v2/models/{name}": {"GET": v2(open_inference.metadata)},
+            "/v2/models/{name}/ready": {"GET": v2(open_inference.model_ready)},
+            "/v2/models/{name}/infer": v2_infer,
+            "/v2/models/{name}/versions/{version}": {"GET": v2(open_inference.metadata)},
+            "/v2/models/{name}/versions/{version}/ready": {"GET": v2(open_inference.model_ready)},
+            "/v2/models/{name}/versions/{version}/infer": v2_infer,
+        }
+        if self.settings.bigquery_route:
+            routes["/bigquery"] = {"POST": self.protocol(
+                bigquery.error_body, partial(bigquery.replies, **batch), scores=True)}
+        return routes
 
     # ------------------------------------------------------------ the request cycle
 
@@ -69,7 +104,7 @@ class Service:
 
     def dispatch(self, request: Request, facts: dict) -> Response:
         path = request.path.rstrip("/") or "/"
-        methods = self.routes.get(path)
+        methods = self.routes.get(path) or self.templated(path)
         if methods is None:
             static = pages.find(self.settings.frontend_dir, path)
             if static is None:
@@ -86,6 +121,13 @@ class Service:
             raise ApiError(405, "method_not_allowed", f"{request.method} is not allowed on {path}",
                            [detail("method", f"allowed: {allow}")], {"Allow": allow})
         return handler(request, facts)
+
+    def templated(self, path: str) -> dict[str, Callable[[Request, dict], Response]] | None:
+        """The methods of the first path template that matches, bound to its path parameters."""
+        for pattern, methods in self.templates:
+            if match := pattern.fullmatch(path):
+                return {method: partial(handler, **match.groupdict()) for method, handler in methods.items()}
+        return None
 
     def log(self, request: Request, response: Response, started: float, facts: dict) -> None:
         status = response.status_code
@@ -184,6 +226,30 @@ class Service:
         body, rows = answer(predictor, body, self.settings.max_batch)
         facts["rows"] = rows
         return json_response(body)
+
+    def protocol(self, error_body: Callable[[ApiError], dict], answer: Callable[..., Any],
+                 scores: bool = False) -> Callable[..., Response]:
+        """A route of another protocol: the request cycle /predict has, the protocol's answer and errors.
+
+        answer(predictor, **path parameters), and with `scores` (an API key and a JSON body, as for
+        /predict) answer(predictor, body, **path parameters); it returns a body, or a body and its rows.
+        """
+        def route(request: Request, facts: dict, **path: str) -> Response:
+            try:
+                if scores:
+                    self.check_api_key(request)
+                    body = parse_json(self.read_body(request, facts), request.content_type)
+                    result = answer(self.predictor(), body, **path)
+                else:
+                    result = answer(self.predictor(), **path)
+            except ApiError as error:  # these protocols know 400, not 422, for a request they cannot use
+                return json_response(error_body(error), 400 if error.status == 422 else error.status,
+                                     error.headers)
+            if isinstance(result, tuple):
+                result, facts["rows"] = result
+            return json_response(result)
+
+        return route
 
 
 PUBLIC_KEYS = ("model", "features", "classes", "decision", "calibration", "metrics",
