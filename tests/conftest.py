@@ -23,7 +23,7 @@ REFERENCE = SHARED / "reference"
 SEED_ARTIFACTS = REFERENCE / "seed-artifacts"
 DEFAULT_MODEL = ROOT / "artifacts" / "default"
 SERVE_ENV_KEYS = ("MODEL_DIR", "FRONTEND_DIR", "MAX_BATCH", "MAX_BODY_BYTES", "ALLOWED_ORIGINS",
-                  "API_KEYS", "TORCH_THREADS", "FUNCTION_TARGET", "FUNCTION_SOURCE",
+                  "API_KEYS", "TORCH_THREADS", "BIGQUERY_ROUTE", "FUNCTION_TARGET", "FUNCTION_SOURCE",
                   "FUNCTION_SIGNATURE_TYPE")
 
 
@@ -60,6 +60,12 @@ def served_model_dir(request) -> Path:
     if (DEFAULT_MODEL / "manifest.json").is_file():
         return DEFAULT_MODEL
     return request.getfixturevalue("seed_model_dir")
+
+
+@pytest.fixture(scope="session")
+def served_model(served_model_dir) -> dict:
+    """The served model's manifest entry: its name and version."""
+    return json.loads((served_model_dir / "manifest.json").read_text())["model"]
 
 
 @pytest.fixture

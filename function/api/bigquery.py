@@ -55,7 +55,7 @@ def _calls(body: Any, features: list[str]) -> tuple[list, str, list[str]]:
     if wrong:
         raise ApiError(400, "invalid_request",
                        f"each call must carry {len(names)} arguments: {', '.join(names)}",
-                       [detail("calls", "has the wrong number of arguments", i) for i in wrong[:5]])
+                       [detail("calls", "has the wrong number of arguments", i) for i in wrong])
     return body["calls"], form, names
 
 

@@ -20,6 +20,7 @@ MATRIX = "features"
 DATATYPES = ("FP32", "FP64")
 OUTPUTS = {"probability_unsound": "FP64", "label": "INT64"}
 PLATFORM = "python"
+SERVER = {"name": "soundness", "version": "1", "extensions": []}  # GET /v2: no extensions, binary data included
 
 
 def invalid(message: str, field: str | None = None, problem: str | None = None) -> ApiError:
@@ -88,8 +89,8 @@ def _requested_outputs(outputs: Any) -> list[str]:
         return list(OUTPUTS)
     names = [o.get("name") for o in outputs if isinstance(o, dict)] if isinstance(outputs, list) else []
     if not names or len(names) != len(outputs) or set(names) - set(OUTPUTS):
-        raise invalid("unknown outputs requested", "outputs",
-                      "must be an array of {\"name\": ...} with names among: " + ", ".join(OUTPUTS))
+        unknown = ", ".join(str(n)[:50] for n in names if n not in OUTPUTS) or "not a list of {\"name\": ...}"
+        raise invalid("this model's outputs are " + ", ".join(OUTPUTS), "outputs", f"asks for {unknown}")
     return names
 
 

@@ -67,6 +67,7 @@ class Service:
         routes = {
             "/v1/models/{name}": {"GET": v1(kserve_v1.model_status)},
             "/v1/models/{name}:predict": {"POST": v1(partial(kserve_v1.predict, **batch), scores=True)},
+            "/v2": {"GET": lambda request, facts: json_response(open_inference.SERVER)},
             "/v2/health/live": {"GET": lambda request, facts: json_response(open_inference.live())},
             "/v2/health/ready": {"GET": v2(open_inference.ready)},
             "/v2/models/{name}": {"GET": v2(open_inference.metadata)},
@@ -238,7 +239,9 @@ class Service:
             try:
                 if scores:
                     self.check_api_key(request)
-                    body = parse_json(self.read_body(request, facts), request.content_type)
+                    # These protocols' bodies are JSON by definition: a client that names no type
+                    # (tritonclient names none) is not refused; one that names another type is.
+                    body = parse_json(self.read_body(request, facts), request.content_type or "application/json")
                     result = answer(self.predictor(), body, **path)
                 else:
                     result = answer(self.predictor(), **path)
