@@ -114,7 +114,8 @@ class RunningServer:
         return b"".join(list(self._chunks)).decode(errors="replace")
 
     def log_lines(self) -> list[dict]:
-        return [json.loads(line) for line in self.output().splitlines() if line.startswith("{")]
+        # "\n" ends a log line; splitlines() would also split inside one, at a U+2028 a path can carry.
+        return [json.loads(line) for line in self.output().split("\n") if line.startswith("{")]
 
     def wait_healthy(self, timeout: float = 30) -> None:
         deadline = time.monotonic() + timeout

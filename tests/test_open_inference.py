@@ -121,6 +121,9 @@ def test_requested_outputs_are_the_only_ones_returned(client, infer_path, featur
                                          "outputs": [{"name": "label", "parameters": {"binary_data": False}}],
                                          "parameters": {"binary_data_output": False}}).get_json()
     assert [o["name"] for o in body["outputs"]] == ["label"]
+    for wrong in ([{"name": {}}], [{"name": "label", "parameters": 1}], "label", []):
+        assert_v2_error(client.post(infer_path, json={"inputs": [matrix([SEED_RATIOS[:len(features)]])],
+                                                      "outputs": wrong}), 400, "outputs")
 
 
 def test_the_protocols_own_example_request_is_refused_for_this_model_naming_the_input(client, served_model):
@@ -153,6 +156,7 @@ def test_the_protocols_tensor_data_example_natural_and_flattened_agree(client, i
     (lambda t: {**t, "data": [1, 2, 3, 4, None]}, ["row 0", "got null"]),
     (lambda t: {**t, "parameters": {"binary_data_size": 40}}, ["binary"]),
     (lambda t: {**t, "data": [[1, 2], 3, 4, 5]}, ["unevenly nested"]),
+    (lambda t: {**t, "parameters": [1]}, ["parameters must be an object"]),
 ])
 def test_a_tensor_that_does_not_fit_is_400_naming_the_problem(client, infer_path, change, words):
     tensor = {"name": "features", "datatype": "FP64", "shape": [1, 5], "data": [1, 2, 3, 4, 5]}

@@ -36,7 +36,7 @@ def predict(predictor, body: Any, name: str, max_batch: int) -> tuple[dict[str, 
         raise ApiError(400, "invalid_request", 'expected {"instances": [...]} with optional "parameters"',
                        [detail(key, "is not a V1 request field") for key in body if key not in (
                            "instances", "parameters")] if isinstance(body, dict) else [])
-    if body.get("parameters"):  # {} or null is what clients send when they have none
+    if body.get("parameters") not in (None, {}):  # what clients send when they have none
         raise ApiError(400, "invalid_request", "this model takes no parameters",
                        [detail("parameters", "must be empty or absent")])
     instances = body["instances"]

@@ -67,6 +67,7 @@ def infer(predictor, body: Any, name: str, max_batch: int,
         raise invalid("expected an inference request with inputs", "inputs", "must be a non-empty array of tensors")
     if "id" in body and not isinstance(body["id"], str):
         raise invalid("the request id must be a string", "id", "must be a string")
+    _parameters(body, "parameters")
     wanted = _requested_outputs(body.get("outputs"))
     rows = _rows(body["inputs"], predictor.features, max_batch)
     _form, parsed = parse_rows({"data": rows}, predictor.features, max_batch)
@@ -87,11 +88,23 @@ def infer(predictor, body: Any, name: str, max_batch: int,
 def _requested_outputs(outputs: Any) -> list[str]:
     if outputs is None:
         return list(OUTPUTS)
-    names = [o.get("name") for o in outputs if isinstance(o, dict)] if isinstance(outputs, list) else []
-    if not names or len(names) != len(outputs) or set(names) - set(OUTPUTS):
-        unknown = ", ".join(str(n)[:50] for n in names if n not in OUTPUTS) or "not a list of {\"name\": ...}"
-        raise invalid("this model's outputs are " + ", ".join(OUTPUTS), "outputs", f"asks for {unknown}")
-    return names
+    if not isinstance(outputs, list) or not outputs or not all(isinstance(o, dict) for o in outputs):
+        raise invalid("outputs, when given, name the outputs wanted", "outputs",
+                      'must be a non-empty array of {"name": ...}')
+    unknown = [str(o.get("name"))[:50] for o in outputs if not isinstance(o.get("name"), str) or o["name"] not in OUTPUTS]
+    if unknown:
+        raise invalid("this model's outputs are " + ", ".join(OUTPUTS), "outputs", "asks for " + ", ".join(unknown))
+    for output in outputs:
+        _parameters(output, "outputs")
+    return list(dict.fromkeys(o["name"] for o in outputs))
+
+
+def _parameters(holder: dict, field: str) -> dict:
+    """The protocol's parameters object of a request, input or output ({} when absent)."""
+    parameters = holder.get("parameters", {})
+    if not isinstance(parameters, dict):
+        raise invalid("parameters must be an object of names and values", field, "has parameters that are not an object")
+    return parameters
 
 
 def _rows(inputs: list, features: list[str], max_batch: int) -> list[list[Any]]:
@@ -130,7 +143,7 @@ def _tensor(tensor: Any, index: int) -> tuple[str, list[Any], list[int]]:
     if not isinstance(tensor, dict) or not isinstance(tensor.get("name"), str):
         raise invalid(f"input {index} must be a tensor object with a name", "inputs", f"input {index} has no name")
     name = tensor["name"]
-    if (tensor.get("parameters") or {}).get("binary_data_size") is not None:
+    if _parameters(tensor, name).get("binary_data_size") is not None:
         raise invalid("binary tensor data is not supported; send the data as JSON", name, "has binary_data_size")
     if tensor.get("datatype") not in DATATYPES:
         raise invalid(f"input {name!r} must be one of " + ", ".join(DATATYPES), name,

@@ -193,7 +193,12 @@ class Service:
         return json_response(public_manifest(self.predictor().manifest))
 
     def openapi(self, request: Request, facts: dict) -> Response:
-        return json_response(openapi.document(self.settings))
+        try:  # the document names the one model served, when it can be loaded
+            predictor = self.model.get()
+            model = {"name": predictor.name, "version": predictor.version}
+        except ModelUnavailable:
+            model = None
+        return json_response(openapi.document(self.settings, model))
 
     def page(self, request: Request, facts: dict) -> Response:
         static = pages.find(self.settings.frontend_dir, "/index.html")

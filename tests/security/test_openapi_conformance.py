@@ -1,6 +1,7 @@
 """The served OpenAPI document is honest: schemathesis, run against a real server from
 /openapi.json, finds no 5xx and no answer outside the document (status, content type,
-headers, body), for a healthy model, with API keys, and with no model at all.
+headers, body), for a healthy model, with API keys, and with no model at all; on every route,
+BigQuery's, KServe V1's and the Open Inference Protocol's included.
 
 Every check runs except positive_data_acceptance: a schema-valid row can still be refused
 (a zero denominator, a data row of the wrong length for this model), which no JSON Schema
@@ -41,7 +42,7 @@ def server_errors(server) -> list[dict]:
 
 
 def test_every_answer_of_a_healthy_server_matches_its_openapi_document(serve, served_model_dir, tmp_path):
-    server = serve(MODEL_DIR=served_model_dir)
+    server = serve(MODEL_DIR=served_model_dir, BIGQUERY_ROUTE="on")
     code, output = run_schemathesis(server, tmp_path, 60)
     assert code == 0, output[-4000:]
     assert cases_passed(output) >= 200
@@ -49,7 +50,7 @@ def test_every_answer_of_a_healthy_server_matches_its_openapi_document(serve, se
 
 
 def test_with_api_keys_the_document_still_holds_and_predictions_need_the_key(serve, served_model_dir, tmp_path):
-    server = serve(MODEL_DIR=served_model_dir, API_KEYS="k1,k2")
+    server = serve(MODEL_DIR=served_model_dir, API_KEYS="k1,k2", BIGQUERY_ROUTE="on")
     code, output = run_schemathesis(server, tmp_path, 25, "--header", "X-API-Key: k2")
     assert code == 0, output[-4000:]
     assert cases_passed(output) >= 50
@@ -57,7 +58,7 @@ def test_with_api_keys_the_document_still_holds_and_predictions_need_the_key(ser
 
 
 def test_without_a_model_every_route_answers_as_documented(serve, tmp_path):
-    server = serve(MODEL_DIR=tmp_path / "no-model-here")
+    server = serve(MODEL_DIR=tmp_path / "no-model-here", BIGQUERY_ROUTE="on")
     # The documented 503 is the right answer here, so "no 5xx" is checked from the log instead.
     code, output = run_schemathesis(server, tmp_path, 15,
                                     excluded="positive_data_acceptance,not_a_server_error")
