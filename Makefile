@@ -24,7 +24,7 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 
 run: $(STAMP)
 	@echo "Serving the API and the page on http://localhost:$(PORT)"
-	$(BIN)/functions-framework --source function/main.py --target predict --host $(HOST) --port $(PORT)
+	$(BIN)/functions-framework --asgi --source function/main.py --target predict --host $(HOST) --port $(PORT)
 
 system-deps:
 	@missing=""; for p in $(PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \

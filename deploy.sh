@@ -40,6 +40,7 @@ Options (each also read from the environment variable in brackets; a flag wins):
 
 Service settings, passed to the deployed function as environment variables when set:
   MAX_BATCH, MAX_BODY_BYTES, ALLOWED_ORIGINS, TORCH_THREADS (default here: 1 = the CPUs given),
+  CLIENT_TIMEOUT_SECONDS,
   API_KEYS_SECRET           Secret Manager secret holding the comma-separated API keys
                             (NAME or NAME:VERSION; mounted as API_KEYS) - preferred
   API_KEYS                  the keys themselves (written to the env-vars file, never printed)
@@ -224,7 +225,8 @@ bucket_problem() {
 # The service's own environment, as deployed: only what is set here.
 service_env_names() {
   local name
-  for name in MAX_BATCH MAX_BODY_BYTES ALLOWED_ORIGINS API_KEYS TORCH_THREADS BIGQUERY_ROUTE; do
+  for name in MAX_BATCH MAX_BODY_BYTES ALLOWED_ORIGINS API_KEYS TORCH_THREADS CLIENT_TIMEOUT_SECONDS \
+    BIGQUERY_ROUTE; do
     [[ -n "${!name:-}" ]] && printf '%s\n' "$name"
   done
   return 0
@@ -314,7 +316,9 @@ stage_function() {
   done
   find "$STAGE" \( -name __pycache__ -o -name '*.pyc' \) -prune -exec rm -rf {} +
   write_requirements >"$STAGE/requirements.txt"
-  (umask 077 && write_env_file "${SERVICE_ENV[@]}" >"$ENV_FILE")
+  # FUNCTION_USE_ASGI: functions-framework's CLI reads it as --asgi, so the platform serves the
+  # function on uvicorn's event loop (see the README's "Server model").
+  (umask 077 && { write_env_file "${SERVICE_ENV[@]}"; printf 'FUNCTION_USE_ASGI: "true"\n'; } >"$ENV_FILE")
   note "staged $STAGE (and its environment in $ENV_FILE)"
 }
 

@@ -42,7 +42,7 @@ def ours(model_dir: Path, forms: tuple[str, ...], max_batch: int = 1000) -> dict
     from api.lazy_model import LazyModel
     from api.payloads import parse_json
     from api.prediction import answer
-    from api.routes import json_response
+    from api.responses import json_response
 
     predictor = LazyModel(model_dir).get()
 

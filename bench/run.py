@@ -5,7 +5,8 @@
 Measured, each as median [min-max] over repetitions (the machine may be shared and noisy):
   cold start      process start -> GET /health answered, and -> first prediction answered
                   (a prediction sent as soon as /health answers), over --starts fresh processes;
-  warm HTTP       wrk on loopback against functions-framework (gunicorn, as deployed): p50/p99
+  warm HTTP       wrk on loopback against functions-framework's ASGI mode (gunicorn + uvicorn, as
+                  deployed): p50/p99
                   latency at 1 and 8 connections, requests/s at 8, one company per request;
   in-process      the route's code path (parse_json -> answer -> json_response) per request of
                   1, 100 and 1000 companies, wall and CPU time, the model loaded as in serving;
@@ -35,6 +36,8 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+
+from harness.server import clean_env
 
 from . import bodies, inprocess, install_size, load, serving
 
@@ -119,11 +122,10 @@ def cold_starts(target: serving.Target, args: argparse.Namespace) -> dict[str, o
             "cold: first prediction answered (s)": summary([s["first_prediction_s"] for s in starts])}
 
 
-def _started(server: serving.Server) -> dict[str, float | None]:
+def _started(server, target: serving.Target) -> dict[str, float | None]:
     """Wait until it answers, keep its first answer per form, and warm it up."""
-    target = server.target
     server.wait(target.health_path)
-    answers = {form: server.predict(body)["predictions"][0].get("probability_unsound")
+    answers = {form: serving.predict(server, target, body)["predictions"][0].get("probability_unsound")
                for form, body in target.bodies.items()}
     load.wrk(server.url + target.predict_path, target.first_body, 8, 1)  # first requests are not steady
     return answers
@@ -133,17 +135,18 @@ def warm_servers(configs: list[Configuration], args: argparse.Namespace) -> dict
     """All servers up at once; each repetition loads each of them in turn, a few seconds apart,
     so a slow patch of a shared machine falls on every configuration alike (ratios stay paired)."""
     with contextlib.ExitStack() as stack:
-        servers = [stack.enter_context(serving.Server(config.target)) for config in configs]
-        metrics = {s.target.name: {"answers": _started(s)} for s in servers}
+        targets = [config.target for config in configs]
+        servers = [stack.enter_context(target.start()) for target in targets]
+        metrics = {t.name: {"answers": _started(s, t)} for s, t in zip(servers, targets)}
         runs: dict[tuple[str, str, int], list[dict]] = collections.defaultdict(list)
         for _ in range(args.repeats):
-            for server in servers:
-                for form, body in server.target.bodies.items():
+            for server, target in zip(servers, targets):
+                for form, body in target.bodies.items():
                     for c in CONCURRENCY:
-                        url = server.url + server.target.predict_path
-                        runs[server.target.name, form, c].append(load.wrk(url, body, c, args.duration))
-        for server in servers:
-            metrics[server.target.name] |= _memory_metrics(server.memory())
+                        url = server.url + target.predict_path
+                        runs[target.name, form, c].append(load.wrk(url, body, c, args.duration))
+        for server, target in zip(servers, targets):
+            metrics[target.name] |= _memory_metrics(serving.memory(server))
     for (name, form, c), figures in runs.items():
         metrics[name][f"http {form} c{c}: p50 (ms)"] = summary([r["p50_ms"] for r in figures])
         metrics[name][f"http {form} c{c}: p99 (ms)"] = summary([r["p99_ms"] for r in figures])
@@ -177,9 +180,8 @@ def torch_imported_by_main() -> bool:
             "spec = importlib.util.spec_from_file_location('main', sys.argv[1])\n"
             "spec.loader.exec_module(importlib.util.module_from_spec(spec))\n"
             "print('torch' in sys.modules)")
-    env = {k: v for k, v in os.environ.items() if k not in serving.SERVE_ENV_KEYS}
     run = subprocess.run([sys.executable, "-c", code, str(ROOT / "function" / "main.py")],
-                         capture_output=True, text=True, timeout=60, env=env, check=True)
+                         capture_output=True, text=True, timeout=60, env=clean_env(), check=True)
     return run.stdout.strip().splitlines()[-1] == "True"
 
 

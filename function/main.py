@@ -1,24 +1,21 @@
-"""Cloud Functions entry point: `functions-framework --source function/main.py --target predict`.
+"""Cloud Functions entry point: `functions-framework --asgi --source function/main.py --target predict`.
 
 Thin on purpose. Building the Service reads configuration and loads nothing: the model
-is loaded on the first request that needs it, after gunicorn has forked its worker.
+is loaded on the first request that needs it, after gunicorn has forked its worker. The
+function is a coroutine on uvicorn's event loop (functions-framework's ASGI mode), so a
+slow or silent client holds a coroutine, not a thread.
 """
-import flask
-import functions_framework
+import functions_framework.aio
 
+from api import connection
 from api.config import Settings
-from api.routes import Service
+from api.request_cycle import Service
 
-service = Service(Settings.from_env())
-
-
-@functions_framework.http
-def predict(request):
-    return service.handle(request)
+settings = Settings.from_env()
+service = Service(settings)
+connection.install(settings.client_timeout, service.allow)  # the server's HTTP protocol, before the fork
 
 
-@functions_framework.errorhandler(404)
-def unrouted(error):
-    # functions-framework's own router refuses some paths (a %0A in them) with an HTML page;
-    # the service answers them as it answers any path it has no route for.
-    return service.handle(flask.request)
+@functions_framework.aio.http
+async def predict(request):
+    return await service.handle(request)

@@ -12,7 +12,7 @@ from soundness import artifacts
 from soundness.network import NeuralNet, spec_from_state_dict
 from soundness.predictor import Predictor
 
-from conftest import SEED_ARTIFACTS, need_shared, rehash, rewrite_manifest, write_small_artifact
+from helpers import SEED_ARTIFACTS, need_shared, rehash, rewrite_manifest, write_small_artifact
 
 
 # ---------------------------------------------------------------- what is written

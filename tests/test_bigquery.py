@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from test_ratios import SEED_STATEMENT
+from helpers import SEED_STATEMENT
 
 FIELDS = list(SEED_STATEMENT)
 
@@ -32,14 +32,14 @@ def client(make_client, served_model_dir):
 
 def bigquery(client, body, **kwargs):
     response = client.post("/bigquery", json=body, **kwargs)
-    return response.status_code, response.get_json()
+    return response.status_code, response.json()
 
 
 def predicted(client, body) -> list[dict]:
     """/predict's answers for the same rows, without the fields BigQuery's replies leave out."""
     response = client.post("/predict", json=body)
-    assert response.status_code == 200, response.get_json()
-    return [{k: v for k, v in p.items() if k not in ("index", "id")} for p in response.get_json()["predictions"]]
+    assert response.status_code == 200, response.json()
+    return [{k: v for k, v in p.items() if k not in ("index", "id")} for p in response.json()["predictions"]]
 
 
 # ---------------------------------------------------------------- the route is opt-in
@@ -47,7 +47,7 @@ def predicted(client, body) -> list[dict]:
 def test_without_bigquery_route_on_there_is_no_such_route(make_client, served_model_dir):
     client = make_client(MODEL_DIR=served_model_dir)
     response = client.post("/bigquery", json=envelope([call()]))
-    assert response.status_code == 404 and response.get_json()["error"]["code"] == "not_found"
+    assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"
 
 
 @pytest.mark.parametrize("value", ["yes", "true", "ON"])
@@ -104,7 +104,7 @@ def test_strings_that_are_not_numbers_are_that_rows_error(client):
 def test_numeric_strings_are_accepted_on_this_route_only(client):
     response = client.post("/predict", json={"companies": [{**SEED_STATEMENT, "revenue": "356740019691"}]})
     assert response.status_code == 422
-    assert response.get_json()["error"]["details"][0]["field"] == "revenue"
+    assert response.json()["error"]["details"][0]["field"] == "revenue"
 
 
 def test_when_no_call_can_be_scored_each_still_gets_its_error_reply(client):
@@ -117,8 +117,8 @@ def test_when_no_call_can_be_scored_each_still_gets_its_error_reply(client):
 
 def assert_error_message(response, status: int, *words: str) -> str:
     assert response.status_code == status
-    assert len(response.get_data()) < 1024
-    body = response.get_json()
+    assert len(response.content) < 1024
+    body = response.json()
     assert list(body) == ["errorMessage"] and body["errorMessage"]
     for word in words:
         assert word in body["errorMessage"]
@@ -134,7 +134,7 @@ def assert_error_message(response, status: int, *words: str) -> str:
     (json.dumps(envelope([call()], {"input": "ratios"})).encode(), ["arguments"]),
 ])
 def test_a_malformed_request_is_400_with_an_error_message(client, raw, words):
-    assert_error_message(client.post("/bigquery", data=raw, content_type="application/json"), 400, *words)
+    assert_error_message(client.post("/bigquery", content=raw, headers={"Content-Type": "application/json"}), 400, *words)
 
 
 def test_the_error_message_stays_under_1_kb_however_much_is_wrong(client):

@@ -11,7 +11,7 @@ import pytest
 from soundness.ratios import SEED_FEATURES, compute_frame
 from training import data
 
-from conftest import SHARED, need_shared
+from helpers import SHARED, need_shared
 
 US_HEADER = ["company_name", "status_label", "year"] + [f"X{i}" for i in range(1, 19)] + ["src"]
 

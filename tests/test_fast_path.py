@@ -14,7 +14,7 @@ from soundness import artifacts
 from soundness.network import NeuralNet
 from soundness.predictor import Predictor, _kernel_steps, _numpy_transform, _run_steps
 
-from conftest import write_small_artifact
+from helpers import write_small_artifact
 
 TOLERANCE = 1e-6
 SCALERS = {

@@ -10,7 +10,7 @@ from soundness.predictor import Predictor
 from soundness.ratios import SEED_FEATURES
 from training.import_legacy import import_legacy, main
 
-from conftest import SEED_ARTIFACTS, need_shared
+from helpers import SEED_ARTIFACTS, need_shared
 
 EIGHT = "a1,a2,a3,a4,a5,a6,a7,a8"
 

@@ -15,7 +15,7 @@ def client(make_client, served_model_dir):
 
 @pytest.fixture
 def features(client) -> list[str]:
-    return client.get("/model").get_json()["features"]
+    return client.get("/model").json()["features"]
 
 
 def rows(features) -> list[list[float]]:
@@ -24,12 +24,12 @@ def rows(features) -> list[list[float]]:
 
 def v1_predict(client, name, body, **kwargs):
     response = client.post(f"/v1/models/{name}:predict", json=body, **kwargs)
-    return response.status_code, response.get_json()
+    return response.status_code, response.json()
 
 
 def assert_kserve_error(response, status: int, *words: str) -> str:
     assert response.status_code == status
-    body = response.get_json()
+    body = response.json()
     assert list(body) == ["error"] and isinstance(body["error"], str)
     for word in words:
         assert word in body["error"]
@@ -39,24 +39,24 @@ def assert_kserve_error(response, status: int, *words: str) -> str:
 def test_the_served_model_says_it_is_ready(client, served_model):
     response = client.get(f"/v1/models/{served_model['name']}")
     assert response.status_code == 200
-    assert response.get_json() == {"name": served_model["name"], "ready": True}
+    assert response.json() == {"name": served_model["name"], "ready": True}
 
 
 @pytest.mark.parametrize("method, path", [("GET", "/v1/models/other"), ("POST", "/v1/models/other:predict")])
 def test_any_other_model_name_is_404(client, served_model, method, path):
-    response = client.open(path, method=method, json={"instances": [SEED_RATIOS]})
+    response = client.request(method, path, json={"instances": [SEED_RATIOS]})
     assert_kserve_error(response, 404, "'other'", served_model["name"])
 
 
 def test_instances_by_name_and_in_feature_order_are_answered_as_predict_answers_them(client, served_model, features):
     values = rows(features)
-    expected = client.post("/predict", json={"data": values}).get_json()["predictions"]
+    expected = client.post("/predict", json={"data": values}).json()["predictions"]
     status, body = v1_predict(client, served_model["name"], {"instances": values})
     assert status == 200 and body == {"predictions": expected}
     by_name = [dict(zip(features, row)) for row in values]
     status, body = v1_predict(client, served_model["name"], {"instances": by_name, "parameters": {}})
     assert status == 200
-    assert body["predictions"] == client.post("/predict", json={"instances": by_name}).get_json()["predictions"]
+    assert body["predictions"] == client.post("/predict", json={"instances": by_name}).json()["predictions"]
     assert [p["probability_unsound"] for p in body["predictions"]] == [p["probability_unsound"] for p in expected]
 
 
@@ -81,7 +81,7 @@ def test_a_request_that_cannot_be_used_is_400_naming_the_problem(client, served_
 
 
 def test_malformed_json_is_400_in_kserves_shape(client, served_model):
-    response = client.post(f"/v1/models/{served_model['name']}:predict", data=b"{", content_type="application/json")
+    response = client.post(f"/v1/models/{served_model['name']}:predict", content=b"{", headers={"Content-Type": "application/json"})
     assert_kserve_error(response, 400, "not valid JSON")
 
 

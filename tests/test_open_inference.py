@@ -7,7 +7,7 @@ examples and with Triton's Python client against a real server.
 """
 import pytest
 
-from conftest import post_json
+from helpers import post_json
 
 SECOND_ROW = [12.5, -3.0, 7.25, 40.0, 0.9]
 SEED_RATIOS = [49.91501544939611, 34.313635398408515, 5.831879364143251, 32.04227468777463, 1.3027215102597665]
@@ -20,7 +20,7 @@ def client(make_client, served_model_dir):
 
 @pytest.fixture
 def features(client) -> list[str]:
-    return client.get("/model").get_json()["features"]
+    return client.get("/model").json()["features"]
 
 
 @pytest.fixture
@@ -33,7 +33,7 @@ def matrix(rows, datatype="FP64", name="features") -> dict:
 
 
 def predicted(client, rows) -> dict[str, list]:
-    answers = client.post("/predict", json={"data": rows}).get_json()["predictions"]
+    answers = client.post("/predict", json={"data": rows}).json()["predictions"]
     return {"probability_unsound": [a["probability_unsound"] for a in answers], "label": [a["label"] for a in answers]}
 
 
@@ -43,7 +43,7 @@ def outputs(body) -> dict[str, list]:
 
 def assert_v2_error(response, status: int, *words: str) -> str:
     assert response.status_code == status
-    body = response.get_json()
+    body = response.json()
     assert list(body) == ["error"] and isinstance(body["error"], str)
     for word in words:
         assert word in body["error"]
@@ -58,18 +58,18 @@ def test_liveness_never_loads_the_model_and_readiness_does(client):
     assert client.get("/v2/health/live").status_code == 200
     assert sys.modules["main"].service.model.load_count == 0
     assert client.get("/v2/health/ready").status_code == 200
-    assert client.get("/health").get_json()["model_loaded"] is True
+    assert client.get("/health").json()["model_loaded"] is True
 
 
 def test_server_metadata_names_no_extensions(client):
-    body = client.get("/v2").get_json()
+    body = client.get("/v2").json()
     assert set(body) == {"name", "version", "extensions"} and body["extensions"] == []
 
 
 def test_model_metadata_describes_the_tensors_it_takes_and_gives(client, served_model, features):
     for path in (f"/v2/models/{served_model['name']}",
                  f"/v2/models/{served_model['name']}/versions/{served_model['version']}"):
-        body = client.get(path).get_json()
+        body = client.get(path).json()
         assert body["name"] == served_model["name"] and body["versions"] == [served_model["version"]]
         assert body["inputs"] == [{"name": "features", "datatype": "FP64", "shape": [-1, len(features)]}]
         assert body["outputs"] == [{"name": "probability_unsound", "datatype": "FP64", "shape": [-1]},
@@ -80,7 +80,7 @@ def test_the_served_model_and_version_are_ready_and_others_are_404(client, serve
     name, version = served_model["name"], served_model["version"]
     for path in (f"/v2/models/{name}/ready", f"/v2/models/{name}/versions/{version}/ready"):
         response = client.get(path)
-        assert response.status_code == 200 and response.get_json() == {"name": name, "ready": True}
+        assert response.status_code == 200 and response.json() == {"name": name, "ready": True}
     assert_v2_error(client.get("/v2/models/other/ready"), 404, "'other'")
     assert_v2_error(client.get(f"/v2/models/{name}/versions/0.0.9/ready"), 404, "'0.0.9'", version)
     assert_v2_error(client.post(f"/v2/models/{name}/versions/0.0.9/infer", json={}), 404, "'0.0.9'")
@@ -100,8 +100,8 @@ def test_a_matrix_flat_or_nested_fp32_or_fp64_is_answered_as_predict_answers(cli
     flat = [value for row in rows for value in row]
     for tensor in (matrix(rows), matrix(rows, "FP32"), {**matrix(rows), "data": flat}):
         response = client.post(infer_path, json={"id": "42", "inputs": [tensor]})
-        assert response.status_code == 200, response.get_json()
-        body = response.get_json()
+        assert response.status_code == 200, response.json()
+        body = response.json()
         assert body["id"] == "42" and body["model_name"] == infer_path.split("/")[3]
         assert outputs(body) == expected
         assert [(o["name"], o["datatype"], o["shape"]) for o in body["outputs"]] == [
@@ -112,14 +112,14 @@ def test_one_tensor_per_feature_is_the_same_as_the_matrix(client, infer_path, fe
     rows = [SEED_RATIOS[:len(features)], SECOND_ROW[:len(features)]]
     columns = [{"name": name, "datatype": "FP32", "shape": [2], "data": [row[i] for row in rows]}
                for i, name in reversed(list(enumerate(features)))]  # in any order: names place them
-    body = client.post(infer_path, json={"inputs": columns}).get_json()
+    body = client.post(infer_path, json={"inputs": columns}).json()
     assert outputs(body) == predicted(client, rows) and "id" not in body
 
 
 def test_requested_outputs_are_the_only_ones_returned(client, infer_path, features):
     body = client.post(infer_path, json={"inputs": [matrix([SEED_RATIOS[:len(features)]])],
                                          "outputs": [{"name": "label", "parameters": {"binary_data": False}}],
-                                         "parameters": {"binary_data_output": False}}).get_json()
+                                         "parameters": {"binary_data_output": False}}).json()
     assert [o["name"] for o in body["outputs"]] == ["label"]
     for wrong in ([{"name": {}}], [{"name": "label", "parameters": 1}], "label", []):
         assert_v2_error(client.post(infer_path, json={"inputs": [matrix([SEED_RATIOS[:len(features)]])],
@@ -142,7 +142,7 @@ def test_the_protocols_own_example_request_is_refused_for_this_model_naming_the_
 def test_the_protocols_tensor_data_example_natural_and_flattened_agree(client, infer_path, features):
     # The protocol's example: [[1, 2], [4, 5]] "in its natural format" or [1, 2, 4, 5] flattened.
     natural = [[1, 2, 4, 5, 3][:len(features)], [4, 5, 1, 2, 3][:len(features)]]
-    answers = [client.post(infer_path, json={"inputs": [{**matrix(natural), "data": data}]}).get_json()
+    answers = [client.post(infer_path, json={"inputs": [{**matrix(natural), "data": data}]}).json()
                for data in (natural, [v for row in natural for v in row])]
     assert outputs(answers[0]) == outputs(answers[1]) == predicted(client, natural)
 
@@ -166,7 +166,7 @@ def test_a_tensor_that_does_not_fit_is_400_naming_the_problem(client, infer_path
 def test_nan_in_a_tensor_is_refused_naming_the_row_and_feature(client, infer_path, features):
     raw = ('{"inputs": [{"name": "features", "datatype": "FP64", "shape": [2, 5], '
            '"data": [1, 2, 3, 4, 5, 1, NaN, 3, 4, 5]}]}')
-    error = assert_v2_error(client.post(infer_path, data=raw, content_type="application/json"), 400, "row 1")
+    error = assert_v2_error(client.post(infer_path, content=raw, headers={"Content-Type": "application/json"}), 400, "row 1")
     assert features[1] in error
 
 
@@ -186,8 +186,8 @@ def test_inference_needs_the_api_key_and_obeys_the_body_limit(make_client, serve
 
 def test_a_body_declared_as_another_type_is_415_but_an_undeclared_one_is_read_as_json(client, infer_path):
     body = b'{"inputs": [{"name": "features", "datatype": "FP64", "shape": [1, 5], "data": [1, 2, 3, 4, 5]}]}'
-    assert_v2_error(client.post(infer_path, data=body, content_type="text/plain"), 415, "Content-Type")
-    assert client.post(infer_path, data=body, headers={"Content-Type": ""}).status_code == 200
+    assert_v2_error(client.post(infer_path, content=body, headers={"Content-Type": "text/plain"}), 415, "Content-Type")
+    assert client.post(infer_path, content=body, headers={"Content-Type": ""}).status_code == 200
 
 
 # ---------------------------------------------------------------- a real client

@@ -4,15 +4,8 @@ import math
 import pandas as pd
 import pytest
 
+from helpers import SEED_STATEMENT
 from soundness import ratios
-
-SEED_STATEMENT = {  # the seed's worked example, also in ../shared/reference/seed-example.json
-    "total_assets": 273842119656, "total_assets_prior": 203882590806,
-    "total_liabilities": 186096875465, "total_equity": 87745244191,
-    "revenue": 356740019691, "revenue_prior": 237961500135,
-    "operating_income": 20804647592, "operating_income_prior": 15215334844,
-    "net_income": 21679416652,
-}
 
 
 def with_(**changes):

@@ -15,7 +15,7 @@ from soundness.predictor import Predictor
 from training import data, train
 from training.ensemble import average_networks
 
-from conftest import SHARED, need_shared
+from helpers import SHARED, need_shared
 
 SMALL = train.Config(hidden=(8, 8), members=2, max_epochs=3, patience=3, n_quantiles=100)
 MANIFEST_SECTIONS = ("model", "created", "features", "network", "preprocessing", "decision", "calibration",

@@ -1,4 +1,4 @@
-"""The seed's way of serving, for comparison only: `functions-framework --source bench/baseline/main.py`.
+"""The seed's way of serving, for comparison only: `functions-framework --asgi --source bench/baseline/main.py`.
 
 As in the seed's FastAPI service, every prediction reads the joblib scaler and the torch
 state_dict from disk, builds the network, runs scikit-learn's transform and an eager
@@ -8,7 +8,7 @@ row's label and probability. Files come from SEED_ARTIFACTS (read in place).
 import os
 from pathlib import Path
 
-import functions_framework
+import functions_framework.aio
 import joblib
 import torch
 
@@ -31,8 +31,8 @@ def predict_seed_way(rows: list) -> list[dict]:
     return [{"label": int(p.argmax()), "probability_unsound": float(p[1])} for p in probabilities]
 
 
-@functions_framework.http
-def predict(request):
+@functions_framework.aio.http
+async def predict(request):
     if request.method == "GET":
         return "credit classification model"  # the seed's root route: what /health polls here
-    return {"predictions": predict_seed_way(request.get_json()["data"])}
+    return {"predictions": predict_seed_way((await request.json())["data"])}

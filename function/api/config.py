@@ -63,6 +63,7 @@ class Settings:
     allowed_origins: tuple[str, ...]
     api_keys: tuple[str, ...]
     torch_threads: int
+    client_timeout: float  # seconds a client has for a request's head, and for its body
     bigquery_route: bool
 
     @classmethod
@@ -76,5 +77,6 @@ class Settings:
             allowed_origins=_list(env, "ALLOWED_ORIGINS", "*"),
             api_keys=_list(env, "API_KEYS"),
             torch_threads=_positive_int(env, "TORCH_THREADS", 1),
+            client_timeout=_positive_int(env, "CLIENT_TIMEOUT_SECONDS", 10),
             bigquery_route=_switch(env, "BIGQUERY_ROUTE"),
         )

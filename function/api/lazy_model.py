@@ -2,10 +2,12 @@
 
 functions-framework imports main.py in gunicorn's master before forking, and torch does
 not survive a fork; so nothing is loaded at import, only on first use inside a worker,
-under a lock because the worker serves requests on many threads.
+under a lock: the first requests wait for it on threads beside the event loop, which keeps
+answering /health meanwhile.
 """
 from __future__ import annotations
 
+import asyncio
 import threading
 from pathlib import Path
 
@@ -42,6 +44,12 @@ class LazyModel:
         if self._predictor is None:
             raise ModelUnavailable(self._failure)
         return self._predictor
+
+    async def get_async(self):
+        """get(), loading on a thread so the event loop goes on serving while the model loads."""
+        if self._predictor is not None:
+            return self._predictor
+        return await asyncio.to_thread(self.get)
 
     def _load(self) -> None:
         self.load_count += 1

@@ -4,7 +4,10 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from typing import Any
+
+from .exchange import Exchange
 
 
 def trace_field(header: str | None) -> dict[str, str]:
@@ -23,3 +26,14 @@ def emit(severity: str, message: str, **fields: Any) -> None:
                       ensure_ascii=False, default=str)
     sys.stdout.write(line + "\n")
     sys.stdout.flush()
+
+
+def request(exchange: Exchange, status: int, started: float, model_version: str | None) -> None:
+    """The request's one line: method, path, status, latency, rows; never a body's values."""
+    severity = "ERROR" if status >= 500 else "WARNING" if status >= 400 else "INFO"
+    method, path = exchange.request.method, exchange.request.url.path[:200]
+    emit(severity, f"{method} {path} {status}",
+         httpRequest={"requestMethod": method, "requestUrl": path, "status": status,
+                      "latency": f"{time.perf_counter() - started:.6f}s"},
+         rows=exchange.rows, model_version=model_version,
+         **trace_field(exchange.request.headers.get("x-cloud-trace-context")))

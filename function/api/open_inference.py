@@ -20,7 +20,8 @@ MATRIX = "features"
 DATATYPES = ("FP32", "FP64")
 OUTPUTS = {"probability_unsound": "FP64", "label": "INT64"}
 PLATFORM = "python"
-SERVER = {"name": "soundness", "version": "1", "extensions": []}  # GET /v2: no extensions, binary data included
+SERVER = {"name": "soundness", "version": "1", "extensions": []}  # GET /v2: tensors travel as JSON only
+LIVE = {"live": True}  # GET /v2/health/live: never loads the model
 
 
 def invalid(message: str, field: str | None = None, problem: str | None = None) -> ApiError:
@@ -28,10 +29,6 @@ def invalid(message: str, field: str | None = None, problem: str | None = None) 
 
 
 # ---------------------------------------------------------------- health and metadata
-
-def live() -> dict[str, bool]:
-    return {"live": True}
-
 
 def ready(predictor) -> dict[str, bool]:
     return {"ready": True}  # given a predictor, the model loaded; the caller answers 503 when it cannot

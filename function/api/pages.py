@@ -4,7 +4,7 @@ from __future__ import annotations
 import mimetypes
 from pathlib import Path
 
-from flask import Response
+from starlette.responses import Response
 from werkzeug.security import safe_join
 
 SERVED_TYPES = {".html", ".js", ".css", ".svg", ".png", ".ico", ".csv", ".json", ".txt"}
@@ -37,7 +37,5 @@ def serve(path: Path) -> Response:
     mimetype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
     if mimetype.startswith("text/") or mimetype in ("application/javascript", "text/javascript"):
         mimetype += "; charset=utf-8"
-    response = Response(path.read_bytes(), 200, content_type=mimetype)
-    response.headers.update(SECURITY_HEADERS)
-    response.headers["Cache-Control"] = "no-cache"
-    return response
+    headers = {**SECURITY_HEADERS, "Cache-Control": "no-cache"}
+    return Response(path.read_bytes(), 200, headers, media_type=mimetype)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import RunningServer
+from harness.server import Server
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -29,16 +29,16 @@ def browser():
 
 
 @pytest.fixture(scope="session")
-def serve():
-    """serve(model_dir) -> base URL of a real function (gunicorn, as tests/conftest.py's
-    RunningServer starts it) serving that model and frontend/. One server per model for the
-    session: each costs seconds to start and warm, and the pages keep no state in it."""
-    servers: dict[Path, RunningServer] = {}
+def page_server():
+    """page_server(model_dir) -> base URL of a real function (as production runs it) serving
+    that model and frontend/. One server per model for the session: each costs seconds to
+    start and warm, and the pages keep no state in it."""
+    servers: dict[Path, Server] = {}
 
     def start(model: Path) -> str:
         if model not in servers:
-            servers[model] = RunningServer({"MODEL_DIR": str(model), "FRONTEND_DIR": str(ROOT / "frontend")})
-            servers[model].wait_healthy()
+            servers[model] = Server({"MODEL_DIR": str(model), "FRONTEND_DIR": str(ROOT / "frontend")})
+            servers[model].wait("/health", timeout=30)
             # Load the model now, patiently, so no page wait depends on a cold start's length.
             with urllib.request.urlopen(servers[model].url + "/ready", timeout=120) as response:
                 assert response.status == 200

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import DEFAULT_MODEL, post_json
+from helpers import DEFAULT_MODEL, post_json
 from soundness.ratios import STATEMENT_FIELDS
 
 from .conftest import DESKTOP, PHONE
@@ -70,8 +70,8 @@ def label_texts(page) -> dict[str, str]:
 
 
 def test_typed_seed_example_shows_the_class_probability_and_ratios_the_api_returns(
-        serve, open_page, served_model_dir, seed_example):
-    url = serve(served_model_dir)
+        page_server, open_page, served_model_dir, seed_example):
+    url = page_server(served_model_dir)
     page = open_page(url)
     predict_by_keyboard(page, seed_example["statement"])
     result = page.get_by_test_id("result")
@@ -89,8 +89,8 @@ def test_typed_seed_example_shows_the_class_probability_and_ratios_the_api_retur
         assert result.get_by_test_id(f"feature-{name}").inner_text() == shown_ratio(value)
 
 
-def test_an_invalid_field_shows_the_servers_message_beside_that_field(serve, open_page, served_model_dir, seed_example):
-    url = serve(served_model_dir)
+def test_an_invalid_field_shows_the_servers_message_beside_that_field(page_server, open_page, served_model_dir, seed_example):
+    url = page_server(served_model_dir)
     page = open_page(url)
     statement = {**seed_example["statement"], "revenue_prior": 0}
     predict_by_keyboard(page, statement)
@@ -106,8 +106,8 @@ def test_an_invalid_field_shows_the_servers_message_beside_that_field(serve, ope
 
 
 def test_empty_and_unreadable_fields_are_named_without_asking_the_server(
-        serve, open_page, served_model_dir, seed_example):
-    page = open_page(serve(served_model_dir))
+        page_server, open_page, served_model_dir, seed_example):
+    page = open_page(page_server(served_model_dir))
     predictions = []
     page.on("request", lambda r: predictions.append(r.url) if r.url.endswith("/predict") else None)
     page.get_by_role("button", name="예시 값 채우기").click()
@@ -121,8 +121,8 @@ def test_empty_and_unreadable_fields_are_named_without_asking_the_server(
     assert predictions == []
 
 
-def test_amounts_are_read_the_way_people_write_them(serve, open_page, served_model_dir):
-    page = open_page(serve(served_model_dir), wait_ready=False)
+def test_amounts_are_read_the_way_people_write_them(page_server, open_page, served_model_dir):
+    page = open_page(page_server(served_model_dir), wait_ready=False)
     cases = ["1,234,567", " 1 234 567 ", "(1,234)", "-1,234.5", "\u22125", "１，２３４", "₩12,000", "12,000원",
              "+7", "0", "", "abc", "1,23", "12만", "(-5)", "1.2.3", "--3", "1e3"]
     read = page.evaluate("""async (cases) => {
@@ -137,8 +137,8 @@ def test_amounts_are_read_the_way_people_write_them(serve, open_page, served_mod
         {"problem": "not_a_number"}, {"value": 1000}]
 
 
-def test_csv_reader_handles_quotes_bom_crlf_and_semicolons(serve, open_page, served_model_dir):
-    page = open_page(serve(served_model_dir), wait_ready=False)
+def test_csv_reader_handles_quotes_bom_crlf_and_semicolons(page_server, open_page, served_model_dir):
+    page = open_page(page_server(served_model_dir), wait_ready=False)
     texts = {
         "quoted": '\ufeffname,revenue\r\n"A, Inc.","1,234"\r\n\r\n"say ""hi""",(5)\r\n',
         "multiline": 'a,b\n"x\ny",2\nz,3',
@@ -159,8 +159,8 @@ def test_csv_reader_handles_quotes_bom_crlf_and_semicolons(serve, open_page, ser
     assert parsed["unclosed"] == ["unclosed_quote", 2]
 
 
-def test_page_labels_are_the_api_statement_labels(serve, open_page, served_model_dir):
-    page = open_page(serve(served_model_dir))
+def test_page_labels_are_the_api_statement_labels(page_server, open_page, served_model_dir):
+    page = open_page(page_server(served_model_dir))
     assert label_texts(page) == {name: label["ko"] for name, label in STATEMENT_FIELDS.items()}
     for name in FIELDS:
         assert page.locator(f"#f-{name}").get_attribute("name") == name
@@ -199,8 +199,8 @@ def give_known_distribution(facts: dict) -> None:
 
 
 def test_bars_place_the_company_at_its_percentile_of_the_training_population(
-        serve, open_page, served_model_dir, seed_example):
-    page = open_page(serve(served_model_dir), before=model_facts_changed(give_known_distribution))
+        page_server, open_page, served_model_dir, seed_example):
+    page = open_page(page_server(served_model_dir), before=model_facts_changed(give_known_distribution))
     page.locator("#lang-toggle").click()
     page.get_by_role("button", name="Fill in an example").click()
     page.get_by_role("button", name="Predict", exact=True).click()
@@ -221,8 +221,8 @@ def test_bars_place_the_company_at_its_percentile_of_the_training_population(
 
 
 def test_a_model_without_a_recorded_distribution_shows_its_ratios_without_bars(
-        serve, open_page, served_model_dir, seed_example):
-    url = serve(served_model_dir)
+        page_server, open_page, served_model_dir, seed_example):
+    url = page_server(served_model_dir)
     page = open_page(url, before=model_facts_changed(lambda facts: facts.update(feature_quantiles={})))
     page.get_by_role("button", name="예시 값 채우기").click()
     page.get_by_role("button", name="예측", exact=True).click()
@@ -237,8 +237,8 @@ def test_a_model_without_a_recorded_distribution_shows_its_ratios_without_bars(
         shown_ratio(debt_ratio))
 
 
-def test_a_balance_mismatch_warning_is_shown_with_the_result(serve, open_page, served_model_dir, seed_example):
-    page = open_page(serve(served_model_dir))
+def test_a_balance_mismatch_warning_is_shown_with_the_result(page_server, open_page, served_model_dir, seed_example):
+    page = open_page(page_server(served_model_dir))
     statement = {**seed_example["statement"], "total_equity": seed_example["statement"]["total_equity"] // 2}
     predict_by_keyboard(page, statement)
     warnings = page.get_by_test_id("warnings")
@@ -246,9 +246,9 @@ def test_a_balance_mismatch_warning_is_shown_with_the_result(serve, open_page, s
     assert warnings.locator('[data-code="balance_mismatch"]').inner_text().startswith("자본총계가 자산총계")
 
 
-def test_the_button_says_the_request_is_under_way_until_the_answer_comes(serve, open_page, served_model_dir):
+def test_the_button_says_the_request_is_under_way_until_the_answer_comes(page_server, open_page, served_model_dir):
     held = []
-    page = open_page(serve(served_model_dir), before=lambda p: p.route("**/predict", lambda route: held.append(route)))
+    page = open_page(page_server(served_model_dir), before=lambda p: p.route("**/predict", lambda route: held.append(route)))
     page.get_by_role("button", name="예시 값 채우기").click()
     submit = page.locator("#submit")
     with page.expect_request("**/predict"):
@@ -264,8 +264,8 @@ def test_the_button_says_the_request_is_under_way_until_the_answer_comes(serve, 
 # ------------------------------------------------------------------ the service is away or refuses
 
 
-def test_an_unreachable_service_is_said_to_be_unreachable(serve, open_page, served_model_dir):
-    page = open_page(serve(served_model_dir), wait_ready=False,
+def test_an_unreachable_service_is_said_to_be_unreachable(page_server, open_page, served_model_dir):
+    page = open_page(page_server(served_model_dir), wait_ready=False,
                      before=lambda p: p.route(re.compile(r".*/(model|predict)$"), lambda r: r.abort()))
     status = page.locator('[data-testid="service-status"][data-state="error"]')
     status.wait_for()
@@ -277,10 +277,10 @@ def test_an_unreachable_service_is_said_to_be_unreachable(serve, open_page, serv
     assert "서비스에 연결할 수 없습니다" in message.inner_text()
 
 
-def test_an_error_answer_is_reported_with_its_status_and_message(serve, open_page, served_model_dir):
+def test_an_error_answer_is_reported_with_its_status_and_message(page_server, open_page, served_model_dir):
     refusal = json.dumps({"error": {"code": "model_unavailable", "message": "the model is being replaced",
                                     "details": []}})
-    page = open_page(serve(served_model_dir), before=lambda p: p.route("**/predict", lambda r: r.fulfill(
+    page = open_page(page_server(served_model_dir), before=lambda p: p.route("**/predict", lambda r: r.fulfill(
         status=503, content_type="application/json", body=refusal)))
     page.get_by_role("button", name="예시 값 채우기").click()
     page.get_by_role("button", name="예측", exact=True).click()
@@ -299,8 +299,8 @@ def upload(page, path: Path) -> None:
     page.get_by_test_id("batch-table").wait_for()
 
 
-def test_the_example_csv_gives_three_results_and_a_downloadable_csv_of_them(serve, open_page, served_model_dir):
-    url = serve(served_model_dir)
+def test_the_example_csv_gives_three_results_and_a_downloadable_csv_of_them(page_server, open_page, served_model_dir):
+    url = page_server(served_model_dir)
     page = open_page(url)
     upload(page, EXAMPLE_CSV)
     assert page.get_by_test_id("batch-table").locator("tbody tr").count() == 3
@@ -321,7 +321,7 @@ def test_the_example_csv_gives_three_results_and_a_downloadable_csv_of_them(serv
         assert float(row["equity_ratio_pct"]) == pytest.approx(expected["ratios"]["equity_ratio_pct"])
 
 
-def test_csv_rows_that_cannot_be_scored_carry_their_own_errors(serve, open_page, served_model_dir, seed_example,
+def test_csv_rows_that_cannot_be_scored_carry_their_own_errors(page_server, open_page, served_model_dir, seed_example,
                                                                tmp_path):
     statement = seed_example["statement"]
     lines = [",".join(["id", *FIELDS])]
@@ -332,7 +332,7 @@ def test_csv_rows_that_cannot_be_scored_carry_their_own_errors(serve, open_page,
     path = tmp_path / "companies.csv"
     path.write_bytes(("\ufeff" + "\r\n".join(lines) + "\r\n").encode())
 
-    page = open_page(serve(served_model_dir))
+    page = open_page(page_server(served_model_dir))
     upload(page, path)
     rows = page.get_by_test_id("batch-table").locator("tbody tr")
     assert rows.count() == 3
@@ -343,10 +343,10 @@ def test_csv_rows_that_cannot_be_scored_carry_their_own_errors(serve, open_page,
     assert "3개 기업 중 1개 예측, 2개 오류" in page.get_by_test_id("batch-status").inner_text()
 
 
-def test_a_csv_missing_a_column_is_refused_naming_it(serve, open_page, served_model_dir, tmp_path):
+def test_a_csv_missing_a_column_is_refused_naming_it(page_server, open_page, served_model_dir, tmp_path):
     path = tmp_path / "short.csv"
     path.write_text("name,total_assets\nA,100\n", encoding="utf-8")
-    page = open_page(serve(served_model_dir))
+    page = open_page(page_server(served_model_dir))
     page.locator("#batch-file").set_input_files(str(path))
     page.locator("#batch-submit").click()
     status = page.locator('[data-testid="batch-status"][data-state="error"]')
@@ -357,8 +357,8 @@ def test_a_csv_missing_a_column_is_refused_naming_it(serve, open_page, served_mo
 # ------------------------------------------------------------------ language, layout, screenshots
 
 
-def test_the_language_switch_changes_every_label_and_is_remembered(serve, open_page, served_model_dir):
-    page = open_page(serve(served_model_dir), before=model_facts_changed(give_known_distribution))
+def test_the_language_switch_changes_every_label_and_is_remembered(page_server, open_page, served_model_dir):
+    page = open_page(page_server(served_model_dir), before=model_facts_changed(give_known_distribution))
     page.get_by_role("button", name="예시 값 채우기").click()
     page.get_by_role("button", name="예측", exact=True).click()
     page.get_by_test_id("result-class").wait_for()
@@ -384,9 +384,9 @@ def test_the_language_switch_changes_every_label_and_is_remembered(serve, open_p
 
 @pytest.mark.parametrize("lang", ["ko", "en"])
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
-def test_the_page_fits_its_width_with_a_result_and_a_batch(serve, open_page, served_model_dir, screenshot_dir,
+def test_the_page_fits_its_width_with_a_result_and_a_batch(page_server, open_page, served_model_dir, screenshot_dir,
                                                            lang, viewport):
-    page = open_page(serve(served_model_dir), viewport=viewport)
+    page = open_page(page_server(served_model_dir), viewport=viewport)
     if lang == "en":
         page.locator("#lang-toggle").click()
     page.locator("#fill-example").click()

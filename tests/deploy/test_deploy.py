@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import ROOT, post_json
+from helpers import ROOT, post_json
 
 DEPLOY = ROOT / "deploy.sh"
 FAKE_BIN = Path(__file__).resolve().parent / "fake-bin"
@@ -31,9 +31,9 @@ BASE_PATH = os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"
 # Everything deploy.sh reads from the environment: cleared so the caller's shell cannot leak in.
 DEPLOY_ENV_KEYS = ("PROJECT", "GOOGLE_CLOUD_PROJECT", "REGION", "NAME", "BUCKET", "MODEL_DIR", "TARGET",
                    "ALLOW_UNAUTHENTICATED", "DRY_RUN", "MAX_BATCH", "MAX_BODY_BYTES", "ALLOWED_ORIGINS",
-                   "API_KEYS", "API_KEYS_SECRET", "TORCH_THREADS", "MEMORY", "CONCURRENCY",
-                   "MIN_INSTANCES", "MAX_INSTANCES", "BIGQUERY", "BIGQUERY_ROUTE", "FAKE_GCLOUD_ACCOUNT",
-                   "FAKE_GCLOUD_FAIL")
+                   "API_KEYS", "API_KEYS_SECRET", "TORCH_THREADS", "CLIENT_TIMEOUT_SECONDS", "MEMORY",
+                   "CONCURRENCY", "MIN_INSTANCES", "MAX_INSTANCES", "BIGQUERY", "BIGQUERY_ROUTE",
+                   "FAKE_GCLOUD_ACCOUNT", "FAKE_GCLOUD_FAIL")
 
 
 class Deploy:
@@ -148,7 +148,8 @@ def test_service_settings_reach_the_function_through_its_env_vars_file(deploy, s
                     ALLOWED_ORIGINS="https://a.example,https://b.example", TORCH_THREADS="1")
     assert result.returncode == 0, result.stderr
     assert env_file(deploy.env_file) == {"MAX_BATCH": "200", "MAX_BODY_BYTES": "65536", "TORCH_THREADS": "1",
-                                         "ALLOWED_ORIGINS": "https://a.example,https://b.example"}
+                                         "ALLOWED_ORIGINS": "https://a.example,https://b.example",
+                                         "FUNCTION_USE_ASGI": "true"}
 
 
 def test_api_keys_go_into_the_env_file_and_are_never_printed(deploy, small_model_dir):
@@ -324,7 +325,7 @@ def test_help_documents_every_setting(deploy):
     for name in ("PROJECT", "GOOGLE_CLOUD_PROJECT", "REGION", "NAME", "BUCKET", "MODEL_DIR", "TARGET",
                  "ALLOW_UNAUTHENTICATED", "DRY_RUN", "MAX_BATCH", "MAX_BODY_BYTES", "ALLOWED_ORIGINS",
                  "API_KEYS", "API_KEYS_SECRET", "TORCH_THREADS", "MEMORY", "CONCURRENCY", "MIN_INSTANCES",
-                 "MAX_INSTANCES", "BIGQUERY"):
+                 "MAX_INSTANCES", "CLIENT_TIMEOUT_SECONDS", "BIGQUERY"):
         assert re.search(rf"\b{name}\b", result.stdout), name
     assert deploy.calls() == []
 

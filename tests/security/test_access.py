@@ -5,9 +5,9 @@ import json
 
 import pytest
 
-from conftest import ROOT, post_json
+from helpers import ROOT, assert_error_shape, mimetype, post_json
 
-from .conftest import assert_error_shape, exchange
+from .raw_http import exchange
 
 ALLOWED = "https://a.example"
 KEYS = "k1,k2"
@@ -41,7 +41,7 @@ def test_an_allowed_origin_gets_a_full_preflight_answer(cors_client):
     assert "POST" in response.headers["Access-Control-Allow-Methods"]
     allowed_headers = response.headers["Access-Control-Allow-Headers"].lower()
     assert "content-type" in allowed_headers and "x-api-key" in allowed_headers
-    assert "Origin" in response.headers.get_all("Vary")
+    assert "Origin" in response.headers.get_list("Vary")
 
 
 def test_an_allowed_origin_can_read_answers_and_errors(cors_client, served_features):
@@ -49,7 +49,7 @@ def test_an_allowed_origin_can_read_answers_and_errors(cors_client, served_featu
                      cors_client.post("/predict", json={}, headers={"Origin": ALLOWED}),
                      cors_client.get("/nowhere", headers={"Origin": ALLOWED})):
         assert response.headers["Access-Control-Allow-Origin"] == ALLOWED
-        assert "Origin" in response.headers.get_all("Vary")
+        assert "Origin" in response.headers.get_list("Vary")
 
 
 @pytest.mark.parametrize("origin", ["https://b.example", "https://a.example.evil.example", "http://a.example",
@@ -77,10 +77,10 @@ def test_predictions_without_a_matching_key_are_401_json(keyed_client, served_fe
     for path in ("/predict", "/"):
         response = keyed_client.post(path, json=row(len(served_features)), headers=headers)
         assert response.status_code == 401
-        assert_error_shape(response.get_json())
-        assert response.get_json()["error"]["code"] == "unauthorized"
+        assert_error_shape(response.json())
+        assert response.json()["error"]["code"] == "unauthorized"
         if headers.get("X-API-Key"):
-            assert headers["X-API-Key"] not in response.get_data(as_text=True)
+            assert headers["X-API-Key"] not in response.text
 
 
 @pytest.mark.parametrize("key", ["k1", "k2"])
@@ -91,7 +91,7 @@ def test_each_configured_key_opens_predictions(keyed_client, served_features, ke
 
 def test_the_key_is_checked_before_the_body_is_even_read(make_client, served_model_dir):
     client = make_client(MODEL_DIR=served_model_dir, API_KEYS=KEYS, MAX_BODY_BYTES=10)
-    assert client.post("/predict", data=b"x" * 100, content_type="text/plain").status_code == 401
+    assert client.post("/predict", content=b"x" * 100, headers={"Content-Type": "text/plain"}).status_code == 401
 
 
 @pytest.mark.parametrize("path", ["/health", "/ready", "/model", "/openapi.json", "/"])
@@ -105,8 +105,8 @@ def test_a_preflight_needs_no_key_since_browsers_never_send_one(make_client, ser
 
 
 def test_the_document_says_predictions_need_a_key_only_when_keys_are_set(keyed_client, make_client, served_model_dir):
-    assert keyed_client.get("/openapi.json").get_json()["paths"]["/predict"]["post"]["security"]
-    plain = make_client(MODEL_DIR=served_model_dir).get("/openapi.json").get_json()
+    assert keyed_client.get("/openapi.json").json()["paths"]["/predict"]["post"]["security"]
+    plain = make_client(MODEL_DIR=served_model_dir).get("/openapi.json").json()
     assert "security" not in plain["paths"]["/predict"]["post"]
 
 
@@ -148,7 +148,7 @@ def test_the_page_and_its_files_carry_security_headers(keyed_client, path):
 def test_paths_that_reach_outside_the_page_folder_are_404(keyed_client, path):
     response = keyed_client.get(path)
     assert response.status_code == 404
-    assert_error_shape(response.get_json())
+    assert_error_shape(response.json())
 
 
 @pytest.mark.server

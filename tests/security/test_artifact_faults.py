@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from soundness import artifacts
-from conftest import rehash, rewrite_manifest
+from helpers import rehash, rewrite_manifest
 
 ROW = {"data": [[1.0] * 5]}  # the small test model takes the seed's five ratios
 
@@ -123,15 +123,15 @@ def test_a_broken_artifact_is_refused_once_with_its_reason_and_the_instance_stay
     client = make_client(MODEL_DIR=small_model_dir)
     capsys.readouterr()
 
-    assert client.get("/health").get_json() == {"status": "ok", "model_loaded": False}
+    assert client.get("/health").json() == {"status": "ok", "model_loaded": False}
     ready = client.get("/ready")
     assert ready.status_code == 503 and ready.headers["Retry-After"]
-    error = ready.get_json()["error"]
+    error = ready.json()["error"]
     assert error["code"] == "model_unavailable" and reason in error["message"], error
     assert client.post("/predict", json=ROW).status_code == 503
     assert client.get("/model").status_code == 503
     assert client.get("/ready").status_code == 503
-    assert client.get("/health").get_json()["model_loaded"] is False
+    assert client.get("/health").json()["model_loaded"] is False
 
     captured = capsys.readouterr()
     lines = [json.loads(line) for line in captured.out.splitlines() if line.startswith("{")]

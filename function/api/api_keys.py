@@ -1,0 +1,27 @@
+"""API keys: when configured, predictions need one of them in X-API-Key."""
+from __future__ import annotations
+
+import hmac
+
+from starlette.requests import Request
+
+from .errors import ApiError, detail
+
+
+class ApiKeys:
+    def __init__(self, keys: tuple[str, ...]):
+        self._keys = [key.encode() for key in keys]
+
+    @property
+    def required(self) -> bool:
+        return bool(self._keys)
+
+    def check(self, request: Request) -> None:
+        if not self._keys:
+            return
+        given = request.headers.get("x-api-key", "").encode()
+        # Compare against every key, always, so timing tells nothing about which nearly matched.
+        matches = [hmac.compare_digest(given, key) for key in self._keys]
+        if not any(matches):
+            raise ApiError(401, "unauthorized", "a valid X-API-Key header is required for predictions",
+                           [detail("X-API-Key", "missing or not recognised")])

@@ -1,0 +1,218 @@
+"""The HTTP/1.1 connection under the function: uvicorn's h11 protocol, with deadlines and bounds.
+
+functions-framework's ASGI mode runs gunicorn with uvicorn_worker.UvicornWorker; the worker's
+CONFIG_KWARGS are its documented customisation point, and uvicorn's `http` option takes a
+protocol class. install() sets both in gunicorn's master (which imports main.py before it
+forks), so the worker starts with them. What this adds to uvicorn's own protocol:
+- a request line and headers of at most MAX_HEAD_BYTES: h11 parses them in linear time and
+  refuses more with 414 (a request line that long) or 431 (headers);
+- every error the server answers before the function sees the request is JSON, like the
+  function's own (400 malformed HTTP, 414, 431, 501 unknown transfer coding, 408), and so
+  are the framework's own refusals around the function (json_errors: 405 for a method its
+  route table lacks, such as TRACE; 404 for /robots.txt and /favicon.ico);
+- a client has CLIENT_TIMEOUT_SECONDS to send a request's head after connecting or after the
+  previous answer, then gets 408 (if it sent part of one) and the connection is closed;
+- a client that half-closes mid-body gets the function's answer (400) before the close;
+- a connection closed while the client is still sending its body is closed cleanly: the
+  answer is flushed, writing is shut down, and what still arrives is read and dropped until
+  the client closes or LINGER_SECONDS pass, so the client reads the answer rather than a reset.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any, Callable
+
+import h11
+from uvicorn.protocols.http.h11_impl import STATUS_PHRASES, H11Protocol
+
+from . import logs
+
+MAX_HEAD_BYTES = 16 * 1024  # request line and headers together; h11's default, made explicit
+LINGER_SECONDS = 5.0
+
+PROTOCOL_ERRORS = {  # status -> (code, message), for answers given outside the function
+    400: ("malformed_request", "the request is not valid HTTP/1.1"),
+    404: ("not_found", "no such route"),
+    405: ("method_not_allowed", "this method is not allowed"),
+    408: ("request_timeout", "the request did not arrive in time"),
+    414: ("uri_too_long", f"the request line may be at most {MAX_HEAD_BYTES} bytes"),
+    431: ("headers_too_large", f"the request line and headers may be at most {MAX_HEAD_BYTES} bytes"),
+    500: ("internal", "internal error"),
+    501: ("not_implemented", "only Transfer-Encoding: chunked is supported"),
+}
+KEPT_HEADERS = (b"connection",)  # not Allow: the framework's lists its methods, not the route's
+
+
+def install(client_timeout: float, allow: Callable[[str], str]) -> None:
+    """client_timeout: seconds for a request's head; allow(path): the Allow header of a path."""
+    from uvicorn_worker import UvicornWorker
+
+    EdgeProtocol.client_timeout = client_timeout
+    EdgeProtocol.allow = staticmethod(allow)
+    UvicornWorker.CONFIG_KWARGS = {**UvicornWorker.CONFIG_KWARGS, "http": EdgeProtocol,
+                                   "h11_max_incomplete_event_size": MAX_HEAD_BYTES}
+
+
+def error_body(status: int, problem: str | None = None) -> bytes:
+    code, message = PROTOCOL_ERRORS.get(status, PROTOCOL_ERRORS[400])
+    details = [{"field": None, "problem": problem}] if problem else []
+    return json.dumps({"error": {"code": code, "message": message, "details": details}}).encode()
+
+
+def json_errors(app, allow: Callable[[str], str]):
+    """The ASGI app, with any error answer that is not JSON replaced by the JSON error of its
+    status. Ours always are JSON; functions-framework's Starlette routes answer a few in text
+    (a 405 for a method outside its list, such as TRACE: given the Allow of our route)."""
+
+    async def app_with_json_errors(scope, receive, send):
+        if scope["type"] != "http":
+            return await app(scope, receive, send)
+        replaced = False
+
+        async def send_json(message):
+            nonlocal replaced
+            if replaced:
+                return  # the text body of a replaced answer
+            if message["type"] == "http.response.start" and message["status"] >= 400 and not any(
+                    k.lower() == b"content-type" and v.startswith(b"application/json") for k, v in message["headers"]):
+                replaced = True
+                body = error_body(message["status"])
+                logs.emit("WARNING", f"{scope['method']} {scope['path'][:200]} {message['status']} (framework)",
+                          httpRequest={"requestMethod": scope["method"], "requestUrl": scope["path"][:200],
+                                       "status": message["status"]})
+                headers = [(k, v) for k, v in message["headers"] if k.lower() in KEPT_HEADERS]
+                if message["status"] == 405:
+                    headers.append((b"allow", allow(scope["path"]).encode()))
+                await send({**message, "headers": headers + [(b"content-type", b"application/json"),
+                                                             (b"content-length", str(len(body)).encode())]})
+                await send({"type": "http.response.body", "body": body})
+                return
+            await send(message)
+
+        await app(scope, receive, send_json)
+
+    return app_with_json_errors
+
+
+class _Connection(h11.Connection):
+    """h11's connection, keeping the protocol error it raised (uvicorn drops it), and refusing a
+    head over its size limit even when it arrived whole (h11 checks only heads still arriving)."""
+
+    error: h11.RemoteProtocolError | None = None
+
+    def next_event(self) -> Any:
+        try:
+            event = super().next_event()
+            if type(event) is h11.Request:
+                limit = self._max_incomplete_event_size
+                if len(event.target) > limit:
+                    raise h11.RemoteProtocolError("request line too long", error_status_hint=414)
+                if len(event.target) + sum(len(k) + len(v) + 4 for k, v in event.headers) > limit:
+                    raise h11.RemoteProtocolError("headers too large", error_status_hint=431)
+            return event
+        except h11.RemoteProtocolError as exc:
+            self.error = exc
+            raise
+
+
+class _Transport:
+    """The socket's transport, whose close() lingers while the client is still sending."""
+
+    def __init__(self, transport, protocol: "EdgeProtocol"):
+        self._transport = transport
+        self._protocol = protocol
+        self.lingering = False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
+
+    def is_closing(self) -> bool:
+        return self.lingering or self._transport.is_closing()
+
+    def close(self) -> None:
+        protocol = self._protocol
+        if self.lingering or self._transport.is_closing():
+            return
+        if protocol.conn.their_state is not h11.SEND_BODY or protocol.eof:
+            self._transport.close()
+            return
+        self.lingering = True
+        self._transport.resume_reading()
+        self._transport.write_eof()  # the answer goes out, then FIN; reading goes on
+        protocol.loop.call_later(LINGER_SECONDS, self._transport.close)
+
+
+class EdgeProtocol(H11Protocol):
+    client_timeout = 10.0
+    allow: Callable[[str], str] = staticmethod(lambda path: "OPTIONS")
+
+    def __init__(self, config, server_state, app_state, _loop=None) -> None:
+        super().__init__(config, server_state, app_state, _loop)
+        self.app = json_errors(self.app, self.allow)
+        self.conn = _Connection(h11.SERVER, config.h11_max_incomplete_event_size or MAX_HEAD_BYTES)
+        self.eof = False
+        self._deadline = None
+
+    def connection_made(self, transport) -> None:
+        super().connection_made(_Transport(transport, self))
+        self._arm_deadline()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        if self.transport.lingering:
+            return  # a body nobody will read: dropped unparsed
+        super().data_received(data)
+
+    def eof_received(self) -> bool | None:
+        self.eof = True
+        cycle = self.cycle
+        if self.transport.lingering or cycle is None or cycle.response_complete or not cycle.more_body:
+            return None  # the transport closes itself
+        # Half-closed mid-body: the function sees the body end short of its length (a 400) and
+        # can still answer it; the connection closes after that answer.
+        cycle.more_body = False
+        cycle.keep_alive = False
+        cycle.message_event.set()
+        return True
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        self._arm_deadline()
+
+    def _arm_deadline(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+        self._deadline = self.loop.call_later(self.client_timeout, self._deadline_passed)
+
+    def _deadline_passed(self) -> None:
+        """No request head within the deadline since the connection opened or last answer."""
+        if self.transport.is_closing() or (self.cycle is not None and not self.cycle.response_complete):
+            return  # closed already, or the function has the request: it keeps its own deadline
+        if self.conn.our_state is h11.IDLE and self.conn.trailing_data[0]:
+            self._refuse(408, "no complete request head within the deadline")
+        else:
+            self.transport.close()
+
+    def send_400_response(self, msg: str) -> None:
+        error = self.conn.error
+        status = getattr(error, "error_status_hint", 400)
+        pending = self.conn.trailing_data[0]
+        if status == 431 and pending and b"\n" not in pending:
+            status = 414  # still arriving, and the request line alone is over the limit
+        self._refuse(status, str(error)[:200] if error and status in (400, 501) else None)
+
+    def _refuse(self, status: int, problem: str | None) -> None:
+        """Answer with a JSON error and close; written as bytes, since h11 answers only a
+        request it has parsed (a head that never finished is not one)."""
+        if self.conn.our_state in (h11.IDLE, h11.SEND_RESPONSE):  # not in the middle of an answer
+            body = error_body(status, problem)
+            head = (f"HTTP/1.1 {status} {STATUS_PHRASES[status].decode()}\r\ncontent-type: application/json\r\n"
+                    f"content-length: {len(body)}\r\nconnection: close\r\n\r\n")
+            self.transport.write(head.encode() + body)
+        logs.emit("WARNING", f"HTTP {status} before the function", httpRequest={"status": status},
+                  problem=problem)
+        self.transport.close()

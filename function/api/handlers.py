@@ -1,0 +1,102 @@
+"""What each route answers. The request cycle around them owns errors, CORS and the log line."""
+from __future__ import annotations
+
+from typing import Any, Awaitable, Callable
+
+from starlette.responses import Response
+
+from soundness.model_card import public_manifest
+from . import body, openapi, pages
+from .api_keys import ApiKeys
+from .config import Settings
+from .errors import ApiError
+from .exchange import Exchange
+from .lazy_model import LazyModel, ModelUnavailable
+from .payloads import parse_json
+from .responses import json_response
+
+
+class Handlers:
+    def __init__(self, settings: Settings, model: LazyModel, keys: ApiKeys):
+        self.settings = settings
+        self.model = model
+        self.keys = keys
+
+    async def predictor(self):
+        try:
+            return await self.model.get_async()
+        except ModelUnavailable as exc:
+            raise ApiError(503, "model_unavailable", str(exc), headers={"Retry-After": "60"}) from None
+
+    async def health(self, exchange: Exchange) -> Response:
+        return json_response({"status": "ok", "model_loaded": self.model.loaded})
+
+    async def ready(self, exchange: Exchange) -> Response:
+        predictor = await self.predictor()
+        return json_response({"status": "ready",
+                              "model": {"name": predictor.name, "version": predictor.version}})
+
+    async def model_info(self, exchange: Exchange) -> Response:
+        return json_response(public_manifest((await self.predictor()).manifest))
+
+    async def openapi(self, exchange: Exchange) -> Response:
+        try:  # the document names the one model served, when it can be loaded
+            predictor = await self.model.get_async()
+            model = {"name": predictor.name, "version": predictor.version}
+        except ModelUnavailable:
+            model = None
+        return json_response(openapi.document(self.settings, model))
+
+    async def page(self, exchange: Exchange) -> Response:
+        static = pages.find(self.settings.frontend_dir, "/index.html")
+        if static is None:
+            raise ApiError(404, "not_found", "no web page is bundled with this deployment")
+        return pages.serve(static)
+
+    async def predict(self, exchange: Exchange) -> Response:
+        from .prediction import answer  # numpy and friends: only once predictions are asked for
+
+        self.keys.check(exchange.request)
+        raw = await body.read(exchange, self.settings.max_body_bytes)
+        parsed = parse_json(raw, exchange.request.headers.get("content-type"))
+        answered, exchange.rows = answer(await self.predictor(), parsed, self.settings.max_batch)
+        return json_response(answered)
+
+    # ------------------------------------------------------------ other protocols' routes
+
+    def constant(self, answer: Any) -> Callable[[Exchange], Awaitable[Response]]:
+        """A route that always gives the same answer, and never loads the model."""
+        async def handler(exchange: Exchange) -> Response:
+            return json_response(answer)
+
+        return handler
+
+    def protocol(self, error_body: Callable[[ApiError], dict], answer: Callable[..., Any],
+                 scores: bool = False) -> Callable[[Exchange], Awaitable[Response]]:
+        """A route of another protocol (bigquery.py, kserve_v1.py, open_inference.py): the request
+        cycle /predict has, the protocol's answer and the protocol's error shape.
+
+        answer(predictor, **path parameters); with `scores` (an API key and a JSON body, as for
+        /predict) answer(predictor, body, max_batch=..., **path parameters). It returns a body, or a
+        body and how many rows it carried.
+        """
+        async def handler(exchange: Exchange) -> Response:
+            try:
+                if scores:
+                    self.keys.check(exchange.request)
+                    raw = await body.read(exchange, self.settings.max_body_bytes)
+                    # These protocols' bodies are JSON by definition: a client that names no type
+                    # (tritonclient names none) is not refused; one that names another type is.
+                    parsed = parse_json(raw, exchange.request.headers.get("content-type") or "application/json")
+                    result = answer(await self.predictor(), parsed, max_batch=self.settings.max_batch,
+                                    **exchange.params)
+                else:
+                    result = answer(await self.predictor(), **exchange.params)
+            except ApiError as error:  # these protocols know 400, not 422, for a request they cannot use
+                return json_response(error_body(error), 400 if error.status == 422 else error.status,
+                                     error.headers)
+            if isinstance(result, tuple):
+                result, exchange.rows = result
+            return json_response(result)
+
+        return handler

@@ -1,0 +1,81 @@
+"""One request from arrival to answer: route it, turn every refusal into JSON, add CORS, log it."""
+from __future__ import annotations
+
+import time
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from . import logs, pages
+from .api_keys import ApiKeys
+from .config import Settings
+from .cors import Cors
+from .errors import ApiError, detail
+from .exchange import Exchange
+from .handlers import Handlers
+from .lazy_model import LazyModel
+from .responses import error_response
+from .routes import router
+
+
+class Service:
+    """One per instance: the settings, the lazily loaded model, the routes."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.model = LazyModel(settings.model_dir, settings.torch_threads)
+        self.cors = Cors(settings.allowed_origins)
+        self.handlers = Handlers(settings, self.model, ApiKeys(settings.api_keys))
+        self.router = router(self.handlers)
+        if settings.bigquery_route and settings.api_keys:
+            logs.emit("WARNING", "BIGQUERY_ROUTE is on beside API_KEYS: BigQuery cannot send X-API-Key, so "
+                      "its calls get 401; deploy it as its own IAM-only service (deploy.sh --bigquery)")
+
+    async def handle(self, request: Request) -> Response:
+        started = time.perf_counter()
+        exchange = Exchange(request, request.url.path.rstrip("/") or "/")
+        try:
+            response = await self.dispatch(exchange)
+        except ApiError as error:
+            response = error_response(error)
+        except Exception as exc:  # a bug of ours: answer plainly, log the type, never the trace
+            logs.emit("ERROR", "unhandled error", error_type=type(exc).__name__, path=exchange.path[:200])
+            response = error_response(ApiError(500, "internal", "internal error"))
+        self.cors.add(request, response)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        logs.request(exchange, response.status_code, started, self.model.version)
+        return response
+
+    def allow(self, path: str) -> str:
+        """The Allow header of a path: its route's methods (GET for the page's files)."""
+        match = self.router.match(path.rstrip("/") or "/")
+        return _allow(match.methods if match else {"GET": None})
+
+    async def dispatch(self, exchange: Exchange) -> Response:
+        request, path = exchange.request, exchange.path
+        match = self.router.match(path)
+        if match is not None:
+            methods, exchange.params = match.methods, match.params
+        else:
+            static = pages.find(self.settings.frontend_dir, path)
+            if static is None:
+                raise ApiError(404, "not_found", f"no route {path[:100]}",
+                               [detail("path", "see GET /openapi.json for the routes")])
+
+            async def serve_static(exchange: Exchange) -> Response:
+                return pages.serve(static)
+
+            methods = {"GET": serve_static}
+        method = request.method
+        if method == "OPTIONS":
+            return self.cors.preflight(request, methods)
+        handler = methods.get("GET" if method == "HEAD" else method)
+        if handler is None:
+            allow = _allow(methods)
+            raise ApiError(405, "method_not_allowed", f"{method} is not allowed on {path}",
+                           [detail("method", f"allowed: {allow}")], {"Allow": allow})
+        return await handler(exchange)
+
+
+def _allow(methods) -> str:
+    return ", ".join(sorted(set(methods) | {"OPTIONS"}))

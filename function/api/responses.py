@@ -1,0 +1,21 @@
+"""Answers: JSON bodies, and the error answer every refusal becomes."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.responses import Response
+
+from .errors import ApiError
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    try:
+        data = json.dumps(body, ensure_ascii=False, allow_nan=False).encode()
+    except UnicodeEncodeError:  # a lone surrogate (\ud800) echoed from the request: only escapes carry it
+        data = json.dumps(body, allow_nan=False).encode()
+    return Response(data, status, headers, media_type="application/json")
+
+
+def error_response(error: ApiError) -> Response:
+    return json_response(error.body(), error.status, error.headers)

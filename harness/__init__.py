@@ -1,0 +1,1 @@
+"""What tests and benchmarks share: the function run as production runs it."""
