@@ -40,10 +40,11 @@ class Handlers:
         return json_response(public_manifest((await self.predictor()).manifest))
 
     async def openapi(self, exchange: Exchange) -> Response:
-        try:  # the document names the one model served, when it can be loaded
-            predictor = await self.model.get_async()
-            model = {"name": predictor.name, "version": predictor.version}
-        except ModelUnavailable:
+        from soundness.artifacts import ArtifactError, verified_manifest
+
+        try:  # the document names the one model served, read from its checked manifest, not loaded
+            model = verified_manifest(self.settings.model_dir)["model"]
+        except ArtifactError:
             model = None
         return json_response(openapi.document(self.settings, model))
 

@@ -23,7 +23,7 @@ def run_schemathesis(server, workdir, max_examples: int, *options: str,
                "--max-examples", str(max_examples), "--generation-deterministic",
                "--workers", "1", "--request-timeout", "10",
                "--no-color", *options]
-    done = subprocess.run(command, cwd=workdir, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(command, cwd=workdir, capture_output=True, text=True, timeout=480)
     return done.returncode, done.stdout + done.stderr
 
 
@@ -43,6 +43,7 @@ def server_errors(server) -> list[dict]:
 
 def test_every_answer_of_a_healthy_server_matches_its_openapi_document(serve, served_model_dir, tmp_path):
     server = serve(MODEL_DIR=served_model_dir, BIGQUERY_ROUTE="on")
+    server.wait("/ready")  # loaded first: a cold load on a busy machine can outlast a case's timeout
     code, output = run_schemathesis(server, tmp_path, 60)
     assert code == 0, output[-4000:]
     assert cases_passed(output) >= 200
@@ -51,6 +52,7 @@ def test_every_answer_of_a_healthy_server_matches_its_openapi_document(serve, se
 
 def test_with_api_keys_the_document_still_holds_and_predictions_need_the_key(serve, served_model_dir, tmp_path):
     server = serve(MODEL_DIR=served_model_dir, API_KEYS="k1,k2", BIGQUERY_ROUTE="on")
+    server.wait("/ready")
     code, output = run_schemathesis(server, tmp_path, 25, "--header", "X-API-Key: k2")
     assert code == 0, output[-4000:]
     assert cases_passed(output) >= 50
