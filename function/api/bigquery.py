@@ -43,7 +43,7 @@ def _calls(body: Any, features: list[str]) -> tuple[list, str, list[str]]:
         raise ApiError(400, "invalid_request", "expected BigQuery's request: an object with calls",
                        [detail("calls", "must be an array of calls, each an array of arguments")])
     # The other envelope fields (requestId, caller, sessionUser) are BigQuery's; they are not read.
-    context = body.get("userDefinedContext") or {}
+    context = {} if body.get("userDefinedContext") is None else body["userDefinedContext"]
     if not isinstance(context, dict) or set(context) - {"input"} or context.get("input", INPUTS[0]) not in INPUTS:
         raise ApiError(400, "invalid_request", "userDefinedContext may only say which input the calls carry",
                        [detail("userDefinedContext", 'expected {} or {"input": "statements"} or {"input": "ratios"}')])
