@@ -4,20 +4,26 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-TORCH_CPU_INDEX="https://download.pytorch.org/whl/cpu"
 STORAGE_ORIGIN="https://storage.googleapis.com"
 RUNTIME="python311"
 ENTRY_POINT="predict"
 CPU="1"
 TIMEOUT="60s"
+# Cloud Run's startup probe: the instance takes traffic once GET /ready has loaded the model
+# (a few milliseconds), polled every second for up to 30 s; a model that cannot be served
+# keeps /ready at 503, so the new revision never takes traffic and the deploy fails loudly.
+STARTUP_PROBE="httpGet.path=/ready,periodSeconds=1,timeoutSeconds=1,failureThreshold=30"
+# Packages that must never reach the deployed function: training and importing only.
+TRAINING_ONLY="torch scikit-learn scipy joblib pandas threadpoolctl"
 
 usage() {
   cat <<'EOF'
 Usage: ./deploy.sh --project P --region R [options]
 
 Stages a self-contained function folder in build/deploy/<name>/ (main.py, the api and
-soundness packages, the model as model/, the page as frontend/, a requirements.txt with every package
-pinned and CPU-only torch), deploys it, and with --bucket publishes the page to gs://<bucket>.
+soundness packages, the model as model/, the page as frontend/, requirements.txt with every package
+pinned: numpy, safetensors and functions-framework, no torch), deploys it, and with --bucket
+publishes the page to gs://<bucket>.
 
 Options (each also read from the environment variable in brackets; a flag wins):
   --project P               Google Cloud project [PROJECT, else GOOGLE_CLOUD_PROJECT]   required
@@ -39,13 +45,18 @@ Options (each also read from the environment variable in brackets; a flag wins):
   -h, --help                this text
 
 Service settings, passed to the deployed function as environment variables when set:
-  MAX_BATCH, MAX_BODY_BYTES, ALLOWED_ORIGINS, TORCH_THREADS (default here: 1 = the CPUs given),
-  CLIENT_TIMEOUT_SECONDS,
+  MAX_BATCH, MAX_BODY_BYTES, ALLOWED_ORIGINS, CLIENT_TIMEOUT_SECONDS,
   API_KEYS_SECRET           Secret Manager secret holding the comma-separated API keys
                             (NAME or NAME:VERSION; mounted as API_KEYS) - preferred
   API_KEYS                  the keys themselves (written to the env-vars file, never printed)
+  DART_API_KEY_SECRET       Secret Manager secret holding the OpenDART key, for filling the
+                            form from DART (NAME or NAME:VERSION; mounted as DART_API_KEY) - preferred
+  DART_API_KEY              the OpenDART key itself (env-vars file, never printed); without
+                            either the company lookup is off
+  DART_API_URL, DART_TIMEOUT, DART_CACHE_SIZE   the lookup's DART endpoint, timeout, cache size
 Instance sizing (defaults measured for this service; see the README):
-  MEMORY=1Gi  CONCURRENCY=16  MIN_INSTANCES=0  MAX_INSTANCES=10   (1 CPU, 60s timeout)
+  MEMORY=512Mi  CONCURRENCY=16  MIN_INSTANCES=0  MAX_INSTANCES=10   (1 CPU, 60s timeout)
+  --target run also gets --cpu-boost and a startup probe on /ready.
 
 Booleans take 1/true/yes or 0/false/no. Requires gcloud with an active account and python3.
 A dry run still checks all that and stages build/deploy/<name>/ (to inspect); it neither
@@ -108,11 +119,12 @@ TARGET="${TARGET:-functions}"
 BIGQUERY="$(boolean BIGQUERY "${BIGQUERY:-}")"
 ALLOW_UNAUTHENTICATED="$(boolean ALLOW_UNAUTHENTICATED "${ALLOW_UNAUTHENTICATED:-}")"
 DRY_RUN="$(boolean DRY_RUN "${DRY_RUN:-}")"
-MEMORY="${MEMORY:-1Gi}"
+MEMORY="${MEMORY:-512Mi}"
 CONCURRENCY="${CONCURRENCY:-16}"
 MIN_INSTANCES="${MIN_INSTANCES:-0}"
 MAX_INSTANCES="${MAX_INSTANCES:-10}"
-TORCH_THREADS="${TORCH_THREADS:-$CPU}"
+# Settings that may come from Secret Manager instead: NAME_SECRET names the secret mounted as NAME.
+SECRET_SETTINGS=(API_KEYS DART_API_KEY)
 
 parse_args() {
   local option value
@@ -166,11 +178,15 @@ validate_settings() {
   positive_int CONCURRENCY "$CONCURRENCY"
   positive_int MIN_INSTANCES "$MIN_INSTANCES" zero
   positive_int MAX_INSTANCES "$MAX_INSTANCES"
-  if [[ -n "${API_KEYS:-}" && -n "${API_KEYS_SECRET:-}" ]]; then
-    usage_error "set API_KEYS or API_KEYS_SECRET, not both"
-  fi
-  [[ -z "${API_KEYS_SECRET:-}" || "$API_KEYS_SECRET" =~ ^[A-Za-z0-9_-]+(:[A-Za-z0-9]+)?$ ]] ||
-    usage_error "API_KEYS_SECRET must be NAME or NAME:VERSION, got '$API_KEYS_SECRET'"
+  local name secret
+  for name in "${SECRET_SETTINGS[@]}"; do
+    secret="${name}_SECRET"
+    if [[ -n "${!name:-}" && -n "${!secret:-}" ]]; then
+      usage_error "set $name or $secret, not both"
+    fi
+    [[ -z "${!secret:-}" || "${!secret}" =~ ^[A-Za-z0-9_-]+(:[A-Za-z0-9]+)?$ ]] ||
+      usage_error "$secret must be NAME or NAME:VERSION, got '${!secret}'"
+  done
   if [[ -n "$BUCKET" && -n "${ALLOWED_ORIGINS:-}" && ",$ALLOWED_ORIGINS," != *",*,"* &&
         ",$ALLOWED_ORIGINS," != *",$STORAGE_ORIGIN,"* ]]; then
     ALLOWED_ORIGINS="$ALLOWED_ORIGINS,$STORAGE_ORIGIN"
@@ -225,8 +241,8 @@ bucket_problem() {
 # The service's own environment, as deployed: only what is set here.
 service_env_names() {
   local name
-  for name in MAX_BATCH MAX_BODY_BYTES ALLOWED_ORIGINS API_KEYS TORCH_THREADS CLIENT_TIMEOUT_SECONDS \
-    BIGQUERY_ROUTE; do
+  for name in MAX_BATCH MAX_BODY_BYTES ALLOWED_ORIGINS API_KEYS CLIENT_TIMEOUT_SECONDS DART_API_KEY DART_API_URL \
+    DART_TIMEOUT DART_CACHE_SIZE BIGQUERY_ROUTE; do
     [[ -n "${!name:-}" ]] && printf '%s\n' "$name"
   done
   return 0
@@ -275,21 +291,18 @@ PY
 
 # ---------------------------------------------------------------- staging
 
-# The repository's requirements, every line name==version, with torch as the CPU build.
+# The repository's runtime requirements, every line name==version, none of the training stack.
 write_requirements() {
   local line
-  printf '%s\n' "# Written by deploy.sh from requirements.txt: every package pinned, torch as the" \
-    "# CPU-only build from PyTorch's CPU wheel index (the default Linux build carries CUDA)." \
-    "--extra-index-url $TORCH_CPU_INDEX"
+  printf '%s\n' "# Written by deploy.sh from requirements.txt: the runtime only, every package pinned."
   while IFS= read -r line || [[ -n "$line" ]]; do
     line="${line%%#*}"
     line="${line//[[:space:]]/}"
     [[ -z "$line" ]] && continue
     [[ "$line" =~ ^([A-Za-z0-9._-]+)==([A-Za-z0-9.]+)$ ]] ||
       die "requirements.txt: '$line' is not pinned as name==version"
-    if [[ "${BASH_REMATCH[1],,}" == torch ]]; then
-      line="torch==${BASH_REMATCH[2]}+cpu"
-    fi
+    [[ " $TRAINING_ONLY " != *" ${BASH_REMATCH[1],,} "* ]] ||
+      die "requirements.txt: ${BASH_REMATCH[1]} is for training only and must not be deployed"
     printf '%s\n' "$line"
   done <"$ROOT/requirements.txt"
 }
@@ -343,15 +356,25 @@ deploy_command() {
       --runtime="$RUNTIME" --source="$STAGE" --entry-point="$ENTRY_POINT" --trigger-http)
   else
     # A Cloud Run service from source: buildpacks build it as a function of this entry point.
+    # --cpu-boost: more CPU while the instance starts; the startup probe loads the model
+    # before the first request arrives.
     DEPLOY=(gcloud run deploy "$NAME" --project="$PROJECT" --region="$REGION"
-      --source="$STAGE" --function="$ENTRY_POINT" --base-image="$RUNTIME")
+      --source="$STAGE" --function="$ENTRY_POINT" --base-image="$RUNTIME"
+      --cpu-boost --startup-probe="$STARTUP_PROBE")
   fi
   DEPLOY+=(--memory="$MEMORY" --cpu="$CPU" --timeout="$TIMEOUT" --concurrency="$CONCURRENCY"
     --min-instances="$MIN_INSTANCES" --max-instances="$MAX_INSTANCES" --env-vars-file="$ENV_FILE")
-  if [[ -n "${API_KEYS_SECRET:-}" ]]; then
-    local secret="$API_KEYS_SECRET"
+  local name secret mounts=()
+  for name in "${SECRET_SETTINGS[@]}"; do
+    secret="${name}_SECRET"
+    secret="${!secret:-}"
+    [[ -n "$secret" ]] || continue
     [[ "$secret" == *:* ]] || secret="$secret:latest"
-    DEPLOY+=(--set-secrets="API_KEYS=$secret")
+    mounts+=("$name=$secret")
+  done
+  if ((${#mounts[@]})); then
+    local IFS=,
+    DEPLOY+=(--set-secrets="${mounts[*]}")
   fi
   DEPLOY+=("$access" --quiet)
 }

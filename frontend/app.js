@@ -1,9 +1,10 @@
 // The page: the form, the result, the batch upload and the language switch.
 import {formatAmount, parseAmount} from "./amounts.js";
 import {call, problemText} from "./api.js";
-import {attachAnswer, readCompanies, readFile, renderTable, requestFor, resultsCsv} from "./batch.js";
+import {attachAnswer, batchesOf, readCompanies, readFile, renderTable, requestFor, resultsCsv} from "./batch.js";
 import {el, say} from "./dom.js";
 import {currentLang, FIELDS, fieldLabel, setLang, t, translateStatic} from "./i18n.js";
+import {drawLookup, filledFrom, forgetPick, setLookupAvailable, startLookup} from "./lookup.js";
 import {modelLine, renderResult} from "./result.js";
 
 // The seed write-up's public worked example (seed-example.json).
@@ -23,7 +24,7 @@ const state = {
   fieldErrors: {}, // field -> {key} (the page's check) or {text} (the server's words)
   result: null, // {prediction, model} of the last scored company
   batch: null, // {entries, model, ignored} of the last CSV
-  batchMessage: null, // {key, values} or {text}
+  batchMessage: null, // {key, values, state} or {text}; state "info" while under way, else an error
 };
 
 const messageText = (m) => (m?.key ? t(m.key, m.values) : m?.text ?? "");
@@ -101,7 +102,8 @@ async function onSubmit(event) {
   setBusy(button, true, "submit_busy", "submit");
   state.form = state.model ? null : {key: "connecting"};
   drawForm();
-  const answer = await call("/predict", {companies: [values]});
+  const id = filledFrom(values);
+  const answer = await call("/predict", {companies: [id ? {id, ...values} : values]});
   setBusy(button, false, "submit_busy", "submit");
   const prediction = answer.kind === "ok" ? answer.data.predictions[0] : null;
   if (prediction && !prediction.error) {
@@ -119,11 +121,19 @@ async function onSubmit(event) {
   focusFirstError();
 }
 
-function fillExample() {
-  for (const field of FIELDS) input(field.name).value = formatAmount(EXAMPLE[field.name]);
+/** Put these amounts in the nine fields, as if typed; the last result no longer matches them. */
+function fillFields(values) {
+  for (const field of FIELDS) input(field.name).value = formatAmount(values[field.name]);
   state.fieldErrors = {};
   state.form = null;
+  state.result = null;
   drawForm();
+  drawResult();
+}
+
+function fillExample() {
+  forgetPick();
+  fillFields(EXAMPLE);
 }
 
 /** After a field is left, write what was read back in one style, so a person sees it. */
@@ -158,6 +168,7 @@ async function loadModel() {
   if (answer.kind === "ok") {
     state.model = answer.data;
     state.service = {key: "ready"};
+    setLookupAvailable(answer.data.company_lookup === true);
   } else {
     state.service = {text: problemText(answer)};
   }
@@ -192,21 +203,39 @@ async function onBatchSubmit(event) {
     drawBatch();
     return;
   }
-  const {body, sent} = requestFor(read.entries);
-  if (sent.length) {
-    const button = $("batch-submit");
-    setBusy(button, true, "batch_busy", "batch_submit");
-    const answer = await call("/predict", body);
-    setBusy(button, false, "batch_busy", "batch_submit");
-    if (!attachAnswer(sent, answer)) {
-      state.batchMessage = {text: problemText(answer)};
-      drawBatch();
-      return;
-    }
-  }
+  if (!(await sendInBatches(read.entries))) return;
   state.batch = {entries: read.entries, ignored: read.ignored};
   state.batchMessage = null;
   drawBatch();
+}
+
+/** Ask the API in requests of at most its MAX_BATCH rows (GET /model says it), saying how far
+ * it got; true when every request was answered, else the message says where it stopped. */
+async function sendInBatches(entries) {
+  if (!state.model) await loadModel(); // a first GET /model that failed: its limit is needed now
+  const size = state.model?.max_batch;
+  const batches = batchesOf(entries, size);
+  const total = batches.reduce((sum, batch) => sum + batch.length, 0);
+  const button = $("batch-submit");
+  setBusy(button, true, "batch_busy", "batch_submit");
+  let done = 0;
+  try {
+    for (const [i, batch] of batches.entries()) {
+      state.batchMessage = {key: "batch_progress", values: {done, total, request: i + 1, requests: batches.length,
+        size: size ?? total}, state: "info"};
+      drawBatch();
+      const answer = await call("/predict", requestFor(batch));
+      if (!attachAnswer(batch, answer)) {
+        state.batchMessage = {key: "batch_stopped", values: {done, total, message: problemText(answer)}};
+        drawBatch();
+        return false;
+      }
+      done += batch.length;
+    }
+  } finally {
+    setBusy(button, false, "batch_busy", "batch_submit");
+  }
+  return true;
 }
 
 function drawBatch() {
@@ -214,7 +243,7 @@ function drawBatch() {
   const table = $("batch-result");
   const link = $("batch-download");
   if (!state.batch) {
-    say(status, messageText(state.batchMessage), "error");
+    say(status, messageText(state.batchMessage), state.batchMessage?.state ?? "error");
     table.replaceChildren();
     link.hidden = true;
     return;
@@ -236,6 +265,7 @@ function drawBatch() {
 function drawAll() {
   translateStatic();
   $("lang-toggle").lang = currentLang() === "ko" ? "en" : "ko"; // the button names the other language
+  drawLookup();
   drawForm();
   drawService();
   drawResult();
@@ -256,12 +286,14 @@ function start() {
     state.fieldErrors = {};
     state.form = null;
     state.result = null;
+    forgetPick();
     drawForm();
     drawResult();
   });
   $("fill-example").addEventListener("click", fillExample);
   $("lang-toggle").addEventListener("click", toggleLanguage);
   $("batch-form").addEventListener("submit", onBatchSubmit);
+  startLookup(fillFields);
   state.service = {key: "connecting"};
   drawAll();
   loadModel(); // also wakes a cold function before the first prediction

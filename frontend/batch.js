@@ -1,8 +1,9 @@
 // Many companies from a CSV file: read the columns, turn cells into numbers, ask the API
-// once for all rows, show a table with each row's result or errors, offer it as CSV.
+// in batches of at most its MAX_BATCH rows, show a table with each row's result or errors,
+// offer it as CSV.
 import {parseAmount} from "./amounts.js";
 import {CsvError, decodeCsv, parseCsv, toCsv} from "./csv.js";
-import {el} from "./dom.js";
+import {el, visible} from "./dom.js";
 import {FIELDS, t} from "./i18n.js";
 import {className, formatNumber, formatPercent, ratioLabel, warningText} from "./result.js";
 
@@ -73,11 +74,18 @@ export async function readFile(file) {
   return decodeCsv(await file.arrayBuffer());
 }
 
-/** The request body for the rows that parsed, and which entry each request row is. */
-export function requestFor(entries) {
-  const sent = entries.filter((entry) => !entry.errors.length);
-  const companies = sent.map((entry) => (entry.id ? {id: entry.id, ...entry.values} : {...entry.values}));
-  return {body: {companies}, sent};
+/** The rows that parsed, in requests of at most `size` rows (all in one when size is unknown). */
+export function batchesOf(entries, size) {
+  const sendable = entries.filter((entry) => !entry.errors.length);
+  const step = Number.isInteger(size) && size > 0 ? size : sendable.length;
+  const batches = [];
+  for (let start = 0; start < sendable.length; start += step) batches.push(sendable.slice(start, start + step));
+  return batches;
+}
+
+/** The request body for one batch of entries. */
+export function requestFor(sent) {
+  return {companies: sent.map((entry) => (entry.id ? {id: entry.id, ...entry.values} : {...entry.values}))};
 }
 
 /** Put the API's answer (or a 422's row details) onto the entries that were sent. */
@@ -92,6 +100,8 @@ export function attachAnswer(sent, answer) {
   const details = answer.data?.error?.details;
   if (answer.status === 422 && details?.every((d) => Number.isInteger(d.index))) {
     for (const detail of details) sent[detail.index]?.errors.push(...serverErrors([detail]));
+    // The API lists at most a few dozen details; rows past them are refused all the same.
+    for (const entry of sent) if (!entry.errors.length) entry.errors.push({field: null, key: "batch_unreported"});
     return true;
   }
   return false;
@@ -107,9 +117,9 @@ function errorText(error) {
   return error.field ? `${error.field}: ${what}` : what;
 }
 
-function notes(entry) {
+function notes(entry, model) {
   const texts = entry.errors.map(errorText);
-  for (const warning of entry.prediction?.warnings ?? []) texts.push(warningText(warning));
+  for (const warning of entry.prediction?.warnings ?? []) texts.push(warningText(warning, model));
   return texts.join(" · ");
 }
 
@@ -122,11 +132,11 @@ export function renderTable(container, entries, model) {
     const p = entry.prediction;
     return el("tr", {class: p ? `is-${p.class}` : "is-error"},
       el("td", {}, String(entry.line)),
-      el("th", {scope: "row"}, entry.id || "—"),
+      el("th", {scope: "row"}, visible(entry.id) || "—"),
       el("td", {class: "class-cell"}, p ? className(p) : "—"),
       el("td", {class: "num"}, p ? formatPercent(p.probability_unsound) : "—"),
       features.map((name) => el("td", {class: "num"}, formatNumber(p?.ratios?.[name]))),
-      el("td", {class: "notes"}, notes(entry)));
+      el("td", {class: "notes"}, notes(entry, model)));
   };
   container.replaceChildren(el("div", {class: "table-scroll"},
     el("table", {class: "batch-table", dataset: {testid: "batch-table"}},

@@ -14,6 +14,15 @@ export function el(tag, attrs = {}, ...children) {
   return node;
 }
 
+// Characters that are invisible or reorder the text around them (U+202E shows "exe.txt" as
+// "txt.exe"): a name from a file carrying one could pass for another in a table.
+const HIDDEN = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g;
+
+/** `text` with each such character written out as [U+202E], so what is shown is what is there. */
+export function visible(text) {
+  return String(text ?? "").replace(HIDDEN, (c) => `[U+${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")}]`);
+}
+
 /** Show `message` in `node` with a state class (info, error, ok), or hide it when empty. */
 export function say(node, message, state = "info") {
   node.textContent = message;

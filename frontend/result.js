@@ -122,19 +122,29 @@ function otherRatios(prediction, model, shown) {
         el("td", {}, formatNumber(prediction.ratios[name])))))));
 }
 
-export function warningText(warning) {
+// The values a warning's text needs, from the warning itself (numbers as the API gave them).
+function warningValues(warning, model) {
+  if (warning.code !== "outside_training_range") return {};
+  const [qLow, qHigh] = warning.quantiles ?? [];
+  const percent = Math.max(qLow, qHigh) > 1 ? 1 : 100; // quantiles as fractions or percents
+  return {ratio: ratioLabel(warning.fields?.[0], model), value: formatNumber(warning.value),
+    low: formatNumber(warning.range?.[0]), high: formatNumber(warning.range?.[1]),
+    share: Math.round((qHigh - qLow) * percent)};
+}
+
+/** A warning in the page's language; the API's own words for a code the page does not know. */
+export function warningText(warning, model) {
   const key = `warning_${warning.code}`;
-  const known = t(key);
+  const known = t(key, warningValues(warning, model));
   return known === key ? warning.message || warning.code : known;
 }
 
-function warnings(prediction) {
+function warnings(prediction, model) {
   if (!prediction.warnings?.length) return null;
   return el("section", {class: "warnings", dataset: {testid: "warnings"}},
     el("h3", {}, t("warnings")),
-    el("ul", {}, prediction.warnings.map((warning) => el("li", {dataset: {code: warning.code}},
-      warningText(warning),
-      warning.message ? el("span", {class: "server-text"}, ` (${warning.message})`) : null))));
+    el("ul", {}, prediction.warnings.map((warning) => el("li", {
+      dataset: {code: warning.code, field: warning.fields?.[0]}, title: warning.message}, warningText(warning, model)))));
 }
 
 /** "Model X (version v) · trained on …" from GET /model, or the answer's model. */
@@ -166,7 +176,7 @@ export function renderResult(container, prediction, model, answeredModel) {
         el("strong", {dataset: {testid: "result-probability"}}, formatPercent(prediction.probability_unsound)))),
     prediction.id !== null && prediction.id !== undefined ? el("p", {class: "note"}, t("result_for", {id: prediction.id})) : null,
     Number.isFinite(threshold) ? el("p", {class: "note"}, t("threshold", {threshold: formatPercent(threshold)})) : null,
-    warnings(prediction),
+    warnings(prediction, model),
     names.length ? features(prediction, model, names) : null,
     otherRatios(prediction, model, names),
     el("p", {class: "model-line", dataset: {testid: "model-line"}}, modelLine(model, answeredModel)),

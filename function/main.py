@@ -7,11 +7,15 @@ slow or silent client holds a coroutine, not a thread.
 """
 import functions_framework.aio
 
-from api import connection
-from api.config import Settings
+from api import connection, logs
+from api.config import ConfigError, Settings
 from api.request_cycle import Service
 
-settings = Settings.from_env()
+try:
+    settings = Settings.from_env()
+except ConfigError as error:  # refuse to start, saying why in one log line, not a traceback
+    logs.emit("CRITICAL", f"configuration refused: {error}")
+    raise SystemExit(1) from None
 service = Service(settings)
 connection.install(settings.client_timeout, service.allow)  # the server's HTTP protocol, before the fork
 

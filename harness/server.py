@@ -22,8 +22,9 @@ MAIN = ROOT / "function" / "main.py"
 # The function's settings (function/api/config.py) and the server's: cleared from the caller's
 # environment, so a shell's leftovers never change what a test or a benchmark runs.
 ENV_NAMES = ("MODEL_DIR", "FRONTEND_DIR", "MAX_BATCH", "MAX_BODY_BYTES", "ALLOWED_ORIGINS", "API_KEYS",
-             "TORCH_THREADS", "CLIENT_TIMEOUT_SECONDS", "BIGQUERY_ROUTE", "WORKERS", "THREADS", "FUNCTION_TARGET",
-             "FUNCTION_SOURCE", "FUNCTION_SIGNATURE_TYPE", "FUNCTION_USE_ASGI", "DEBUG", "PORT", "HOST")
+             "CLIENT_TIMEOUT_SECONDS", "BIGQUERY_ROUTE", "WORKERS", "THREADS", "FUNCTION_TARGET",
+             "FUNCTION_SOURCE", "FUNCTION_SIGNATURE_TYPE", "FUNCTION_USE_ASGI", "DEBUG", "PORT", "HOST",
+             "DART_API_KEY", "DART_API_URL", "DART_TIMEOUT", "DART_CACHE_SIZE")
 POLL_SECONDS = 0.005
 
 

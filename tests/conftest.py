@@ -45,6 +45,16 @@ def served_model_dir(request) -> Path:
 
 
 @pytest.fixture(scope="session")
+def dart_stand_in():
+    """A local stand-in for OpenDART (tests/dart_stand_in.py); its .env() points a function at it."""
+    from dart_stand_in import DartStandIn
+
+    stand_in = DartStandIn()
+    yield stand_in
+    stand_in.stop()
+
+
+@pytest.fixture(scope="session")
 def served_model(served_model_dir) -> dict:
     """The served model's manifest entry: its name and version."""
     return json.loads((served_model_dir / "manifest.json").read_text())["model"]

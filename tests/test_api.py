@@ -13,6 +13,8 @@ from starlette.testclient import TestClient
 from helpers import DEFAULT_MODEL, SEED_STATEMENT, mimetype, post_json
 
 JSON = {"Content-Type": "application/json"}
+FEATURES = ["revenue_growth_pct", "total_asset_growth_pct", "operating_margin_pct", "equity_ratio_pct",
+            "total_asset_turnover"]
 SEED_RATIOS = [49.91501544939611, 34.313635398408515, 5.831879364143251, 32.04227468777463,
                1.3027215102597665]
 
@@ -56,9 +58,7 @@ def test_statement_values_are_turned_into_ratios_and_answered_as_the_seed_did(cl
 
 
 def test_model_features_by_name_give_the_same_answer(client):
-    names = ["revenue_growth_pct", "total_asset_growth_pct", "operating_margin_pct",
-             "equity_ratio_pct", "total_asset_turnover"]
-    status, body = predict(client, {"instances": [{"id": 7, **dict(zip(names, SEED_RATIOS))}]})
+    status, body = predict(client, {"instances": [{"id": 7, **dict(zip(FEATURES, SEED_RATIOS))}]})
     assert status == 200
     assert body["predictions"][0]["id"] == 7
     assert body["predictions"][0]["probability_unsound"] == pytest.approx(0.420, abs=5e-4)
@@ -117,7 +117,6 @@ def test_when_no_row_can_be_answered_the_request_fails_naming_each_row_and_field
 @pytest.mark.parametrize("body, field, problem", [
     ({"companies": [{**SEED_STATEMENT, "net_income": None}]}, "net_income", "must be a number, got null"),
     ({"companies": [{**SEED_STATEMENT, "net_income": True}]}, "net_income", "must be a number, got a boolean"),
-    ({"companies": [{**SEED_STATEMENT, "surplus": 1}]}, "surplus", "is not a known field"),
     ({"companies": [{**SEED_STATEMENT, "id": ["x"]}]}, "id", "must be a string"),
     ({"instances": [{"revenue_growth_pct": 1}]}, "total_asset_growth_pct", "is required"),
     ({"data": [[1, 2, 3]]}, None, "must be an array of 5 numbers"),
@@ -126,6 +125,96 @@ def test_when_no_row_can_be_answered_the_request_fails_naming_each_row_and_field
 def test_invalid_content_is_422_naming_the_field(client, body, field, problem):
     error = assert_error(client.post("/predict", json=body), 422, "invalid_input")
     assert any(d["field"] == field and problem in d["problem"] for d in error["details"]), error
+
+
+def test_an_unknown_field_refuses_the_request_naming_the_key_once_with_its_first_row(client):
+    rows = [SEED_STATEMENT, {**SEED_STATEMENT, "surplus": 1}, {**SEED_STATEMENT, "surplus": 2, "extra": 3}]
+    error = assert_error(client.post("/predict", json={"companies": rows}), 422, "unknown_field")
+    assert "expected: total_assets" in error["message"]
+    assert error["details"] == [
+        {"index": 1, "field": "surplus", "problem": "is not a known field (in 2 rows)"},
+        {"index": 2, "field": "extra", "problem": "is not a known field (in 1 row)"}]
+
+
+def test_a_denominator_too_close_to_zero_is_named_once_with_the_ratios_it_breaks(make_client):
+    client = make_client()  # the bundled model: equity ratio and turnover both divide by total_assets
+    error = assert_error(client.post("/predict", json={"companies": [{**SEED_STATEMENT, "total_assets": 1e-320}]}),
+                         422, "invalid_input")
+    assert error["details"] == [{"index": 0, "field": "total_assets", "problem":
+                                 "is too close to 0 to compute equity_ratio_pct and total_asset_turnover"}]
+
+
+@pytest.mark.parametrize("given, problem", [
+    ("Acme\u202eexe.txt", "U+202E at position 4"),  # right-to-left override: shows as "Acmetxt.exe"
+    ("a\u2066b", "U+2066 at position 1"),
+    ("line\nbreak", "U+000A at position 4"),
+    ("bell\x07", "U+0007 at position 4"),
+    ("c1\x85", "U+0085 at position 2"),
+])
+def test_ids_with_control_or_bidirectional_formatting_characters_are_refused(client, given, problem):
+    status, body = predict(client, {"companies": [{"id": given, **SEED_STATEMENT}, {"id": "ok", **SEED_STATEMENT}]})
+    assert status == 200
+    refused, answered = body["predictions"]
+    assert refused["id"] is None  # never echoed
+    assert refused["error"]["details"][0]["field"] == "id" and problem in refused["error"]["details"][0]["problem"]
+    assert answered["id"] == "ok" and "label" in answered
+
+
+@pytest.mark.parametrize("given, accepted", [
+    (2**53 - 1, True), (-(2**53 - 1), True), (2**53, False), (-(2**53), False), (10**30, False),
+    ("9007199254740993", True), ("회사 (주)", True), ("Zürich AG", True)])
+def test_integer_ids_must_be_exact_in_javascript_and_larger_ones_come_as_strings(client, given, accepted):
+    status, body = predict(client, {"instances": [{"id": given, **dict(zip(FEATURES, SEED_RATIOS))}]})
+    if accepted:
+        assert status == 200 and body["predictions"][0]["id"] == given
+    else:
+        assert status == 422
+        assert "send a larger id as a string" in body["error"]["details"][0]["problem"]
+
+
+def test_a_ratio_outside_the_training_range_is_warned_naming_the_ratio_and_the_range(make_client):
+    manifest = json.loads((DEFAULT_MODEL / "manifest.json").read_text())
+    turnover = manifest["feature_quantiles"]["total_asset_turnover"]
+    client = make_client()
+    # The balance sheet in 백만원, the income statement in won: turnover becomes about 1.3e6.
+    mixed = {**SEED_STATEMENT, **{k: SEED_STATEMENT[k] / 1e6 for k in (
+        "total_assets", "total_assets_prior", "total_liabilities", "total_equity")}}
+    status, body = predict(client, {"companies": [SEED_STATEMENT, mixed]})
+    assert status == 200
+    plain, warned = body["predictions"]
+    assert [w["code"] for w in plain["warnings"]] == []
+    [warning] = [w for w in warned["warnings"] if w["code"] == "outside_training_range"]
+    assert warning["fields"] == ["total_asset_turnover"]
+    assert warning["value"] == pytest.approx(1.3027e6, rel=1e-3)
+    assert warning["range"] == [turnover["values"][0], turnover["values"][-1]]
+    assert warning["quantiles"] == [turnover["q"][0], turnover["q"][-1]]
+    assert "total_asset_turnover" in warning["message"] and "98% of the training companies" in warning["message"]
+
+
+def test_each_input_form_warns_about_each_ratio_outside_the_training_range(make_client):
+    client = make_client()
+    low = [-1e6, 0.0, 0.0, 50.0, 1.0]  # revenue growth of -1e6 %: below anything trained on
+    high = [0.0, 0.0, 0.0, 1e5, 1e4]
+    status, body = predict(client, {"data": [low, high, [5.0, 5.0, 5.0, 50.0, 1.0]]})
+    assert status == 200
+    assert [[w["fields"][0] for w in p["warnings"]] for p in body["predictions"]] == [
+        ["revenue_growth_pct"], ["equity_ratio_pct", "total_asset_turnover"], []]
+
+
+def test_the_same_company_in_any_unit_gets_the_same_answer_and_warnings(make_client):
+    unbalanced = {**SEED_STATEMENT, "total_equity": SEED_STATEMENT["total_equity"] * 1.05}  # a 1.7 % gap
+    units = [1, 1e3, 1e6, 1e12, 1e15]  # 원, 천원, 백만원, 조원, 1e15
+    rows = [{k: v / unit for k, v in statement.items()} for statement in (SEED_STATEMENT, unbalanced)
+            for unit in units]
+    status, body = predict(make_client(), {"companies": rows})
+    assert status == 200
+    for same_company in (body["predictions"][:5], body["predictions"][5:]):
+        first = same_company[0]
+        for answer in same_company[1:]:
+            assert answer["label"] == first["label"] and answer["warnings"] == first["warnings"]
+            assert answer["probability_unsound"] == pytest.approx(first["probability_unsound"], rel=1e-6)
+            assert answer["ratios"] == pytest.approx(first["ratios"], rel=1e-9)
+    assert [w["code"] for w in body["predictions"][5]["warnings"]] == ["balance_mismatch"]
 
 
 def test_nan_and_infinity_are_refused_with_the_field_named(client):
@@ -195,11 +284,11 @@ def test_ready_loads_the_model_and_then_health_says_so(client):
 
 
 def test_a_broken_artifact_keeps_the_server_up_and_says_why(make_client, small_model_dir):
-    (small_model_dir / "model.pt").write_bytes(b"tampered")
+    (small_model_dir / "model.safetensors").write_bytes(b"tampered")
     client = make_client(MODEL_DIR=small_model_dir)
     assert client.get("/health").status_code == 200
     error = assert_error(client.get("/ready"), 503, "model_unavailable")
-    assert "model.pt does not match its sha256" in error["message"]
+    assert "model.safetensors does not match its sha256" in error["message"]
     assert_error(client.post("/predict", json={"data": [SEED_RATIOS]}), 503, "model_unavailable")
     assert the_service().model.load_count == 1  # the failure is remembered, not retried per request
 
@@ -215,6 +304,7 @@ def test_model_facts_are_the_public_part_of_the_manifest(client):
     assert facts["feature_labels"]["equity_ratio_pct"] == {"ko": "자기자본비율", "en": "Equity ratio (%)"}
     assert facts["decision"]["threshold"] == 0.5
     assert "files" not in facts and "network" not in facts
+    assert facts["max_batch"] == 1000  # MAX_BATCH: the page splits a CSV into requests of this size
 
 
 def test_the_openapi_document_lists_every_route():
@@ -223,7 +313,8 @@ def test_the_openapi_document_lists_every_route():
 
     doc = document(Settings.from_env({}))
     assert doc["openapi"].startswith("3.")
-    assert set(doc["paths"]) == {"/predict", "/health", "/ready", "/model", "/v1/models/{name}",
+    assert set(doc["paths"]) == {"/predict", "/health", "/ready", "/model", "/companies",
+                                 "/companies/{code}/statements", "/v1/models/{name}",
                                  "/v1/models/{name}:predict", "/v2", "/v2/health/live", "/v2/health/ready",
                                  "/v2/models/{name}", "/v2/models/{name}/ready", "/v2/models/{name}/infer",
                                  "/v2/models/{name}/versions/{version}", "/v2/models/{name}/versions/{version}/ready",
@@ -282,6 +373,13 @@ def test_each_request_logs_one_structured_line_without_statement_values(client, 
     assert request_line["model_version"] == "imported"
     assert request_line["logging.googleapis.com/trace"].endswith("0123456789abcdef")
     assert str(SEED_STATEMENT["net_income"]) not in json.dumps(lines)
+
+
+def test_a_path_with_unicode_line_separators_still_logs_one_line(client, capsys):
+    capsys.readouterr()
+    client.get("/nowhere\u2028and\x85more")
+    (line,) = capsys.readouterr().out.splitlines()
+    assert json.loads(line)["httpRequest"]["requestUrl"] == "/nowhere\u2028and\x85more"
 
 
 # ---------------------------------------------------------------- the bundled model, a real server

@@ -1,18 +1,26 @@
-"""Artifact directories: what is written, and everything loading refuses."""
+"""Artifact directories, format 2: what is written, and everything loading refuses."""
 import json
-import os
-import pickle
+import struct
 
-import joblib
 import numpy as np
 import pytest
-import torch
+import safetensors.torch
+from safetensors.numpy import save_file
 
 from soundness import artifacts
-from soundness.network import NeuralNet, spec_from_state_dict
 from soundness.predictor import Predictor
+from training.network import NeuralNet, network_state
 
-from helpers import SEED_ARTIFACTS, need_shared, rehash, rewrite_manifest, write_small_artifact
+from helpers import DEFAULT_MODEL, SEED_ARTIFACTS, need_shared, rehash, rewrite_manifest, small_model, write_small_artifact
+
+
+def rewrite_tensors(directory, change) -> None:
+    """Apply change(tensors) to model.safetensors and make the manifest vouch for the result."""
+    path = directory / artifacts.TENSORS
+    tensors = dict(safetensors.numpy.load_file(path))
+    change(tensors)
+    save_file(tensors, path)
+    rehash(directory)
 
 
 # ---------------------------------------------------------------- what is written
@@ -25,32 +33,38 @@ def test_an_artifact_round_trips_and_predicts_the_same(small_model_dir):
     assert np.array_equal(Predictor(loaded).probabilities(x), Predictor(again).probabilities(x))
 
 
-def test_the_manifest_records_schema_classes_libraries_and_file_hashes(small_model_dir):
+def test_the_manifest_records_format_classes_steps_libraries_and_the_tensors_hash(small_model_dir):
     manifest = json.loads((small_model_dir / "manifest.json").read_text())
-    assert manifest["schema_version"] == artifacts.SCHEMA_VERSION
+    assert manifest["format_version"] == artifacts.FORMAT_VERSION == 2
     assert manifest["classes"] == [{"label": 0, "name": "sound", "ko": "건전"},
                                    {"label": 1, "name": "unsound", "ko": "비건전"}]
-    assert {"torch", "scikit-learn", "numpy", "python"} <= set(manifest["created"]["libraries"])
-    for name in ("model.pt", "scaler.joblib"):
-        assert manifest["files"][name] == artifacts.sha256_of(small_model_dir / name)
+    assert manifest["preprocessing"] == [{"kind": "clip"}, {"kind": "minmax", "bounds": None}]
+    assert {"torch", "scikit-learn", "numpy", "safetensors", "python"} <= set(manifest["created"]["libraries"])
+    assert manifest["files"] == {"model.safetensors": artifacts.sha256_of(small_model_dir / "model.safetensors")}
+    assert sorted(p.name for p in small_model_dir.iterdir()) == ["manifest.json", "model.safetensors"]
 
 
-def test_the_network_keeps_the_seeds_parameter_names():
-    names = set(NeuralNet(5, [8, 32, 518, 32, 16]).state_dict())
-    assert {"input_layer.weight", "batchnorm.running_mean", "hidden_layer4.weight",
-            "batchnorm4.num_batches_tracked", "output_layer.bias"} <= names
+def test_there_is_no_pickle_in_an_artifact(small_model_dir):
+    for path in small_model_dir.iterdir():
+        data = path.read_bytes()
+        assert not data.startswith(b"\x80") and b"PK\x03\x04" not in data[:4]  # neither pickle nor torch zip
 
 
-def test_the_seeds_gpu_saved_state_dict_loads_unchanged_and_gives_its_logits(seed_example):
-    state = artifacts.load_weights(need_shared(SEED_ARTIFACTS) / "predict_model.pth")
-    spec = spec_from_state_dict(state)
-    assert spec["hidden"] == [8, 32, 518, 32, 16]
-    network = artifacts.build_network(spec, state)
-    scaler = artifacts.load_scaler(SEED_ARTIFACTS / "minmax_scaler.pkl")
-    scaled = scaler.transform(np.array([seed_example["ratios"]]))
-    with torch.inference_mode():
-        logits = network(torch.tensor(scaled, dtype=torch.float32))[0].numpy()
-    assert logits == pytest.approx([0.2170, -0.1045], abs=5e-4)
+def test_the_tensors_keep_their_state_dict_names_and_load_into_the_torch_network(small_model_dir):
+    tensors = safetensors.torch.load_file(small_model_dir / "model.safetensors")
+    assert {"preprocessing.0.lower", "preprocessing.0.upper", "preprocessing.1.scale",
+            "preprocessing.1.offset"} <= set(tensors)
+    network = NeuralNet(5, [4, 3])
+    network.load_state_dict(network_state(tensors), strict=True)
+    assert {"input_layer.weight", "batchnorm.running_var", "hidden_layer1.weight", "output_layer.bias"} \
+        <= set(network.state_dict())
+
+
+def test_the_bundled_model_is_format_2():
+    manifest = json.loads((DEFAULT_MODEL / "manifest.json").read_text())
+    assert manifest["format_version"] == 2
+    assert [step["kind"] for step in manifest["preprocessing"]] == ["clip", "quantile"]
+    assert manifest["created"]["agreement"]["max_abs_difference"] <= 1e-6
 
 
 # ---------------------------------------------------------------- refusals
@@ -60,27 +74,32 @@ def test_a_missing_manifest_is_refused(tmp_path):
         artifacts.load(tmp_path)
 
 
-@pytest.mark.parametrize("name", ["model.pt", "scaler.joblib"])
-def test_a_file_changed_after_writing_is_refused_before_it_is_read(small_model_dir, name):
-    with open(small_model_dir / name, "ab") as handle:
+def test_a_changed_tensors_file_is_refused_before_it_is_read(small_model_dir, monkeypatch):
+    with open(small_model_dir / "model.safetensors", "ab") as handle:
         handle.write(b"\0")
-    with pytest.raises(artifacts.ArtifactError, match=f"{name} does not match its sha256"):
+    monkeypatch.setattr(artifacts, "read_tensors", lambda path: pytest.fail("read before its hash was checked"))
+    with pytest.raises(artifacts.ArtifactError, match="model.safetensors does not match its sha256"):
         artifacts.load(small_model_dir)
 
 
-def test_a_missing_file_is_refused(small_model_dir):
-    (small_model_dir / "model.pt").unlink()
-    with pytest.raises(artifacts.ArtifactError, match="model.pt is missing"):
+def test_a_missing_tensors_file_is_refused(small_model_dir):
+    (small_model_dir / "model.safetensors").unlink()
+    with pytest.raises(artifacts.ArtifactError, match="model.safetensors is missing"):
         artifacts.load(small_model_dir)
 
 
 @pytest.mark.parametrize("change, message", [
-    (lambda m: m.update(schema_version=99), "schema_version"),
+    (lambda m: m.update(format_version=99), "artifact format 99 is not one this server reads"),
+    (lambda m: m.pop("format_version"), "artifact format None"),
     (lambda m: m.update(features=[]), "features"),
     (lambda m: m["network"].update(input_size=4), "input_size"),
+    (lambda m: m["network"].update(architecture="Transformer"), "architecture"),
     (lambda m: m["decision"].update(threshold=1.5), "threshold"),
-    (lambda m: m["preprocessing"]["clip"].update(lower=[0.0]), "clip"),
+    (lambda m: m.update(preprocessing={"clip": None}), "preprocessing must be a list"),
+    (lambda m: m["preprocessing"].append({"kind": "pickle"}), "step 2 must be an object whose kind is one of"),
+    (lambda m: m["preprocessing"][1].update(bounds=[1, 0]), r"step 1 \(minmax\): bounds"),
     (lambda m: m.update(calibration={"method": "isotonic"}), "calibration"),
+    (lambda m: m.update(files={"model.safetensors": "0", "model.pt": "0"}), "of nothing else"),
 ])
 def test_a_manifest_the_server_could_not_act_on_is_refused(small_model_dir, change, message):
     rewrite_manifest(small_model_dir, change)
@@ -88,60 +107,57 @@ def test_a_manifest_the_server_could_not_act_on_is_refused(small_model_dir, chan
         artifacts.load(small_model_dir)
 
 
+def test_a_format_1_manifest_is_refused_with_how_to_convert_it(small_model_dir):
+    rewrite_manifest(small_model_dir, lambda m: (m.pop("format_version"), m.update(schema_version=1)))
+    with pytest.raises(artifacts.ArtifactError, match="format 1 .* `python -m training.import_legacy --artifact"):
+        artifacts.load(small_model_dir)
+
+
 def test_weights_of_another_shape_than_the_manifest_says_are_refused(small_model_dir):
     rewrite_manifest(small_model_dir, lambda m: m["network"].update(hidden=[4, 6]))
-    with pytest.raises(artifacts.ArtifactError, match="does not fit the network"):
+    with pytest.raises(artifacts.ArtifactError, match=r"hidden_layer1.weight has shape \(3, 4\), the manifest implies \(6, 4\)"):
         artifacts.load(small_model_dir)
 
 
-def test_truncated_weights_with_a_matching_hash_are_refused(small_model_dir):
-    path = small_model_dir / "model.pt"
-    path.write_bytes(path.read_bytes()[:100])
+@pytest.mark.parametrize("change, message", [
+    (lambda t: t.pop("batchnorm1.running_var"), "it lacks batchnorm1.running_var"),
+    (lambda t: t.pop("preprocessing.0.upper"), "it lacks preprocessing.0.upper"),
+    (lambda t: t.update(extra=np.zeros(2, np.float32)), "it holds extra, which the manifest does not describe"),
+    (lambda t: t.update({"preprocessing.1.scale": np.ones(4)}), r"preprocessing.1.scale has shape \(4,\)"),
+    (lambda t: t.update({"input_layer.bias": np.full(4, np.nan, np.float32)}), "input_layer.bias must hold finite"),
+    (lambda t: t.update({"output_layer.bias": np.zeros(2, np.int64)}), "output_layer.bias must hold finite floating"),
+])
+def test_tensors_that_do_not_fit_the_manifest_are_refused(small_model_dir, change, message):
+    rewrite_tensors(small_model_dir, change)
+    with pytest.raises(artifacts.ArtifactError, match=message):
+        artifacts.load(small_model_dir)
+
+
+def test_a_preprocessing_step_with_unusable_arrays_is_refused(small_model_dir):
+    rewrite_tensors(small_model_dir, lambda t: t.update({"preprocessing.0.lower": np.full(5, 99.0)}))
+    with pytest.raises(artifacts.ArtifactError, match=r"preprocessing step 0 \(clip\) has a lower bound above"):
+        Predictor(artifacts.load(small_model_dir))
+
+
+@pytest.mark.parametrize("damage", [
+    lambda data: data[:100],  # cut short
+    lambda data: struct.pack("<Q", 1 << 40) + data[8:],  # a header claiming a terabyte
+    lambda data: b"not a safetensors file at all",
+])
+def test_an_unreadable_tensors_file_with_a_matching_hash_is_refused(small_model_dir, damage):
+    path = small_model_dir / "model.safetensors"
+    path.write_bytes(damage(path.read_bytes()))
     rehash(small_model_dir)
-    with pytest.raises(artifacts.ArtifactError, match="not a readable torch state_dict"):
+    with pytest.raises(artifacts.ArtifactError, match="model.safetensors is not a readable safetensors file"):
         artifacts.load(small_model_dir)
 
 
-class _RunsCode:
-    def __init__(self, marker):
-        self.marker = marker
+def test_writing_refuses_what_loading_would_refuse(tmp_path):
 
-    def __reduce__(self):
-        return (os.system, (f"touch {self.marker}",))
+    from training import export
 
-
-def test_a_scaler_pickle_that_would_run_code_is_refused_without_running_it(small_model_dir, tmp_path):
-    marker = tmp_path / "code-ran"
-    joblib.dump(_RunsCode(marker), small_model_dir / "scaler.joblib")
-    rehash(small_model_dir)
-    with pytest.raises(artifacts.ArtifactError, match="references posix.system"):
-        artifacts.load(small_model_dir)
-    assert not marker.exists()
-
-
-def test_an_object_array_inside_a_joblib_file_is_refused(small_model_dir, tmp_path):
-    marker = tmp_path / "code-ran"
-    scaler = joblib.load(small_model_dir / "scaler.joblib")
-    scaler.scale_ = np.array([_RunsCode(marker)], dtype=object)  # joblib would plain-pickle this
-    joblib.dump(scaler, small_model_dir / "scaler.joblib")
-    rehash(small_model_dir)
-    with pytest.raises(artifacts.ArtifactError, match="object array"):
-        artifacts.load(small_model_dir)
-    assert not marker.exists()
-
-
-def test_a_plain_pickle_of_something_else_is_refused(small_model_dir):
-    (small_model_dir / "scaler.joblib").write_bytes(pickle.dumps({"not": "a scaler"}))
-    rehash(small_model_dir)
-    with pytest.raises(artifacts.ArtifactError, match="does not hold a fitted scaler"):
-        artifacts.load(small_model_dir)
-
-
-def test_a_scaler_fitted_on_other_features_is_refused(tmp_path):
-    from sklearn.preprocessing import MinMaxScaler
-
-    directory = write_small_artifact(tmp_path / "a")
-    joblib.dump(MinMaxScaler().fit(np.zeros((3, 4))), directory / "scaler.joblib")
-    rehash(directory)
-    with pytest.raises(artifacts.ArtifactError, match="fitted on 4 features"):
-        artifacts.load(directory)
+    model, manifest = small_model()
+    manifest["network"]["hidden"] = [4, 4]  # the network has [4, 3]
+    with pytest.raises(artifacts.ArtifactError, match="does not fit"):
+        export.write(tmp_path / "out", model, manifest, np.zeros((2, 5)))
+    assert not (tmp_path / "out").exists()

@@ -1,4 +1,5 @@
-"""Importing models users already have: the seed's .pth + joblib scaler become an artifact."""
+"""Importing models users already have: the seed's .pth + joblib scaler, and format-1 artifact
+directories, become format-2 artifacts that give torch's answers."""
 import json
 
 import numpy as np
@@ -8,20 +9,54 @@ import torch
 from soundness import artifacts
 from soundness.predictor import Predictor
 from soundness.ratios import SEED_FEATURES
+from training import export
 from training.import_legacy import import_legacy, main
 
-from helpers import SEED_ARTIFACTS, need_shared
+from helpers import SEED_ARTIFACTS, need_shared, small_model, write_format_1
 
 EIGHT = "a1,a2,a3,a4,a5,a6,a7,a8"
 
 
 def test_the_imported_seed_model_answers_the_seed_example_as_the_seed_did(seed_model_dir, seed_example):
-    predictor = Predictor(artifacts.load(seed_model_dir))
+    artifact = artifacts.load(seed_model_dir)
     x = np.array([seed_example["ratios"]])
-    assert predictor.logits(x)[0] == pytest.approx([0.2170, -0.1045], abs=5e-4)
+    model = export.model_from_artifact(artifact)
+    with torch.inference_mode():
+        logits = model.network(torch.tensor(model.scaler.transform(x), dtype=torch.float32))[0].numpy()
+    assert logits == pytest.approx([0.2170, -0.1045], abs=5e-4)
+    predictor = Predictor(artifact)
     probability = predictor.probabilities(x)
     assert probability[0] == pytest.approx(0.420, abs=5e-4)
     assert predictor.labels(probability).tolist() == [0]
+
+
+def test_an_import_records_that_it_was_held_to_torch_on_the_seed_example_and_2000_rows(seed_model_dir):
+    agreement = json.loads((seed_model_dir / "manifest.json").read_text())["created"]["agreement"]
+    assert agreement["rows"] == 2000 + 4 + 1  # random rows, the fitted range's ends, zeros, the seed example
+    assert agreement["max_abs_difference"] <= 1e-6
+
+
+def test_a_format_1_directory_converts_to_format_2_with_the_same_answers(tmp_path, capsys):
+    model, manifest = small_model(hidden=(6, 5, 4), seed=2)
+    old = write_format_1(tmp_path / "old", model, manifest)
+    assert main(["--artifact", str(old), "--out", str(tmp_path / "new")]) == 0
+    artifact = artifacts.load(tmp_path / "new")
+    assert artifact.manifest["format_version"] == 2 and "schema_version" not in artifact.manifest
+    assert artifact.manifest["created"]["converted"]["from_format"] == 1
+    assert artifact.manifest["calibration"] == {"method": "platt", "a": 1.5, "b": -2.0}
+    model.calibration = artifact.manifest["calibration"]
+    x = export.check_rows(model, manifest["features"], seed=9)
+    assert export.max_difference(Predictor(artifact).probabilities(x), export.reference_probabilities(model, x)) <= 1e-6
+
+
+def test_a_tampered_format_1_directory_is_not_converted(tmp_path, capsys):
+    model, manifest = small_model()
+    old = write_format_1(tmp_path / "old", model, manifest)
+    with open(old / "scaler.joblib", "ab") as handle:
+        handle.write(b"\0")
+    assert main(["--artifact", str(old), "--out", str(tmp_path / "new")]) == 2
+    assert "scaler.joblib is missing or does not match its sha256" in capsys.readouterr().err
+    assert not (tmp_path / "new").exists()
 
 
 def test_an_import_infers_widths_defaults_to_the_seed_features_and_keeps_argmax(seed_model_dir):
@@ -39,7 +74,7 @@ def test_the_eight_ratio_variant_imports_given_eight_feature_names(tmp_path):
                         features=EIGHT.split(","))
     loaded = artifacts.load(out)
     assert loaded.manifest["network"]["hidden"] == [8, 32, 256, 128, 64, 16]
-    assert np.isfinite(Predictor(loaded).probabilities(np.ones((3, 8)))).all()
+    assert loaded.manifest["features"] == EIGHT.split(",")
 
 
 def test_an_import_with_the_wrong_number_of_feature_names_is_refused_clearly(tmp_path, capsys):

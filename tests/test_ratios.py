@@ -55,8 +55,9 @@ def test_a_zero_or_meaningless_denominator_is_a_problem_naming_the_field(field, 
     assert set(result.problems) >= blamed_ratios
     for name in blamed_ratios:
         blamed_field, problem = result.problems[name]
-        assert blamed_field == field and name in problem
+        assert (blamed_field, problem) == (field, "must be greater than 0")
         assert result.values[name] is None
+    assert ratios.problem_text("must be greater than 0", ["a", "b"]) == "must be greater than 0 to compute a and b"
 
 
 def test_display_only_ratios_become_none_rather_than_errors_for_the_caller_to_judge():
@@ -75,6 +76,21 @@ def test_overflowing_ratios_are_reported_not_returned_as_infinity():
     result = ratios.compute(with_(revenue=1e300, revenue_prior=1e-300))
     assert result.values["revenue_growth_pct"] is None
     assert "revenue_growth_pct" in result.problems
+
+
+def test_a_denominator_so_close_to_zero_that_the_ratio_overflows_is_said_to_be_so():
+    result = ratios.compute(with_(total_assets=1e-320))
+    assert result.problems["equity_ratio_pct"] == ("total_assets", "is too close to 0")
+    assert result.problems["total_asset_turnover"] == ("total_assets", "is too close to 0")
+
+
+@pytest.mark.parametrize("unit", [1, 1e3, 1e6, 1e8, 1e12, 1e15])
+def test_the_balance_check_gives_the_same_answer_in_every_unit(unit):
+    # 원, 천원, 백만원, 억원, 조원 and 1e15: a 1.7 % gap is a gap in all of them, 0.1 % in none.
+    for gap, warned in ((0.017, True), (0.001, False)):
+        statement = with_(total_equity=SEED_STATEMENT["total_equity"] + gap * SEED_STATEMENT["total_assets"])
+        in_unit = {name: value / unit for name, value in statement.items()}
+        assert bool(ratios.compute(in_unit).warnings) == warned, (unit, gap)
 
 
 def test_a_balance_sheet_that_does_not_balance_is_reported_and_equity_used_as_given():

@@ -9,11 +9,13 @@ import numpy as np
 import pytest
 import torch
 
+from safetensors.torch import load_file
+
 from soundness import artifacts
-from soundness.network import NeuralNet
 from soundness.predictor import Predictor
 from training import data, train
 from training.ensemble import average_networks
+from training.network import NeuralNet
 
 from helpers import SHARED, need_shared
 
@@ -72,7 +74,8 @@ def test_clip_bounds_are_train_quantiles_in_feature_order(trained, tables):
     _, manifest = trained
     train_rows = tables[0].split("train").dropna(subset=manifest["features"])
     expected = np.quantile(train_rows[manifest["features"]].to_numpy(float), SMALL.clip_quantiles[0], axis=0)
-    np.testing.assert_allclose(manifest["preprocessing"]["clip"]["lower"], expected)
+    assert manifest["preprocessing"][0] == {"kind": "clip"}
+    np.testing.assert_allclose(artifacts.load(trained[0] / "model").tensors["preprocessing.0.lower"], expected)
 
 
 @pytest.mark.data
@@ -89,7 +92,7 @@ def test_training_writes_the_report_and_its_figure(trained):
 
 
 def weights(directory):
-    return torch.load(directory / artifacts.WEIGHTS, weights_only=True)
+    return load_file(directory / artifacts.TENSORS)
 
 
 @pytest.mark.data

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import torch
 
-from soundness.network import NeuralNet
+from .network import NeuralNet
 
 
 def average_networks(networks: list[NeuralNet], negative_slope: float, dropout: float) -> NeuralNet:

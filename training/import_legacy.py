@@ -1,89 +1,127 @@
-"""Turn an existing `.pth` state_dict + joblib scaler into an artifact directory.
+"""Import a model from the pickled files it came in, as a format-2 artifact (no pickle in it).
 
     python -m training.import_legacy --weights W.pth --scaler S.pkl --out DIR [--features a,b,...]
+    python -m training.import_legacy --artifact OLD_DIR --out DIR      (a format-1 directory)
 
 The layer widths come from the state_dict, the features default to the seed's five in
 the seed's order, and the decision stays the seed's argmax (threshold 0.5) unless told
-otherwise. Whatever cannot be mapped is refused with the reason.
+otherwise. A format-1 directory keeps its manifest (features, decision, calibration,
+metrics). Either way the served numpy predictor is held to torch's eval-mode forward on
+the seed example (for the five ratios) and 2000 more rows, and nothing is written when a
+probability differs by more than 1e-6. Whatever cannot be mapped is refused with the reason.
 """
 from __future__ import annotations
 
 import argparse
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from soundness import artifacts
-from soundness.network import spec_from_state_dict
-from soundness.predictor import Predictor
+from soundness.artifacts import ArtifactError
 from soundness.ratios import SEED_FEATURES
+
+from . import export, legacy
+from .network import build, spec_from_state_dict
+
+# Format 1 sections that format 2 says otherwise (preprocessing, files) or anew (classes, format).
+FORMAT_1_ONLY = ("schema_version", "files", "preprocessing")
+
+
+def network_from_state(state: dict[str, Any], source: str, spec: dict[str, Any] | None = None):
+    """The NeuralNet a state_dict describes, in eval mode; ArtifactError naming `source` if none."""
+    try:
+        found = spec_from_state_dict(state)
+    except ValueError as exc:
+        raise ArtifactError(f"{source}: {exc}") from None
+    shape = ("input_size", "hidden", "num_classes")
+    if spec is not None and any(found[key] != spec[key] for key in shape):
+        raise ArtifactError(f"{source} does not fit the network its manifest describes: it has "
+                            + ", ".join(f"{key} {found[key]}" for key in shape))
+    network = build(spec or found)
+    try:
+        network.load_state_dict(state, strict=True)
+    except (RuntimeError, TypeError, ValueError, AttributeError) as exc:
+        first = " ".join(line.strip() for line in str(exc).strip().splitlines()[:3])
+        raise ArtifactError(f"{source} does not fit a NeuralNet: {first}") from None
+    return network.eval(), spec or found
 
 
 def import_legacy(weights: Path, scaler_path: Path, out: Path, features: list[str] | None = None,
                   threshold: float = 0.5, name: str | None = None, version: str = "imported") -> Path:
-    state = artifacts.load_weights(Path(weights))
-    try:
-        spec = spec_from_state_dict(state)
-    except ValueError as exc:
-        raise artifacts.ArtifactError(f"{Path(weights).name}: {exc}") from None
+    weights, scaler_path = Path(weights), Path(scaler_path)
+    state = legacy.load_weights(weights)
+    network, spec = network_from_state(state, weights.name)
     features = list(features or SEED_FEATURES)
     if spec["input_size"] != len(features):
-        raise artifacts.ArtifactError(
+        raise ArtifactError(
             f"the network takes {spec['input_size']} inputs but {len(features)} feature names were "
             f"given ({', '.join(features)}); pass --features with {spec['input_size']} names in order")
     if spec["num_classes"] != 2:
-        raise artifacts.ArtifactError(f"the network has {spec['num_classes']} outputs; only 2 classes are supported")
-    network = artifacts.build_network(spec, state)
-    scaler = artifacts.load_scaler(Path(scaler_path))
+        raise ArtifactError(f"the network has {spec['num_classes']} outputs; only 2 classes are supported")
+    scaler = legacy.load_scaler(scaler_path)
     if scaler.n_features_in_ != len(features):
-        raise artifacts.ArtifactError(
+        raise ArtifactError(
             f"the scaler was fitted on {scaler.n_features_in_} features, the network takes {len(features)}")
     manifest = {
-        "model": {"name": name or Path(weights).stem, "version": version,
+        "model": {"name": name or weights.stem, "version": version,
                   "description": "Imported from an existing state_dict and scaler."},
         "created": {"by": "training.import_legacy", "source_files": {
-            "weights": {"name": Path(weights).name, "sha256": artifacts.sha256_of(Path(weights))},
-            "scaler": {"name": Path(scaler_path).name, "sha256": artifacts.sha256_of(Path(scaler_path))}}},
+            "weights": {"name": weights.name, "sha256": artifacts.sha256_of(weights)},
+            "scaler": {"name": scaler_path.name, "sha256": artifacts.sha256_of(scaler_path)}}},
         "features": features,
         "network": spec,
-        "preprocessing": {"clip": None, "scaler": type(scaler).__name__},
         "decision": {"threshold": threshold,
                      "rule": "unsound when probability_unsound >= threshold; 0.5 is the "
                              "original model's argmax"},
-        "calibration": {"method": "none"},
         "metrics": {},
         "training_data": {"description": "unknown: imported model; its training data is not recorded"},
         "feature_quantiles": {},
     }
-    directory = artifacts.save(out, state_dict=network.state_dict(), scaler=scaler, manifest=manifest)
-    _verify(directory)
-    return directory
+    model = export.Model(network, scaler)
+    return export.write(out, model, manifest, export.check_rows(model, features))
 
 
-def _verify(directory: Path) -> None:
-    """Reload what was written and run a forward pass: a broken import fails here, not in serving."""
-    predictor = Predictor(artifacts.load(directory))
-    probabilities = predictor.probabilities(np.zeros((2, len(predictor.features))))
-    if not np.all(np.isfinite(probabilities)):
-        raise artifacts.ArtifactError("the imported model gives non-finite outputs on a test input")
+def convert_format_1(directory: Path, out: Path) -> Path:
+    """A format-1 artifact directory (model.pt + scaler.joblib) rewritten in format 2."""
+    old, state, scaler = legacy.read_format_1(Path(directory))
+    network, _ = network_from_state(state, legacy.FORMAT_1_WEIGHTS, old.get("network"))
+    clip = (old.get("preprocessing") or {}).get("clip")
+    bounds = (np.asarray(clip["lower"], np.float64), np.asarray(clip["upper"], np.float64)) if clip else None
+    model = export.Model(network, scaler, bounds, old.get("calibration", {"method": "none"}))
+    manifest = {key: value for key, value in old.items() if key not in FORMAT_1_ONLY}
+    manifest["created"] = {**old.get("created", {}), "converted": {
+        "by": "training.import_legacy --artifact", "from_format": 1,
+        "at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "source_files": old["files"]}}
+    return export.write(out, model, manifest, export.check_rows(model, old["features"]))
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--weights", required=True, type=Path, help="the .pth state_dict")
-    parser.add_argument("--scaler", required=True, type=Path, help="the joblib scaler (.pkl)")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--weights", type=Path, help="the .pth state_dict (with --scaler)")
+    source.add_argument("--artifact", type=Path, help="a format-1 artifact directory to convert")
+    parser.add_argument("--scaler", type=Path, help="the joblib scaler (.pkl) that goes with --weights")
     parser.add_argument("--out", required=True, type=Path, help="artifact directory to write")
     parser.add_argument("--features", help="comma-separated feature names, in the network's input order")
     parser.add_argument("--threshold", type=float, default=0.5, help="decision threshold (default 0.5)")
     parser.add_argument("--name", help="model name (default: the weights file's stem)")
     parser.add_argument("--version", default="imported", help="model version")
     args = parser.parse_args(argv)
+    if args.weights and not args.scaler:
+        parser.error("--weights needs --scaler")
     features = [f.strip() for f in args.features.split(",")] if args.features else None
     try:
-        out = import_legacy(args.weights, args.scaler, args.out, features, args.threshold,
-                            args.name, args.version)
-    except (artifacts.ArtifactError, OSError) as exc:
+        if args.artifact:
+            out = convert_format_1(args.artifact, args.out)
+        else:
+            out = import_legacy(args.weights, args.scaler, args.out, features, args.threshold,
+                                args.name, args.version)
+    except (ArtifactError, OSError) as exc:
         print(f"import_legacy: {exc}", file=sys.stderr)
         return 2
     print(f"wrote {out}")

@@ -60,8 +60,9 @@ def markdown(manifest: dict[str, Any]) -> str:
         "validation ROC-AUC: " + ", ".join(
             f"seed {m['seed']} epoch {m['best_epoch']} ({m['validation_roc_auc']})" for m in training["members"])
         + f"; averaged {training['validation_roc_auc_averaged']}.",
-        f"- Preprocessing: clip to the train years' {manifest['preprocessing']['clip']['quantiles']} quantiles, "
-        f"then {manifest['preprocessing']['scaler']}.",
+        f"- Preprocessing: clip to the train years' {manifest['created']['config']['clip_quantiles']} quantiles, "
+        f"then {manifest['created']['config']['scaler']} "
+        f"(steps: {', '.join(step['kind'] for step in manifest['preprocessing'])}).",
         "",
         "| split | years | rows used | positives | dropped (a feature undefined) |",
         "|---|---|---|---|---|",

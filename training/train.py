@@ -25,12 +25,12 @@ from sklearn.metrics import precision_recall_curve, roc_auc_score, roc_curve
 from sklearn.preprocessing import QuantileTransformer, StandardScaler
 
 from soundness import artifacts
-from soundness.network import NeuralNet
 from soundness.predictor import Predictor
 from soundness.ratios import SEED_FEATURES
 
-from . import data, evaluate, report
+from . import data, evaluate, export, report
 from .ensemble import average_networks
+from .network import NeuralNet
 
 MODEL_NAME = "us-bankruptcy-mlp"
 MODEL_VERSION = "1.0.0"
@@ -235,9 +235,9 @@ def limits(features: list[str], clip: tuple[float, float]) -> list[str]:
 
 
 def build_manifest(config: Config, us: data.Table, splits: dict[str, pd.DataFrame], dropped: dict[str, int],
-                   prepare: Preprocessing, calibration: dict[str, Any],
                    training: dict[str, Any], command: str) -> dict[str, Any]:
-    """Everything but the metrics and the decision, which need this manifest's predictor first."""
+    """Everything but the metrics and the decision, which need this manifest's predictor first,
+    and the preprocessing and calibration, which training.export writes from the model."""
     features = list(config.features)
     train_x = splits["train"][features].to_numpy(float)
     return {
@@ -252,11 +252,7 @@ def build_manifest(config: Config, us: data.Table, splits: dict[str, pd.DataFram
                     "negative_slope": config.negative_slope, "dropout": config.dropout,
                     "note": f"{config.members} networks of hidden widths {list(config.hidden)} side by side "
                             "(block-diagonal): its logits are the mean of theirs"},
-        "preprocessing": {"clip": {"lower": prepare.lower.tolist(), "upper": prepare.upper.tolist(),
-                                   "quantiles": list(config.clip_quantiles), "fitted_on": "train years"},
-                          "scaler": type(prepare.scaler).__name__},
         "decision": {"threshold": 0.5, "rule": "placeholder until validation picks the threshold"},
-        "calibration": calibration,
         "training": training,
         "metrics": {},
         "training_data": {
@@ -294,8 +290,10 @@ def run(config: Config, us: data.Table, kr: data.Table, out: Path, report_dir: P
     calibration = fit_platt(validation_margins, y_val)
     training = {"members": members, "feature_decision": feature_decision(features),
                 "validation_roc_auc_averaged": round(float(roc_auc_score(y_val, validation_margins)), 4)}
-    manifest = build_manifest(config, us, splits, dropped, prepare, calibration, training, command)
-    predictor = Predictor(artifacts.Artifact(manifest, network, prepare.scaler))
+    manifest = build_manifest(config, us, splits, dropped, training, command)
+    model = export.Model(network, prepare.scaler, (prepare.lower, prepare.upper), calibration)
+    predictor = Predictor(export.artifact(model, manifest))
+    manifest = predictor.manifest  # now with the preprocessing steps and calibration it serves
     manifest["decision"] = decision(predictor.probabilities(x_val), y_val)
     log(f"averaged network: validation ROC-AUC {training['validation_roc_auc_averaged']:.4f}, "
         f"Platt a={calibration['a']:.3f} b={calibration['b']:.3f}, "
@@ -307,19 +305,12 @@ def run(config: Config, us: data.Table, kr: data.Table, out: Path, report_dir: P
     metrics["kr_dart"]["sha256"] = artifacts.sha256_of(kr.source)
     manifest["metrics"] = metrics
     manifest["training"]["seconds"] = round(time.monotonic() - started, 1)
-    artifacts.save(out, state_dict=network.state_dict(), scaler=prepare.scaler, manifest=manifest)
-    check_served(out, x_val, predictor.probabilities(x_val))
+    # Written only if the served numpy predictor gives torch's answers on the validation rows too.
+    export.write(out, model, manifest, np.vstack([x_val, export.check_rows(model, features)]))
     if report_dir is not None:
         report.write(report_dir, manifest, scores)
     log(summary(metrics))
     return manifest
-
-
-def check_served(out: Path, x: np.ndarray, expected: np.ndarray) -> None:
-    """The written artifact, loaded as the server loads it, must give the probabilities just measured."""
-    served = Predictor(artifacts.load(out)).probabilities(x)
-    if not np.allclose(served, expected, rtol=0, atol=1e-6):
-        raise RuntimeError("the saved artifact does not reproduce the trained model's probabilities")
 
 
 def summary(metrics: dict[str, Any]) -> str:

@@ -12,7 +12,7 @@ import functions_framework.aio
 import joblib
 import torch
 
-from soundness.network import NeuralNet
+from training.network import NeuralNet
 
 SEED_ARTIFACTS = Path(os.environ.get(
     "SEED_ARTIFACTS", Path(__file__).resolve().parents[3] / "shared" / "reference" / "seed-artifacts"))

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+DART_API_URL = "https://opendart.fss.or.kr/api"
 FUNCTION_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -40,11 +41,32 @@ def _list(env: dict[str, str], name: str, default: str = "") -> tuple[str, ...]:
     return tuple(item.strip() for item in env.get(name, default).split(",") if item.strip())
 
 
+def _url(env: dict[str, str], name: str, default: str) -> str:
+    raw = env.get(name, "").strip().rstrip("/") or default
+    if not raw.startswith(("https://", "http://")):
+        raise ConfigError(f"{name} must be an http(s) URL, got {raw!r}")
+    return raw
+
+
 def _path(env: dict[str, str], name: str, default: Path) -> Path:
     raw = env.get(name, "").strip()
     if not raw:
         return default
-    return Path(raw).resolve()  # relative to the working directory, as a shell user expects
+    try:
+        return Path(raw).resolve()  # relative to the working directory, as a shell user expects
+    except (OSError, RuntimeError):  # a symlink loop: the instance starts, and /ready says why
+        return Path(raw).absolute()
+
+
+def _api_keys(env: dict[str, str]) -> tuple[str, ...]:
+    keys = _list(env, "API_KEYS")
+    for number, key in enumerate(keys, 1):
+        # Header values reach us as latin-1 and keys compare as UTF-8: anything beyond
+        # printable ASCII could never match, so a key that looks set would lock everyone out.
+        if not (key.isascii() and key.isprintable()):
+            raise ConfigError(f"API_KEYS: key number {number} of {len(keys)} has a character outside "
+                              "printable ASCII, which no client can send in an X-API-Key header")
+    return keys
 
 
 def _switch(env: dict[str, str], name: str) -> bool:
@@ -62,9 +84,13 @@ class Settings:
     max_body_bytes: int
     allowed_origins: tuple[str, ...]
     api_keys: tuple[str, ...]
-    torch_threads: int
     client_timeout: float  # seconds a client has for a request's head, and for its body
-    bigquery_route: bool
+    # The OpenDART key: empty turns the company lookup off. Never in a repr, log or answer.
+    dart_api_key: str = field(default="", repr=False)
+    dart_api_url: str = DART_API_URL
+    dart_timeout: int = 10  # seconds for each call to DART, start to last byte
+    dart_cache_size: int = 256  # statements answers kept per instance
+    bigquery_route: bool = False
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
@@ -75,8 +101,11 @@ class Settings:
             max_batch=_positive_int(env, "MAX_BATCH", 1000),
             max_body_bytes=_positive_int(env, "MAX_BODY_BYTES", 1 << 20),
             allowed_origins=_list(env, "ALLOWED_ORIGINS", "*"),
-            api_keys=_list(env, "API_KEYS"),
-            torch_threads=_positive_int(env, "TORCH_THREADS", 1),
+            api_keys=_api_keys(env),
             client_timeout=_positive_int(env, "CLIENT_TIMEOUT_SECONDS", 10),
+            dart_api_key=env.get("DART_API_KEY", "").strip(),
+            dart_api_url=_url(env, "DART_API_URL", DART_API_URL),
+            dart_timeout=_positive_int(env, "DART_TIMEOUT", 10),
+            dart_cache_size=_positive_int(env, "DART_CACHE_SIZE", 256),
             bigquery_route=_switch(env, "BIGQUERY_ROUTE"),
         )

@@ -1,6 +1,8 @@
 """What each route answers. The request cycle around them owns errors, CORS and the log line."""
 from __future__ import annotations
 
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Awaitable, Callable
 
 from starlette.responses import Response
@@ -12,15 +14,20 @@ from .config import Settings
 from .errors import ApiError
 from .exchange import Exchange
 from .lazy_model import LazyModel, ModelUnavailable
+from .lookup import CompanyLookup
 from .payloads import parse_json
 from .responses import json_response
 
 
 class Handlers:
-    def __init__(self, settings: Settings, model: LazyModel, keys: ApiKeys):
+    def __init__(self, settings: Settings, model: LazyModel, keys: ApiKeys, lookup: CompanyLookup):
         self.settings = settings
         self.model = model
         self.keys = keys
+        self.lookup = lookup
+        # DART is called with blocking urllib, off the event loop; on threads of its own, so
+        # calls waiting on a slow DART never hold up the model's loading thread.
+        self._dart_threads = ThreadPoolExecutor(max_workers=4, thread_name_prefix="dart")
 
     async def predictor(self):
         try:
@@ -37,7 +44,11 @@ class Handlers:
                               "model": {"name": predictor.name, "version": predictor.version}})
 
     async def model_info(self, exchange: Exchange) -> Response:
-        return json_response(public_manifest((await self.predictor()).manifest))
+        # max_batch: the page splits a long CSV into requests of this many rows; company_lookup:
+        # whether it offers to fill the form from DART.
+        manifest = public_manifest((await self.predictor()).manifest)
+        return json_response({**manifest, "max_batch": self.settings.max_batch,
+                              "company_lookup": self.lookup.enabled})
 
     async def openapi(self, exchange: Exchange) -> Response:
         from soundness.artifacts import ArtifactError, verified_manifest
@@ -62,6 +73,19 @@ class Handlers:
         parsed = parse_json(raw, exchange.request.headers.get("content-type"))
         answered, exchange.rows = answer(await self.predictor(), parsed, self.settings.max_batch)
         return json_response(answered)
+
+    async def companies(self, exchange: Exchange) -> Response:
+        self.keys.check(exchange.request)  # lookups spend this server's DART quota
+        query = exchange.request.query_params.get("q")
+        return json_response(await self._off_loop(self.lookup.search, query))
+
+    async def statements(self, exchange: Exchange) -> Response:
+        self.keys.check(exchange.request)
+        return json_response(await self._off_loop(self.lookup.statements, exchange.params["code"],
+                                                  exchange.request.query_params.get("year")))
+
+    async def _off_loop(self, call, *args):
+        return await asyncio.get_running_loop().run_in_executor(self._dart_threads, call, *args)
 
     # ------------------------------------------------------------ other protocols' routes
 

@@ -1,9 +1,9 @@
 """The model, loaded on the first request that needs it, once per instance.
 
-functions-framework imports main.py in gunicorn's master before forking, and torch does
-not survive a fork; so nothing is loaded at import, only on first use inside a worker,
-under a lock: the first requests wait for it on threads beside the event loop, which keeps
-answering /health meanwhile.
+functions-framework imports main.py in gunicorn's master before forking; so nothing is
+loaded at import, only on first use inside a worker (each worker holds its own copy), under
+a lock: the first requests wait for it on threads beside the event loop, which keeps
+answering /health meanwhile. Loading reads numpy arrays only: a few milliseconds.
 """
 from __future__ import annotations
 
@@ -19,9 +19,8 @@ class ModelUnavailable(Exception):
 
 
 class LazyModel:
-    def __init__(self, model_dir: Path, torch_threads: int = 1):
+    def __init__(self, model_dir: Path):
         self._model_dir = Path(model_dir)
-        self._torch_threads = torch_threads
         self._lock = threading.Lock()
         self._predictor = None
         self._failure: str | None = None
@@ -53,14 +52,15 @@ class LazyModel:
 
     def _load(self) -> None:
         self.load_count += 1
-        # Imported here, not at module import: torch takes seconds and must not run pre-fork.
+        # Imported here, not at module import: numpy is not needed before the first prediction.
         from soundness.artifacts import ArtifactError, load
-        import torch
+        from soundness.predictor import Predictor
 
-        torch.set_num_threads(self._torch_threads)
         try:
-            from soundness.predictor import Predictor
-
+            try:
+                self._model_dir.stat()  # a symlink loop, say, named in the system's words
+            except OSError as exc:
+                raise ArtifactError(f"the model directory cannot be opened ({exc.strerror})") from None
             self._predictor = Predictor(load(self._model_dir))
         except Exception as exc:
             # A broken artifact stays broken: remember why, say it once, refuse to serve. Only

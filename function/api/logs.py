@@ -21,9 +21,14 @@ def trace_field(header: str | None) -> dict[str, str]:
     return {"logging.googleapis.com/trace": f"projects/{project}/traces/{trace}" if project else trace}
 
 
+# JSON leaves these unescaped, yet some readers (Python's str.splitlines among them) end a line at
+# them: escaped, a request path holding one cannot split its log line in two.
+LINE_ENDS = str.maketrans({c: f"\\u{ord(c):04x}" for c in "\x85\u2028\u2029"})
+
+
 def emit(severity: str, message: str, **fields: Any) -> None:
     line = json.dumps({"severity": severity, "message": message, **fields},
-                      ensure_ascii=False, default=str)
+                      ensure_ascii=False, default=str).translate(LINE_ENDS)
     sys.stdout.write(line + "\n")
     sys.stdout.flush()
 

@@ -6,11 +6,15 @@ from typing import Any
 from soundness import ratios
 from . import bigquery, open_inference
 from .config import Settings
-from .payloads import MAX_ID_LENGTH, MAX_MAGNITUDE
+from .errors import MAX_DETAILS
+from .lookup import FIRST_YEAR, MAX_QUERY_LENGTH, MAX_RESULTS, latest_finished_year
+from .payloads import MAX_ID_LENGTH, MAX_MAGNITUDE, MAX_SAFE_INTEGER
 
 NUMBER = {"type": "number", "minimum": -MAX_MAGNITUDE, "maximum": MAX_MAGNITUDE}
-ID = {"oneOf": [{"type": "string", "maxLength": MAX_ID_LENGTH}, {"type": "integer"}],
-      "description": "Optional; echoed back in the prediction."}
+ID = {"oneOf": [{"type": "string", "maxLength": MAX_ID_LENGTH},
+               {"type": "integer", "minimum": -MAX_SAFE_INTEGER, "maximum": MAX_SAFE_INTEGER}],
+      "description": "Optional; echoed back in the prediction. No control or bidirectional "
+                     "formatting characters; integers within 2^53 - 1 (send larger ones as strings)."}
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -36,7 +40,8 @@ def _schemas(max_batch: int) -> dict[str, Any]:
         "problem": {"type": "string"}}}
     error_body = {"type": "object", "required": ["code", "message", "details"], "properties": {
         "code": {"type": "string"}, "message": {"type": "string"},
-        "details": {"type": "array", "items": detail}}}
+        "details": {"type": "array", "items": detail, "maxItems": MAX_DETAILS},
+        "details_omitted": {"type": "integer", "description": "details left out to keep the answer small"}}}
     return {
         "Company": {"type": "object", "required": list(statement), "additionalProperties": False,
                     "properties": {"id": ID, **statement}},
@@ -78,9 +83,70 @@ def _schemas(max_batch: int) -> dict[str, Any]:
         "Ready": {"type": "object", "required": ["status", "model"], "properties": {
             "status": {"type": "string", "enum": ["ready"]}, "model": {"type": "object"}}},
         "ModelInfo": {"type": "object", "required": [
-            "model", "features", "classes", "decision", "metrics", "training_data", "feature_quantiles"],
+            "model", "features", "classes", "decision", "metrics", "training_data", "feature_quantiles",
+            "company_lookup"],
             "properties": {"features": {"type": "array", "items": {"type": "string"}},
-                           "classes": {"type": "array", "items": {"type": "object"}}}},
+                           "max_batch": {"type": "integer", "description": "MAX_BATCH: rows per request"},
+                           "classes": {"type": "array", "items": {"type": "object"}},
+                           "company_lookup": {"type": "boolean",
+                                              "description": "Whether GET /companies is configured"}}},
+        "ListedCompany": {"type": "object", "required": ["corp_code", "name", "name_en", "stock_code"],
+                          "properties": {
+                              "corp_code": {"type": "string", "pattern": "^[0-9]{8}$",
+                                            "description": "DART's 8-digit company code"},
+                              "name": {"type": "string"}, "name_en": {"type": ["string", "null"]},
+                              "stock_code": {"type": "string", "description": "6-digit stock code"}}},
+        "Companies": {"type": "object", "required": ["companies"], "properties": {
+            "companies": {"type": "array", "maxItems": MAX_RESULTS, "items": _ref("ListedCompany")}}},
+        "Statements": {"type": "object", "required": ["company", "year", "statements", "source", "currency"],
+                       "properties": {
+                           "company": _ref("ListedCompany"), "year": {"type": "integer"},
+                           "statements": {"type": "object", "required": list(statement),
+                                          "properties": {name: {"type": "number", "description": s["description"]}
+                                                         for name, s in statement.items()}},
+                           "source": {"type": "object", "required": ["rcept_no", "url", "fs_div", "report"],
+                                      "properties": {
+                                          "rcept_no": {"type": "string"}, "url": {"type": "string"},
+                                          "fs_div": {"type": "string", "enum": ["CFS", "OFS"],
+                                                     "description": "consolidated (CFS) or separate (OFS)"},
+                                          "report": {"type": "string", "enum": ["annual"]}}},
+                           "currency": {"type": ["string", "null"]}}},
+    }
+
+
+def _lookup_paths(secured: list) -> dict[str, Any]:
+    dart_errors = {
+        "401": _error("API keys are configured and X-API-Key is missing or wrong"),
+        "422": _error("A parameter is malformed; details name it"),
+        "429": {**_error("DART's daily request limit is used up"), "headers": {
+            "Retry-After": {"schema": {"type": "integer"}, "description": "Seconds until DART's limit resets"}}},
+        "502": _error("DART answered something that cannot be read"),
+        "503": _error("The lookup is not configured (lookup_not_configured) or DART refuses this server"),
+        "504": _error("DART did not answer in time"),
+    }
+    code = {"name": "code", "in": "path", "required": True,
+            "description": "6-digit stock code or 8-digit DART corp_code",
+            "schema": {"type": "string", "pattern": "^([0-9]{6}|[0-9]{8})$"}, "example": "005930"}
+    year = {"name": "year", "in": "query", "required": False,
+            "description": "Fiscal year; the latest finished one when absent",
+            "schema": {"type": "integer", "minimum": FIRST_YEAR, "maximum": latest_finished_year() + 1},
+            "example": 2023}
+    query = {"name": "q", "in": "query", "required": True, "description": "Company name or stock code",
+             "schema": {"type": "string", "minLength": 1, "maxLength": MAX_QUERY_LENGTH, "pattern": "\\S"},
+             "example": "삼성전자"}
+    return {
+        "/companies": {"get": {
+            "operationId": "companies", "summary": "Listed companies whose name or stock code matches q",
+            "parameters": [query], "security": secured,
+            "responses": {"200": _json(_ref("Companies"), "Up to 20 companies, best match first"),
+                          **dart_errors}}},
+        "/companies/{code}/statements": {"get": {
+            "operationId": "statements", "summary": "The nine statement fields from the annual report on DART",
+            "parameters": [code, year], "security": secured,
+            "responses": {"200": _json(_ref("Statements"), "The statements and the filing they come from"),
+                          "404": _error("No listed company with that code, or no annual report that year"),
+                          **dart_errors,
+                          "422": _error("A parameter is malformed, or the filing lacks an account")}}},
     }
 
 
@@ -119,6 +185,7 @@ def document(settings: Settings, model: dict[str, str] | None = None) -> dict[st
             "/model": {"get": {"operationId": "model", "summary": "The model's public manifest",
                                "responses": {"200": _json(_ref("ModelInfo"), "Model facts"),
                                              "503": _error("The model cannot be loaded")}}},
+            **_lookup_paths(predict.get("security", [])),
             **_protocol_paths(settings, model),
         },
         "components": {

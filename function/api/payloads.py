@@ -7,15 +7,21 @@ known, a ratio the model needs but cannot be computed, is reported, never repair
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from soundness import ratios
-from .errors import ApiError, detail
+from soundness import jsontext, ratios
+from .errors import MAX_DETAILS, ApiError, detail, echo
 
 FORMS = ("companies", "instances", "data")
 MAX_ID_LENGTH = 200
 MAX_MAGNITUDE = 1e300  # leaves room for the ratios' arithmetic before floats overflow
+# JavaScript reads JSON numbers as doubles: a larger integer id would come back as another one.
+MAX_SAFE_INTEGER = 2**53 - 1
+# Characters that are invisible or reorder the text around them (U+202E shows "exe.txt" as
+# "txt.exe"): an id carrying one could pass for another company's name in a table.
+HIDDEN_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]")
 
 
 @dataclass
@@ -53,7 +59,7 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     result = {}
     for key, value in pairs:
         if key in result:
-            raise ApiError(400, "malformed_json", f"duplicate key {key!r} in a JSON object",
+            raise ApiError(400, "malformed_json", f"duplicate key {echo(key)!r} in a JSON object",
                            [detail(key, "appears more than once in the same object")])
         result[key] = value
     return result
@@ -74,11 +80,11 @@ def parse_json(raw: bytes, content_type: str | None) -> Any:
     except UnicodeDecodeError:
         raise ApiError(400, "malformed_json", "the request body is not UTF-8 text") from None
     try:
-        return json.loads(text, parse_constant=_constant, parse_int=_integer,
-                          object_pairs_hook=_unique_keys)
+        return jsontext.loads(text, parse_constant=_constant, parse_int=_integer,
+                              object_pairs_hook=_unique_keys)
     except ApiError:
         raise
-    except RecursionError:
+    except jsontext.TooDeep:
         raise ApiError(400, "malformed_json", "the JSON is nested too deeply") from None
     except ValueError as exc:
         where = f" at line {exc.lineno} column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else ""
@@ -104,9 +110,16 @@ def _json_type(value: Any) -> str:
 
 
 def _id_problem(value: Any) -> str | None:
+    # Refused, not cleaned: the id is the client's key to its own rows and comes back as sent.
     if isinstance(value, str) and len(value) <= MAX_ID_LENGTH:
+        if hidden := HIDDEN_CHARACTERS.search(value):
+            return (f"must not contain control or bidirectional formatting characters "
+                    f"(U+{ord(hidden.group()):04X} at position {hidden.start()})")
         return None
     if isinstance(value, int) and not isinstance(value, bool):
+        if abs(value) > MAX_SAFE_INTEGER:
+            return (f"must be an integer within ±{MAX_SAFE_INTEGER} (2^53 - 1), which JavaScript "
+                    "reads exactly; send a larger id as a string")
         return None
     return f"must be a string of at most {MAX_ID_LENGTH} characters or an integer"
 
@@ -125,9 +138,31 @@ def _read_numbers(obj: dict[str, Any], names: list[str], index: int) -> tuple[di
     return values, problems
 
 
-def _unknown_fields(obj: dict[str, Any], allowed: list[str], index: int) -> list:
-    return [detail(key, "is not a known field; expected: " + ", ".join(allowed), index)
-            for key in obj if key not in allowed and key != "id"]
+def _check_known_fields(rows: list, form: str, allowed: list[str]) -> None:
+    """Refuse the request if any row has a field no row may have: each such key is named
+    once, with the first row that has it and how many do (not once per row)."""
+    allowed_keys = set(allowed) | {"id"}
+    found: dict[str, list[int]] = {}  # key -> [first index, rows having it]
+    for index, obj in enumerate(rows):
+        for key in obj if isinstance(obj, dict) else ():
+            if key not in allowed_keys:
+                found.setdefault(key, [index, 0])[1] += 1
+    if found:
+        named = list(found.items())[:MAX_DETAILS]
+        raise ApiError(422, "unknown_field",
+                       f"{len(found)} unknown field name(s) in {form}; expected: " + ", ".join(allowed),
+                       [detail(key, f"is not a known field (in {count} row{'s' * (count > 1)})", first)
+                        for key, (first, count) in named], omitted=len(found) - len(named))
+
+
+def _ratio_problems(result: ratios.RatioResult, features: list[str], index: int) -> list:
+    """One detail per field that breaks a feature, naming every feature it breaks."""
+    broken: dict[tuple[str, str], list[str]] = {}
+    for name in features:
+        if name in result.problems:
+            broken.setdefault(result.problems[name], []).append(name)
+    return [detail(field, ratios.problem_text(problem, names), index)
+            for (field, problem), names in broken.items()]
 
 
 # ---------------------------------------------------------------- the three forms
@@ -137,13 +172,9 @@ def _company(obj: Any, index: int, features: list[str]) -> Row | RowError:
     if not isinstance(obj, dict):
         return RowError(index, None, [detail(None, f"must be an object, got {_json_type(obj)}", index)])
     values, problems = _read_numbers(obj, fields, index)
-    problems += _unknown_fields(obj, fields, index)
     if not problems:
         result = ratios.compute(values)
-        for name in features:
-            if name in result.problems:
-                blamed, problem = result.problems[name]
-                problems.append(detail(blamed, problem, index))
+        problems = _ratio_problems(result, features, index)
         if not problems:
             return Row(index, obj.get("id"), [result.values[n] for n in features],
                        result.values, result.warnings)
@@ -154,7 +185,6 @@ def _instance(obj: Any, index: int, features: list[str]) -> Row | RowError:
     if not isinstance(obj, dict):
         return RowError(index, None, [detail(None, f"must be an object, got {_json_type(obj)}", index)])
     values, problems = _read_numbers(obj, features, index)
-    problems += _unknown_fields(obj, features, index)
     if problems:
         return RowError(index, obj.get("id"), problems)
     return Row(index, obj.get("id"), [values[n] for n in features], dict(values))
@@ -210,5 +240,7 @@ def parse_rows(body: Any, features: list[str], max_batch: int) -> tuple[str, lis
                            "this model's features cannot be derived from statement values; "
                            "send them by name with the instances form",
                            [detail(name, "is not a ratio of the statement fields") for name in underivable])
+    if form != "data":
+        _check_known_fields(rows, form, list(ratios.STATEMENT_FIELDS) if form == "companies" else features)
     reader = _READERS[form]
     return form, [_check_id(reader(obj, i, features), obj) for i, obj in enumerate(rows)]

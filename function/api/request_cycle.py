@@ -14,6 +14,7 @@ from .errors import ApiError, detail
 from .exchange import Exchange
 from .handlers import Handlers
 from .lazy_model import LazyModel
+from .lookup import CompanyLookup
 from .responses import error_response
 from .routes import router
 
@@ -23,9 +24,10 @@ class Service:
 
     def __init__(self, settings: Settings):
         self.settings = settings
-        self.model = LazyModel(settings.model_dir, settings.torch_threads)
+        self.model = LazyModel(settings.model_dir)
         self.cors = Cors(settings.allowed_origins)
-        self.handlers = Handlers(settings, self.model, ApiKeys(settings.api_keys))
+        self.lookup = CompanyLookup(settings)
+        self.handlers = Handlers(settings, self.model, ApiKeys(settings.api_keys), self.lookup)
         self.router = router(self.handlers)
         if settings.bigquery_route and settings.api_keys:
             logs.emit("WARNING", "BIGQUERY_ROUTE is on beside API_KEYS: BigQuery cannot send X-API-Key, so "

@@ -1,44 +1,37 @@
-"""Model artifacts: a directory with `manifest.json`, `model.pt` and `scaler.joblib`.
+"""Model artifacts, format 2: a directory with `manifest.json` and `model.safetensors`. No pickle.
 
-Loading trusts nothing it has not checked: the manifest's shape first, then the sha256
-of every file it lists, and only then deserialisation, with torch's weights-only loader
-and a joblib unpickler that admits the few classes a fitted scaler is made of.
+manifest.json says what the model is (features, network shape, the ordered preprocessing
+steps, decision, calibration, provenance) and gives the sha256 of model.safetensors. That
+file holds tensors only: the network's weights under their torch `state_dict` names, and
+each preprocessing step's fitted arrays as `preprocessing.<index>.<array>`.
+
+Loading trusts nothing it has not checked: the manifest's shape (standard library only, so
+deploy.sh can run it where numpy is absent), then the sha256 of every file, and only then
+the tensors, each held to the name, shape and kind the manifest implies.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import math
-import pickle
 import platform
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
+from . import jsontext
+
+FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
-WEIGHTS = "model.pt"
-SCALER = "scaler.joblib"
-SCHEMA_VERSION = 1
+TENSORS = "model.safetensors"
+BATCHNORM_EPS = 1e-5  # torch's BatchNorm1d default, which the seed's and our networks use
+CONVERT_HINT = "convert it with `python -m training.import_legacy --artifact DIR --out NEW_DIR`"
 
 CLASSES = [
     {"label": 0, "name": "sound", "ko": "건전"},
     {"label": 1, "name": "unsound", "ko": "비건전"},
 ]
-
-# What a pickled scikit-learn scaler may reference, and nothing else.
-ALLOWED_GLOBALS = frozenset({
-    ("sklearn.preprocessing._data", "MinMaxScaler"),
-    ("sklearn.preprocessing._data", "StandardScaler"),
-    ("sklearn.preprocessing._data", "RobustScaler"),
-    ("sklearn.preprocessing._data", "MaxAbsScaler"),
-    ("sklearn.preprocessing._data", "QuantileTransformer"),
-    ("joblib.numpy_pickle", "NumpyArrayWrapper"),
-    ("numpy", "ndarray"),
-    ("numpy", "dtype"),
-    ("numpy._core.multiarray", "scalar"),
-    ("numpy.core.multiarray", "scalar"),
-})
 
 
 class ArtifactError(Exception):
@@ -48,9 +41,56 @@ class ArtifactError(Exception):
 @dataclass
 class Artifact:
     manifest: dict[str, Any]
-    network: Any  # soundness.network.NeuralNet, in eval mode
-    scaler: Any  # a fitted scikit-learn scaler
+    tensors: dict[str, Any]  # name -> numpy array, as read from model.safetensors
 
+
+# ---------------------------------------------------------------- preprocessing step kinds
+
+def _no_settings(step: dict[str, Any]) -> str | None:
+    return None
+
+
+def _bounds_setting(step: dict[str, Any]) -> str | None:
+    bounds = step.get("bounds")
+    if bounds is None or (isinstance(bounds, list) and len(bounds) == 2 and all(map(_number, bounds))
+                          and bounds[0] <= bounds[1]):
+        return None
+    return "bounds must be null or [low, high]"
+
+
+def _output_setting(step: dict[str, Any]) -> str | None:
+    return None if step.get("output") in ("uniform", "normal") else "output must be 'uniform' or 'normal'"
+
+
+@dataclass(frozen=True)
+class StepKind:
+    """What a preprocessing step of one kind holds: its arrays' shapes and its settings.
+
+    A shape names its dimensions: "width" is the number of columns the step receives;
+    any other name is a size the step's arrays must agree on. A kind that adds columns
+    (missing-value indicators, say) gives `width`, the columns it hands on.
+    """
+    arrays: dict[str, tuple[str, ...]]
+    settings: Callable[[dict[str, Any]], str | None] = _no_settings
+    width: Callable[[dict[str, Any], int], int] = field(default=lambda step, width: width)
+
+
+PER_COLUMN = ("width",)
+STEP_KINDS: dict[str, StepKind] = {
+    "clip": StepKind({"lower": PER_COLUMN, "upper": PER_COLUMN}),
+    "minmax": StepKind({"scale": PER_COLUMN, "offset": PER_COLUMN}, _bounds_setting),
+    "standard": StepKind({"center": PER_COLUMN, "scale": PER_COLUMN}),
+    "robust": StepKind({"center": PER_COLUMN, "scale": PER_COLUMN}),
+    "maxabs": StepKind({"scale": PER_COLUMN}, _bounds_setting),
+    "quantile": StepKind({"quantiles": ("quantiles", "width"), "references": ("quantiles",)}, _output_setting),
+}
+
+
+def step_tensor(index: int, array: str) -> str:
+    return f"preprocessing.{index}.{array}"
+
+
+# ---------------------------------------------------------------- manifest checks
 
 def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
@@ -59,19 +99,6 @@ def sha256_of(path: Path) -> str:
             digest.update(block)
     return digest.hexdigest()
 
-
-def library_versions() -> dict[str, str]:
-    import joblib
-    import numpy
-    import sklearn
-    import torch
-
-    return {"python": platform.python_version(), "torch": torch.__version__,
-            "scikit-learn": sklearn.__version__, "numpy": numpy.__version__,
-            "joblib": joblib.__version__}
-
-
-# ---------------------------------------------------------------- manifest checks
 
 def _require(condition: bool, message: str) -> None:
     if not condition:
@@ -88,11 +115,39 @@ def _section(manifest: dict[str, Any], name: str, default: dict[str, Any]) -> di
     return section
 
 
+def _check_format(manifest: dict[str, Any]) -> None:
+    version = manifest.get("format_version")
+    if version == FORMAT_VERSION:
+        return
+    if version is None and manifest.get("schema_version") == 1:
+        raise ArtifactError("manifest.json: this is artifact format 1 (model.pt and a pickled scaler), "
+                            f"which is no longer served: {CONVERT_HINT}")
+    raise ArtifactError(f"manifest.json: artifact format {version!r} is not one this server reads "
+                        f"(it reads format_version {FORMAT_VERSION})")
+
+
+def preprocessed_width(manifest: dict[str, Any]) -> int:
+    """How many columns the network receives: the features, as the steps hand them on."""
+    width = len(manifest["features"])
+    for step in manifest["preprocessing"]:
+        width = STEP_KINDS[step["kind"]].width(step, width)
+    return width
+
+
+def _check_preprocessing(steps: Any) -> None:
+    _require(isinstance(steps, list), "preprocessing must be a list of steps")
+    for index, step in enumerate(steps):
+        _require(isinstance(step, dict) and step.get("kind") in STEP_KINDS,
+                 f"preprocessing step {index} must be an object whose kind is one of "
+                 f"{', '.join(STEP_KINDS)}, got {step.get('kind') if isinstance(step, dict) else step!r}")
+        problem = STEP_KINDS[step["kind"]].settings(step)
+        _require(problem is None, f"preprocessing step {index} ({step['kind']}): {problem}")
+
+
 def validate_manifest(manifest: Any) -> None:
     """Refuse a manifest a server could not act on, naming the first thing wrong."""
     _require(isinstance(manifest, dict), "must be a JSON object")
-    _require(manifest.get("schema_version") == SCHEMA_VERSION,
-             f"schema_version must be {SCHEMA_VERSION}, got {manifest.get('schema_version')!r}")
+    _check_format(manifest)
     model = manifest.get("model")
     _require(isinstance(model, dict) and isinstance(model.get("name"), str)
              and isinstance(model.get("version"), str), "model.name and model.version are required")
@@ -100,16 +155,22 @@ def validate_manifest(manifest: Any) -> None:
     _require(isinstance(features, list) and features and all(isinstance(f, str) for f in features),
              "features must be a non-empty list of names")
     _require(len(set(features)) == len(features), "features must not repeat")
+    _check_preprocessing(manifest.get("preprocessing"))
     network = manifest.get("network")
-    _require(isinstance(network, dict) and network.get("input_size") == len(features),
-             "network.input_size must equal the number of features")
+    _require(isinstance(network, dict) and network.get("architecture") == "NeuralNet",
+             "network.architecture must be 'NeuralNet'")
+    _require(network.get("input_size") == preprocessed_width(manifest),
+             "network.input_size must equal the number of columns preprocessing hands on")
     hidden = network.get("hidden")
-    _require(isinstance(hidden, list) and hidden and all(isinstance(w, int) and w > 0 for w in hidden),
-             "network.hidden must list positive layer widths")
+    _require(isinstance(hidden, list) and hidden and all(
+        isinstance(w, int) and not isinstance(w, bool) and w > 0 for w in hidden),
+        "network.hidden must list positive layer widths")
     _require(network.get("num_classes") == 2, "network.num_classes must be 2 (sound, unsound)")
     _require(_number(network.get("negative_slope", 0.01)) and _number(network.get("dropout", 0.0))
              and 0 <= network.get("dropout", 0.0) < 1,
              "network.negative_slope must be a number and network.dropout one in [0, 1)")
+    _require(_number(network.get("batchnorm_eps", BATCHNORM_EPS)) and network.get("batchnorm_eps", 1) > 0,
+             "network.batchnorm_eps must be a positive number")
     classes = manifest.get("classes")
     _require(isinstance(classes, list) and len(classes) == 2 and all(
         isinstance(c, dict) and isinstance(c.get("name"), str) and isinstance(c.get("ko"), str)
@@ -118,20 +179,14 @@ def validate_manifest(manifest: Any) -> None:
     threshold = _section(manifest, "decision", {}).get("threshold")
     _require(_number(threshold) and 0 < threshold < 1,
              "decision.threshold must be a number between 0 and 1")
-    clip = _section(manifest, "preprocessing", {}).get("clip")
-    if clip is not None:
-        _require(isinstance(clip, dict) and all(
-            isinstance(clip.get(k), list) and len(clip[k]) == len(features) and all(map(_number, clip[k]))
-            for k in ("lower", "upper")),
-            "preprocessing.clip needs lower and upper bounds, one number per feature")
     calibration = _section(manifest, "calibration", {"method": "none"})
     _require(calibration.get("method") in ("none", "platt"),
              "calibration.method must be 'none' or 'platt'")
     _require(calibration["method"] == "none" or all(_number(calibration.get(k)) for k in ("a", "b")),
              "platt calibration needs numbers a and b")
     files = manifest.get("files")
-    _require(isinstance(files, dict) and set(files) == {WEIGHTS, SCALER},
-             f"files must give the sha256 of {WEIGHTS} and {SCALER}")
+    _require(isinstance(files, dict) and set(files) == {TENSORS},
+             f"files must give the sha256 of {TENSORS}, and of nothing else")
 
 
 def verify_files(directory: Path, manifest: dict[str, Any]) -> None:
@@ -146,107 +201,13 @@ def verify_files(directory: Path, manifest: dict[str, Any]) -> None:
                 f"(expected {str(expected)[:12]}..., found {actual[:12]}...): refusing to load it")
 
 
-# ---------------------------------------------------------------- deserialisation
-
-def _restricted_unpickler_class():
-    import numpy as np
-    from joblib.numpy_pickle import NumpyArrayWrapper, NumpyUnpickler
-
-    class RestrictedUnpickler(NumpyUnpickler):
-        """joblib's unpickler, admitting only the classes in ALLOWED_GLOBALS."""
-
-        dispatch = NumpyUnpickler.dispatch.copy()
-
-        def find_class(self, module: str, name: str) -> Any:
-            if (module, name) not in ALLOWED_GLOBALS:
-                raise ArtifactError(
-                    f"{SCALER} references {module}.{name}, which a scaler never needs: "
-                    "refusing to unpickle it")
-            return super().find_class(module, name)
-
-        def load_build(self) -> None:
-            pickle._Unpickler.load_build(self)
-            wrapper = self.stack[-1]
-            if isinstance(wrapper, NumpyArrayWrapper):
-                # joblib reads object arrays with plain pickle.load, past find_class.
-                if np.dtype(wrapper.dtype).hasobject:
-                    raise ArtifactError(f"{SCALER} holds an object array: refusing to unpickle it")
-                self.stack.append(self.stack.pop().read(self, self.ensure_native_byte_order))
-
-        dispatch[pickle.BUILD[0]] = load_build
-
-    return RestrictedUnpickler
-
-
-def load_scaler(path: Path) -> Any:
-    """Unpickle a joblib file that must hold a fitted scikit-learn scaler."""
-    import warnings
-
-    from joblib.numpy_pickle import _validate_fileobject_and_memmap
-    from sklearn.exceptions import InconsistentVersionWarning
-
-    unpickler_class = _restricted_unpickler_class()
-    try:
-        with open(path, "rb") as raw, _validate_fileobject_and_memmap(raw, str(path), None) as (f, _):
-            if isinstance(f, str):
-                raise ArtifactError(f"{path.name} uses joblib's pre-0.10 format, which is not supported")
-            with warnings.catch_warnings():
-                # Scalers pickled by older scikit-learn (the seed's: 1.2) load fine; say it once.
-                warnings.simplefilter("ignore", InconsistentVersionWarning)
-                scaler = unpickler_class(str(path), f, ensure_native_byte_order=True).load()
-    except ArtifactError:
-        raise
-    except Exception as exc:  # any corruption: truncated, not a pickle, bad opcodes
-        raise ArtifactError(f"{path.name} is not a readable joblib scaler ({type(exc).__name__}: {exc})") from None
-    if not hasattr(scaler, "transform") or not hasattr(scaler, "n_features_in_"):
-        raise ArtifactError(f"{path.name} does not hold a fitted scaler")
-    return scaler
-
-
-def load_weights(path: Path) -> dict[str, Any]:
-    import torch
-
-    try:
-        state = torch.load(path, weights_only=True, map_location="cpu")
-    except Exception as exc:
-        raise ArtifactError(f"{path.name} is not a readable torch state_dict ({type(exc).__name__})") from None
-    if not isinstance(state, dict):
-        raise ArtifactError(f"{path.name} must hold a state_dict, not {type(state).__name__}")
-    return state
-
-
-def build_network(spec: dict[str, Any], state: dict[str, Any]) -> Any:
-    from .network import build, spec_from_state_dict
-
-    try:
-        found = spec_from_state_dict(state)
-    except ValueError as exc:
-        raise ArtifactError(f"{WEIGHTS}: {exc}") from None
-    shape = ("input_size", "hidden", "num_classes")
-    if any(found[key] != spec[key] for key in shape):
-        # Checked before building: a manifest must not make us allocate layers model.pt lacks.
-        raise ArtifactError(
-            f"{WEIGHTS} does not fit the network described in manifest.json: it has "
-            + ", ".join(f"{key} {found[key]}" for key in shape)
-            + ", the manifest says " + ", ".join(f"{key} {spec[key]}" for key in shape))
-    network = build(spec)
-    try:
-        network.load_state_dict(state, strict=True)
-    except (RuntimeError, TypeError, ValueError, AttributeError) as exc:
-        first = str(exc).strip().splitlines()
-        raise ArtifactError(
-            f"{WEIGHTS} does not fit the network described in manifest.json: "
-            f"{' '.join(line.strip() for line in first[:3])}") from None
-    return network.eval()
-
-
 def verified_manifest(directory: Path) -> dict[str, Any]:
     """The manifest, checked and with every file's sha256 verified; standard library only."""
     manifest_path = directory / MANIFEST
     if not manifest_path.is_file():
         raise ArtifactError(f"no {MANIFEST} in {directory.name or directory}")
     try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        manifest = jsontext.loads(manifest_path.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
         raise ArtifactError(f"{MANIFEST} is not valid JSON ({exc})") from None
     validate_manifest(manifest)
@@ -254,39 +215,112 @@ def verified_manifest(directory: Path) -> dict[str, Any]:
     return manifest
 
 
+# ---------------------------------------------------------------- tensors
+
+def network_shapes(spec: dict[str, Any]) -> dict[str, tuple[int, ...]]:
+    """The state_dict names and shapes of the seed's NeuralNet with this manifest's widths."""
+    widths = [spec["input_size"], *spec["hidden"]]
+    shapes: dict[str, tuple[int, ...]] = {}
+    for i, (width_in, width_out) in enumerate(zip(widths, widths[1:])):
+        linear, norm = ("input_layer", "batchnorm") if i == 0 else (f"hidden_layer{i}", f"batchnorm{i}")
+        shapes |= {f"{linear}.weight": (width_out, width_in), f"{linear}.bias": (width_out,)}
+        shapes |= {f"{norm}.{name}": (width_out,) for name in ("weight", "bias", "running_mean", "running_var")}
+    return shapes | {"output_layer.weight": (spec["num_classes"], widths[-1]),
+                     "output_layer.bias": (spec["num_classes"],)}
+
+
+def _step_shapes(manifest: dict[str, Any], tensors: dict[str, Any]) -> dict[str, tuple[int, ...]]:
+    """Each step's arrays and the shapes the manifest implies, free sizes taken from the file."""
+    shapes = {}
+    width = len(manifest["features"])
+    for index, step in enumerate(manifest["preprocessing"]):
+        kind = STEP_KINDS[step["kind"]]
+        sizes: dict[str, int] = {"width": width}
+        for array, dimensions in kind.arrays.items():
+            name = step_tensor(index, array)
+            found = getattr(tensors.get(name), "shape", ())
+            for dimension, size in zip(dimensions, found):
+                sizes.setdefault(dimension, size)  # the first array to use a free size sets it
+            shapes[name] = tuple(sizes.get(d, -1) for d in dimensions)
+        width = kind.width(step, width)
+    return shapes
+
+
+def check_tensors(manifest: dict[str, Any], tensors: dict[str, Any]) -> None:
+    """Every tensor the manifest implies is there, with its shape, floating and finite; no others."""
+    import numpy as np
+
+    expected = network_shapes(manifest["network"]) | _step_shapes(manifest, tensors)
+    # torch's BatchNorm counts batches seen; eval mode never reads it, a state_dict carries it.
+    counters = {name for name in tensors if name.endswith(".num_batches_tracked")
+                and name.rsplit(".", 1)[0] + ".running_mean" in expected}
+    missing = sorted(set(expected) - set(tensors))
+    unknown = sorted(set(tensors) - set(expected) - counters)
+    if missing or unknown:
+        raise ArtifactError(
+            f"{TENSORS} does not fit the network and preprocessing described in manifest.json: "
+            + "; ".join(part for part in (
+                f"it lacks {', '.join(missing[:5])}" if missing else "",
+                f"it holds {', '.join(unknown[:5])}, which the manifest does not describe" if unknown else "")
+                if part))
+    for name, shape in expected.items():
+        array = tensors[name]
+        if array.shape != shape:
+            raise ArtifactError(
+                f"{TENSORS} does not fit the network and preprocessing described in manifest.json: "
+                f"{name} has shape {tuple(array.shape)}, the manifest implies {shape}")
+        if array.dtype.kind != "f" or not np.isfinite(array).all():
+            raise ArtifactError(f"{TENSORS}: {name} must hold finite floating-point numbers")
+
+
+def read_tensors(path: Path) -> dict[str, Any]:
+    from safetensors.numpy import load_file
+
+    try:
+        return load_file(path)
+    except Exception as exc:  # any corruption: truncated, a bad header, an unknown dtype
+        raise ArtifactError(f"{path.name} is not a readable safetensors file ({type(exc).__name__})") from None
+
+
 def load(directory: Path | str) -> Artifact:
     """Load and verify an artifact directory, or raise ArtifactError saying why not."""
     directory = Path(directory)
     manifest = verified_manifest(directory)
-    network = build_network(manifest["network"], load_weights(directory / WEIGHTS))
-    scaler = load_scaler(directory / SCALER)
-    if getattr(scaler, "n_features_in_", None) != len(manifest["features"]):
-        raise ArtifactError(
-            f"{SCALER} was fitted on {scaler.n_features_in_} features, "
-            f"manifest.json lists {len(manifest['features'])}")
-    return Artifact(manifest, network, scaler)
+    tensors = read_tensors(directory / TENSORS)
+    check_tensors(manifest, tensors)
+    return Artifact(manifest, tensors)
 
 
 # ---------------------------------------------------------------- writing
 
-def save(directory: Path | str, *, state_dict: dict[str, Any], scaler: Any,
-         manifest: dict[str, Any]) -> Path:
-    """Write an artifact directory; fills in files' sha256, schema and creation facts."""
-    import joblib
-    import torch
+def library_versions() -> dict[str, str]:
+    import numpy
+    import safetensors
 
+    return {"python": platform.python_version(), "numpy": numpy.__version__,
+            "safetensors": safetensors.__version__}
+
+
+def save(directory: Path | str, artifact: Artifact) -> Path:
+    """Write an artifact directory after checking it as loading would; fills in format, classes,
+    creation facts and the tensors' sha256."""
+    from safetensors.numpy import save_file
+
+    manifest = dict(artifact.manifest)
+    manifest["format_version"] = FORMAT_VERSION
+    manifest.pop("schema_version", None)
+    manifest.setdefault("classes", CLASSES)
+    created = dict(manifest.get("created", {}))
+    created.setdefault("at", datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    created["libraries"] = {**library_versions(), **created.get("libraries", {})}
+    manifest["created"] = created
+    manifest["files"] = {TENSORS: ""}
+    validate_manifest(manifest)
+    check_tensors(manifest, artifact.tensors)
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    torch.save(state_dict, directory / WEIGHTS)
-    joblib.dump(scaler, directory / SCALER)
-    manifest = dict(manifest)
-    manifest["schema_version"] = SCHEMA_VERSION
-    manifest.setdefault("classes", CLASSES)
-    manifest.setdefault("created", {})
-    manifest["created"] = {"at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                           "libraries": library_versions(), **manifest["created"]}
-    manifest["files"] = {name: sha256_of(directory / name) for name in (WEIGHTS, SCALER)}
-    validate_manifest(manifest)
+    save_file(artifact.tensors, directory / TENSORS)
+    manifest["files"] = {TENSORS: sha256_of(directory / TENSORS)}
     (directory / MANIFEST).write_text(
         json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return directory

@@ -102,18 +102,29 @@ BALANCE_TOLERANCE = 0.005
 
 
 def denominator_problem(ratio: Ratio, value: float) -> str | None:
-    """Why `value` cannot divide in `ratio`, or None when it can."""
+    """What is wrong with `value` as the denominator of `ratio`, or None when it can divide.
+
+    Said of the field, without the ratio: `problem_text` names the ratios it breaks."""
     if ratio.rule == POSITIVE and value <= 0:
-        return f"must be greater than 0 to compute {ratio.name}"
+        return "must be greater than 0"
     if value == 0:
-        return f"must not be 0 to compute {ratio.name}"
+        return "must not be 0"
     return None
+
+
+# A denominator so near 0 (1e-320, say) that the quotient overflows to infinity.
+TOO_CLOSE_TO_ZERO = "is too close to 0"
+
+
+def problem_text(problem: str, ratio_names: list[str]) -> str:
+    """A field's problem and the ratios it breaks: 'must be greater than 0 to compute a and b'."""
+    return f"{problem} to compute {' and '.join(ratio_names)}"
 
 
 @dataclass
 class RatioResult:
     values: dict[str, float | None]  # every ratio, None where it is undefined
-    problems: dict[str, tuple[str, str]]  # ratio name -> (field to blame, problem)
+    problems: dict[str, tuple[str, str]]  # ratio name -> (field to blame, its problem)
     warnings: list[dict[str, Any]]
 
 
@@ -125,7 +136,7 @@ def compute(statement: Mapping[str, float]) -> RatioResult:
         problem = denominator_problem(ratio, statement[ratio.denominator])
         value = None if problem else ratio.formula(statement)
         if value is not None and not math.isfinite(value):
-            problem, value = "too large in magnitude: the ratio overflows", None
+            problem, value = TOO_CLOSE_TO_ZERO, None
         values[ratio.name] = value
         if problem:
             problems[ratio.name] = (ratio.denominator, problem)
@@ -133,19 +144,22 @@ def compute(statement: Mapping[str, float]) -> RatioResult:
 
 
 def balance_warnings(statement: Mapping[str, float]) -> list[dict[str, Any]]:
-    """Report (never repair) a balance sheet whose equity is not assets minus liabilities."""
+    """Report (never repair) a balance sheet whose equity is not assets minus liabilities.
+
+    The gap is judged relative to the balance sheet's own size, so the same company gets
+    the same answer in won, thousands, millions, 조 or any other unit."""
     implied = statement["total_assets"] - statement["total_liabilities"]
     gap = statement["total_equity"] - implied
-    scale = max(abs(statement["total_assets"]), abs(statement["total_liabilities"]), 1.0)
-    if not math.isfinite(gap) or abs(gap) <= BALANCE_TOLERANCE * scale:
+    size = max(abs(statement["total_assets"]), abs(statement["total_liabilities"]))
+    if not math.isfinite(gap) or abs(gap) <= BALANCE_TOLERANCE * size:
         return []
+    share = f"{gap / size:.2%} of the larger of total_assets and total_liabilities" if size else (
+        "the whole of total_equity, with total_assets and total_liabilities both 0")
     return [{
         "code": "balance_mismatch",
         "fields": ["total_equity", "total_assets", "total_liabilities"],
-        "message": (
-            f"total_equity differs from total_assets - total_liabilities by "
-            f"{gap / scale:.2%} of total assets; total_equity was used as given"
-        ),
+        "message": (f"total_equity differs from total_assets - total_liabilities by {share}; "
+                    "total_equity was used as given"),
     }]
 
 

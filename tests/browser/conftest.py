@@ -30,19 +30,21 @@ def browser():
 
 @pytest.fixture(scope="session")
 def page_server():
-    """page_server(model_dir) -> base URL of a real function (as production runs it) serving
-    that model and frontend/. One server per model for the session: each costs seconds to
-    start and warm, and the pages keep no state in it."""
-    servers: dict[Path, Server] = {}
+    """page_server(model_dir, env=None) -> base URL of a real function (as production runs it)
+    serving that model and frontend/, with `env` added. One server per model and env for the
+    session: each costs seconds to start and warm, and the pages keep no state in it."""
+    servers: dict[tuple, Server] = {}
 
-    def start(model: Path) -> str:
-        if model not in servers:
-            servers[model] = Server({"MODEL_DIR": str(model), "FRONTEND_DIR": str(ROOT / "frontend")})
-            servers[model].wait("/health", timeout=30)
+    def start(model: Path, env: dict[str, str] | None = None) -> str:
+        key = (model, tuple(sorted((env or {}).items())))
+        if key not in servers:
+            servers[key] = Server({"MODEL_DIR": str(model), "FRONTEND_DIR": str(ROOT / "frontend"),
+                                   **(env or {})})
+            servers[key].wait("/health", timeout=30)
             # Load the model now, patiently, so no page wait depends on a cold start's length.
-            with urllib.request.urlopen(servers[model].url + "/ready", timeout=120) as response:
+            with urllib.request.urlopen(servers[key].url + "/ready", timeout=120) as response:
                 assert response.status == 200
-        return servers[model].url
+        return servers[key].url
 
     yield start
     for server in servers.values():

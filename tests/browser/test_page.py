@@ -398,3 +398,155 @@ def test_the_page_fits_its_width_with_a_result_and_a_batch(page_server, open_pag
     print(f"screenshot: {path}")
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0
+
+
+# ------------------------------------------------------------------ careless input: units, long files, odd names
+
+
+def write_companies(path: Path, statement: dict, names: list[str]) -> Path:
+    lines = [",".join(["name", *FIELDS])] + [",".join([name, *(str(statement[f]) for f in FIELDS)]) for name in names]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def recording_predictions(sizes: list, held: list):
+    """A page hook: every POST /predict's row count goes into `sizes`; the first is held in `held`."""
+
+    def handle(route):
+        sizes.append(len(route.request.post_data_json["companies"]))
+        if len(sizes) == 1:
+            held.append(route)
+        else:
+            route.continue_()
+
+    return lambda page: page.route("**/predict", handle)
+
+
+def test_a_1001_row_csv_goes_in_requests_of_the_servers_limit_with_progress(
+        page_server, open_page, served_model_dir, seed_example, tmp_path):
+    path = write_companies(tmp_path / "many.csv", seed_example["statement"], [f"c{i}" for i in range(1001)])
+    sizes, held = [], []
+    page = open_page(page_server(served_model_dir), before=recording_predictions(sizes, held))
+    page.locator("#batch-file").set_input_files(str(path))
+    with page.expect_request("**/predict"):
+        page.locator("#batch-submit").click()
+    status = page.get_by_test_id("batch-status")
+    page.locator('[data-testid="batch-status"][data-state="info"]').wait_for()
+    assert status.inner_text() == "예측하는 중… 1001개 기업 중 0개 완료 (요청 1/2, 한 번에 최대 1000개)"
+    held[0].continue_()
+    page.get_by_test_id("batch-table").wait_for()
+    assert sizes == [1000, 1]  # GET /model's max_batch, the server's MAX_BATCH
+    assert page.get_by_test_id("batch-table").locator("tbody tr").count() == 1001
+    assert "1001개 기업 중 1001개 예측, 0개 오류" in status.inner_text()
+
+
+def test_the_batch_size_is_the_one_the_server_states_and_progress_is_said_in_english(
+        page_server, open_page, served_model_dir, seed_example, tmp_path):
+    path = write_companies(tmp_path / "many.csv", seed_example["statement"], [f"c{i}" for i in range(450)])
+    sizes, held = [], []
+
+    def hooks(page):
+        model_facts_changed(lambda facts: facts.update(max_batch=200))(page)
+        recording_predictions(sizes, held)(page)
+
+    page = open_page(page_server(served_model_dir), before=hooks)
+    page.locator("#lang-toggle").click()
+    page.locator("#batch-file").set_input_files(str(path))
+    with page.expect_request("**/predict"):
+        page.locator("#batch-submit").click()
+    page.locator('[data-testid="batch-status"][data-state="info"]').wait_for()
+    assert page.get_by_test_id("batch-status").inner_text() == (
+        "Predicting… 0 of 450 companies done (request 1 of 3, at most 200 each)")
+    held[0].continue_()
+    page.get_by_test_id("batch-table").wait_for()
+    assert sizes == [200, 200, 50]
+    assert "450 of 450 companies predicted, 0 with errors" in page.get_by_test_id("batch-status").inner_text()
+
+
+def test_a_batch_that_fails_midway_says_where_it_stopped(page_server, open_page, served_model_dir, seed_example, tmp_path):
+    path = write_companies(tmp_path / "many.csv", seed_example["statement"], [f"c{i}" for i in range(5)])
+    refusal = json.dumps({"error": {"code": "model_unavailable", "message": "the model is being replaced",
+                                    "details": []}})
+    answered = []
+
+    def handle(route):
+        answered.append(route)
+        if len(answered) == 1:
+            route.continue_()
+        else:
+            route.fulfill(status=503, content_type="application/json", body=refusal)
+
+    page = open_page(page_server(served_model_dir), before=lambda p: (
+        model_facts_changed(lambda facts: facts.update(max_batch=2))(p), p.route("**/predict", handle)))
+    page.locator("#batch-file").set_input_files(str(path))
+    page.locator("#batch-submit").click()
+    status = page.locator('[data-testid="batch-status"][data-state="error"]')
+    status.wait_for()
+    assert status.inner_text().startswith("5개 기업 중 2개를 예측한 뒤 멈췄습니다. ")
+    assert "HTTP 503" in status.inner_text() and len(answered) == 2
+
+
+def test_a_ratio_outside_the_training_range_is_warned_beside_the_answer_in_both_languages(
+        page_server, open_page, served_model_dir, seed_example):
+    page = open_page(page_server(served_model_dir))
+    # The balance sheet in 백만원, the income statement in won: turnover near 1.3 million.
+    mixed = {**seed_example["statement"]}
+    for name in ("total_assets", "total_assets_prior", "total_liabilities", "total_equity"):
+        mixed[name] = round(mixed[name] / 1e6)
+    predict_by_keyboard(page, mixed)
+    warning = page.get_by_test_id("warnings").locator('[data-code="outside_training_range"][data-field="total_asset_turnover"]')
+    warning.wait_for()
+    text = warning.inner_text()
+    assert text.startswith("총자산회전율 1,302,") and "학습 기업 98%가 있는 범위(0.02 ~ 4.87) 밖입니다" in text
+    page.locator("#lang-toggle").click()
+    assert warning.inner_text().startswith("Total asset turnover (times) is 1,302,")
+    assert "outside the range of 98% of the training companies (0.02 to 4.87)" in warning.inner_text()
+
+
+def test_names_with_bidirectional_overrides_are_shown_as_written_and_refused(
+        page_server, open_page, served_model_dir, seed_example, tmp_path):
+    path = write_companies(tmp_path / "odd.csv", seed_example["statement"], ["Acme\u202etxt.exe", "Plain"])
+    page = open_page(page_server(served_model_dir))
+    upload(page, path)
+    rows = page.get_by_test_id("batch-table").locator("tbody tr")
+    assert rows.nth(0).locator("th").inner_text() == "Acme[U+202E]txt.exe"
+    assert "\u202e" not in page.get_by_test_id("batch-table").inner_text()
+    assert rows.nth(0).locator(".notes").inner_text().startswith(
+        "id: must not contain control or bidirectional formatting characters (U+202E at position 4)")
+    assert rows.nth(1).locator(".class-cell").inner_text() in ("건전", "비건전")
+
+
+def test_rows_past_the_details_the_server_lists_are_still_marked_refused(
+        page_server, open_page, served_model_dir, seed_example, tmp_path):
+    statement = {**seed_example["statement"], "revenue_prior": 0}  # no row can be scored: one 422
+    path = write_companies(tmp_path / "zeros.csv", statement, [f"c{i}" for i in range(60)])
+    page = open_page(page_server(served_model_dir))
+    upload(page, path)
+    notes = page.get_by_test_id("batch-table").locator("tbody tr .notes")
+    assert notes.nth(0).inner_text().startswith("revenue_prior: must be greater than 0")
+    assert notes.nth(59).inner_text() == "서버가 오류가 너무 많아 이 행의 오류를 따로 적지 않았습니다."
+    assert "60개 기업 중 0개 예측, 60개 오류" in page.get_by_test_id("batch-status").inner_text()
+
+
+def test_a_csv_sent_after_a_failed_first_look_at_the_model_still_uses_its_limit(
+        page_server, open_page, served_model_dir, seed_example, tmp_path):
+    path = write_companies(tmp_path / "five.csv", seed_example["statement"], [f"c{i}" for i in range(5)])
+    looks, sizes = [], []
+
+    def model(route):
+        looks.append(route)
+        if len(looks) == 1:
+            route.abort()  # the page's first GET /model fails: it knows no limit yet
+        else:
+            response = route.fetch()
+            route.fulfill(response=response, json={**response.json(), "max_batch": 2})
+
+    def predict(route):
+        sizes.append(len(route.request.post_data_json["companies"]))
+        route.continue_()
+
+    page = open_page(page_server(served_model_dir), wait_ready=False,
+                     before=lambda p: (p.route("**/model", model), p.route("**/predict", predict)))
+    page.locator('[data-testid="service-status"][data-state="error"]').wait_for()
+    upload(page, path)
+    assert sizes == [2, 2, 1]

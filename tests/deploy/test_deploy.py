@@ -25,15 +25,16 @@ FAKE_BIN = Path(__file__).resolve().parent / "fake-bin"
 STAGING = ROOT / "build" / "deploy"
 PROJECT, REGION = "demo-project", "europe-west1"
 FAKE_URL = "https://pytest-fake-ew.a.run.app"
-TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
+STARTUP_PROBE = "httpGet.path=/ready,periodSeconds=1,timeoutSeconds=1,failureThreshold=30"
 # The repo venv's python3 first: deploy.sh needs only its standard library, and it starts fast.
 BASE_PATH = os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]])
 # Everything deploy.sh reads from the environment: cleared so the caller's shell cannot leak in.
 DEPLOY_ENV_KEYS = ("PROJECT", "GOOGLE_CLOUD_PROJECT", "REGION", "NAME", "BUCKET", "MODEL_DIR", "TARGET",
                    "ALLOW_UNAUTHENTICATED", "DRY_RUN", "MAX_BATCH", "MAX_BODY_BYTES", "ALLOWED_ORIGINS",
-                   "API_KEYS", "API_KEYS_SECRET", "TORCH_THREADS", "CLIENT_TIMEOUT_SECONDS", "MEMORY",
-                   "CONCURRENCY", "MIN_INSTANCES", "MAX_INSTANCES", "BIGQUERY", "BIGQUERY_ROUTE",
-                   "FAKE_GCLOUD_ACCOUNT", "FAKE_GCLOUD_FAIL")
+                   "API_KEYS", "API_KEYS_SECRET", "CLIENT_TIMEOUT_SECONDS", "MEMORY",
+                   "CONCURRENCY", "MIN_INSTANCES", "MAX_INSTANCES", "FAKE_GCLOUD_ACCOUNT", "FAKE_GCLOUD_FAIL",
+                   "DART_API_KEY", "DART_API_KEY_SECRET", "DART_API_URL", "DART_TIMEOUT", "DART_CACHE_SIZE", "BIGQUERY",
+                   "BIGQUERY_ROUTE")
 
 
 class Deploy:
@@ -74,10 +75,10 @@ class Deploy:
     def expected_run_deploy(self, access: str = "--no-allow-unauthenticated") -> list[str]:
         return ["run", "deploy", self.name, f"--project={PROJECT}", f"--region={REGION}",
                 f"--source={self.stage}", "--function=predict", "--base-image=python311",
-                *self.sizing(), access, "--quiet"]
+                "--cpu-boost", f"--startup-probe={STARTUP_PROBE}", *self.sizing(), access, "--quiet"]
 
     def sizing(self) -> list[str]:
-        return ["--memory=1Gi", "--cpu=1", "--timeout=60s", "--concurrency=16", "--min-instances=0",
+        return ["--memory=512Mi", "--cpu=1", "--timeout=60s", "--concurrency=16", "--min-instances=0",
                 "--max-instances=10", f"--env-vars-file={self.env_file}"]
 
 
@@ -145,9 +146,9 @@ def test_dry_run_prints_each_command_shell_quoted_and_runs_none(deploy, small_mo
 
 def test_service_settings_reach_the_function_through_its_env_vars_file(deploy, small_model_dir):
     result = deploy(*required(small_model_dir), MAX_BATCH="200", MAX_BODY_BYTES="65536",
-                    ALLOWED_ORIGINS="https://a.example,https://b.example", TORCH_THREADS="1")
+                    ALLOWED_ORIGINS="https://a.example,https://b.example")
     assert result.returncode == 0, result.stderr
-    assert env_file(deploy.env_file) == {"MAX_BATCH": "200", "MAX_BODY_BYTES": "65536", "TORCH_THREADS": "1",
+    assert env_file(deploy.env_file) == {"MAX_BATCH": "200", "MAX_BODY_BYTES": "65536",
                                          "ALLOWED_ORIGINS": "https://a.example,https://b.example",
                                          "FUNCTION_USE_ASGI": "true"}
 
@@ -169,6 +170,24 @@ def test_an_api_keys_secret_is_mounted_from_secret_manager(deploy, small_model_d
     (call,) = deploy.deploy_calls()
     assert "--set-secrets=API_KEYS=soundness-api-keys:latest" in call
     assert "API_KEYS" not in env_file(deploy.env_file)
+
+
+def test_the_dart_key_is_mounted_from_secret_manager_beside_the_api_keys(deploy, small_model_dir):
+    result = deploy(*required(small_model_dir), API_KEYS_SECRET="soundness-api-keys:3",
+                    DART_API_KEY_SECRET="opendart-key", DART_TIMEOUT="5")
+    assert result.returncode == 0, result.stderr
+    (call,) = deploy.deploy_calls()
+    assert "--set-secrets=API_KEYS=soundness-api-keys:3,DART_API_KEY=opendart-key:latest" in call
+    assert env_file(deploy.env_file) == {"DART_TIMEOUT": "5", "FUNCTION_USE_ASGI": "true"}
+
+
+def test_a_dart_key_given_directly_goes_into_the_env_file_and_is_never_printed(deploy, small_model_dir):
+    key = "dart-0123456789abcdef-never-print-me"
+    result = deploy(*required(small_model_dir), DART_API_KEY=key, DART_API_URL="https://dart.example/api")
+    assert result.returncode == 0, result.stderr
+    assert key not in result.stdout + result.stderr + json.dumps(deploy.calls())
+    assert env_file(deploy.env_file)["DART_API_KEY"] == key
+    assert not any(arg.startswith("--set-secrets") for arg in deploy.deploy_calls()[0])
 
 
 def test_with_a_bucket_the_page_is_published_pointing_at_the_deployed_url(deploy, small_model_dir):
@@ -291,7 +310,7 @@ def path_without_gcloud(tmp_path: Path) -> str:
 def tampered(model: Path, tmp_path: Path) -> Path:
     copy = tmp_path / "tampered-model"
     shutil.copytree(model, copy)
-    with open(copy / "model.pt", "ab") as handle:
+    with open(copy / "model.safetensors", "ab") as handle:
         handle.write(b"\0")
     return copy
 
@@ -303,9 +322,12 @@ REFUSALS = {
     "no region": (lambda m, t: dict(args=["--project", PROJECT, "--model", str(m)]), "no region"),
     "bad target": (lambda m, t: dict(args=[*required(m), "--target", "lambda"]), "--target must be"),
     "model without manifest": (lambda m, t: dict(args=required(t)), "no manifest.json in"),
-    "tampered model file": (lambda m, t: dict(args=required(tampered(m, t))), "model.pt does not match its sha256"),
+    "tampered model file": (lambda m, t: dict(args=required(tampered(m, t))), "model.safetensors does not match its sha256"),
     "bad service setting": (lambda m, t: dict(args=required(m), MAX_BATCH="0"), "MAX_BATCH must be a positive"),
     "unknown option": (lambda m, t: dict(args=[*required(m), "--regoin", "x"]), "unknown argument '--regoin'"),
+    "dart key twice": (lambda m, t: dict(args=required(m), DART_API_KEY="k", DART_API_KEY_SECRET="s"),
+                       "set DART_API_KEY or DART_API_KEY_SECRET, not both"),
+    "bad dart url": (lambda m, t: dict(args=required(m), DART_API_URL="ftp://x"), "DART_API_URL must be"),
 }
 
 
@@ -325,8 +347,9 @@ def test_help_documents_every_setting(deploy):
     assert result.returncode == 0
     for name in ("PROJECT", "GOOGLE_CLOUD_PROJECT", "REGION", "NAME", "BUCKET", "MODEL_DIR", "TARGET",
                  "ALLOW_UNAUTHENTICATED", "DRY_RUN", "MAX_BATCH", "MAX_BODY_BYTES", "ALLOWED_ORIGINS",
-                 "API_KEYS", "API_KEYS_SECRET", "TORCH_THREADS", "MEMORY", "CONCURRENCY", "MIN_INSTANCES",
-                 "MAX_INSTANCES", "CLIENT_TIMEOUT_SECONDS", "BIGQUERY"):
+                 "API_KEYS", "API_KEYS_SECRET", "MEMORY", "CONCURRENCY", "MIN_INSTANCES",
+                 "MAX_INSTANCES", "CLIENT_TIMEOUT_SECONDS", "DART_API_KEY", "DART_API_KEY_SECRET",
+                 "DART_API_URL", "DART_TIMEOUT", "DART_CACHE_SIZE", "BIGQUERY"):
         assert re.search(rf"\b{name}\b", result.stdout), name
     assert deploy.calls() == []
 
@@ -356,26 +379,25 @@ def test_the_staged_folder_holds_only_what_the_function_needs(deploy, small_mode
     files = tree(deploy.stage)
     assert {name.split("/")[0] for name in files} == {"main.py", "requirements.txt", "api", "soundness", "model", "frontend"}
     assert sorted(n for n in files if n.startswith("model/")) == [
-        "model/manifest.json", "model/model.pt", "model/scaler.joblib"]
+        "model/manifest.json", "model/model.safetensors"]
     assert {n for n in files if n.startswith("soundness/")} == {
         f"soundness/{p.name}" for p in (ROOT / "src" / "soundness").glob("*.py")}
     assert {n for n in files if n.startswith("api/")} == {
         f"api/{p.name}" for p in (ROOT / "function" / "api").glob("*.py")}
     assert not [n for n in files if n.endswith(".pyc") or "__pycache__" in n or "test" in n or "training" in n]
-    assert files["model/model.pt"] == tree(small_model_dir)["model.pt"]
+    assert files["model/model.safetensors"] == tree(small_model_dir)["model.safetensors"]
 
 
-def test_the_staged_requirements_pin_every_package_and_take_torch_from_the_cpu_index(deploy, small_model_dir):
+def test_the_staged_requirements_pin_every_runtime_package_and_no_training_stack(deploy, small_model_dir):
     assert deploy(*required(small_model_dir), "--dry-run").returncode == 0
-    lines = [line for line in (deploy.stage / "requirements.txt").read_text().splitlines()
-             if line and not line.startswith("#")]
-    assert lines[0] == f"--extra-index-url {TORCH_CPU_INDEX}"
-    packages = lines[1:]
+    packages = [line for line in (deploy.stage / "requirements.txt").read_text().splitlines()
+                if line and not line.startswith("#")]
     assert all(re.fullmatch(r"[A-Za-z0-9._-]+==\S+", line) for line in packages), packages
-    torch_pin = next(line for line in (ROOT / "requirements.txt").read_text().splitlines() if line.startswith("torch=="))
-    assert f"{torch_pin}+cpu" in packages
-    assert len(packages) == len([line for line in (ROOT / "requirements.txt").read_text().splitlines()
-                                 if line.strip() and not line.startswith("#")])
+    names = {line.split("==")[0].lower() for line in packages}
+    assert {"functions-framework", "numpy", "safetensors"} <= names
+    assert not names & {"torch", "scikit-learn", "scipy", "joblib", "pandas"}
+    assert packages == [line for line in (ROOT / "requirements.txt").read_text().splitlines()
+                        if line.strip() and not line.startswith("#")]
 
 
 @pytest.mark.server

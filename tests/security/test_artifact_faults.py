@@ -1,7 +1,10 @@
 """Broken, tampered or hostile model artifacts: the instance starts, stays alive, refuses to
-predict with the reason, says so in one ERROR line, and never runs code from the files."""
+predict with the reason, says so in one ERROR line, and never runs code from the files.
+Pickles (users' joblib scalers and .pth files) are read only by the importer, through a
+restricted unpickler; the server reads format 2, which has none."""
 import json
 import os
+import pickle
 import subprocess
 import time
 import urllib.error
@@ -13,7 +16,7 @@ import pytest
 import torch
 
 from soundness import artifacts
-from helpers import rehash, rewrite_manifest
+from helpers import rehash, rewrite_manifest, small_model, write_format_1
 
 ROW = {"data": [[1.0] * 5]}  # the small test model takes the seed's five ratios
 
@@ -39,8 +42,8 @@ def code_that_touches(marker) -> list:
     ]
 
 
-def hostile_scaler(directory, marker, how: str) -> None:
-    path = directory / artifacts.SCALER
+def hostile_scaler(path, marker, how: str) -> None:
+    """Replace the joblib scaler at `path` with one that runs code when naively unpickled."""
     scaler = joblib.load(path)
     if how.startswith("call"):
         index, protocol = map(int, how.split("-")[1:])
@@ -53,61 +56,75 @@ def hostile_scaler(directory, marker, how: str) -> None:
     elif how == "object array":  # joblib reads object arrays with plain pickle.load
         scaler.scale_ = np.array([code_that_touches(marker)[0]], dtype=object)
         joblib.dump(scaler, path)
-    rehash(directory)  # the manifest vouches for it: only the unpickler stands in the way
 
 
 HOSTILE_SCALERS = [f"call-{i}-{p}" for i in range(5) for p in (0, 5)] + ["nested", "compressed", "object array"]
 
 
+@pytest.fixture
+def format_1_dir(tmp_path):
+    """A valid format-1 artifact (model.pt + scaler.joblib), as the importer converts them."""
+    model, manifest = small_model()
+    return write_format_1(tmp_path / "format-1", model, manifest)
+
+
+def format_1_rehash(directory) -> None:
+    rewrite_manifest(directory, lambda m: m.update(files={
+        name: artifacts.sha256_of(directory / name) for name in ("model.pt", "scaler.joblib")}))
+
+
 def break_artifact(directory, how: str, marker) -> str:
     """Damage `directory` one way; the words the refusal must contain."""
-    weights, scaler, manifest = (directory / name for name in (artifacts.WEIGHTS, artifacts.SCALER,
-                                                               artifacts.MANIFEST))
+    tensors, manifest = directory / artifacts.TENSORS, directory / artifacts.MANIFEST
     if how == "no manifest":
         manifest.unlink()
         return "no manifest.json"
     if how == "manifest cut short":
         manifest.write_text(manifest.read_text()[:50])
         return "manifest.json is not valid JSON"
-    if how == "no weights":
-        weights.unlink()
-        return "model.pt is missing"
-    if how == "weights tampered":
-        data = weights.read_bytes()
-        weights.write_bytes(data[:-1] + bytes([data[-1] ^ 1]))
-        return "model.pt does not match its sha256"
-    if how == "scaler tampered":
-        scaler.write_bytes(scaler.read_bytes() + b"\0")
-        return "scaler.joblib does not match its sha256"
-    if how == "weights cut short, hash updated":
-        weights.write_bytes(weights.read_bytes()[:200])
+    if how == "manifest nested 100,000 deep":
+        manifest.write_text("[" * 100_000 + "]" * 100_000)
+        return "manifest.json is not valid JSON (arrays or objects nested more than about 1000 levels deep"
+    if how == "no tensors":
+        tensors.unlink()
+        return "model.safetensors is missing"
+    if how == "tensors tampered":
+        data = tensors.read_bytes()
+        tensors.write_bytes(data[:-1] + bytes([data[-1] ^ 1]))
+        return "model.safetensors does not match its sha256"
+    if how == "tensors cut short, hash updated":
+        tensors.write_bytes(tensors.read_bytes()[:200])
         rehash(directory)
-        return "model.pt is not a readable torch state_dict"
-    if how == "scaler cut short, hash updated":
-        scaler.write_bytes(scaler.read_bytes()[:100])
+        return "model.safetensors is not a readable safetensors file"
+    if how == "a pickle that runs code in place of the tensors, hash updated":
+        tensors.write_bytes(pickle.dumps(code_that_touches(marker)[0]))
         rehash(directory)
-        return "scaler.joblib is not a readable joblib scaler"
-    if how == "hidden widths that model.pt lacks":
+        return "model.safetensors is not a readable safetensors file"
+    if how == "hidden widths the tensors lack":
         rewrite_manifest(directory, lambda m: m["network"].update(hidden=[10 ** 9, 7]))
-        return "model.pt does not fit the network"
-    if how == "weights pickle that runs code, hash updated":
-        torch.save({"input_layer.weight": code_that_touches(marker)[0]}, weights)
-        rehash(directory)
-        return "model.pt is not a readable torch state_dict"
+        return "model.safetensors does not fit the network"
+    if how == "a preprocessing step of an unknown kind":
+        rewrite_manifest(directory, lambda m: m["preprocessing"].append({"kind": "pickle", "path": "x.pkl"}))
+        return "kind is one of"
+    if how == "format 1":
+        rewrite_manifest(directory, lambda m: (m.pop("format_version"), m.update(schema_version=1)))
+        return "artifact format 1"
+    if how == "a format from the future":
+        rewrite_manifest(directory, lambda m: m.update(format_version=3))
+        return "artifact format 3 is not one this server reads"
     if how == "decision that is not an object":
         rewrite_manifest(directory, lambda m: m.update(decision=[0.5]))
         return "decision must be an object"
     if how == "calibration without numbers":
         rewrite_manifest(directory, lambda m: m.update(calibration={"method": "platt", "a": "x", "b": 0}))
         return "platt calibration needs numbers"
-    hostile_scaler(directory, marker, how)
-    return "scaler.joblib"
+    raise ValueError(how)
 
 
-FAULTS = ["no manifest", "manifest cut short", "no weights", "weights tampered", "scaler tampered",
-          "weights cut short, hash updated", "scaler cut short, hash updated",
-          "hidden widths that model.pt lacks", "weights pickle that runs code, hash updated",
-          "decision that is not an object", "calibration without numbers", *HOSTILE_SCALERS]
+FAULTS = ["no manifest", "manifest cut short", "manifest nested 100,000 deep", "no tensors", "tensors tampered",
+          "tensors cut short, hash updated", "a pickle that runs code in place of the tensors, hash updated",
+          "hidden widths the tensors lack", "a preprocessing step of an unknown kind", "format 1",
+          "a format from the future", "decision that is not an object", "calibration without numbers"]
 
 
 def artifact_errors(lines: list[dict]) -> list[dict]:
@@ -143,11 +160,12 @@ def test_a_broken_artifact_is_refused_once_with_its_reason_and_the_instance_stay
 
 @pytest.mark.server
 @pytest.mark.parametrize("how", ["call-0-5", "object array"])
-def test_a_real_server_with_a_hostile_scaler_serves_health_refuses_predictions_and_runs_nothing(
-        how, serve, small_model_dir, tmp_path):
+def test_a_real_server_given_a_format_1_directory_with_a_hostile_scaler_refuses_it_and_runs_nothing(
+        how, serve, format_1_dir, tmp_path):
     marker = tmp_path / "code-ran"
-    hostile_scaler(small_model_dir, marker, how)
-    server = serve(MODEL_DIR=small_model_dir)
+    hostile_scaler(format_1_dir / "scaler.joblib", marker, how)
+    format_1_rehash(format_1_dir)  # the manifest vouches for it: only the format stands in the way
+    server = serve(MODEL_DIR=format_1_dir)
 
     def get(path, data=None):
         request = urllib.request.Request(server.url + path, data=data,
@@ -160,7 +178,7 @@ def test_a_real_server_with_a_hostile_scaler_serves_health_refuses_predictions_a
 
     assert get("/health") == (200, {"status": "ok", "model_loaded": False})
     status, body = get("/ready")
-    assert status == 503 and "scaler.joblib" in body["error"]["message"]
+    assert status == 503 and "artifact format 1" in body["error"]["message"]
     assert get("/predict", json.dumps(ROW).encode())[0] == 503
     assert get("/health") == (200, {"status": "ok", "model_loaded": False})
     output = server.stop()
@@ -171,11 +189,36 @@ def test_a_real_server_with_a_hostile_scaler_serves_health_refuses_predictions_a
 
 
 @pytest.mark.parametrize("how", HOSTILE_SCALERS)
-def test_each_hostile_scaler_really_runs_code_when_loaded_without_the_restrictions(how, small_model_dir, tmp_path):
+def test_the_importer_refuses_a_hostile_scaler_without_running_it(how, format_1_dir, tmp_path):
+    from training.import_legacy import convert_format_1, import_legacy
+
     marker = tmp_path / "code-ran"
-    hostile_scaler(small_model_dir, marker, how)
+    hostile_scaler(format_1_dir / "scaler.joblib", marker, how)
+    with pytest.raises(artifacts.ArtifactError, match="scaler.joblib"):
+        import_legacy(format_1_dir / "model.pt", format_1_dir / "scaler.joblib", tmp_path / "imported")
+    format_1_rehash(format_1_dir)
+    with pytest.raises(artifacts.ArtifactError, match="scaler.joblib"):
+        convert_format_1(format_1_dir, tmp_path / "converted")
+    assert not marker.exists()
+    assert not (tmp_path / "imported").exists() and not (tmp_path / "converted").exists()
+
+
+def test_the_importer_refuses_a_weights_pickle_that_would_run_code(format_1_dir, tmp_path):
+    from training.import_legacy import import_legacy
+
+    marker = tmp_path / "code-ran"
+    torch.save({"input_layer.weight": code_that_touches(marker)[0]}, format_1_dir / "model.pt")
+    with pytest.raises(artifacts.ArtifactError, match="model.pt is not a readable torch state_dict"):
+        import_legacy(format_1_dir / "model.pt", format_1_dir / "scaler.joblib", tmp_path / "imported")
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("how", HOSTILE_SCALERS)
+def test_each_hostile_scaler_really_runs_code_when_loaded_without_the_restrictions(how, format_1_dir, tmp_path):
+    marker = tmp_path / "code-ran"
+    hostile_scaler(format_1_dir / "scaler.joblib", marker, how)
     try:
-        joblib.load(small_model_dir / artifacts.SCALER)  # what a naive server would do
+        joblib.load(format_1_dir / "scaler.joblib")  # what a naive server would do
     except Exception:
         pass  # some payloads break the object they end up in; the code has run by then
     deadline = time.monotonic() + 5  # Popen's touch runs in a child process

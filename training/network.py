@@ -1,4 +1,5 @@
-"""The seed's `NeuralNet`, with its depth and widths taken from the manifest.
+"""The seed's `NeuralNet` in torch, with its depth and widths taken from the manifest: for
+training, importing and checking; the served model runs in numpy (soundness.predictor).
 
 Parameter names are the seed's (`input_layer`, `batchnorm`, `hidden_layerN`,
 `batchnormN`, `output_layer`), so a `state_dict` the seed saved loads unchanged.
@@ -65,3 +66,11 @@ def spec_from_state_dict(state: Mapping[str, torch.Tensor]) -> dict[str, Any]:
         ) from None
     return {"architecture": "NeuralNet", "input_size": input_size, "hidden": widths,
             "num_classes": num_classes, "negative_slope": 0.01, "dropout": 0.0}
+
+
+def network_state(tensors: Mapping[str, Any]) -> dict[str, torch.Tensor]:
+    """The network's state_dict from a format-2 artifact's tensors (numpy or torch), leaving out
+    the preprocessing arrays stored beside it:
+    `NeuralNet(...).load_state_dict(network_state(safetensors.torch.load_file(path)))`."""
+    return {name: torch.as_tensor(value) for name, value in tensors.items()
+            if not name.startswith("preprocessing.")}

@@ -1,0 +1,201 @@
+// Filling the form from DART: search a listed company, pick it, get its annual statements.
+// The API reads DART and names the filing; the page only shows the matches and copies the
+// nine values it is given into the form, where they stay editable.
+import {call, problemText} from "./api.js";
+import {el, say} from "./dom.js";
+import {t} from "./i18n.js";
+
+const FIRST_YEAR = 2015; // DART's financial data starts with the 2015 reports
+const SEARCH_DELAY_MS = 250;
+const $ = (id) => document.getElementById(id);
+
+const state = {
+  available: false, // GET /model says this server has a DART key
+  refused: false, // the server answered lookup_not_configured after all
+  companies: null, // the last search's matches, or null before any search
+  query: "",
+  chosen: null, // the company last picked: a new year fetches its statements again
+  picked: null, // {company, year, source, values} once statements were filled in
+  message: null, // {key, values, state}
+};
+
+let fill = () => {};
+let drawnCompanies; // the matches on screen: redrawn only when they change, so focus stays put
+let searchTimer = null;
+let searchCount = 0; // answers to older searches are dropped when a newer one was sent
+
+/** The latest finished fiscal year: the year before this one. */
+function latestYear() {
+  return new Date().getFullYear() - 1;
+}
+
+function buildYears() {
+  const select = $("lookup-year");
+  const years = [];
+  for (let year = latestYear(); year >= FIRST_YEAR; year -= 1) years.push(el("option", {value: String(year)}, String(year)));
+  select.replaceChildren(...years);
+  select.value = String(latestYear());
+}
+
+// ------------------------------------------------------------ searching
+
+async function search() {
+  clearTimeout(searchTimer);
+  const query = $("company-search").value.trim();
+  if (!query) {
+    state.companies = null;
+    state.message = null;
+    drawLookup();
+    return;
+  }
+  const mine = ++searchCount;
+  const answer = await call(`/companies?q=${encodeURIComponent(query)}`);
+  if (mine !== searchCount) return;
+  state.query = query;
+  if (answer.kind === "ok") {
+    state.companies = answer.data.companies;
+    state.message = state.companies.length ? null : {key: "lookup_no_match", values: {query}, state: "info"};
+  } else {
+    state.companies = null;
+    state.message = failure(answer);
+  }
+  drawLookup();
+}
+
+function onSearchInput() {
+  clearTimeout(searchTimer);
+  searchTimer = setTimeout(search, SEARCH_DELAY_MS);
+}
+
+function onSearchKey(event) {
+  if (event.key === "ArrowDown") {
+    event.preventDefault();
+    resultButtons()[0]?.focus();
+  }
+}
+
+/** Arrow keys move between the matches; Escape goes back to the search box. */
+function onResultsKey(event) {
+  const buttons = resultButtons();
+  const at = buttons.indexOf(document.activeElement);
+  if (at < 0) return;
+  if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+    event.preventDefault();
+    const next = at + (event.key === "ArrowDown" ? 1 : -1);
+    (buttons[next] ?? (next < 0 ? $("company-search") : buttons[at])).focus();
+  } else if (event.key === "Escape") {
+    $("company-search").focus();
+  }
+}
+
+function resultButtons() {
+  return [...$("company-results").querySelectorAll("button")];
+}
+
+// ------------------------------------------------------------ picking
+
+async function pick(company) {
+  const year = Number($("lookup-year").value);
+  state.chosen = company;
+  state.message = {key: "lookup_loading", values: {name: company.name, year}, state: "info"};
+  drawLookup();
+  const answer = await call(`/companies/${encodeURIComponent(company.stock_code)}/statements?year=${year}`);
+  if (answer.kind === "ok") {
+    const {statements, source, year: filedYear} = answer.data;
+    state.picked = {company: answer.data.company, year: filedYear, source, values: statements};
+    state.message = null;
+    fill(statements);
+  } else {
+    state.picked = null;
+    state.message = failure(answer, {name: company.name, year});
+  }
+  drawLookup();
+}
+
+function onYearChange() {
+  if (state.chosen) pick(state.chosen);
+}
+
+/** What to say when the lookup failed: DART's usual refusals in words, the rest as the API said. */
+function failure(answer, values = {}) {
+  const error = answer.data?.error;
+  const known = {
+    no_filing: "lookup_no_filing", dart_busy: "lookup_busy", lookup_not_configured: "lookup_not_configured",
+    dart_timeout: "lookup_timeout", accounts_missing: "lookup_accounts_missing",
+  };
+  if (error?.code === "lookup_not_configured") state.refused = true;
+  if (error && known[error.code]) {
+    const missing = (error.details ?? []).map((d) => d.problem).join("; ");
+    return {key: known[error.code], values: {...values, missing}, state: "error"};
+  }
+  return {text: problemText(answer), state: "error"};
+}
+
+// ------------------------------------------------------------ drawing
+
+function resultItem(company) {
+  const button = el("button", {type: "button", class: "company-result", dataset: {testid: "company-result"}},
+    el("span", {class: "company-name"}, company.name),
+    el("span", {class: "company-code"}, company.stock_code),
+    company.name_en ? el("span", {class: "company-name-en", lang: "en"}, company.name_en) : null);
+  button.addEventListener("click", () => pick(company));
+  return el("li", {}, button);
+}
+
+function sourceLine(picked) {
+  const statements = t(picked.source.fs_div === "CFS" ? "lookup_cfs" : "lookup_ofs");
+  return [
+    t("lookup_source", {name: picked.company.name, year: picked.year, statements}), " ",
+    el("a", {href: picked.source.url, target: "_blank", rel: "noopener noreferrer"}, t("lookup_source_link")),
+  ];
+}
+
+export function drawLookup() {
+  $("lookup").hidden = !state.available;
+  $("lookup-form").hidden = state.refused;
+  const list = $("company-results");
+  if (state.companies !== drawnCompanies) {
+    list.replaceChildren(...(state.companies ?? []).map(resultItem));
+    drawnCompanies = state.companies;
+  }
+  list.hidden = state.refused || !state.companies?.length;
+  const message = state.message;
+  say($("lookup-status"), message ? (message.key ? t(message.key, message.values) : message.text) : "",
+    message?.state);
+  const source = $("lookup-source");
+  source.replaceChildren(...(state.picked ? sourceLine(state.picked) : []));
+  source.hidden = !state.picked;
+}
+
+/** Offer the lookup or not, as GET /model says this server can. */
+export function setLookupAvailable(available) {
+  state.available = available;
+  drawLookup();
+}
+
+/** The picked filing's name for a prediction, while the form still holds exactly its values. */
+export function filledFrom(values) {
+  const picked = state.picked;
+  if (!picked || Object.keys(picked.values).some((name) => picked.values[name] !== values[name])) return null;
+  return `${picked.company.name} ${picked.year}`;
+}
+
+/** The form was cleared: the filing no longer describes it. */
+export function forgetPick() {
+  state.picked = null;
+  drawLookup();
+}
+
+export function startLookup(onFill) {
+  fill = onFill;
+  buildYears();
+  $("lookup-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    search();
+  });
+  $("company-search").addEventListener("input", onSearchInput);
+  $("company-search").addEventListener("keydown", onSearchKey);
+  $("company-results").addEventListener("keydown", onResultsKey);
+  $("lookup-year").addEventListener("change", onYearChange);
+  drawLookup();
+}

@@ -1,0 +1,129 @@
+"""Filling the form from DART, in a real browser against the real function and the local DART
+stand-in: search by name, pick with the keyboard, see the form filled and score it."""
+from __future__ import annotations
+
+import datetime
+import json
+import urllib.request
+
+import pytest
+
+import dart_stand_in as stand_in
+from helpers import post_json
+from soundness.ratios import STATEMENT_FIELDS
+
+pytestmark = [pytest.mark.browser, pytest.mark.server]
+
+FIELDS = list(STATEMENT_FIELDS)
+
+
+@pytest.fixture
+def lookup_url(page_server, served_model_dir, dart_stand_in):
+    # A DART timeout longer than the page's waits need, so only the slow company ever times out.
+    return page_server(served_model_dir, dart_stand_in.env())
+
+
+def get_json(url: str) -> dict:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def search(page, text: str) -> None:
+    page.get_by_test_id("company-search").focus()
+    page.keyboard.type(text)
+    page.keyboard.press("Enter")
+    page.get_by_test_id("company-result").first.wait_for()
+
+
+def shown_amount(value: int) -> str:
+    return f"{value:,}"
+
+
+def test_a_company_found_by_name_fills_the_form_and_is_scored(lookup_url, open_page):
+    page = open_page(lookup_url)
+    page.get_by_test_id("lookup-year").select_option(str(stand_in.YEAR))
+    search(page, "삼성전자")
+    results = page.get_by_test_id("company-result")
+    assert results.first.inner_text().startswith("삼성전자")
+
+    page.keyboard.press("ArrowDown")  # from the search box to the first match
+    page.keyboard.press("Enter")
+    source = page.get_by_test_id("lookup-source")
+    source.wait_for()
+
+    expected = get_json(f"{lookup_url}/companies/005930/statements?year={stand_in.YEAR}")
+    for name in FIELDS:
+        assert page.locator(f'input[name="{name}"]').input_value() == shown_amount(expected["statements"][name])
+    assert "연결재무제표" in source.inner_text() and str(stand_in.YEAR) in source.inner_text()
+    assert source.locator("a").get_attribute("href") == expected["source"]["url"]
+
+    page.locator("#submit").click()
+    result = page.get_by_test_id("result")
+    result.get_by_test_id("result-class").wait_for()
+    _, answer, _ = post_json(lookup_url + "/predict", {"companies": [expected["statements"]]})
+    assert result.get_by_test_id("result-class").inner_text() == answer["predictions"][0]["class_ko"]
+    assert f"삼성전자 {stand_in.YEAR}" in result.inner_text()
+
+
+def test_filled_values_stay_editable_and_an_edited_form_is_no_longer_named_after_the_filing(
+        lookup_url, open_page):
+    page = open_page(lookup_url)
+    page.get_by_test_id("lookup-year").select_option(str(stand_in.YEAR))
+    search(page, "000660")
+    page.get_by_test_id("company-result").first.click()
+    page.get_by_test_id("lookup-source").wait_for()
+    assert "별도재무제표" in page.get_by_test_id("lookup-source").inner_text()
+    page.locator('input[name="net_income"]').fill("1,000")
+    page.locator("#submit").click()
+    page.get_by_test_id("result-class").wait_for()
+    assert "SK하이닉스" not in page.get_by_test_id("result").inner_text()
+
+
+def test_a_year_without_a_filing_says_so(lookup_url, open_page):
+    page = open_page(lookup_url)
+    latest = datetime.date.today().year - 1
+    assert page.get_by_test_id("lookup-year").input_value() == str(latest)  # the latest finished year
+    search(page, "삼성전자")
+    page.get_by_test_id("company-result").first.click()
+    status = page.locator('[data-testid="lookup-status"][data-state="error"]')
+    status.wait_for()
+    assert status.inner_text() == f"삼성전자의 {latest}년 사업보고서가 DART에 없습니다. 다른 연도를 고르세요."
+    # Another year, and the same company is fetched again.
+    page.get_by_test_id("lookup-year").select_option(str(stand_in.YEAR))
+    page.get_by_test_id("lookup-source").wait_for()
+    assert page.locator('input[name="total_assets"]').input_value() != ""
+
+
+def test_dart_busy_and_no_match_are_said_in_english_too(lookup_url, open_page):
+    page = open_page(lookup_url)
+    page.locator("#lang-toggle").click()
+    assert page.locator("#lookup-heading").inner_text() == "Fill in from DART"
+    page.get_by_test_id("lookup-year").select_option(str(stand_in.YEAR))
+    search(page, "OVER LIMIT")
+    page.get_by_test_id("company-result").first.click()
+    status = page.locator('[data-testid="lookup-status"][data-state="error"]')
+    status.wait_for()
+    assert status.inner_text().startswith("DART is not taking requests right now")
+
+    page.get_by_test_id("company-search").fill("no such company")
+    page.keyboard.press("Enter")
+    page.locator('[data-testid="lookup-status"][data-state="info"]').wait_for()
+    assert page.get_by_test_id("lookup-status").inner_text() == "No listed company matches ‘no such company’."
+    assert page.get_by_test_id("company-result").count() == 0
+
+
+def test_without_a_dart_key_the_page_hides_the_lookup(page_server, served_model_dir, open_page):
+    page = open_page(page_server(served_model_dir))
+    assert page.locator("#lookup").is_hidden()
+    assert page.get_by_test_id("company-search").is_hidden()
+
+
+def test_a_lookup_that_turns_out_unconfigured_says_so_and_hides_the_search(lookup_url, open_page):
+    refusal = json.dumps({"error": {"code": "lookup_not_configured", "message": "no key", "details": []}})
+    page = open_page(lookup_url, before=lambda p: p.route("**/companies?*", lambda route: route.fulfill(
+        status=503, content_type="application/json", body=refusal)))
+    page.get_by_test_id("company-search").fill("삼성")
+    page.keyboard.press("Enter")
+    page.get_by_test_id("company-search").wait_for(state="hidden")
+    assert page.get_by_test_id("lookup-status").inner_text() == (
+        "이 서버에는 DART 조회가 설정되어 있지 않습니다. 값을 직접 입력하세요.")
