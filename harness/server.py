@@ -22,7 +22,7 @@ MAIN = ROOT / "function" / "main.py"
 # The function's settings (function/api/config.py) and the server's: cleared from the caller's
 # environment, so a shell's leftovers never change what a test or a benchmark runs.
 ENV_NAMES = ("MODEL_DIR", "FRONTEND_DIR", "MAX_BATCH", "MAX_BODY_BYTES", "ALLOWED_ORIGINS", "API_KEYS",
-             "CLIENT_TIMEOUT_SECONDS", "WORKERS", "THREADS", "FUNCTION_TARGET",
+             "CLIENT_TIMEOUT_SECONDS", "BIGQUERY_ROUTE", "WORKERS", "THREADS", "FUNCTION_TARGET",
              "FUNCTION_SOURCE", "FUNCTION_SIGNATURE_TYPE", "FUNCTION_USE_ASGI", "DEBUG", "PORT", "HOST",
              "DART_API_KEY", "DART_API_URL", "DART_TIMEOUT", "DART_CACHE_SIZE")
 POLL_SECONDS = 0.005
@@ -92,7 +92,8 @@ class Server:
         return self._log.read().decode(errors="replace")
 
     def log_lines(self) -> list[dict]:
-        return [json.loads(line) for line in self.output().splitlines() if line.startswith("{")]
+        # "\n" ends a log line; splitlines() would also split inside one, at a U+2028 a path can carry.
+        return [json.loads(line) for line in self.output().split("\n") if line.startswith("{")]
 
     def worker_pid(self) -> int:
         """The uvicorn worker's process id (gunicorn's master forks one)."""

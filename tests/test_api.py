@@ -314,7 +314,12 @@ def test_the_openapi_document_lists_every_route():
     doc = document(Settings.from_env({}))
     assert doc["openapi"].startswith("3.")
     assert set(doc["paths"]) == {"/predict", "/health", "/ready", "/model", "/companies",
-                                 "/companies/{code}/statements"}
+                                 "/companies/{code}/statements", "/v1/models/{name}",
+                                 "/v1/models/{name}:predict", "/v2", "/v2/health/live", "/v2/health/ready",
+                                 "/v2/models/{name}", "/v2/models/{name}/ready", "/v2/models/{name}/infer",
+                                 "/v2/models/{name}/versions/{version}", "/v2/models/{name}/versions/{version}/ready",
+                                 "/v2/models/{name}/versions/{version}/infer"}
+    assert "/bigquery" in document(Settings.from_env({"BIGQUERY_ROUTE": "on"}))["paths"]
     assert set(doc["paths"]["/predict"]["post"]["responses"]) >= {"200", "400", "413", "415", "422", "503"}
 
 
@@ -398,3 +403,4 @@ def test_the_real_server_answers_like_the_test_client(start_server, seed_model_d
     assert body["predictions"][0]["probability_unsound"] == pytest.approx(0.420, abs=5e-4)
     status, body, _ = post_json(server.url + "/predict", b"{oops")
     assert status == 400 and body["error"]["code"] == "malformed_json"
+

@@ -29,6 +29,9 @@ class Service:
         self.lookup = CompanyLookup(settings)
         self.handlers = Handlers(settings, self.model, ApiKeys(settings.api_keys), self.lookup)
         self.router = router(self.handlers)
+        if settings.bigquery_route and settings.api_keys:
+            logs.emit("WARNING", "BIGQUERY_ROUTE is on beside API_KEYS: BigQuery cannot send X-API-Key, so "
+                      "its calls get 401; deploy it as its own IAM-only service (deploy.sh --bigquery)")
 
     async def handle(self, request: Request) -> Response:
         started = time.perf_counter()
