@@ -113,6 +113,18 @@ class Server:
         return self._final_output
 
 
+def warm(env: dict[str, str] | None = None, **options) -> Server:
+    """A server that answers and has loaded its model (GET /ready), so no caller waits on that."""
+    server = Server(env, **options)
+    try:
+        server.wait("/health", timeout=30)
+        urllib.request.urlopen(server.url + "/ready", timeout=120).close()
+    except BaseException:
+        server.stop()
+        raise
+    return server
+
+
 def vm_kib(pid: int, field: str) -> int:
     """A /proc/PID/status memory field (VmRSS, VmHWM, ...) in KiB."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():

@@ -133,7 +133,7 @@ class _Transport:
         protocol = self._protocol
         if self.lingering or self._transport.is_closing():
             return
-        if protocol.conn.their_state is not h11.SEND_BODY or protocol.eof:
+        if protocol.conn.their_state not in (h11.SEND_BODY, h11.ERROR) or protocol.eof:
             self._transport.close()
             return
         self.lingering = True
