@@ -1,1 +1,7 @@
 """Benchmarks: `python -m bench.run` measures our function beside the seed's way of serving."""
+import sys
+from pathlib import Path
+
+# function/ is the deployed folder's root (main.py beside api/): its modules import as `api.*`,
+# as they do under functions-framework and the tests (pyproject's pythonpath).
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "function"))

@@ -176,7 +176,8 @@ def measure_inprocess(config: Configuration, args: argparse.Namespace) -> dict[s
 
 def torch_imported_by_main() -> bool:
     """Whether importing function/main.py (what gunicorn's master does) imports torch."""
-    code = ("import importlib.util, sys\n"
+    code = ("import importlib.util, os, sys\n"
+            "sys.path.insert(0, os.path.dirname(sys.argv[1]))\n"
             "spec = importlib.util.spec_from_file_location('main', sys.argv[1])\n"
             "spec.loader.exec_module(importlib.util.module_from_spec(spec))\n"
             "print('torch' in sys.modules)")

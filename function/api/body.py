@@ -5,11 +5,9 @@ up to a bound, so the client's connection stays usable; beyond the bound the ans
 """
 from __future__ import annotations
 
-import asyncio
 import zlib
 
-from starlette.requests import ClientDisconnect
-
+from .connection import BODY_DEADLINE
 from .errors import ApiError, detail
 from .exchange import Exchange
 
@@ -44,9 +42,9 @@ def _check_charset(exchange: Exchange) -> None:
                            [detail("Content-Type", f"charset {charset[:50]}; accepted: utf-8")])
 
 
-async def read(exchange: Exchange, limit: int, timeout: float) -> bytes:
-    """The body, decoded: at most `limit` bytes on the wire and after gunzipping; 408 if it has
-    not all arrived within `timeout` seconds, 400 if the client stopped short of its length."""
+async def read(exchange: Exchange, limit: int) -> bytes:
+    """The body, decoded: at most `limit` bytes on the wire and after gunzipping; 408 if the
+    server's deadline ended it (api/connection.py), 400 if the client stopped short of its length."""
     coding = _coding(exchange)
     _check_charset(exchange)
     too_large = ApiError(413, "payload_too_large", f"the body may be at most {limit} bytes",
@@ -54,22 +52,23 @@ async def read(exchange: Exchange, limit: int, timeout: float) -> bytes:
     length = declared_length(exchange)
     if length is not None and length > limit:
         raise too_large  # refused before reading a byte of it
-    chunks, size = [], 0
-    try:
-        async with asyncio.timeout(timeout):
-            async for chunk in exchange.request.stream():
-                size += len(chunk)
-                exchange.body_received = size
-                if size > limit:
-                    raise too_large
-                chunks.append(chunk)
-    except TimeoutError:
-        raise ApiError(408, "body_timeout", f"the body did not arrive within {timeout:g} s",
-                       headers={"Connection": "close"}) from None
-    except ClientDisconnect:  # the client went away mid-body
-        exchange.body_read = True
-        raise ApiError(400, "incomplete_body", "the request body ended early") from None
+    chunks, size, receive = [], 0, exchange.request.receive
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":  # the client went away mid-body
+            exchange.body_read = True
+            raise ApiError(400, "incomplete_body", "the request body ended early")
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        exchange.body_received = size
+        if size > limit:
+            raise too_large
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
     exchange.body_read = True
+    if BODY_DEADLINE in exchange.request.scope.get("extensions", ()):
+        raise ApiError(408, "body_timeout", "the body did not arrive in time", headers={"Connection": "close"})
     if size < (length or 0):  # the client half-closed before sending all it announced
         raise ApiError(400, "incomplete_body", "the request body ended early")
     raw = b"".join(chunks)
@@ -91,26 +90,22 @@ def _gunzip(raw: bytes, limit: int, too_large: ApiError) -> bytes:
     return data
 
 
-async def discard(exchange: Exchange, bound: int, timeout: float) -> bool:
+async def discard(exchange: Exchange, bound: int) -> bool:
     """Read and drop what is left of a body nobody read; True if it ended within `bound` bytes
-    and `timeout` seconds (the connection can serve the client's next request)."""
+    and in time (the connection can serve the client's next request)."""
     if exchange.body_read or not has_body(exchange):
         return True
     length = declared_length(exchange)
     size = exchange.body_received
     if (length or 0) > bound or size > bound:
         return False
-    try:
-        async with asyncio.timeout(timeout):
-            while True:
-                message = await exchange.request.receive()
-                if message["type"] != "http.request":
-                    return False
-                size += len(message.get("body", b""))
-                if size > bound:
-                    return False
-                if not message.get("more_body", False):
-                    exchange.body_read = True
-                    return True
-    except TimeoutError:
-        return False
+    while True:
+        message = await exchange.request.receive()
+        if message["type"] != "http.request":
+            return False
+        size += len(message.get("body", b""))
+        if size > bound:
+            return False
+        if not message.get("more_body", False):
+            exchange.body_read = True
+            return BODY_DEADLINE not in exchange.request.scope.get("extensions", ())

@@ -50,7 +50,7 @@ class Handlers:
         from .prediction import answer  # numpy and friends: only once predictions are asked for
 
         self.keys.check(exchange.request)
-        raw = await body.read(exchange, self.settings.max_body_bytes, self.settings.client_timeout)
+        raw = await body.read(exchange, self.settings.max_body_bytes)
         parsed = parse_json(raw, exchange.request.headers.get("content-type"))
         answered, exchange.rows = answer(await self.predictor(), parsed, self.settings.max_batch)
         return json_response(answered)

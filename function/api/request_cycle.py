@@ -30,7 +30,7 @@ class Service:
 
     async def handle(self, request: Request) -> Response:
         started = time.perf_counter()
-        exchange = Exchange(request, request.url.path.rstrip("/") or "/")
+        exchange = Exchange(request, request.scope["path"].rstrip("/") or "/")
         try:
             response = await self.dispatch(exchange)
         except ApiError as error:
@@ -41,8 +41,7 @@ class Service:
         self.cors.add(request, response)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         closing = response.headers.get("connection") == "close"
-        if not closing and not await body.discard(exchange, self.settings.max_body_bytes,
-                                                  self.settings.client_timeout):
+        if not closing and not await body.discard(exchange, self.settings.max_body_bytes):
             response.headers["Connection"] = "close"  # the rest of its body is not worth reading
         logs.request(exchange, response.status_code, started, self.model.version)
         return response
