@@ -53,7 +53,8 @@ def install(client_timeout: float, allow: Callable[[str], str]) -> None:
 
     EdgeProtocol.client_timeout = client_timeout
     EdgeProtocol.allow = staticmethod(allow)
-    UvicornWorker.CONFIG_KWARGS = {**UvicornWorker.CONFIG_KWARGS, "http": EdgeProtocol,
+    # No "server: uvicorn" header: it tells a prober the stack, and costs a header per answer.
+    UvicornWorker.CONFIG_KWARGS = {**UvicornWorker.CONFIG_KWARGS, "http": EdgeProtocol, "server_header": False,
                                    "h11_max_incomplete_event_size": MAX_HEAD_BYTES}
 
 
