@@ -56,16 +56,19 @@ def answered(url: str, body: bytes | None = None, timeout: float = 30.0) -> byte
 
 class Server:
     def __init__(self, env: dict[str, str] | None = None, source: Path = MAIN, cwd: Path = ROOT,
-                 name: str = "function"):
+                 name: str = "function", app: str | None = None):
+        """Serves `source`'s predict, or with `app` ("module:attribute") another ASGI app under
+        plain uvicorn (for comparisons)."""
         self.name = name
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._log = tempfile.TemporaryFile()
         self.started = time.perf_counter()
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "functions_framework", "--asgi", "--source", str(source),
-             "--target", "predict", "--host", "127.0.0.1", "--port", str(self.port)],
-            env=clean_env(env), cwd=cwd, stdout=self._log, stderr=subprocess.STDOUT)
+        where = ["--host", "127.0.0.1", "--port", str(self.port)]
+        command = (["uvicorn", app, "--no-access-log", *where] if app else
+                   ["functions_framework", "--asgi", "--source", str(source), "--target", "predict", *where])
+        self.process = subprocess.Popen([sys.executable, "-m", *command], env=clean_env(env), cwd=cwd,
+                                        stdout=self._log, stderr=subprocess.STDOUT)
 
     def __enter__(self) -> "Server":
         return self
@@ -113,6 +116,18 @@ class Server:
             self._final_output = self.output()
             self._log.close()
         return self._final_output
+
+
+def warm(env: dict[str, str] | None = None, **options) -> Server:
+    """A server that answers and has loaded its model (GET /ready), so no caller waits on that."""
+    server = Server(env, **options)
+    try:
+        server.wait("/health", timeout=30)
+        urllib.request.urlopen(server.url + "/ready", timeout=120).close()
+    except BaseException:
+        server.stop()
+        raise
+    return server
 
 
 def vm_kib(pid: int, field: str) -> int:

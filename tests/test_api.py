@@ -3,6 +3,7 @@
 Most tests run the function in-process (functions_framework.aio.create_asgi_app +
 starlette's TestClient); the last ones start the real server, as production runs it.
 """
+import gzip
 import json
 import sys
 import threading
@@ -255,6 +256,39 @@ def test_a_body_that_is_not_declared_json_is_415(client):
                                      headers={"Content-Type": "application/x-www-form-urlencoded"}),
                          415, "unsupported_media_type")
     assert error["details"][0]["field"] == "Content-Type"
+
+
+def test_a_gzip_body_is_answered_as_the_plain_one(client):
+    plain = json.dumps({"data": [SEED_RATIOS]}).encode()
+    zipped = client.post("/predict", content=gzip.compress(plain), headers={**JSON, "Content-Encoding": "gzip"})
+    assert zipped.status_code == 200
+    assert zipped.json() == client.post("/predict", content=plain, headers=JSON).json()
+
+
+def test_a_gzip_body_is_bounded_after_decompression_too(make_client, seed_model_dir):
+    client = make_client(MODEL_DIR=seed_model_dir, MAX_BODY_BYTES=2000)
+    bomb = gzip.compress(b" " * 1_000_000 + json.dumps({"data": [SEED_RATIOS]}).encode())
+    assert len(bomb) < 2000
+    assert_error(client.post("/predict", content=bomb, headers={**JSON, "Content-Encoding": "gzip"}),
+                 413, "payload_too_large")
+    assert_error(client.post("/predict", content=b"not gzip", headers={**JSON, "Content-Encoding": "gzip"}),
+                 400, "malformed_body")
+
+
+@pytest.mark.parametrize("coding", ["br", "deflate", "compress", "gzip, br", "x-gzip"])
+def test_a_content_coding_other_than_gzip_is_415(client, coding):
+    response = client.post("/predict", json={"data": [SEED_RATIOS]}, headers={"Content-Encoding": coding})
+    assert assert_error(response, 415, "unsupported_content_encoding")["details"][0]["field"] == "Content-Encoding"
+
+
+@pytest.mark.parametrize("charset", ["utf-16", "latin-1", "UTF-32", '"iso-8859-1"'])
+def test_a_charset_other_than_utf_8_is_415(client, charset):
+    body = json.dumps({"data": [SEED_RATIOS]}).encode()
+    response = client.post("/predict", content=body, headers={"Content-Type": f"application/json; charset={charset}"})
+    assert_error(response, 415, "unsupported_charset")
+    for utf8 in ("utf-8", "UTF-8", '"utf-8"', "utf8"):
+        headers = {"Content-Type": f"application/json; charset={utf8}"}
+        assert client.post("/predict", content=body, headers=headers).status_code == 200
 
 
 def test_a_body_over_the_size_limit_is_413(make_client, seed_model_dir):
