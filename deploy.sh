@@ -34,6 +34,11 @@ Options (each also read from the environment variable in brackets; a flag wins):
                             Run service built from source (gcloud run deploy --function)
                             [TARGET]                                         default: functions
   --bucket B                also publish the page to gs://B, pointed at the deployed URL [BUCKET]
+                            (a name Cloud Storage accepts: 3-63 lowercase letters, digits, - _ .,
+                            dotted up to 222; no "goog" prefix, no "google", not an IP address)
+  --bigquery                deploy the service BigQuery remote functions call instead: named
+                            <name>-bigquery, POST /bigquery on (BIGQUERY_ROUTE=on), callers need
+                            IAM (roles/run.invoker), no API keys, no page [BIGQUERY]
   --allow-unauthenticated   anyone may call it (needed for the page on a bucket)
   --no-allow-unauthenticated  callers need IAM (roles/run.invoker)    [ALLOW_UNAUTHENTICATED]
   --dry-run                 print the gcloud commands, one per line, and run none [DRY_RUN]
@@ -111,6 +116,7 @@ NAME="${NAME:-soundness}"
 BUCKET="${BUCKET:-}"
 MODEL_DIR="${MODEL_DIR:-$ROOT/artifacts/default}"
 TARGET="${TARGET:-functions}"
+BIGQUERY="$(boolean BIGQUERY "${BIGQUERY:-}")"
 ALLOW_UNAUTHENTICATED="$(boolean ALLOW_UNAUTHENTICATED "${ALLOW_UNAUTHENTICATED:-}")"
 DRY_RUN="$(boolean DRY_RUN "${DRY_RUN:-}")"
 MEMORY="${MEMORY:-512Mi}"
@@ -127,6 +133,7 @@ parse_args() {
     case "$option" in
       -h | --help) usage; exit 0 ;;
       --allow-unauthenticated) ALLOW_UNAUTHENTICATED=1; shift; continue ;;
+      --bigquery) BIGQUERY=1; shift; continue ;;
       --no-allow-unauthenticated) ALLOW_UNAUTHENTICATED=0; shift; continue ;;
       --dry-run) DRY_RUN=1; shift; continue ;;
       --*=*) value="${option#*=}"; option="${option%%=*}"; shift ;;
@@ -152,6 +159,10 @@ validate_settings() {
   [[ -n "$REGION" ]] || usage_error "no region: give --region or set REGION"
   [[ "$PROJECT" =~ ^[a-z0-9.:-]+$ ]] || usage_error "'$PROJECT' is not a project id"
   [[ "$REGION" =~ ^[a-z]+-[a-z]+[0-9]+$ ]] || usage_error "'$REGION' is not a region (like europe-west1)"
+  [[ -z "${BIGQUERY_ROUTE:-}" ]] || usage_error "BIGQUERY_ROUTE is set by --bigquery, which also makes the service IAM-only"
+  if [[ "$BIGQUERY" == 1 ]]; then
+    validate_bigquery
+  fi
   # Valid both as a function and as a Cloud Run service name, and safe as a folder name.
   [[ "$NAME" =~ ^[a-z]([a-z0-9-]{0,47}[a-z0-9])?$ ]] ||
     usage_error "name '$NAME' must be lowercase letters, digits and hyphens, starting with a letter (at most 49)"
@@ -159,8 +170,10 @@ validate_settings() {
     usage_error "--target must be 'functions' or 'run', got '$TARGET'"
   BUCKET="${BUCKET#gs://}"
   BUCKET="${BUCKET%/}"
-  [[ -z "$BUCKET" || "$BUCKET" =~ ^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$ ]] ||
-    usage_error "'$BUCKET' is not a bucket name"
+  local problem
+  if [[ -n "$BUCKET" ]] && problem="$(bucket_problem "$BUCKET")"; then
+    usage_error "'$BUCKET' is not a bucket name Cloud Storage accepts: $problem"
+  fi
   [[ "$MEMORY" =~ ^[0-9]+(Mi|Gi)$ ]] || usage_error "MEMORY must look like 512Mi or 1Gi, got '$MEMORY'"
   positive_int CONCURRENCY "$CONCURRENCY"
   positive_int MIN_INSTANCES "$MIN_INSTANCES" zero
@@ -185,11 +198,51 @@ validate_settings() {
   fi
 }
 
+# BigQuery calls with its connection's service account and cannot send X-API-Key: its service is
+# a separate one that only IAM lets in, so the route never opens a way around API keys.
+validate_bigquery() {
+  [[ "$ALLOW_UNAUTHENTICATED" == 0 ]] ||
+    usage_error "--bigquery deploys a service only IAM callers reach; drop --allow-unauthenticated"
+  [[ -z "$BUCKET" ]] || usage_error "--bigquery deploys no page; drop --bucket"
+  [[ -z "${API_KEYS:-}${API_KEYS_SECRET:-}" ]] ||
+    usage_error "--bigquery takes no API keys: BigQuery cannot send them, IAM guards the service"
+  NAME="$NAME-bigquery"
+  BIGQUERY_ROUTE=on
+}
+
+# Why Cloud Storage would refuse NAME as a bucket name; succeeds (prints the reason) if it would.
+bucket_problem() {
+  local name="$1" part
+  if [[ ! "$name" =~ ^[a-z0-9._-]+$ ]]; then
+    echo "use only lowercase letters, digits, dashes, underscores and dots"
+  elif [[ "$name" != *.* ]] && ((${#name} < 3 || ${#name} > 63)); then
+    echo "it must be 3 to 63 characters long"
+  elif ((${#name} < 3 || ${#name} > 222)); then
+    echo "with dots it must be 3 to 222 characters long"
+  elif [[ ! "$name" =~ ^[a-z0-9].*[a-z0-9]$ ]]; then
+    echo "it must start and end with a letter or digit"
+  elif [[ "$name" == goog* ]]; then
+    echo "it must not begin with 'goog'"
+  elif [[ "$name" =~ g[o0][o0]g[l1]e ]]; then
+    echo "it must not contain 'google' or a look-alike"
+  elif [[ "$name" =~ ^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$ ]]; then
+    echo "it must not be an IP address"
+  else
+    for part in ${name//./ }; do
+      if ((${#part} > 63)); then
+        echo "each dot-separated part must be at most 63 characters"
+        return 0
+      fi
+    done
+    return 1
+  fi
+}
+
 # The service's own environment, as deployed: only what is set here.
 service_env_names() {
   local name
   for name in MAX_BATCH MAX_BODY_BYTES ALLOWED_ORIGINS API_KEYS CLIENT_TIMEOUT_SECONDS DART_API_KEY DART_API_URL \
-    DART_TIMEOUT DART_CACHE_SIZE; do
+    DART_TIMEOUT DART_CACHE_SIZE BIGQUERY_ROUTE; do
     [[ -n "${!name:-}" ]] && printf '%s\n' "$name"
   done
   return 0

@@ -22,7 +22,7 @@ MAIN = ROOT / "function" / "main.py"
 # The function's settings (function/api/config.py) and the server's: cleared from the caller's
 # environment, so a shell's leftovers never change what a test or a benchmark runs.
 ENV_NAMES = ("MODEL_DIR", "FRONTEND_DIR", "MAX_BATCH", "MAX_BODY_BYTES", "ALLOWED_ORIGINS", "API_KEYS",
-             "CLIENT_TIMEOUT_SECONDS", "WORKERS", "THREADS", "FUNCTION_TARGET",
+             "CLIENT_TIMEOUT_SECONDS", "BIGQUERY_ROUTE", "WORKERS", "THREADS", "FUNCTION_TARGET",
              "FUNCTION_SOURCE", "FUNCTION_SIGNATURE_TYPE", "FUNCTION_USE_ASGI", "DEBUG", "PORT", "HOST",
              "DART_API_KEY", "DART_API_URL", "DART_TIMEOUT", "DART_CACHE_SIZE")
 POLL_SECONDS = 0.005
@@ -56,16 +56,19 @@ def answered(url: str, body: bytes | None = None, timeout: float = 30.0) -> byte
 
 class Server:
     def __init__(self, env: dict[str, str] | None = None, source: Path = MAIN, cwd: Path = ROOT,
-                 name: str = "function"):
+                 name: str = "function", app: str | None = None):
+        """Serves `source`'s predict, or with `app` ("module:attribute") another ASGI app under
+        plain uvicorn (for comparisons)."""
         self.name = name
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._log = tempfile.TemporaryFile()
         self.started = time.perf_counter()
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "functions_framework", "--asgi", "--source", str(source),
-             "--target", "predict", "--host", "127.0.0.1", "--port", str(self.port)],
-            env=clean_env(env), cwd=cwd, stdout=self._log, stderr=subprocess.STDOUT)
+        where = ["--host", "127.0.0.1", "--port", str(self.port)]
+        command = (["uvicorn", app, "--no-access-log", *where] if app else
+                   ["functions_framework", "--asgi", "--source", str(source), "--target", "predict", *where])
+        self.process = subprocess.Popen([sys.executable, "-m", *command], env=clean_env(env), cwd=cwd,
+                                        stdout=self._log, stderr=subprocess.STDOUT)
 
     def __enter__(self) -> "Server":
         return self
@@ -92,7 +95,8 @@ class Server:
         return self._log.read().decode(errors="replace")
 
     def log_lines(self) -> list[dict]:
-        return [json.loads(line) for line in self.output().splitlines() if line.startswith("{")]
+        # "\n" ends a log line; splitlines() would also split inside one, at a U+2028 a path can carry.
+        return [json.loads(line) for line in self.output().split("\n") if line.startswith("{")]
 
     def worker_pid(self) -> int:
         """The uvicorn worker's process id (gunicorn's master forks one)."""
@@ -112,6 +116,18 @@ class Server:
             self._final_output = self.output()
             self._log.close()
         return self._final_output
+
+
+def warm(env: dict[str, str] | None = None, **options) -> Server:
+    """A server that answers and has loaded its model (GET /ready), so no caller waits on that."""
+    server = Server(env, **options)
+    try:
+        server.wait("/health", timeout=30)
+        urllib.request.urlopen(server.url + "/ready", timeout=120).close()
+    except BaseException:
+        server.stop()
+        raise
+    return server
 
 
 def vm_kib(pid: int, field: str) -> int:

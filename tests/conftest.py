@@ -54,6 +54,12 @@ def dart_stand_in():
     stand_in.stop()
 
 
+@pytest.fixture(scope="session")
+def served_model(served_model_dir) -> dict:
+    """The served model's manifest entry: its name and version."""
+    return json.loads((served_model_dir / "manifest.json").read_text())["model"]
+
+
 @pytest.fixture
 def make_client(monkeypatch):
     """make_client(**env) -> an in-process client (starlette's TestClient) of a fresh function

@@ -3,6 +3,7 @@
 Most tests run the function in-process (functions_framework.aio.create_asgi_app +
 starlette's TestClient); the last ones start the real server, as production runs it.
 """
+import gzip
 import json
 import sys
 import threading
@@ -259,6 +260,39 @@ def test_a_body_that_is_not_declared_json_is_415(client):
     assert error["details"][0]["field"] == "Content-Type"
 
 
+def test_a_gzip_body_is_answered_as_the_plain_one(client):
+    plain = json.dumps({"data": [SEED_RATIOS]}).encode()
+    zipped = client.post("/predict", content=gzip.compress(plain), headers={**JSON, "Content-Encoding": "gzip"})
+    assert zipped.status_code == 200
+    assert zipped.json() == client.post("/predict", content=plain, headers=JSON).json()
+
+
+def test_a_gzip_body_is_bounded_after_decompression_too(make_client, seed_model_dir):
+    client = make_client(MODEL_DIR=seed_model_dir, MAX_BODY_BYTES=2000)
+    bomb = gzip.compress(b" " * 1_000_000 + json.dumps({"data": [SEED_RATIOS]}).encode())
+    assert len(bomb) < 2000
+    assert_error(client.post("/predict", content=bomb, headers={**JSON, "Content-Encoding": "gzip"}),
+                 413, "payload_too_large")
+    assert_error(client.post("/predict", content=b"not gzip", headers={**JSON, "Content-Encoding": "gzip"}),
+                 400, "malformed_body")
+
+
+@pytest.mark.parametrize("coding", ["br", "deflate", "compress", "gzip, br", "x-gzip"])
+def test_a_content_coding_other_than_gzip_is_415(client, coding):
+    response = client.post("/predict", json={"data": [SEED_RATIOS]}, headers={"Content-Encoding": coding})
+    assert assert_error(response, 415, "unsupported_content_encoding")["details"][0]["field"] == "Content-Encoding"
+
+
+@pytest.mark.parametrize("charset", ["utf-16", "latin-1", "UTF-32", '"iso-8859-1"'])
+def test_a_charset_other_than_utf_8_is_415(client, charset):
+    body = json.dumps({"data": [SEED_RATIOS]}).encode()
+    response = client.post("/predict", content=body, headers={"Content-Type": f"application/json; charset={charset}"})
+    assert_error(response, 415, "unsupported_charset")
+    for utf8 in ("utf-8", "UTF-8", '"utf-8"', "utf8"):
+        headers = {"Content-Type": f"application/json; charset={utf8}"}
+        assert client.post("/predict", content=body, headers=headers).status_code == 200
+
+
 def test_a_body_over_the_size_limit_is_413(make_client, seed_model_dir):
     client = make_client(MODEL_DIR=seed_model_dir, MAX_BODY_BYTES=100)
     assert_error(client.post("/predict", json={"data": [SEED_RATIOS] * 10}), 413, "payload_too_large")
@@ -316,7 +350,12 @@ def test_the_openapi_document_lists_every_route():
     doc = document(Settings.from_env({}))
     assert doc["openapi"].startswith("3.")
     assert set(doc["paths"]) == {"/predict", "/health", "/ready", "/model", "/companies",
-                                 "/companies/{code}/statements"}
+                                 "/companies/{code}/statements", "/v1/models/{name}",
+                                 "/v1/models/{name}:predict", "/v2", "/v2/health/live", "/v2/health/ready",
+                                 "/v2/models/{name}", "/v2/models/{name}/ready", "/v2/models/{name}/infer",
+                                 "/v2/models/{name}/versions/{version}", "/v2/models/{name}/versions/{version}/ready",
+                                 "/v2/models/{name}/versions/{version}/infer"}
+    assert "/bigquery" in document(Settings.from_env({"BIGQUERY_ROUTE": "on"}))["paths"]
     assert set(doc["paths"]["/predict"]["post"]["responses"]) >= {"200", "400", "413", "415", "422", "503"}
 
 
@@ -400,3 +439,4 @@ def test_the_real_server_answers_like_the_test_client(start_server, seed_model_d
     assert body["predictions"][0]["probability_unsound"] == pytest.approx(0.420, abs=5e-4)
     status, body, _ = post_json(server.url + "/predict", b"{oops")
     assert status == 400 and body["error"]["code"] == "malformed_json"
+

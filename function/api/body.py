@@ -1,10 +1,17 @@
-"""Reading a request's body: within MAX_BODY_BYTES, and complete, or a JSON refusal."""
+"""Reading a request's body: its coding and charset, within MAX_BODY_BYTES, complete, in time.
+
+And the other side of it: a body the handler did not read (a refusal) is read and dropped
+up to a bound, so the client's connection stays usable; beyond the bound the answer closes it.
+"""
 from __future__ import annotations
 
-from starlette.requests import ClientDisconnect
+import zlib
 
+from .connection import BODY_DEADLINE
 from .errors import ApiError, detail
 from .exchange import Exchange
+
+CHARSETS = ("utf-8", "utf8")
 
 
 def declared_length(exchange: Exchange) -> int | None:
@@ -13,22 +20,92 @@ def declared_length(exchange: Exchange) -> int | None:
     return int(raw) if raw is not None else None
 
 
+def has_body(exchange: Exchange) -> bool:
+    return bool(declared_length(exchange)) or "transfer-encoding" in exchange.request.headers
+
+
+def _coding(exchange: Exchange) -> str:
+    """The body's content coding: "identity" or "gzip"; 415 for any other."""
+    coding = exchange.request.headers.get("content-encoding", "").strip().lower() or "identity"
+    if coding not in ("identity", "gzip"):
+        raise ApiError(415, "unsupported_content_encoding", "send the body as is, or gzip-compressed",
+                       [detail("Content-Encoding", f"got {coding[:50]}; accepted: identity, gzip")])
+    return coding
+
+
+def _check_charset(exchange: Exchange) -> None:
+    for parameter in exchange.request.headers.get("content-type", "").split(";")[1:]:
+        name, _, value = parameter.partition("=")
+        charset = value.strip().strip('"').lower()
+        if name.strip().lower() == "charset" and charset not in CHARSETS:
+            raise ApiError(415, "unsupported_charset", "send the body as UTF-8",
+                           [detail("Content-Type", f"charset {charset[:50]}; accepted: utf-8")])
+
+
 async def read(exchange: Exchange, limit: int) -> bytes:
+    """The body, decoded: at most `limit` bytes on the wire and after gunzipping; 408 if the
+    server's deadline ended it (api/connection.py), 400 if the client stopped short of its length."""
+    coding = _coding(exchange)
+    _check_charset(exchange)
     too_large = ApiError(413, "payload_too_large", f"the body may be at most {limit} bytes",
                          [detail(None, f"body larger than {limit} bytes")])
     length = declared_length(exchange)
     if length is not None and length > limit:
         raise too_large  # refused before reading a byte of it
-    chunks, size = [], 0
-    try:
-        async for chunk in exchange.request.stream():
-            size += len(chunk)
-            if size > limit:
-                raise too_large
-            chunks.append(chunk)
-    except ClientDisconnect:  # the client went away mid-body
-        raise ApiError(400, "incomplete_body", "the request body ended early") from None
-    if size < (length or 0):  # the client stopped sending (half-closed) before the announced length
-        raise ApiError(400, "incomplete_body", "the request body ended early")
+    chunks, size, receive = [], 0, exchange.request.receive
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":  # the client went away mid-body
+            exchange.body_read = True
+            raise ApiError(400, "incomplete_body", "the request body ended early")
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        exchange.body_received = size
+        if size > limit:
+            raise too_large
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
     exchange.body_read = True
-    return b"".join(chunks)
+    if BODY_DEADLINE in exchange.request.scope.get("extensions", ()):
+        raise ApiError(408, "body_timeout", "the body did not arrive in time", headers={"Connection": "close"})
+    if size < (length or 0):  # the client half-closed before sending all it announced
+        raise ApiError(400, "incomplete_body", "the request body ended early")
+    raw = b"".join(chunks)
+    return _gunzip(raw, limit, too_large) if coding == "gzip" else raw
+
+
+def _gunzip(raw: bytes, limit: int, too_large: ApiError) -> bytes:
+    inflater = zlib.decompressobj(wbits=31)  # gzip framing
+    try:
+        data = inflater.decompress(raw, limit + 1)  # never more than the limit in memory
+    except zlib.error:
+        raise ApiError(400, "malformed_body", "the body is not valid gzip",
+                       [detail("Content-Encoding", "gzip declared")]) from None
+    if len(data) > limit or inflater.unconsumed_tail:
+        raise too_large
+    if not inflater.eof:
+        raise ApiError(400, "malformed_body", "the gzip body ended early",
+                       [detail("Content-Encoding", "gzip declared")])
+    return data
+
+
+async def discard(exchange: Exchange, bound: int) -> bool:
+    """Read and drop what is left of a body nobody read; True if it ended within `bound` bytes
+    and in time (the connection can serve the client's next request)."""
+    if exchange.body_read or not has_body(exchange):
+        return True
+    length = declared_length(exchange)
+    size = exchange.body_received
+    if (length or 0) > bound or size > bound:
+        return False
+    while True:
+        message = await exchange.request.receive()
+        if message["type"] != "http.request":
+            return False
+        size += len(message.get("body", b""))
+        if size > bound:
+            return False
+        if not message.get("more_body", False):
+            exchange.body_read = True
+            return BODY_DEADLINE not in exchange.request.scope.get("extensions", ())

@@ -69,6 +69,13 @@ def _api_keys(env: dict[str, str]) -> tuple[str, ...]:
     return keys
 
 
+def _switch(env: dict[str, str], name: str) -> bool:
+    raw = env.get(name, "").strip()
+    if raw not in ("", "on", "off"):
+        raise ConfigError(f"{name} must be on or off, got {raw!r}")
+    return raw == "on"
+
+
 @dataclass(frozen=True)
 class Settings:
     model_dir: Path
@@ -83,6 +90,7 @@ class Settings:
     dart_api_url: str = DART_API_URL
     dart_timeout: int = 10  # seconds for each call to DART, start to last byte
     dart_cache_size: int = 256  # statements answers kept per instance
+    bigquery_route: bool = False
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
@@ -99,4 +107,5 @@ class Settings:
             dart_api_url=_url(env, "DART_API_URL", DART_API_URL),
             dart_timeout=_positive_int(env, "DART_TIMEOUT", 10),
             dart_cache_size=_positive_int(env, "DART_CACHE_SIZE", 256),
+            bigquery_route=_switch(env, "BIGQUERY_ROUTE"),
         )

@@ -11,7 +11,10 @@ forks), so the worker starts with them. What this adds to uvicorn's own protocol
   are the framework's own refusals around the function (json_errors: 405 for a method its
   route table lacks, such as TRACE; 404 for /robots.txt and /favicon.ico);
 - a client has CLIENT_TIMEOUT_SECONDS to send a request's head after connecting or after the
-  previous answer, then gets 408 (if it sent part of one) and the connection is closed;
+  previous answer, then gets 408 (if it sent part of one) and the connection is closed; and as
+  long again for the body, which then ends for the function with scope["extensions"] marking
+  BODY_DEADLINE (body.read answers 408). A body that arrives with its head (most do) costs no
+  timer at all;
 - a client that half-closes mid-body gets the function's answer (400) before the close;
 - a connection closed while the client is still sending its body is closed cleanly: the
   answer is flushed, writing is shut down, and what still arrives is read and dropped until
@@ -29,6 +32,7 @@ from . import logs
 
 MAX_HEAD_BYTES = 16 * 1024  # request line and headers together; h11's default, made explicit
 LINGER_SECONDS = 5.0
+BODY_DEADLINE = "soundness.body_deadline"  # the scope["extensions"] key that says the body's time ran out
 
 PROTOCOL_ERRORS = {  # status -> (code, message), for answers given outside the function
     400: ("malformed_request", "the request is not valid HTTP/1.1"),
@@ -49,7 +53,8 @@ def install(client_timeout: float, allow: Callable[[str], str]) -> None:
 
     EdgeProtocol.client_timeout = client_timeout
     EdgeProtocol.allow = staticmethod(allow)
-    UvicornWorker.CONFIG_KWARGS = {**UvicornWorker.CONFIG_KWARGS, "http": EdgeProtocol,
+    # No "server: uvicorn" header: it tells a prober the stack, and costs a header per answer.
+    UvicornWorker.CONFIG_KWARGS = {**UvicornWorker.CONFIG_KWARGS, "http": EdgeProtocol, "server_header": False,
                                    "h11_max_incomplete_event_size": MAX_HEAD_BYTES}
 
 
@@ -116,15 +121,29 @@ class _Connection(h11.Connection):
 
 
 class _Transport:
-    """The socket's transport, whose close() lingers while the client is still sending."""
+    """The socket's transport, whose writes within one turn of the event loop go out as one
+    (an answer's head and body: one send, not two), and whose close() lingers while the
+    client is still sending."""
 
     def __init__(self, transport, protocol: "EdgeProtocol"):
         self._transport = transport
         self._protocol = protocol
+        self._pending: list[bytes] = []
         self.lingering = False
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._transport, name)
+
+    def write(self, data: bytes) -> None:
+        if data:
+            if not self._pending:
+                self._protocol.loop.call_soon(self._flush)
+            self._pending.append(data)
+
+    def _flush(self) -> None:
+        if self._pending and not self._transport.is_closing():
+            self._transport.write(b"".join(self._pending))
+        self._pending.clear()
 
     def is_closing(self) -> bool:
         return self.lingering or self._transport.is_closing()
@@ -133,7 +152,8 @@ class _Transport:
         protocol = self._protocol
         if self.lingering or self._transport.is_closing():
             return
-        if protocol.conn.their_state is not h11.SEND_BODY or protocol.eof:
+        self._flush()
+        if protocol.conn.their_state not in (h11.SEND_BODY, h11.ERROR) or protocol.eof:
             self._transport.close()
             return
         self.lingering = True
@@ -152,20 +172,38 @@ class EdgeProtocol(H11Protocol):
         self.conn = _Connection(h11.SERVER, config.h11_max_incomplete_event_size or MAX_HEAD_BYTES)
         self.eof = False
         self._deadline = None
+        self._body_deadline = None
 
     def connection_made(self, transport) -> None:
         super().connection_made(_Transport(transport, self))
         self._arm_deadline()
 
     def connection_lost(self, exc: Exception | None) -> None:
-        if self._deadline is not None:
-            self._deadline.cancel()
+        for timer in (self._deadline, self._body_deadline):
+            if timer is not None:
+                timer.cancel()
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
         if self.transport.lingering:
             return  # a body nobody will read: dropped unparsed
         super().data_received(data)
+        cycle = self.cycle
+        if cycle is not None and cycle.more_body and not cycle.response_complete:
+            if self._body_deadline is None:
+                self._body_deadline = self.loop.call_later(self.client_timeout, self._body_late, cycle)
+        elif self._body_deadline is not None:
+            self._body_deadline.cancel()
+            self._body_deadline = None
+
+    def _body_late(self, cycle) -> None:
+        """The body did not all arrive in time: it ends here for the function, marked so."""
+        self._body_deadline = None
+        if cycle is self.cycle and cycle.more_body and not cycle.response_complete:
+            cycle.scope.setdefault("extensions", {})[BODY_DEADLINE] = True
+            cycle.more_body = False
+            cycle.keep_alive = False
+            cycle.message_event.set()
 
     def eof_received(self) -> bool | None:
         self.eof = True

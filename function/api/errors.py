@@ -46,3 +46,16 @@ def detail(field: str | None, problem: str, index: int | None = None) -> dict[st
     if index is not None:
         entry = {"index": index, **entry}
     return entry
+
+
+def summary(error: ApiError, limit: int = 1000) -> str:
+    """The error as one line for protocols whose errors are a single string, at most `limit` bytes."""
+    parts = [error.message] + [
+        " ".join(str(part) for part in (
+            f"row {d['index']}:" if "index" in d else None, d["field"], d["problem"]) if part is not None)
+        for d in error.details]
+    text = "; ".join(parts)
+    encoded = text.encode()
+    if len(encoded) <= limit:
+        return text
+    return encoded[:limit - 3].decode(errors="ignore") + "..."

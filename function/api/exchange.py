@@ -12,4 +12,5 @@ class Exchange:
     path: str  # without a trailing slash; "/" for the root
     params: dict[str, str] = field(default_factory=dict)  # named by the route's path template
     rows: int | None = None  # how many rows a prediction carried
-    body_read: bool = False  # the whole body was read: nothing left on the connection
+    body_received: int = 0  # bytes of the body read so far
+    body_read: bool = False  # nothing of the body is left to read on the connection

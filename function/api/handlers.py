@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Awaitable, Callable
 
 from starlette.responses import Response
 
@@ -50,7 +51,13 @@ class Handlers:
                               "company_lookup": self.lookup.enabled})
 
     async def openapi(self, exchange: Exchange) -> Response:
-        return json_response(openapi.document(self.settings))
+        from soundness.artifacts import ArtifactError, verified_manifest
+
+        try:  # the document names the one model served, read from its checked manifest, not loaded
+            model = verified_manifest(self.settings.model_dir)["model"]
+        except ArtifactError:
+            model = None
+        return json_response(openapi.document(self.settings, model))
 
     async def page(self, exchange: Exchange) -> Response:
         static = pages.find(self.settings.frontend_dir, "/index.html")
@@ -79,3 +86,42 @@ class Handlers:
 
     async def _off_loop(self, call, *args):
         return await asyncio.get_running_loop().run_in_executor(self._dart_threads, call, *args)
+
+    # ------------------------------------------------------------ other protocols' routes
+
+    def constant(self, answer: Any) -> Callable[[Exchange], Awaitable[Response]]:
+        """A route that always gives the same answer, and never loads the model."""
+        async def handler(exchange: Exchange) -> Response:
+            return json_response(answer)
+
+        return handler
+
+    def protocol(self, error_body: Callable[[ApiError], dict], answer: Callable[..., Any],
+                 scores: bool = False) -> Callable[[Exchange], Awaitable[Response]]:
+        """A route of another protocol (bigquery.py, kserve_v1.py, open_inference.py): the request
+        cycle /predict has, the protocol's answer and the protocol's error shape.
+
+        answer(predictor, **path parameters); with `scores` (an API key and a JSON body, as for
+        /predict) answer(predictor, body, max_batch=..., **path parameters). It returns a body, or a
+        body and how many rows it carried.
+        """
+        async def handler(exchange: Exchange) -> Response:
+            try:
+                if scores:
+                    self.keys.check(exchange.request)
+                    raw = await body.read(exchange, self.settings.max_body_bytes)
+                    # These protocols' bodies are JSON by definition: a client that names no type
+                    # (tritonclient names none) is not refused; one that names another type is.
+                    parsed = parse_json(raw, exchange.request.headers.get("content-type") or "application/json")
+                    result = answer(await self.predictor(), parsed, max_batch=self.settings.max_batch,
+                                    **exchange.params)
+                else:
+                    result = answer(await self.predictor(), **exchange.params)
+            except ApiError as error:  # these protocols know 400, not 422, for a request they cannot use
+                return json_response(error_body(error), 400 if error.status == 422 else error.status,
+                                     error.headers)
+            if isinstance(result, tuple):
+                result, exchange.rows = result
+            return json_response(result)
+
+        return handler

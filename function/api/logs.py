@@ -36,7 +36,7 @@ def emit(severity: str, message: str, **fields: Any) -> None:
 def request(exchange: Exchange, status: int, started: float, model_version: str | None) -> None:
     """The request's one line: method, path, status, latency, rows; never a body's values."""
     severity = "ERROR" if status >= 500 else "WARNING" if status >= 400 else "INFO"
-    method, path = exchange.request.method, exchange.request.url.path[:200]
+    method, path = exchange.request.method, exchange.request.scope["path"][:200]
     emit(severity, f"{method} {path} {status}",
          httpRequest={"requestMethod": method, "requestUrl": path, "status": status,
                       "latency": f"{time.perf_counter() - started:.6f}s"},

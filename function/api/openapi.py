@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from soundness import ratios
+from . import bigquery, open_inference
 from .config import Settings
 from .errors import MAX_DETAILS
 from .lookup import FIRST_YEAR, MAX_QUERY_LENGTH, MAX_RESULTS, latest_finished_year
@@ -160,7 +161,8 @@ def _lookup_paths(secured: list) -> dict[str, Any]:
     }
 
 
-def document(settings: Settings) -> dict[str, Any]:
+def document(settings: Settings, model: dict[str, str] | None = None) -> dict[str, Any]:
+    """The document; `model` (name and version), when the model loads, names the only model served."""
     predict = {
         "summary": "Predict soundness for 1 to MAX_BATCH companies",
         "requestBody": {"required": True, "content": {
@@ -168,10 +170,11 @@ def document(settings: Settings) -> dict[str, Any]:
         "responses": {
             "200": _json(_ref("PredictResponse"),
                          "Predictions in request order; invalid rows carry their errors in place"),
-            "400": _error("Malformed JSON or a body that ended early"),
+            "400": _error("Malformed JSON, corrupt gzip, or a body that ended early"),
             "401": _error("API keys are configured and X-API-Key is missing or wrong"),
-            "413": _error("Body larger than MAX_BODY_BYTES"),
-            "415": _error("Body not declared as application/json"),
+            "408": _error("The body did not arrive within CLIENT_TIMEOUT_SECONDS (the connection closes)"),
+            "413": _error("Body larger than MAX_BODY_BYTES, before or after gunzipping"),
+            "415": _error("Body not declared as application/json, in UTF-8, plain or gzip-compressed"),
             "422": _error("Valid JSON that no row of can be scored"),
             "503": _error("The model cannot be loaded"),
         },
@@ -195,9 +198,129 @@ def document(settings: Settings) -> dict[str, Any]:
                                "responses": {"200": _json(_ref("ModelInfo"), "Model facts"),
                                              "503": _error("The model cannot be loaded")}}},
             **_lookup_paths(predict.get("security", [])),
+            **_protocol_paths(settings, model),
         },
         "components": {
-            "schemas": _schemas(settings.max_batch),
+            "schemas": {**_schemas(settings.max_batch), **_protocol_schemas(settings.max_batch)},
             "securitySchemes": {"apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"}},
         },
     }
+
+
+# ---------------------------------------------------------------- the other protocols
+
+def _message(name: str, description: str) -> dict[str, Any]:
+    return _json(_ref(name), description)
+
+
+def _protocol_schemas(max_batch: int) -> dict[str, Any]:
+    parameters = {"type": "object", "description": "The protocol's parameters: names and values"}
+    tensor = {"type": "object", "required": ["name", "datatype", "shape"], "properties": {
+        "name": {"type": "string"}, "datatype": {"type": "string"},
+        "shape": {"type": "array", "items": {"type": "integer"}}}}
+    scored = {"type": "object", "required": ["label", "class", "class_ko", "probability_unsound"],
+              "description": "As /predict answers a row, without index and id"}
+    return {
+        "BigQueryRequest": {"type": "object", "required": ["calls"], "properties": {
+            "requestId": {}, "caller": {}, "sessionUser": {},
+            "userDefinedContext": {"type": ["object", "null"], "additionalProperties": False, "properties": {
+                "input": {"enum": list(bigquery.INPUTS)}}},
+            "calls": {"type": "array", "minItems": 1, "maxItems": max_batch, "items": {
+                "type": "array", "description": "One row's arguments: the nine statement values in "
+                "their order, or with input ratios the model's features; numbers, numeric strings or null"}}}},
+        "BigQueryResponse": {"type": "object", "required": ["replies"], "properties": {
+            "replies": {"type": "array", "items": {"oneOf": [
+                scored, {"type": "object", "required": ["error"], "properties": {"error": {"type": "object"}}}]}}}},
+        "BigQueryError": {"type": "object", "required": ["errorMessage"], "properties": {
+            "errorMessage": {"type": "string", "maxLength": bigquery.MAX_ERROR_BYTES}}},
+        "ProtocolError": {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}},
+        "V1Status": {"type": "object", "required": ["name", "ready"], "properties": {
+            "name": {"type": "string"}, "ready": {"type": "boolean"}}},
+        "V1Request": {"type": "object", "required": ["instances"], "additionalProperties": False, "properties": {
+            "instances": {"type": "array", "minItems": 1, "maxItems": max_batch, "items": {"oneOf": [
+                _ref("Instance"), {"type": "array", "items": NUMBER}]}},
+            "parameters": {"type": ["object", "null"], "maxProperties": 0}}},
+        "V1Response": {"type": "object", "required": ["predictions"], "properties": {
+            "predictions": {"type": "array", "items": {"oneOf": [_ref("Prediction"), _ref("RowError")]}}}},
+        "V2Server": {"type": "object", "required": ["name", "version", "extensions"]},
+        "V2Live": {"type": "object", "required": ["live"], "properties": {"live": {"type": "boolean"}}},
+        "V2Ready": {"type": "object", "required": ["ready"], "properties": {"ready": {"type": "boolean"}}},
+        "V2ModelReady": {"type": "object", "required": ["name", "ready"], "properties": {
+            "name": {"type": "string"}, "ready": {"type": "boolean"}}},
+        "V2Metadata": {"type": "object", "required": ["name", "platform", "inputs", "outputs"], "properties": {
+            "name": {"type": "string"}, "versions": {"type": "array", "items": {"type": "string"}},
+            "platform": {"type": "string"}, "inputs": {"type": "array", "items": tensor},
+            "outputs": {"type": "array", "items": tensor}}},
+        "V2InferRequest": {"type": "object", "required": ["inputs"], "properties": {
+            "id": {"type": "string"}, "parameters": parameters,
+            "inputs": {"type": "array", "minItems": 1, "items": {**tensor, "required": [
+                "name", "datatype", "shape", "data"], "properties": {
+                **tensor["properties"], "datatype": {"enum": list(open_inference.DATATYPES)},
+                "shape": {"type": "array", "minItems": 1, "items": {"type": "integer", "minimum": 0}},
+                "parameters": parameters,
+                "data": {"type": "array", "description": "Row-major values, flat or nested as the shape"}}},
+                "description": f"One {open_inference.MATRIX!r} tensor [N, F] in feature order, or one [N] "
+                               "tensor per feature named after it (GET /model lists the features)"},
+            "outputs": {"type": "array", "minItems": 1, "items": {"type": "object", "required": ["name"], "properties": {
+                "name": {"enum": list(open_inference.OUTPUTS)}, "parameters": parameters}}}}},
+        "V2InferResponse": {"type": "object", "required": ["model_name", "outputs"], "properties": {
+            "model_name": {"type": "string"}, "model_version": {"type": "string"}, "id": {"type": "string"},
+            "outputs": {"type": "array", "items": {**tensor, "required": ["name", "datatype", "shape", "data"]}}}},
+    }
+
+
+def _protocol_paths(settings: Settings, model: dict[str, str] | None) -> dict[str, Any]:
+    def parameter(name: str, served: str | None) -> dict[str, Any]:
+        schema = {"type": "string", **({"enum": [served]} if served else {})}
+        return {"name": name, "in": "path", "required": True, "schema": schema,
+                "description": "The served model's " + name + " (GET /model says it); any other is 404"}
+
+    name = parameter("name", model and model["name"])
+    version = parameter("version", model and model["version"])
+    keyed = {"security": [{"apiKey": []}]} if settings.api_keys else {}
+    common = {"405": _error("Method not allowed on this route"),
+              "503": _message("ProtocolError", "The model cannot be loaded")}
+    not_found = _json({"oneOf": [_ref("ProtocolError"), _ref("Error")]}, "Not the served model, or no such route")
+    refusals = {"400": _message("ProtocolError", "A request this model cannot use, saying why"),
+                "401": _message("ProtocolError", "API keys are configured and X-API-Key is missing or wrong"),
+                "413": _message("ProtocolError", "Body larger than MAX_BODY_BYTES"),
+                "415": _message("ProtocolError", "Body declared as something other than JSON")}
+
+    def get(operation: str, schema: str, summary: str, *parameters) -> dict[str, Any]:
+        return {"get": {"operationId": operation, "summary": summary, "parameters": list(parameters),
+                        "responses": {"200": _message(schema, summary), "404": not_found, **common}}}
+
+    def post(operation: str, request: str, response: str, summary: str, *parameters) -> dict[str, Any]:
+        return {"post": {"operationId": operation, "summary": summary, "parameters": list(parameters), **keyed,
+                         "requestBody": {"required": True, "content": {"application/json": {"schema": _ref(request)}}},
+                         "responses": {"200": _message(response, summary), "404": not_found, **refusals, **common}}}
+
+    paths = {
+        "/v1/models/{name}": get("v1_model", "V1Status", "KServe V1: is the model ready", name),
+        "/v1/models/{name}:predict": post("v1_predict", "V1Request", "V1Response",
+                                          "KServe V1 / Vertex AI predict: instances by name or in feature order", name),
+        "/v2": get("v2_server", "V2Server", "Open Inference Protocol: server metadata"),
+        "/v2/health/live": get("v2_live", "V2Live", "Open Inference Protocol: alive; never loads the model"),
+        "/v2/health/ready": get("v2_ready", "V2Ready", "Open Inference Protocol: the model is loaded"),
+        "/v2/models/{name}": get("v2_metadata", "V2Metadata", "Open Inference Protocol: model metadata", name),
+        "/v2/models/{name}/versions/{version}": get(
+            "v2_version_metadata", "V2Metadata", "Open Inference Protocol: model metadata", name, version),
+        "/v2/models/{name}/ready": get("v2_model_ready", "V2ModelReady", "Open Inference Protocol: model ready", name),
+        "/v2/models/{name}/versions/{version}/ready": get(
+            "v2_version_ready", "V2ModelReady", "Open Inference Protocol: model ready", name, version),
+        "/v2/models/{name}/infer": post("v2_infer", "V2InferRequest", "V2InferResponse",
+                                        "Open Inference Protocol: inference", name),
+        "/v2/models/{name}/versions/{version}/infer": post(
+            "v2_version_infer", "V2InferRequest", "V2InferResponse", "Open Inference Protocol: inference",
+            name, version),
+    }
+    if settings.bigquery_route:
+        error = _message("BigQueryError", "errorMessage, under 1 KB")
+        paths["/bigquery"] = {"post": {
+            "operationId": "bigquery", **keyed,
+            "summary": "BigQuery remote function: one reply per call, in order (BIGQUERY_ROUTE=on)",
+            "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("BigQueryRequest")}}},
+            "responses": {"200": _message("BigQueryResponse", "One reply per call; a row's error as its reply"),
+                          "400": error, "401": error, "413": error, "415": error, "503": error,
+                          "405": _error("Method not allowed on this route")}}}
+    return paths

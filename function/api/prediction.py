@@ -75,26 +75,32 @@ def _without_overflow(rows: list, valid: list[Row], probabilities: np.ndarray) -
     return rows, [row for row, ok in zip(valid, finite) if ok], probabilities[finite]
 
 
-def answer(predictor, body: Any, max_batch: int) -> tuple[dict[str, Any], int]:
-    """The response body for a parsed request, and how many rows it carried."""
-    _form, rows = parse_rows(body, predictor.features, max_batch, predictor.accepts_missing)
+def predictions(predictor, rows: list, explain: bool = False) -> list[dict[str, Any]]:
+    """One answer per row, in order: the prediction (with its explanation when asked and the model
+    can give one), or the row's errors in its place."""
     valid = [row for row in rows if isinstance(row, Row)]
     probabilities = predictor.probabilities(np.array([row.features for row in valid])) if valid else []
     if not np.isfinite(probabilities).all():
         # Values far beyond any real statement (1e40, say) overflow the float32 network to NaN.
         rows, valid, probabilities = _without_overflow(rows, valid, probabilities)
-    if not valid:
-        raise ApiError(422, "invalid_input", "no row could be scored; see details",
-                       [d for row in rows for d in row.details])
     ranges = training_ranges(predictor.manifest)
     for row in valid:
         row.warnings = row.warnings + range_warnings(row, predictor.features, ranges)
-    labels = predictor.labels(probabilities)
+    labels = predictor.labels(probabilities) if valid else []
     classes = {c["label"]: c for c in predictor.manifest["classes"]}
     x = np.array([row.features for row in valid])
-    explained = explanations(predictor, x) if explain_requested(body) else [None] * len(valid)
+    explained = explanations(predictor, x) if explain and valid else [None] * len(valid)
     scored = {row.index: _scored(row, float(p), int(label), classes, e)
               for row, p, label, e in zip(valid, probabilities, labels, explained)}
-    predictions = [scored.get(row.index) or _refused(row) for row in rows]
+    return [scored.get(row.index) or _refused(row) for row in rows]
+
+
+def answer(predictor, body: Any, max_batch: int) -> tuple[dict[str, Any], int]:
+    """The response body for a parsed request, and how many rows it carried."""
+    _form, rows = parse_rows(body, predictor.features, max_batch, predictor.accepts_missing)
+    answers = predictions(predictor, rows, explain_requested(body))
+    if all("error" in a for a in answers):
+        raise ApiError(422, "invalid_input", "no row could be scored; see details",
+                       [d for a in answers for d in a["error"]["details"]])
     return {"model": {"name": predictor.name, "version": predictor.version},
-            "predictions": predictions}, len(rows)
+            "predictions": answers}, len(rows)

@@ -6,7 +6,7 @@ import time
 from starlette.requests import Request
 from starlette.responses import Response
 
-from . import logs, pages
+from . import body, logs, pages
 from .api_keys import ApiKeys
 from .config import Settings
 from .cors import Cors
@@ -29,10 +29,13 @@ class Service:
         self.lookup = CompanyLookup(settings)
         self.handlers = Handlers(settings, self.model, ApiKeys(settings.api_keys), self.lookup)
         self.router = router(self.handlers)
+        if settings.bigquery_route and settings.api_keys:
+            logs.emit("WARNING", "BIGQUERY_ROUTE is on beside API_KEYS: BigQuery cannot send X-API-Key, so "
+                      "its calls get 401; deploy it as its own IAM-only service (deploy.sh --bigquery)")
 
     async def handle(self, request: Request) -> Response:
         started = time.perf_counter()
-        exchange = Exchange(request, request.url.path.rstrip("/") or "/")
+        exchange = Exchange(request, request.scope["path"].rstrip("/") or "/")
         try:
             response = await self.dispatch(exchange)
         except ApiError as error:
@@ -42,6 +45,9 @@ class Service:
             response = error_response(ApiError(500, "internal", "internal error"))
         self.cors.add(request, response)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        closing = response.headers.get("connection") == "close"
+        if not closing and not await body.discard(exchange, self.settings.max_body_bytes):
+            response.headers["Connection"] = "close"  # the rest of its body is not worth reading
         logs.request(exchange, response.status_code, started, self.model.version)
         return response
 

@@ -1,12 +1,16 @@
 """The routing table: one line per method and path template (see routing.py for templates)."""
 from __future__ import annotations
 
+from functools import partial
+
+from . import bigquery, kserve_v1, open_inference as v2
 from .handlers import Handlers
 from .routing import Router
 
 
 def router(h: Handlers) -> Router:
-    return Router([
+    v1_route, v2_route = partial(h.protocol, kserve_v1.error_body), partial(h.protocol, v2.error_body)
+    table = [
         ("GET", "/", h.page),
         ("POST", "/", h.predict),
         ("POST", "/predict", h.predict),
@@ -16,4 +20,20 @@ def router(h: Handlers) -> Router:
         ("GET", "/openapi.json", h.openapi),
         ("GET", "/companies", h.companies),
         ("GET", "/companies/{code}/statements", h.statements),
-    ])
+        # KServe V1 / Vertex AI (":predict" first: {name} would take "m:predict" whole)
+        ("POST", "/v1/models/{name}:predict", v1_route(kserve_v1.predict, scores=True)),
+        ("GET", "/v1/models/{name}", v1_route(kserve_v1.model_status)),
+        # Open Inference Protocol (KServe V2)
+        ("GET", "/v2", h.constant(v2.SERVER)),
+        ("GET", "/v2/health/live", h.constant(v2.LIVE)),
+        ("GET", "/v2/health/ready", v2_route(v2.ready)),
+        ("GET", "/v2/models/{name}", v2_route(v2.metadata)),
+        ("GET", "/v2/models/{name}/ready", v2_route(v2.model_ready)),
+        ("POST", "/v2/models/{name}/infer", v2_route(v2.infer, scores=True)),
+        ("GET", "/v2/models/{name}/versions/{version}", v2_route(v2.metadata)),
+        ("GET", "/v2/models/{name}/versions/{version}/ready", v2_route(v2.model_ready)),
+        ("POST", "/v2/models/{name}/versions/{version}/infer", v2_route(v2.infer, scores=True)),
+    ]
+    if h.settings.bigquery_route:  # BigQuery remote functions, only when BIGQUERY_ROUTE=on
+        table.append(("POST", "/bigquery", h.protocol(bigquery.error_body, bigquery.replies, scores=True)))
+    return Router(table)

@@ -1,12 +1,11 @@
 """Real-browser fixtures: Debian's Chromium driven by Playwright against the real function."""
 from __future__ import annotations
 
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from harness.server import Server
+from harness.server import Server, warm
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -38,12 +37,8 @@ def page_server():
     def start(model: Path, env: dict[str, str] | None = None) -> str:
         key = (model, tuple(sorted((env or {}).items())))
         if key not in servers:
-            servers[key] = Server({"MODEL_DIR": str(model), "FRONTEND_DIR": str(ROOT / "frontend"),
-                                   **(env or {})})
-            servers[key].wait("/health", timeout=30)
-            # Load the model now, patiently, so no page wait depends on a cold start's length.
-            with urllib.request.urlopen(servers[key].url + "/ready", timeout=120) as response:
-                assert response.status == 200
+            # Loaded now, patiently, so no page wait depends on a cold start's length.
+            servers[key] = warm({"MODEL_DIR": str(model), "FRONTEND_DIR": str(ROOT / "frontend"), **(env or {})})
         return servers[key].url
 
     yield start

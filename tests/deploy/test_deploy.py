@@ -33,7 +33,8 @@ DEPLOY_ENV_KEYS = ("PROJECT", "GOOGLE_CLOUD_PROJECT", "REGION", "NAME", "BUCKET"
                    "ALLOW_UNAUTHENTICATED", "DRY_RUN", "MAX_BATCH", "MAX_BODY_BYTES", "ALLOWED_ORIGINS",
                    "API_KEYS", "API_KEYS_SECRET", "CLIENT_TIMEOUT_SECONDS", "MEMORY",
                    "CONCURRENCY", "MIN_INSTANCES", "MAX_INSTANCES", "FAKE_GCLOUD_ACCOUNT", "FAKE_GCLOUD_FAIL",
-                   "DART_API_KEY", "DART_API_KEY_SECRET", "DART_API_URL", "DART_TIMEOUT", "DART_CACHE_SIZE")
+                   "DART_API_KEY", "DART_API_KEY_SECRET", "DART_API_URL", "DART_TIMEOUT", "DART_CACHE_SIZE", "BIGQUERY",
+                   "BIGQUERY_ROUTE")
 
 
 class Deploy:
@@ -46,9 +47,10 @@ class Deploy:
         self.site = STAGING / f"{name}.site"
 
     def remove_staging(self) -> None:
-        shutil.rmtree(self.stage, ignore_errors=True)
-        shutil.rmtree(self.site, ignore_errors=True)
-        self.env_file.unlink(missing_ok=True)
+        for name in (self.name, f"{self.name}-bigquery"):
+            shutil.rmtree(STAGING / name, ignore_errors=True)
+            shutil.rmtree(STAGING / f"{name}.site", ignore_errors=True)
+            (STAGING / f"{name}.env.yaml").unlink(missing_ok=True)
 
     def __call__(self, *args: str, path: str | None = None, **env: str) -> subprocess.CompletedProcess:
         full_env = {k: v for k, v in os.environ.items() if k not in DEPLOY_ENV_KEYS}
@@ -82,8 +84,9 @@ class Deploy:
 
 @pytest.fixture
 def deploy(request, tmp_path):
-    # One name per test, so tests never share (or clobber a person's) build/deploy/ folders.
-    name = "pytest-" + re.sub(r"[^a-z0-9]+", "-", request.node.name.lower()).strip("-")[:40].rstrip("-")
+    # One name per test, so tests never share (or clobber a person's) build/deploy/ folders; short
+    # enough for --bigquery's "-bigquery" (service names stop at 49 characters).
+    name = "pytest-" + re.sub(r"[^a-z0-9]+", "-", request.node.name.lower()).strip("-")[:32].rstrip("-")
     runner = Deploy(name, tmp_path / "gcloud-calls.jsonl")
     runner.remove_staging()
     yield runner
@@ -221,6 +224,73 @@ def test_a_failed_deploy_publishes_nothing(deploy, small_model_dir):
     assert [call[:2] for call in deploy.calls()] == [["auth", "list"], ["functions", "deploy"]]
 
 
+# ---------------------------------------------------------------- the BigQuery service
+
+def test_bigquery_deploys_a_separate_iam_only_service_with_the_route_on(deploy, small_model_dir):
+    result = deploy(*required(small_model_dir), "--bigquery", MAX_BATCH="500")
+    assert result.returncode == 0, result.stderr
+    bigquery = Deploy(f"{deploy.name}-bigquery", deploy.log)
+    assert deploy.deploy_calls() == [bigquery.expected_functions_deploy("--no-allow-unauthenticated")]
+    settings = env_file(bigquery.env_file)
+    assert (settings["BIGQUERY_ROUTE"], settings["MAX_BATCH"]) == ("on", "500") and "API_KEYS" not in settings
+    assert not deploy.stage.exists()  # the public service's folder is not touched
+
+
+def test_bigquery_can_come_from_the_environment_and_target_cloud_run(deploy, small_model_dir):
+    result = deploy(*required(small_model_dir), "--target", "run", BIGQUERY="true")
+    assert result.returncode == 0, result.stderr
+    bigquery = Deploy(f"{deploy.name}-bigquery", deploy.log)
+    assert deploy.deploy_calls() == [bigquery.expected_run_deploy("--no-allow-unauthenticated")]
+
+
+BIGQUERY_REFUSALS = {
+    "public": (["--allow-unauthenticated"], {}, "drop --allow-unauthenticated"),
+    "public from the environment": ([], {"ALLOW_UNAUTHENTICATED": "true"}, "drop --allow-unauthenticated"),
+    "with a page": (["--bucket", "pytest-page"], {}, "drop --bucket"),
+    "with api keys": ([], {"API_KEYS": "k1"}, "takes no API keys"),
+    "with an api keys secret": ([], {"API_KEYS_SECRET": "keys"}, "takes no API keys"),
+}
+
+
+@pytest.mark.parametrize("case", BIGQUERY_REFUSALS)
+def test_the_bigquery_service_is_never_public_nor_keyed(deploy, small_model_dir, case):
+    args, env, message = BIGQUERY_REFUSALS[case]
+    result = deploy(*required(small_model_dir), "--bigquery", *args, **env)
+    assert result.returncode == 2 and message in result.stderr
+    assert deploy.calls() == []
+
+
+def test_the_route_cannot_be_switched_on_without_bigquery(deploy, small_model_dir):
+    result = deploy(*required(small_model_dir), "--allow-unauthenticated", BIGQUERY_ROUTE="on")
+    assert result.returncode == 2 and "set by --bigquery" in result.stderr
+    assert deploy.calls() == []
+
+
+# ---------------------------------------------------------------- bucket names
+
+@pytest.mark.parametrize("bucket", ["abc", "my-project_page", "gs://my-page/", "a" * 63, "www.example.com",
+                                    ".".join(["a" * 63] * 3) + "." + "b" * 30, "1.2.3.four"])
+def test_a_bucket_name_cloud_storage_accepts_is_published_to(deploy, small_model_dir, bucket):
+    result = deploy(*required(small_model_dir), "--allow-unauthenticated", "--bucket", bucket, "--dry-run")
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("bucket, problem", [
+    ("ab", "3 to 63 characters"), ("a" * 64, "3 to 63 characters"),
+    (".".join(["a" * 63] * 3) + "." + "b" * 31, "3 to 222 characters"),
+    ("a" * 64 + ".com", "at most 63 characters"),
+    ("My-Page", "lowercase"), ("page!", "lowercase"), ("page name", "lowercase"),
+    ("-page", "start and end"), ("page_", "start and end"), ("page.", "start and end"),
+    ("goog-page", "'goog'"), ("my-google-page", "'google'"), ("my-g00gle-page", "'google'"),
+    ("192.168.5.4", "IP address"),
+])
+def test_a_bucket_name_cloud_storage_would_refuse_stops_everything(deploy, small_model_dir, bucket, problem):
+    result = deploy(*required(small_model_dir), "--allow-unauthenticated", "--bucket", bucket)
+    assert result.returncode == 2
+    assert "not a bucket name Cloud Storage accepts" in result.stderr and problem in result.stderr
+    assert deploy.calls() == [] and not deploy.stage.exists()
+
+
 # ---------------------------------------------------------------- refusing early
 
 def path_without_gcloud(tmp_path: Path) -> str:
@@ -279,7 +349,7 @@ def test_help_documents_every_setting(deploy):
                  "ALLOW_UNAUTHENTICATED", "DRY_RUN", "MAX_BATCH", "MAX_BODY_BYTES", "ALLOWED_ORIGINS",
                  "API_KEYS", "API_KEYS_SECRET", "MEMORY", "CONCURRENCY", "MIN_INSTANCES",
                  "MAX_INSTANCES", "CLIENT_TIMEOUT_SECONDS", "DART_API_KEY", "DART_API_KEY_SECRET",
-                 "DART_API_URL", "DART_TIMEOUT", "DART_CACHE_SIZE"):
+                 "DART_API_URL", "DART_TIMEOUT", "DART_CACHE_SIZE", "BIGQUERY"):
         assert re.search(rf"\b{name}\b", result.stdout), name
     assert deploy.calls() == []
 

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 import shutil
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from harness.server import Server
+from harness.server import warm
 from soundness import artifacts
 
 
@@ -27,13 +26,9 @@ def serve(start_server):
 @pytest.fixture(scope="module")
 def warm_server(served_model_dir):
     """One real server per test module, its model already loaded (so nothing waits on loading)."""
-    server = Server({"MODEL_DIR": str(served_model_dir)})
-    try:
-        server.wait("/health", timeout=30)
-        urllib.request.urlopen(server.url + "/ready", timeout=60).close()
-        yield server
-    finally:
-        server.stop()
+    server = warm({"MODEL_DIR": str(served_model_dir)})
+    yield server
+    server.stop()
 
 
 # ---------------------------------------------------------------- artifacts to tamper with

@@ -1,7 +1,8 @@
 """The served OpenAPI document is honest: schemathesis, run against a real server from
 /openapi.json, finds no 5xx and no answer outside the document (status, content type,
 headers, body), for a healthy model, with API keys, and with no model at all. The company
-lookup is configured with the local DART stand-in, so its routes are exercised too.
+lookup is configured with the local DART stand-in, so its routes are exercised too, and BigQuery's,
+KServe V1's and the Open Inference Protocol's routes are on.
 
 Every check runs except positive_data_acceptance: a schema-valid row can still be refused
 (a zero denominator, a data row of the wrong length for this model), which no JSON Schema
@@ -24,7 +25,7 @@ def run_schemathesis(server, workdir, max_examples: int, *options: str,
                "--max-examples", str(max_examples), "--generation-deterministic",
                "--workers", "1", "--request-timeout", "10",
                "--no-color", *options]
-    done = subprocess.run(command, cwd=workdir, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(command, cwd=workdir, capture_output=True, text=True, timeout=480)
     return done.returncode, done.stdout + done.stderr
 
 
@@ -51,7 +52,7 @@ def server_errors(server) -> list[dict]:
 
 def test_every_answer_of_a_healthy_server_matches_its_openapi_document(serve, served_model_dir, tmp_path,
                                                                        dart_stand_in):
-    server = warmed(serve(MODEL_DIR=served_model_dir, **dart_stand_in.env()))
+    server = warmed(serve(MODEL_DIR=served_model_dir, BIGQUERY_ROUTE="on", **dart_stand_in.env()))
     code, output = run_schemathesis(server, tmp_path, 60)
     assert code == 0, output[-4000:]
     assert cases_passed(output) >= 200
@@ -60,7 +61,7 @@ def test_every_answer_of_a_healthy_server_matches_its_openapi_document(serve, se
 
 def test_with_api_keys_the_document_still_holds_and_predictions_need_the_key(serve, served_model_dir, tmp_path,
                                                                              dart_stand_in):
-    server = warmed(serve(MODEL_DIR=served_model_dir, API_KEYS="k1,k2", **dart_stand_in.env()))
+    server = warmed(serve(MODEL_DIR=served_model_dir, API_KEYS="k1,k2", BIGQUERY_ROUTE="on", **dart_stand_in.env()))
     code, output = run_schemathesis(server, tmp_path, 25, "--header", "X-API-Key: k2")
     assert code == 0, output[-4000:]
     assert cases_passed(output) >= 50
@@ -68,7 +69,7 @@ def test_with_api_keys_the_document_still_holds_and_predictions_need_the_key(ser
 
 
 def test_without_a_model_every_route_answers_as_documented(serve, tmp_path):
-    server = serve(MODEL_DIR=tmp_path / "no-model-here")
+    server = serve(MODEL_DIR=tmp_path / "no-model-here", BIGQUERY_ROUTE="on")
     # The documented 503 is the right answer here, so "no 5xx" is checked from the log instead.
     code, output = run_schemathesis(server, tmp_path, 15,
                                     excluded="positive_data_acceptance,not_a_server_error")

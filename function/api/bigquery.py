@@ -1,0 +1,73 @@
+"""BigQuery remote functions: BigQuery's batch of calls in, one reply per call out.
+
+BigQuery sends `{"requestId", "caller", "sessionUser", "userDefinedContext", "calls": [[arg, ...]]}`
+and wants `{"replies": [...]}`, exactly one reply per call, in order. A row that cannot be scored
+gets `{"error": {...}}` as its reply, so one bad row does not fail the query; a request that is
+wrong as a whole gets `{"errorMessage"}` (400, not retried; 503 when the model is unavailable,
+which BigQuery retries). Framework-free: a parsed body in, a body out, ApiError for the rest.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from soundness import ratios
+from .errors import ApiError, detail, summary
+from .payloads import parse_json, parse_rows
+from .prediction import predictions
+
+# BigQuery's JSON encoding of a number argument: NUMERIC, BIGNUMERIC and INT64 beyond 2^53 arrive
+# as strings of digits, FLOAT64's NaN and infinities as "NaN", "Infinity" and "-Infinity".
+ENCODED_NUMBER = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?|NaN|-?Infinity")
+INPUTS = ("statements", "ratios")  # userDefinedContext {"input": ...}; statements by default
+MAX_ERROR_BYTES = 900  # BigQuery shows errorMessage to the analyst; the whole body stays under 1 KB
+
+
+def error_body(error: ApiError) -> dict[str, str]:
+    return {"errorMessage": summary(error, MAX_ERROR_BYTES)}
+
+
+def replies(predictor, body: Any, max_batch: int) -> tuple[dict[str, Any], int]:
+    """BigQuery's answer to its request body, and how many calls it carried."""
+    calls, form, names = _calls(body, predictor.features)
+    arguments = [[_decoded(value) for value in call] for call in calls]
+    rows_body = ({"companies": [dict(zip(names, args)) for args in arguments]} if form == "companies"
+                 else {"data": arguments})
+    _form, rows = parse_rows(rows_body, predictor.features, max_batch)
+    return {"replies": [_reply(answer) for answer in predictions(predictor, rows)]}, len(rows)
+
+
+def _calls(body: Any, features: list[str]) -> tuple[list, str, list[str]]:
+    """The calls, the input form they fill and the argument names, or a 400 saying what is wrong."""
+    if not isinstance(body, dict) or not isinstance(body.get("calls"), list):
+        raise ApiError(400, "invalid_request", "expected BigQuery's request: an object with calls",
+                       [detail("calls", "must be an array of calls, each an array of arguments")])
+    # The other envelope fields (requestId, caller, sessionUser) are BigQuery's; they are not read.
+    context = {} if body.get("userDefinedContext") is None else body["userDefinedContext"]
+    if not isinstance(context, dict) or set(context) - {"input"} or context.get("input", INPUTS[0]) not in INPUTS:
+        raise ApiError(400, "invalid_request", "userDefinedContext may only say which input the calls carry",
+                       [detail("userDefinedContext", 'expected {} or {"input": "statements"} or {"input": "ratios"}')])
+    if context.get("input", INPUTS[0]) == "ratios":
+        form, names = "data", list(features)
+    else:
+        form, names = "companies", list(ratios.STATEMENT_FIELDS)
+    wrong = [i for i, call in enumerate(body["calls"]) if not isinstance(call, list) or len(call) != len(names)]
+    if wrong:
+        raise ApiError(400, "invalid_request",
+                       f"each call must carry {len(names)} arguments: {', '.join(names)}",
+                       [detail("calls", "has the wrong number of arguments", i) for i in wrong])
+    return body["calls"], form, names
+
+
+def _decoded(value: Any) -> Any:
+    """An argument as /predict would have received it: numbers BigQuery sent as strings decoded by the
+    same strict JSON reader (so "NaN" is refused as NaN is), anything else left for validation to name."""
+    if isinstance(value, str) and ENCODED_NUMBER.fullmatch(value):
+        return parse_json(value.encode(), "application/json")
+    return value
+
+
+def _reply(answer: dict[str, Any]) -> dict[str, Any]:
+    if "error" in answer:
+        return {"error": answer["error"]}
+    return {key: value for key, value in answer.items() if key not in ("index", "id")}

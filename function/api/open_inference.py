@@ -1,0 +1,170 @@
+"""The Open Inference Protocol (KServe V2), as Triton, MLServer and TorchServe clients speak it.
+
+Inputs, as the metadata says: one FP32 or FP64 tensor `features` of shape [N, F] in feature
+order, or one [N] tensor per feature named after it; data flat (row-major) or nested. Outputs:
+`probability_unsound` (FP64 [N]) and `label` (INT64 [N]). Errors are `{"error": "..."}`, V1's
+shape; a row that cannot be scored fails the request (a tensor has no place for a row's error),
+naming the row and the feature. Framework-free: parsed body in, body out.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from .errors import ApiError, detail
+from .kserve_v1 import error_body, served  # noqa: F401 - error_body: V2 errors are V1's
+from .payloads import parse_rows
+from .prediction import predictions
+
+MATRIX = "features"
+DATATYPES = ("FP32", "FP64")
+OUTPUTS = {"probability_unsound": "FP64", "label": "INT64"}
+PLATFORM = "python"
+SERVER = {"name": "soundness", "version": "1", "extensions": []}  # GET /v2: tensors travel as JSON only
+LIVE = {"live": True}  # GET /v2/health/live: never loads the model
+
+
+def invalid(message: str, field: str | None = None, problem: str | None = None) -> ApiError:
+    return ApiError(400, "invalid_request", message, [detail(field, problem)] if problem else [])
+
+
+# ---------------------------------------------------------------- health and metadata
+
+def ready(predictor) -> dict[str, bool]:
+    return {"ready": True}  # given a predictor, the model loaded; the caller answers 503 when it cannot
+
+
+def _model(predictor, name: str, version: str | None) -> None:
+    served(predictor, name)
+    if version is not None and version != predictor.version:
+        raise ApiError(404, "model_not_found", f"version {version[:100]!r} of {name!r} is not served here",
+                       [detail("version", f"must be {predictor.version!r}, the version served here")])
+
+
+def model_ready(predictor, name: str, version: str | None = None) -> dict[str, Any]:
+    _model(predictor, name, version)
+    return {"name": predictor.name, "ready": True}
+
+
+def metadata(predictor, name: str, version: str | None = None) -> dict[str, Any]:
+    _model(predictor, name, version)
+    return {"name": predictor.name, "versions": [predictor.version], "platform": PLATFORM,
+            "inputs": [{"name": MATRIX, "datatype": "FP64", "shape": [-1, len(predictor.features)]}],
+            "outputs": [{"name": output, "datatype": datatype, "shape": [-1]}
+                        for output, datatype in OUTPUTS.items()]}
+
+
+# ---------------------------------------------------------------- inference
+
+def infer(predictor, body: Any, name: str, max_batch: int,
+          version: str | None = None) -> tuple[dict[str, Any], int]:
+    """The inference response for a V2 request body, and how many rows it carried."""
+    _model(predictor, name, version)
+    if not isinstance(body, dict) or not isinstance(body.get("inputs"), list) or not body["inputs"]:
+        raise invalid("expected an inference request with inputs", "inputs", "must be a non-empty array of tensors")
+    if "id" in body and not isinstance(body["id"], str):
+        raise invalid("the request id must be a string", "id", "must be a string")
+    _parameters(body, "parameters")
+    wanted = _requested_outputs(body.get("outputs"))
+    rows = _rows(body["inputs"], predictor.features, max_batch)
+    _form, parsed = parse_rows({"data": rows}, predictor.features, max_batch)
+    answers = predictions(predictor, parsed)
+    refused = [d for a in answers if "error" in a for d in a["error"]["details"]]
+    if refused:
+        raise ApiError(400, "invalid_input", "some rows cannot be scored", refused)
+    columns = {"probability_unsound": [a["probability_unsound"] for a in answers],
+               "label": [a["label"] for a in answers]}
+    response = {"model_name": predictor.name, "model_version": predictor.version,
+                "outputs": [{"name": output, "datatype": OUTPUTS[output], "shape": [len(rows)],
+                             "data": columns[output]} for output in wanted]}
+    if "id" in body:
+        response["id"] = body["id"]
+    return response, len(rows)
+
+
+def _requested_outputs(outputs: Any) -> list[str]:
+    if outputs is None:
+        return list(OUTPUTS)
+    if not isinstance(outputs, list) or not outputs or not all(isinstance(o, dict) for o in outputs):
+        raise invalid("outputs, when given, name the outputs wanted", "outputs",
+                      'must be a non-empty array of {"name": ...}')
+    unknown = [str(o.get("name"))[:50] for o in outputs if not isinstance(o.get("name"), str) or o["name"] not in OUTPUTS]
+    if unknown:
+        raise invalid("this model's outputs are " + ", ".join(OUTPUTS), "outputs", "asks for " + ", ".join(unknown))
+    for output in outputs:
+        _parameters(output, "outputs")
+    return list(dict.fromkeys(o["name"] for o in outputs))
+
+
+def _parameters(holder: dict, field: str) -> dict:
+    """The protocol's parameters object of a request, input or output ({} when absent)."""
+    parameters = holder.get("parameters", {})
+    if not isinstance(parameters, dict):
+        raise invalid("parameters must be an object of names and values", field, "has parameters that are not an object")
+    return parameters
+
+
+def _rows(inputs: list, features: list[str], max_batch: int) -> list[list[Any]]:
+    """The inputs as rows of feature values in the model's order."""
+    tensors = {}
+    for i, tensor in enumerate(inputs):
+        name, values, shape = _tensor(tensor, i)
+        if name in tensors:
+            raise invalid(f"input {name!r} is given twice", name, "appears more than once")
+        tensors[name] = (values, shape)
+    width = len(features)
+    if set(tensors) == {MATRIX}:
+        values, shape = tensors[MATRIX]
+        if len(shape) != 2 or shape[1] != width:
+            raise invalid(f"{MATRIX} must have shape [N, {width}]", MATRIX, f"has shape {shape}")
+        count = shape[0]
+        rows = [values[r * width:(r + 1) * width] for r in range(count)]
+    elif set(tensors) == set(features):
+        shapes = {tuple(shape) for _, shape in tensors.values()}
+        if len(shapes) != 1 or len(next(iter(shapes))) != 1:
+            raise invalid("each feature's input must have the same shape [N]", "shape",
+                          f"got {sorted(list(s) for s in shapes)}")
+        count = next(iter(shapes))[0]
+        rows = [list(row) for row in zip(*(tensors[f][0] for f in features))]
+    else:
+        raise invalid(f"send one input {MATRIX!r} of shape [N, {width}], or one input of shape [N] per "
+                      "feature named after it: " + ", ".join(features), "inputs",
+                      "got " + ", ".join(str(name)[:50] for name in tensors))
+    if not 1 <= count <= max_batch:
+        raise invalid(f"between 1 and {max_batch} rows per request", "shape", f"has {count} rows")
+    return rows
+
+
+def _tensor(tensor: Any, index: int) -> tuple[str, list[Any], list[int]]:
+    """One input's name, flat values and shape, checked against each other."""
+    if not isinstance(tensor, dict) or not isinstance(tensor.get("name"), str):
+        raise invalid(f"input {index} must be a tensor object with a name", "inputs", f"input {index} has no name")
+    name = tensor["name"]
+    if _parameters(tensor, name).get("binary_data_size") is not None:
+        raise invalid("binary tensor data is not supported; send the data as JSON", name, "has binary_data_size")
+    if tensor.get("datatype") not in DATATYPES:
+        raise invalid(f"input {name!r} must be one of " + ", ".join(DATATYPES), name,
+                      f"has datatype {str(tensor.get('datatype'))[:20]!r}")
+    shape = tensor.get("shape")
+    if (not isinstance(shape, list) or not shape
+            or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape)):
+        raise invalid(f"input {name!r} needs a shape of non-negative integers", name, "has no valid shape")
+    values = _flat(tensor.get("data"), len(shape), name)
+    if len(values) != math.prod(shape):
+        raise invalid(f"input {name!r} has {len(values)} values for shape {shape}", name,
+                      f"shape {shape} needs {math.prod(shape)} values")
+    return name, values, shape
+
+
+def _flat(data: Any, depth: int, name: str) -> list[Any]:
+    """Row-major values of data given flat or nested (at most as deep as the shape)."""
+    if not isinstance(data, list):
+        raise invalid(f"input {name!r} needs its data as an array", name, "data must be an array")
+    values = data
+    for _ in range(depth - 1):
+        if not any(isinstance(v, list) for v in values):
+            break
+        if not all(isinstance(v, list) for v in values):
+            raise invalid(f"input {name!r} mixes nested and flat data", name, "data is unevenly nested")
+        values = [item for v in values for item in v]
+    return values

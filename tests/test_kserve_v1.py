@@ -1,0 +1,102 @@
+"""KServe's V1 protocol (Vertex AI's predict shape): /v1/models/{name} and /v1/models/{name}:predict.
+
+Instances by feature name or in feature order, answered as /predict answers them, in order;
+errors as KServe writes them, `{"error": "..."}`; any name but the served model's is 404.
+"""
+import pytest
+
+SEED_RATIOS = [49.91501544939611, 34.313635398408515, 5.831879364143251, 32.04227468777463, 1.3027215102597665]
+
+
+@pytest.fixture
+def client(make_client, served_model_dir):
+    return make_client(MODEL_DIR=served_model_dir)
+
+
+@pytest.fixture
+def features(client) -> list[str]:
+    return client.get("/model").json()["features"]
+
+
+def rows(features) -> list[list[float]]:
+    return [SEED_RATIOS[:len(features)], [12.5, -3.0, 7.25, 40.0, 0.9][:len(features)]]
+
+
+def v1_predict(client, name, body, **kwargs):
+    response = client.post(f"/v1/models/{name}:predict", json=body, **kwargs)
+    return response.status_code, response.json()
+
+
+def assert_kserve_error(response, status: int, *words: str) -> str:
+    assert response.status_code == status
+    body = response.json()
+    assert list(body) == ["error"] and isinstance(body["error"], str)
+    for word in words:
+        assert word in body["error"]
+    return body["error"]
+
+
+def test_the_served_model_says_it_is_ready(client, served_model):
+    response = client.get(f"/v1/models/{served_model['name']}")
+    assert response.status_code == 200
+    assert response.json() == {"name": served_model["name"], "ready": True}
+
+
+@pytest.mark.parametrize("method, path", [("GET", "/v1/models/other"), ("POST", "/v1/models/other:predict")])
+def test_any_other_model_name_is_404(client, served_model, method, path):
+    response = client.request(method, path, json={"instances": [SEED_RATIOS]})
+    assert_kserve_error(response, 404, "'other'", served_model["name"])
+
+
+def test_instances_by_name_and_in_feature_order_are_answered_as_predict_answers_them(client, served_model, features):
+    values = rows(features)
+    expected = client.post("/predict", json={"data": values}).json()["predictions"]
+    status, body = v1_predict(client, served_model["name"], {"instances": values})
+    assert status == 200 and body == {"predictions": expected}
+    by_name = [dict(zip(features, row)) for row in values]
+    status, body = v1_predict(client, served_model["name"], {"instances": by_name, "parameters": {}})
+    assert status == 200
+    assert body["predictions"] == client.post("/predict", json={"instances": by_name}).json()["predictions"]
+    assert [p["probability_unsound"] for p in body["predictions"]] == [p["probability_unsound"] for p in expected]
+
+
+def test_a_row_that_cannot_be_scored_gets_its_error_in_place(client, served_model, features):
+    good, bad = rows(features)[0], ["x"] * len(features)
+    status, body = v1_predict(client, served_model["name"], {"instances": [bad, good]})
+    assert status == 200
+    assert body["predictions"][0]["error"]["details"][0]["field"] == features[0]
+    assert body["predictions"][1]["label"] in (0, 1)
+
+
+@pytest.mark.parametrize("body, words", [
+    ({"instances": [["x", 1, 2, 3, 4]]}, ["no row could be scored"]),
+    ({"instances": []}, ["instances must be a non-empty array"]),
+    ({"inputs": [[1, 2, 3, 4, 5]]}, ["inputs is not a V1 request field"]),
+    ({"instances": [[1, 2, 3, 4, 5]], "parameters": {"threshold": 0.2}}, ["takes no parameters"]),
+    ([1, 2], ["instances"]),
+])
+def test_a_request_that_cannot_be_used_is_400_naming_the_problem(client, served_model, body, words):
+    response = client.post(f"/v1/models/{served_model['name']}:predict", json=body)
+    assert_kserve_error(response, 400, *words)
+
+
+def test_malformed_json_is_400_in_kserves_shape(client, served_model):
+    response = client.post(f"/v1/models/{served_model['name']}:predict", content=b"{", headers={"Content-Type": "application/json"})
+    assert_kserve_error(response, 400, "not valid JSON")
+
+
+def test_predictions_need_the_api_key_when_keys_are_configured(make_client, served_model_dir, served_model):
+    client = make_client(MODEL_DIR=served_model_dir, API_KEYS="k1")
+    path = f"/v1/models/{served_model['name']}:predict"
+    assert_kserve_error(client.post(path, json={"instances": [SEED_RATIOS]}), 401, "X-API-Key")
+    assert client.post(path, json={"instances": [SEED_RATIOS]}, headers={"X-API-Key": "k1"}).status_code == 200
+
+
+def test_an_unavailable_model_is_503(make_client, tmp_path):
+    client = make_client(MODEL_DIR=tmp_path / "no-model")
+    assert_kserve_error(client.get("/v1/models/any"), 503, "model artifacts cannot be served")
+
+
+def test_a_wrong_method_is_405_with_allow(client, served_model):
+    response = client.delete(f"/v1/models/{served_model['name']}:predict")
+    assert response.status_code == 405 and response.headers["Allow"] == "OPTIONS, POST"
