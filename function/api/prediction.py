@@ -33,21 +33,6 @@ def _refused(row) -> dict[str, Any]:
             "error": error_object("invalid_row", "this row cannot be scored", row.details)}
 
 
-def training_ranges(manifest: dict[str, Any]) -> dict[str, dict[str, float]]:
-    """Per feature, the span between the lowest and highest training quantile the manifest
-    records (1 % and 99 % for the bundled model): where the training companies lie."""
-    ranges = {}
-    for name in manifest["features"]:
-        recorded = (manifest.get("feature_quantiles") or {}).get(name) or {}
-        q, values = recorded.get("q"), recorded.get("values")
-        if (isinstance(q, list) and isinstance(values, list) and len(q) == len(values) >= 2
-                and all(isinstance(x, (int, float)) and np.isfinite(x) for x in q + values)):
-            percent = 100 if max(q) <= 1 else 1  # quantiles as fractions (0.01) or percents (1)
-            ranges[name] = {"low": values[0], "high": values[-1], "share": round((q[-1] - q[0]) * percent),
-                            "quantiles": [q[0], q[-1]]}
-    return ranges
-
-
 def range_warnings(row: Row, features: list[str], ranges: dict[str, dict[str, float]]) -> list[dict[str, Any]]:
     """A warning per feature of the row outside its training range: the model clips such a
     value and scores it like the most extreme companies it learnt from."""
@@ -83,9 +68,8 @@ def predictions(predictor, rows: list, explain: bool = False) -> list[dict[str, 
     if not np.isfinite(probabilities).all():
         # Values far beyond any real statement (1e40, say) overflow the float32 network to NaN.
         rows, valid, probabilities = _without_overflow(rows, valid, probabilities)
-    ranges = training_ranges(predictor.manifest)
     for row in valid:
-        row.warnings = row.warnings + range_warnings(row, predictor.features, ranges)
+        row.warnings = row.warnings + range_warnings(row, predictor.features, predictor.training_ranges)
     labels = predictor.labels(probabilities) if valid else []
     classes = {c["label"]: c for c in predictor.manifest["classes"]}
     x = np.array([row.features for row in valid])

@@ -1,6 +1,7 @@
 """What a reader may know about a model: its manifest without file hashes or network internals."""
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from .ratios import RATIO_BY_NAME, RATIOS
@@ -18,3 +19,18 @@ def public_manifest(manifest: dict[str, Any]) -> dict[str, Any]:
     # Every ratio a prediction carries, so the page names them without a copy of this list.
     public["ratio_labels"] = {r.name: {"ko": r.ko, "en": r.en} for r in RATIOS}
     return public
+
+
+def training_ranges(manifest: dict[str, Any]) -> dict[str, dict[str, float]]:
+    """Per feature, the span between the lowest and highest training quantile the manifest
+    records (1 % and 99 % for the bundled model): where the training companies lie."""
+    ranges = {}
+    for name in manifest["features"]:
+        recorded = (manifest.get("feature_quantiles") or {}).get(name) or {}
+        q, values = recorded.get("q"), recorded.get("values")
+        if (isinstance(q, list) and isinstance(values, list) and len(q) == len(values) >= 2
+                and all(isinstance(x, (int, float)) and math.isfinite(x) for x in q + values)):
+            percent = 100 if max(q) <= 1 else 1  # quantiles as fractions (0.01) or percents (1)
+            ranges[name] = {"low": values[0], "high": values[-1], "share": round((q[-1] - q[0]) * percent),
+                            "quantiles": [q[0], q[-1]]}
+    return ranges

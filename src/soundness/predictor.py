@@ -19,6 +19,7 @@ import numpy as np
 from . import transforms
 from .artifacts import BACKGROUND, BATCHNORM_EPS, STEP_KINDS, TENSORS, Artifact, ArtifactError, step_tensor
 from .explain import Explainer
+from .model_card import training_ranges
 
 DTYPE = np.float64
 # Rows per pass through the network. A 1000-row batch at once made temporaries of 1.3 MB, each
@@ -86,6 +87,7 @@ class Predictor:
         self.manifest = manifest
         self.features: list[str] = list(manifest["features"])
         self.threshold = float(manifest["decision"]["threshold"])
+        self.training_ranges = training_ranges(manifest)  # read once: answers' range warnings use it
         self._steps = [_step(index, step, tensors) for index, step in enumerate(manifest["preprocessing"])]
         calibration = manifest.get("calibration", {"method": "none"})
         platt = (float(calibration.get("a", 1.0)), float(calibration.get("b", 0.0)))  # 1, 0: plain softmax
