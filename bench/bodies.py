@@ -32,6 +32,12 @@ def seed_ratios(n: int) -> list[list[float]]:
     return [[ratios.compute(s).values[name] for name in ratios.SEED_FEATURES] for s in statements(n)]
 
 
+def feature_rows(n: int, features: list[str]) -> list[list[float]]:
+    """The same n companies as a model's features in its order (NaN where a ratio is undefined)."""
+    return [[float("nan") if (value := ratios.compute(s).values.get(name)) is None else value
+             for name in features] for s in statements(n)]
+
+
 def body(form: str, n: int) -> bytes:
     """A predict request of n companies: as statements ("companies") or as the seed's ratio rows ("data")."""
     if form == "companies":

@@ -197,7 +197,7 @@ def heavy_modules_after_a_prediction() -> list[str]:
 
 
 def measure_predictor(model: Path, args: argparse.Namespace) -> dict[str, object]:
-    """The model alone: Predictor.probabilities on 1 and 1000 rows of the seed's five ratios."""
+    """The model alone: Predictor.probabilities on 1 and 1000 rows of its features."""
     import numpy as np
 
     from soundness.artifacts import load
@@ -206,7 +206,7 @@ def measure_predictor(model: Path, args: argparse.Namespace) -> dict[str, object
     predictor = Predictor(load(model))
     metrics = {}
     for n in (1, 1000):
-        rows = np.array(bodies.seed_ratios(n))
+        rows = np.array(bodies.feature_rows(n, predictor.features))
         figures = inprocess.per_call_seconds(lambda: predictor.probabilities(rows), args.repeats, budget=0.5)
         unit, scale = ("us", 1e6) if n == 1 else ("ms", 1e3)
         metrics[f"in-process predictor only, {n} row{'s' * (n > 1)} ({unit})"] = summary([w * scale for w, _ in figures])
