@@ -30,6 +30,7 @@ class Explainer:
         self.score_weight, self.score_bias = score_weight, score_bias
         self.background = background
         self._background_pre = self._pre_activations(background)
+        self._background_post = [_leaky(z, slope) for z in self._background_pre]  # the same for every row
         last = _leaky(self._background_pre[-1], slope) if layers else background
         self.baseline = float((last @ score_weight).mean() + score_bias)
         self._onehot = np.eye(int(np.max(groups)) + 1)[np.asarray(groups)]  # (columns, inputs)
@@ -49,15 +50,16 @@ class Explainer:
         """(rows, inputs): each input's share of its row's score above the baseline."""
         pre_x = self._pre_activations(x)
         out = np.empty((len(x), self._onehot.shape[1]))
-        rows = len(self.background)
         for i in range(len(x)):
-            multiplier = np.broadcast_to(self.score_weight, (rows, len(self.score_weight)))
+            multiplier = self.score_weight  # broadcast over the background rows by the first product
             for k in range(len(self.layers) - 1, -1, -1):
                 zx, zr = pre_x[k][i], self._background_pre[k]
                 delta = zx - zr
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    rescale = (_leaky(zx, self.slope) - self._background_post[k]) / delta
                 flat = delta == 0  # no change to rescale: the slope where both sit
-                change = _leaky(zx, self.slope) - _leaky(zr, self.slope)
-                rescale = np.where(flat, np.where(zx > 0, 1.0, self.slope), change / np.where(flat, 1.0, delta))
+                if flat.any():
+                    rescale[flat] = np.broadcast_to(np.where(zx > 0, 1.0, self.slope), flat.shape)[flat]
                 multiplier = (multiplier * rescale) @ self.layers[k][0].T
             out[i] = (multiplier * (x[i] - self.background)).mean(axis=0) @ self._onehot
         return out

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Callable, Mapping
 
 # The nine statement inputs, in the order of the seed's form, with its Korean labels.
@@ -38,7 +39,7 @@ class Ratio:
     denominators: tuple[tuple[str, str], ...]  # (field, rule): each must hold for the ratio to exist
     formula: Callable[[Any], Any]
 
-    @property
+    @cached_property  # asked 16 times a company: built once
     def fields(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(self.numerator_fields + tuple(f for f, _ in self.denominators)))
 
