@@ -37,7 +37,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from harness.server import clean_env
@@ -207,7 +207,7 @@ def measure_predictor(model: Path, args: argparse.Namespace) -> dict[str, object
     metrics = {}
     for n in (1, 1000):
         rows = np.array(bodies.seed_ratios(n))
-        figures = inprocess.per_call_seconds(lambda: predictor.probabilities(rows), args.repeats, budget=0.5)
+        figures = inprocess.per_call_seconds(lambda rows=rows: predictor.probabilities(rows), args.repeats, budget=0.5)
         unit, scale = ("us", 1e6) if n == 1 else ("ms", 1e3)
         metrics[f"in-process predictor only, {n} row{'s' * (n > 1)} ({unit})"] = summary([w * scale for w, _ in figures])
     return metrics
@@ -296,7 +296,7 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return 2
     started = time.monotonic()
-    report = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "machine": machine(),
+    report = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine(),
               "load_tool": wrk,
               "settings": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}}
     with tempfile.TemporaryDirectory(prefix="bench-") as scratch:

@@ -62,7 +62,7 @@ class Server:
         self.name = name
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self._log = tempfile.TemporaryFile()
+        self._log = tempfile.TemporaryFile()  # noqa: SIM115 - open as long as the server runs; stop() closes it
         self.started = time.perf_counter()
         where = ["--host", "127.0.0.1", "--port", str(self.port)]
         command = (["uvicorn", app, "--no-access-log", *where] if app else
@@ -70,7 +70,7 @@ class Server:
         self.process = subprocess.Popen([sys.executable, "-m", *command], env=clean_env(env), cwd=cwd,
                                         stdout=self._log, stderr=subprocess.STDOUT)
 
-    def __enter__(self) -> "Server":
+    def __enter__(self) -> Server:
         return self
 
     def __exit__(self, *exc) -> None:

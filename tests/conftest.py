@@ -67,9 +67,10 @@ def make_client(monkeypatch):
     clients = []
 
     def make(**env):
-        from api.connection import json_errors
         from functions_framework.aio import create_asgi_app
         from starlette.testclient import TestClient
+
+        from api.connection import json_errors
 
         for key in ENV_NAMES:
             monkeypatch.delenv(key, raising=False)

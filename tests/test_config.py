@@ -42,7 +42,7 @@ def test_a_manifest_nested_too_deeply_is_refused_saying_so(make_client, small_mo
 
 @pytest.mark.parametrize("keys", ["good-key,ключ", "clé", "tab\tinside", "k\u00a0ey"])
 def test_an_api_key_no_client_can_send_is_refused_at_start(keys):
-    with pytest.raises(ConfigError, match="API_KEYS: key number .* outside printable ASCII"):
+    with pytest.raises(ConfigError, match=r"API_KEYS: key number .* outside printable ASCII"):
         Settings.from_env({"API_KEYS": keys})
 
 

@@ -8,10 +8,9 @@ import math
 import pandas as pd
 import pytest
 
+from helpers import SHARED, need_shared
 from soundness.ratios import SEED_FEATURES, compute_frame
 from training import data
-
-from helpers import SHARED, need_shared
 
 US_HEADER = ["company_name", "status_label", "year"] + [f"X{i}" for i in range(1, 19)] + ["src"]
 

@@ -6,13 +6,12 @@ import numpy as np
 import pytest
 import torch
 
+from helpers import SEED_ARTIFACTS, need_shared, small_model, write_format_1
 from soundness import artifacts
 from soundness.predictor import Predictor
 from soundness.ratios import SEED_FEATURES
 from training import export
 from training.import_legacy import import_legacy, main
-
-from helpers import SEED_ARTIFACTS, need_shared, small_model, write_format_1
 
 EIGHT = "a1,a2,a3,a4,a5,a6,a7,a8"
 

@@ -13,16 +13,21 @@ import numpy as np
 import pytest
 import scipy.special
 import torch
-from sklearn.preprocessing import (MaxAbsScaler, MinMaxScaler, PowerTransformer, QuantileTransformer,
-                                   RobustScaler, StandardScaler)
+from sklearn.preprocessing import (
+    MaxAbsScaler,
+    MinMaxScaler,
+    PowerTransformer,
+    QuantileTransformer,
+    RobustScaler,
+    StandardScaler,
+)
 from torch import nn
 
+from helpers import DEFAULT_MODEL, ROOT, SEED_ARTIFACTS, SHARED, need_shared, small_model
 from soundness import artifacts, transforms
 from soundness.predictor import Predictor
 from training import data, export
 from training.import_legacy import import_legacy
-
-from helpers import DEFAULT_MODEL, ROOT, SEED_ARTIFACTS, SHARED, need_shared, small_model
 
 TOLERANCE = export.AGREEMENT  # 1e-6
 SCALERS = {

@@ -8,16 +8,14 @@ from dataclasses import replace
 import numpy as np
 import pytest
 import torch
-
 from safetensors.torch import load_file
 
+from helpers import SHARED, need_shared
 from soundness import artifacts
 from soundness.predictor import Predictor
 from training import data, train
 from training.ensemble import average_networks
 from training.network import NeuralNet
-
-from helpers import SHARED, need_shared
 
 SMALL = train.Config(hidden=(8, 8), members=2, max_epochs=3, patience=3, n_quantiles=100)
 MANIFEST_SECTIONS = ("model", "created", "features", "network", "preprocessing", "decision", "calibration",

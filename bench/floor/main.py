@@ -12,7 +12,7 @@ import functions_framework.aio
 from starlette.responses import Response
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "function"))
-from api import connection  # noqa: E402  (the function's folder, put on the path just above)
+from api import connection
 
 ANSWER = b'{"predictions": [{"label": 0}]}'
 connection.install(10.0, lambda path: "OPTIONS, POST")

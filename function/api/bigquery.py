@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 from soundness import ratios
+
 from .errors import ApiError, detail, summary
 from .payloads import parse_json, parse_rows
 from .prediction import predictions

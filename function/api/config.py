@@ -93,7 +93,7 @@ class Settings:
     bigquery_route: bool = False
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
         env = dict(os.environ if env is None else env)
         return cls(
             model_dir=_path(env, "MODEL_DIR", _default_model_dir()),

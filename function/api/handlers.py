@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 from starlette.responses import Response
 
 from soundness.model_card import public_manifest
+
 from . import body, openapi, pages
 from .api_keys import ApiKeys
 from .config import Settings

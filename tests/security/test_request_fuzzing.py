@@ -11,11 +11,10 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from soundness import ratios
 from api.errors import ApiError
 from api.payloads import FORMS, parse_json, parse_rows
-
 from helpers import assert_error_shape, mimetype
+from soundness import ratios
 
 DOCUMENTED = {200, 400, 413, 415, 422}
 FUZZ = settings(max_examples=300, derandomize=True, deadline=None,
