@@ -88,6 +88,23 @@ def make_client(monkeypatch):
 
 
 @pytest.fixture
+def model_loads(monkeypatch):
+    """model_loads() -> how many times the last-built instance ran its model loading (one, in a
+    healthy instance), counted by wrapping LazyModel._load for this test."""
+    from api.lazy_model import LazyModel
+
+    loaded = []
+    load = LazyModel._load
+
+    def counted(model):
+        loaded.append(model)
+        load(model)
+
+    monkeypatch.setattr(LazyModel, "_load", counted)
+    return lambda: sum(model is sys.modules["main"].service.model for model in loaded)
+
+
+@pytest.fixture
 def start_server():
     """start_server(env=..., source=..., cwd=...) -> a healthy harness Server, stopped afterwards."""
     servers = []

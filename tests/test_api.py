@@ -5,7 +5,6 @@ starlette's TestClient); the last ones start the real server, as production runs
 """
 import gzip
 import json
-import sys
 import threading
 
 import pytest
@@ -28,11 +27,6 @@ def client(make_client, seed_model_dir):
 def predict(client, body, **kwargs):
     response = client.post("/predict", json=body, **kwargs)
     return response.status_code, response.json()
-
-
-def the_service():
-    """The Service instance the last create_asgi_app built (main.py keeps it in global scope)."""
-    return sys.modules["main"].service
 
 
 def assert_error(response, status, code):
@@ -305,9 +299,9 @@ def test_unknown_routes_are_404_and_wrong_methods_405_with_allow(client):
 
 # ---------------------------------------------------------------- health, readiness, model facts
 
-def test_health_answers_without_loading_the_model(client):
+def test_health_answers_without_loading_the_model(client, model_loads):
     assert client.get("/health").json() == {"status": "ok", "model_loaded": False}
-    assert the_service().model.load_count == 0
+    assert model_loads() == 0
 
 
 def test_ready_loads_the_model_and_then_health_says_so(client):
@@ -317,14 +311,14 @@ def test_ready_loads_the_model_and_then_health_says_so(client):
     assert client.get("/health").json()["model_loaded"] is True
 
 
-def test_a_broken_artifact_keeps_the_server_up_and_says_why(make_client, small_model_dir):
+def test_a_broken_artifact_keeps_the_server_up_and_says_why(make_client, small_model_dir, model_loads):
     (small_model_dir / "model.safetensors").write_bytes(b"tampered")
     client = make_client(MODEL_DIR=small_model_dir)
     assert client.get("/health").status_code == 200
     error = assert_error(client.get("/ready"), 503, "model_unavailable")
     assert "model.safetensors does not match its sha256" in error["message"]
     assert_error(client.post("/predict", json={"data": [SEED_RATIOS]}), 503, "model_unavailable")
-    assert the_service().model.load_count == 1  # the failure is remembered, not retried per request
+    assert model_loads() == 1  # the failure is remembered, not retried per request
 
 
 def test_a_missing_model_directory_is_503_not_500(make_client, tmp_path):
@@ -378,7 +372,7 @@ def test_by_default_every_origin_may_call(client):
     assert response.headers["Access-Control-Allow-Origin"] == "*"
 
 
-def test_concurrent_first_requests_load_the_model_exactly_once(client):
+def test_concurrent_first_requests_load_the_model_exactly_once(client, model_loads):
     barrier = threading.Barrier(16)
     answers = []
 
@@ -391,7 +385,7 @@ def test_concurrent_first_requests_load_the_model_exactly_once(client):
         thread.start()
     for thread in threads:
         thread.join()
-    assert the_service().model.load_count == 1
+    assert model_loads() == 1
     assert {status for status, _ in answers} == {200}
     assert len({body["predictions"][0]["probability_unsound"] for _, body in answers}) == 1
 

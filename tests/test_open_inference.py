@@ -52,11 +52,9 @@ def assert_v2_error(response, status: int, *words: str) -> str:
 
 # ---------------------------------------------------------------- health and metadata
 
-def test_liveness_never_loads_the_model_and_readiness_does(client):
-    import sys
-
+def test_liveness_never_loads_the_model_and_readiness_does(client, model_loads):
     assert client.get("/v2/health/live").status_code == 200
-    assert sys.modules["main"].service.model.load_count == 0
+    assert model_loads() == 0
     assert client.get("/v2/health/ready").status_code == 200
     assert client.get("/health").json()["model_loaded"] is True
 

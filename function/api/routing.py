@@ -47,7 +47,3 @@ class Router:
             if found:
                 return Match(template, methods, found.groupdict())
         return None
-
-    @property
-    def templates(self) -> list[str]:
-        return list(self._methods)
