@@ -17,14 +17,14 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from api import config
+
 ROOT = Path(__file__).resolve().parent.parent
 MAIN = ROOT / "function" / "main.py"
-# The function's settings (function/api/config.py) and the server's: cleared from the caller's
-# environment, so a shell's leftovers never change what a test or a benchmark runs.
-ENV_NAMES = ("MODEL_DIR", "FRONTEND_DIR", "MAX_BATCH", "MAX_BODY_BYTES", "ALLOWED_ORIGINS", "API_KEYS",
-             "CLIENT_TIMEOUT_SECONDS", "BIGQUERY_ROUTE", "WORKERS", "THREADS", "FUNCTION_TARGET",
-             "FUNCTION_SOURCE", "FUNCTION_SIGNATURE_TYPE", "FUNCTION_USE_ASGI", "DEBUG", "PORT", "HOST",
-             "DART_API_KEY", "DART_API_URL", "DART_TIMEOUT", "DART_CACHE_SIZE")
+# The function's settings and the server's (functions-framework, gunicorn): cleared from the
+# caller's environment, so a shell's leftovers never change what a test or a benchmark runs.
+ENV_NAMES = (*config.ENV_NAMES, "WORKERS", "THREADS", "FUNCTION_TARGET", "FUNCTION_SOURCE",
+             "FUNCTION_SIGNATURE_TYPE", "FUNCTION_USE_ASGI", "DEBUG", "PORT", "HOST")
 POLL_SECONDS = 0.005
 
 

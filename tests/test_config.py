@@ -3,8 +3,26 @@ import json
 
 import pytest
 
-from api.config import ConfigError, Settings
+from api.config import ENV_NAMES, ConfigError, Settings
 from harness.server import Server
+
+
+class ReadingRecorded(dict):
+    """An environment that notes every name read from it."""
+
+    def __init__(self):
+        super().__init__()
+        self.read: set[str] = set()
+
+    def get(self, name, default=None):
+        self.read.add(name)
+        return super().get(name, default)
+
+
+def test_env_names_are_exactly_the_variables_the_settings_read():
+    env = ReadingRecorded()
+    Settings.from_env(env)
+    assert env.read == set(ENV_NAMES)
 
 
 def symlink_loop(tmp_path):
