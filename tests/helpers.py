@@ -19,13 +19,18 @@ REFERENCE = SHARED / "reference"
 SEED_ARTIFACTS = REFERENCE / "seed-artifacts"
 DEFAULT_MODEL = ROOT / "artifacts" / "default"
 ERROR_SHAPE_KEYS = {"code", "message", "details"}
-SEED_STATEMENT = {  # the seed's worked example, also in ../shared/reference/seed-example.json
+# The legacy service's worked example, whose source is ../shared/reference/seed-example.json:
+# here for the tests that run without ../shared; tests/test_worked_example.py holds it, the
+# README's curl example and the page's example CSV equal to that source.
+SEED_STATEMENT = {
     "total_assets": 273842119656, "total_assets_prior": 203882590806,
     "total_liabilities": 186096875465, "total_equity": 87745244191,
     "revenue": 356740019691, "revenue_prior": 237961500135,
     "operating_income": 20804647592, "operating_income_prior": 15215334844,
     "net_income": 21679416652,
 }
+# Its five ratios, in the legacy service's order, as its page posted them.
+SEED_RATIOS = [49.91501544939611, 34.313635398408515, 5.831879364143251, 32.04227468777463, 1.3027215102597665]
 
 
 def need_shared(path: Path) -> Path:

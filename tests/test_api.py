@@ -10,13 +10,11 @@ import threading
 import pytest
 from starlette.testclient import TestClient
 
-from helpers import DEFAULT_MODEL, SEED_STATEMENT, mimetype, post_json
+from helpers import DEFAULT_MODEL, SEED_RATIOS, SEED_STATEMENT, mimetype, post_json
 
 JSON = {"Content-Type": "application/json"}
 FEATURES = ["revenue_growth_pct", "total_asset_growth_pct", "operating_margin_pct", "equity_ratio_pct",
             "total_asset_turnover"]
-SEED_RATIOS = [49.91501544939611, 34.313635398408515, 5.831879364143251, 32.04227468777463,
-               1.3027215102597665]
 
 
 @pytest.fixture

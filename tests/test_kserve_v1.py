@@ -5,7 +5,7 @@ errors as KServe writes them, `{"error": "..."}`; any name but the served model'
 """
 import pytest
 
-SEED_RATIOS = [49.91501544939611, 34.313635398408515, 5.831879364143251, 32.04227468777463, 1.3027215102597665]
+from helpers import SEED_RATIOS
 
 
 @pytest.fixture

@@ -7,10 +7,9 @@ examples and with Triton's Python client against a real server.
 """
 import pytest
 
-from helpers import post_json
+from helpers import SEED_RATIOS, post_json
 
 SECOND_ROW = [12.5, -3.0, 7.25, 40.0, 0.9]
-SEED_RATIOS = [49.91501544939611, 34.313635398408515, 5.831879364143251, 32.04227468777463, 1.3027215102597665]
 
 
 @pytest.fixture
