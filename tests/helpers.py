@@ -16,13 +16,13 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("SHARED_DIR", ROOT.parent / "shared"))
 REFERENCE = SHARED / "reference"
-SEED_ARTIFACTS = REFERENCE / "seed-artifacts"
+LEGACY_ARTIFACTS = REFERENCE / "seed-artifacts"
 DEFAULT_MODEL = ROOT / "artifacts" / "default"
 ERROR_SHAPE_KEYS = {"code", "message", "details"}
 # The legacy service's worked example, whose source is ../shared/reference/seed-example.json:
 # here for the tests that run without ../shared; tests/test_worked_example.py holds it, the
 # README's curl example and the page's example CSV equal to that source.
-SEED_STATEMENT = {
+LEGACY_STATEMENT = {
     "total_assets": 273842119656, "total_assets_prior": 203882590806,
     "total_liabilities": 186096875465, "total_equity": 87745244191,
     "revenue": 356740019691, "revenue_prior": 237961500135,
@@ -30,12 +30,12 @@ SEED_STATEMENT = {
     "net_income": 21679416652,
 }
 # Its five ratios, in the legacy service's order, as its page posted them.
-SEED_RATIOS = [49.91501544939611, 34.313635398408515, 5.831879364143251, 32.04227468777463, 1.3027215102597665]
+LEGACY_RATIOS = [49.91501544939611, 34.313635398408515, 5.831879364143251, 32.04227468777463, 1.3027215102597665]
 
 
 def need_shared(path: Path) -> Path:
     if not path.exists():
-        pytest.skip(f"{path} is absent: this test reads ../shared (the seed's reference or the real data)")
+        pytest.skip(f"{path} is absent: this test reads ../shared (the legacy service's reference or the real data)")
     return path
 
 
@@ -95,7 +95,7 @@ def small_model(hidden=(4, 3), scaler=None, seed: int = 0, clip: float | None = 
 
 
 def write_small_artifact(directory: Path, hidden=(4, 3), scaler=None, seed: int = 0) -> Path:
-    """A small, valid artifact on the seed's five features: for tests that need one fast."""
+    """A small, valid artifact on the legacy service's five features: for tests that need one fast."""
     from training import export
 
     model, manifest = small_model(hidden, scaler, seed)

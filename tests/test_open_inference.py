@@ -7,7 +7,7 @@ examples and with Triton's Python client against a real server.
 """
 import pytest
 
-from helpers import SEED_RATIOS, post_json
+from helpers import LEGACY_RATIOS, post_json
 
 SECOND_ROW = [12.5, -3.0, 7.25, 40.0, 0.9]
 
@@ -92,7 +92,7 @@ def test_without_a_model_readiness_is_503_and_liveness_200(make_client, tmp_path
 # ---------------------------------------------------------------- inference
 
 def test_a_matrix_flat_or_nested_fp32_or_fp64_is_answered_as_predict_answers(client, infer_path, features):
-    rows = [SEED_RATIOS[:len(features)], SECOND_ROW[:len(features)]]
+    rows = [LEGACY_RATIOS[:len(features)], SECOND_ROW[:len(features)]]
     expected = predicted(client, rows)
     flat = [value for row in rows for value in row]
     for tensor in (matrix(rows), matrix(rows, "FP32"), {**matrix(rows), "data": flat}):
@@ -106,7 +106,7 @@ def test_a_matrix_flat_or_nested_fp32_or_fp64_is_answered_as_predict_answers(cli
 
 
 def test_one_tensor_per_feature_is_the_same_as_the_matrix(client, infer_path, features):
-    rows = [SEED_RATIOS[:len(features)], SECOND_ROW[:len(features)]]
+    rows = [LEGACY_RATIOS[:len(features)], SECOND_ROW[:len(features)]]
     columns = [{"name": name, "datatype": "FP32", "shape": [2], "data": [row[i] for row in rows]}
                for i, name in reversed(list(enumerate(features)))]  # in any order: names place them
     body = client.post(infer_path, json={"inputs": columns}).json()
@@ -114,12 +114,12 @@ def test_one_tensor_per_feature_is_the_same_as_the_matrix(client, infer_path, fe
 
 
 def test_requested_outputs_are_the_only_ones_returned(client, infer_path, features):
-    body = client.post(infer_path, json={"inputs": [matrix([SEED_RATIOS[:len(features)]])],
+    body = client.post(infer_path, json={"inputs": [matrix([LEGACY_RATIOS[:len(features)]])],
                                          "outputs": [{"name": "label", "parameters": {"binary_data": False}}],
                                          "parameters": {"binary_data_output": False}}).json()
     assert [o["name"] for o in body["outputs"]] == ["label"]
     for wrong in ([{"name": {}}], [{"name": "label", "parameters": 1}], "label", []):
-        assert_v2_error(client.post(infer_path, json={"inputs": [matrix([SEED_RATIOS[:len(features)]])],
+        assert_v2_error(client.post(infer_path, json={"inputs": [matrix([LEGACY_RATIOS[:len(features)]])],
                                                       "outputs": wrong}), 400, "outputs")
 
 
@@ -200,7 +200,7 @@ def test_tritons_python_client_checks_health_reads_metadata_and_infers(start_ser
         assert triton.is_server_live() and triton.is_server_ready() and triton.is_model_ready(name)
         metadata = triton.get_model_metadata(name)
         width = metadata["inputs"][0]["shape"][1]
-        rows = np.array([SEED_RATIOS[:width], SECOND_ROW[:width]], dtype=np.float64)
+        rows = np.array([LEGACY_RATIOS[:width], SECOND_ROW[:width]], dtype=np.float64)
         tensor = http.InferInput(metadata["inputs"][0]["name"], list(rows.shape), "FP64")
         tensor.set_data_from_numpy(rows, binary_data=False)
         result = triton.infer(name, [tensor], request_id="7")

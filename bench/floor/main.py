@@ -3,7 +3,7 @@
 Served as ours is (functions-framework's ASGI mode, an `async def` on uvicorn's event loop,
 with our HTTP protocol from function/api/connection.py), no request can be answered faster
 under the same server, so its throughput bounds what any implementation, ours or the
-seed's, can reach on the machine.
+legacy one, can reach on the machine.
 """
 import sys
 from pathlib import Path

@@ -27,7 +27,7 @@ from . import jsontext
 FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
 TENSORS = "model.safetensors"
-BATCHNORM_EPS = 1e-5  # torch's BatchNorm1d default, which the seed's and our networks use
+BATCHNORM_EPS = 1e-5  # torch's BatchNorm1d default, which the legacy service's and our networks use
 CONVERT_HINT = "convert it with `python -m training.import_legacy --artifact DIR --out NEW_DIR`"
 
 CLASSES = [
@@ -220,7 +220,7 @@ def verified_manifest(directory: Path) -> dict[str, Any]:
 # ---------------------------------------------------------------- tensors
 
 def network_shapes(spec: dict[str, Any]) -> dict[str, tuple[int, ...]]:
-    """The state_dict names and shapes of the seed's NeuralNet with this manifest's widths."""
+    """The state_dict names and shapes of the legacy service's NeuralNet with this manifest's widths."""
     widths = [spec["input_size"], *spec["hidden"]]
     shapes: dict[str, tuple[int, ...]] = {}
     for i, (width_in, width_out) in enumerate(itertools.pairwise(widths)):

@@ -409,13 +409,13 @@ def test_the_staged_requirements_pin_every_runtime_package_and_no_training_stack
 
 
 @pytest.mark.server
-def test_the_staged_folder_serves_a_prediction_on_its_own(deploy, served_model_dir, seed_example, start_server):
+def test_the_staged_folder_serves_a_prediction_on_its_own(deploy, served_model_dir, legacy_example, start_server):
     assert deploy(*required(served_model_dir), "--dry-run").returncode == 0
     imported = subprocess.run([sys.executable, "-c", "import soundness; print(soundness.__file__)"],
                               cwd=deploy.stage, capture_output=True, text=True, check=True).stdout.strip()
     assert Path(imported).is_relative_to(deploy.stage)
     server = start_server(source=deploy.stage / "main.py", cwd=deploy.stage, env={"PYTHONDONTWRITEBYTECODE": "1"})
-    status, body, _ = post_json(server.url + "/predict", {"companies": [seed_example["statement"]]})
+    status, body, _ = post_json(server.url + "/predict", {"companies": [legacy_example["statement"]]})
     assert status == 200, body
     staged = json.loads((deploy.stage / "model" / "manifest.json").read_text())["model"]
     assert body["model"] == {"name": staged["name"], "version": staged["version"]}

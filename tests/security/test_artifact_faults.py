@@ -18,7 +18,7 @@ import torch
 from helpers import rehash, rewrite_manifest, small_model, write_format_1
 from soundness import artifacts
 
-ROW = {"data": [[1.0] * 5]}  # the small test model takes the seed's five ratios
+ROW = {"data": [[1.0] * 5]}  # the small test model takes the legacy service's five ratios
 
 
 class Calls:
