@@ -62,6 +62,17 @@ def assert_error_shape(body: dict) -> None:
         assert {"field", "problem"} <= set(item) and isinstance(item["problem"], str), item
 
 
+def assert_kserve_error(response, status: int, *words: str) -> str:
+    """KServe's error answer (V1 and the Open Inference Protocol alike): {"error": "..."} with these
+    words in it; returns the message."""
+    assert response.status_code == status
+    body = response.json()
+    assert list(body) == ["error"] and isinstance(body["error"], str)
+    for word in words:
+        assert word in body["error"]
+    return body["error"]
+
+
 def mimetype(response: Any) -> str:
     """The media type of an answer, without parameters."""
     return response.headers.get("content-type", "").split(";", 1)[0].strip()

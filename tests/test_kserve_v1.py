@@ -5,7 +5,7 @@ errors as KServe writes them, `{"error": "..."}`; any name but the served model'
 """
 import pytest
 
-from helpers import LEGACY_RATIOS
+from helpers import LEGACY_RATIOS, assert_kserve_error
 
 
 @pytest.fixture
@@ -25,15 +25,6 @@ def rows(features) -> list[list[float]]:
 def v1_predict(client, name, body, **kwargs):
     response = client.post(f"/v1/models/{name}:predict", json=body, **kwargs)
     return response.status_code, response.json()
-
-
-def assert_kserve_error(response, status: int, *words: str) -> str:
-    assert response.status_code == status
-    body = response.json()
-    assert list(body) == ["error"] and isinstance(body["error"], str)
-    for word in words:
-        assert word in body["error"]
-    return body["error"]
 
 
 def test_the_served_model_says_it_is_ready(client, served_model):

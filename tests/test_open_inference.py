@@ -7,7 +7,7 @@ examples and with Triton's Python client against a real server.
 """
 import pytest
 
-from helpers import LEGACY_RATIOS, post_json
+from helpers import LEGACY_RATIOS, assert_kserve_error, post_json
 
 SECOND_ROW = [12.5, -3.0, 7.25, 40.0, 0.9]
 
@@ -40,15 +40,6 @@ def outputs(body) -> dict[str, list]:
     return {o["name"]: o["data"] for o in body["outputs"]}
 
 
-def assert_v2_error(response, status: int, *words: str) -> str:
-    assert response.status_code == status
-    body = response.json()
-    assert list(body) == ["error"] and isinstance(body["error"], str)
-    for word in words:
-        assert word in body["error"]
-    return body["error"]
-
-
 # ---------------------------------------------------------------- health and metadata
 
 def test_liveness_never_loads_the_model_and_readiness_does(client, model_loads):
@@ -78,15 +69,15 @@ def test_the_served_model_and_version_are_ready_and_others_are_404(client, serve
     for path in (f"/v2/models/{name}/ready", f"/v2/models/{name}/versions/{version}/ready"):
         response = client.get(path)
         assert response.status_code == 200 and response.json() == {"name": name, "ready": True}
-    assert_v2_error(client.get("/v2/models/other/ready"), 404, "'other'")
-    assert_v2_error(client.get(f"/v2/models/{name}/versions/0.0.9/ready"), 404, "'0.0.9'", version)
-    assert_v2_error(client.post(f"/v2/models/{name}/versions/0.0.9/infer", json={}), 404, "'0.0.9'")
+    assert_kserve_error(client.get("/v2/models/other/ready"), 404, "'other'")
+    assert_kserve_error(client.get(f"/v2/models/{name}/versions/0.0.9/ready"), 404, "'0.0.9'", version)
+    assert_kserve_error(client.post(f"/v2/models/{name}/versions/0.0.9/infer", json={}), 404, "'0.0.9'")
 
 
 def test_without_a_model_readiness_is_503_and_liveness_200(make_client, tmp_path):
     client = make_client(MODEL_DIR=tmp_path / "no-model")
     assert client.get("/v2/health/live").status_code == 200
-    assert_v2_error(client.get("/v2/health/ready"), 503, "model artifacts cannot be served")
+    assert_kserve_error(client.get("/v2/health/ready"), 503, "model artifacts cannot be served")
 
 
 # ---------------------------------------------------------------- inference
@@ -119,7 +110,7 @@ def test_requested_outputs_are_the_only_ones_returned(client, infer_path, featur
                                          "parameters": {"binary_data_output": False}}).json()
     assert [o["name"] for o in body["outputs"]] == ["label"]
     for wrong in ([{"name": {}}], [{"name": "label", "parameters": 1}], "label", []):
-        assert_v2_error(client.post(infer_path, json={"inputs": [matrix([LEGACY_RATIOS[:len(features)]])],
+        assert_kserve_error(client.post(infer_path, json={"inputs": [matrix([LEGACY_RATIOS[:len(features)]])],
                                                       "outputs": wrong}), 400, "outputs")
 
 
@@ -131,9 +122,9 @@ def test_the_protocols_own_example_request_is_refused_for_this_model_naming_the_
         {"name": "input1", "shape": [3], "datatype": "BOOL", "data": [True]}],
         "outputs": [{"name": "output0"}]}
     response = client.post(f"/v2/models/{served_model['name']}/infer", json=example)
-    assert_v2_error(response, 400, "output0")
+    assert_kserve_error(response, 400, "output0")
     del example["outputs"]
-    assert_v2_error(client.post(f"/v2/models/{served_model['name']}/infer", json=example), 400, "input0", "FP32")
+    assert_kserve_error(client.post(f"/v2/models/{served_model['name']}/infer", json=example), 400, "input0", "FP32")
 
 
 def test_the_protocols_tensor_data_example_natural_and_flattened_agree(client, infer_path, features):
@@ -157,33 +148,33 @@ def test_the_protocols_tensor_data_example_natural_and_flattened_agree(client, i
 ])
 def test_a_tensor_that_does_not_fit_is_400_naming_the_problem(client, infer_path, change, words):
     tensor = {"name": "features", "datatype": "FP64", "shape": [1, 5], "data": [1, 2, 3, 4, 5]}
-    assert_v2_error(client.post(infer_path, json={"inputs": [change(tensor)]}), 400, *words)
+    assert_kserve_error(client.post(infer_path, json={"inputs": [change(tensor)]}), 400, *words)
 
 
 def test_nan_in_a_tensor_is_refused_naming_the_row_and_feature(client, infer_path, features):
     raw = ('{"inputs": [{"name": "features", "datatype": "FP64", "shape": [2, 5], '
            '"data": [1, 2, 3, 4, 5, 1, NaN, 3, 4, 5]}]}')
-    error = assert_v2_error(client.post(infer_path, content=raw, headers={"Content-Type": "application/json"}), 400, "row 1")
+    error = assert_kserve_error(client.post(infer_path, content=raw, headers={"Content-Type": "application/json"}), 400, "row 1")
     assert features[1] in error
 
 
 def test_more_rows_than_max_batch_are_refused(make_client, served_model_dir, served_model):
     client = make_client(MODEL_DIR=served_model_dir, MAX_BATCH=2)
     response = client.post(f"/v2/models/{served_model['name']}/infer", json={"inputs": [matrix([[1.0] * 5] * 3)]})
-    assert_v2_error(response, 400, "between 1 and 2 rows")
+    assert_kserve_error(response, 400, "between 1 and 2 rows")
 
 
 def test_inference_needs_the_api_key_and_obeys_the_body_limit(make_client, served_model_dir, served_model):
     path = f"/v2/models/{served_model['name']}/infer"
     keyed = make_client(MODEL_DIR=served_model_dir, API_KEYS="k1")
-    assert_v2_error(keyed.post(path, json={"inputs": [matrix([[1.0] * 5])]}), 401, "X-API-Key")
+    assert_kserve_error(keyed.post(path, json={"inputs": [matrix([[1.0] * 5])]}), 401, "X-API-Key")
     small = make_client(MODEL_DIR=served_model_dir, MAX_BODY_BYTES=100)
-    assert_v2_error(small.post(path, json={"inputs": [matrix([[1.0] * 5] * 5)]}), 413, "at most 100 bytes")
+    assert_kserve_error(small.post(path, json={"inputs": [matrix([[1.0] * 5] * 5)]}), 413, "at most 100 bytes")
 
 
 def test_a_body_declared_as_another_type_is_415_but_an_undeclared_one_is_read_as_json(client, infer_path):
     body = b'{"inputs": [{"name": "features", "datatype": "FP64", "shape": [1, 5], "data": [1, 2, 3, 4, 5]}]}'
-    assert_v2_error(client.post(infer_path, content=body, headers={"Content-Type": "text/plain"}), 415, "Content-Type")
+    assert_kserve_error(client.post(infer_path, content=body, headers={"Content-Type": "text/plain"}), 415, "Content-Type")
     assert client.post(infer_path, content=body, headers={"Content-Type": ""}).status_code == 200
 
 
