@@ -12,7 +12,10 @@ SYSTEM_PACKAGES := chromium fonts-noto-cjk shellcheck
 BENCH_PACKAGES := wrk
 PACKAGES = $(SYSTEM_PACKAGES)
 
-.PHONY: run test system-deps train bench clean
+.PHONY: run lint test system-deps train bench clean
+
+# `ruff format --check` joins the lint once the tree has been formatted: make RUFF_FORMAT=1
+RUFF_FORMAT ?= 0
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,7 +37,11 @@ system-deps:
 	  else echo "not root or no apt-get: what needs$$missing will skip or stop"; fi; \
 	fi
 
-test: $(STAMP) system-deps
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	if [ "$(RUFF_FORMAT)" = 1 ]; then $(BIN)/ruff format --check .; fi
+
+test: lint system-deps
 	$(BIN)/python -m pytest
 
 train: $(STAMP)

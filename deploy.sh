@@ -54,7 +54,7 @@ Service settings, passed to the deployed function as environment variables when 
   DART_API_KEY              the OpenDART key itself (env-vars file, never printed); without
                             either the company lookup is off
   DART_API_URL, DART_TIMEOUT, DART_CACHE_SIZE   the lookup's DART endpoint, timeout, cache size
-Instance sizing (defaults measured for this service; see the README):
+Instance sizing (defaults measured for this service; see docs/deploy.md):
   MEMORY=512Mi  CONCURRENCY=16  MIN_INSTANCES=0  MAX_INSTANCES=10   (1 CPU, 60s timeout)
   --target run also gets --cpu-boost and a startup probe on /ready.
 
@@ -330,7 +330,7 @@ stage_function() {
   find "$STAGE" \( -name __pycache__ -o -name '*.pyc' \) -prune -exec rm -rf {} +
   write_requirements >"$STAGE/requirements.txt"
   # FUNCTION_USE_ASGI: functions-framework's CLI reads it as --asgi, so the platform serves the
-  # function on uvicorn's event loop (see the README's "Server model").
+  # function on uvicorn's event loop (see docs/serving.md).
   (umask 077 && { write_env_file "${SERVICE_ENV[@]}"; printf 'FUNCTION_USE_ASGI: "true"\n'; } >"$ENV_FILE")
   note "staged $STAGE (and its environment in $ENV_FILE)"
 }

@@ -1,4 +1,4 @@
-"""Benchmarks: `python -m bench.run` measures our function beside the seed's way of serving."""
+"""Benchmarks: `python -m bench.run` measures our function beside the legacy way of serving."""
 import sys
 from pathlib import Path
 

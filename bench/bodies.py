@@ -1,4 +1,4 @@
-"""Request bodies for the benchmarks: the seed's worked example, varied deterministically."""
+"""Request bodies for the benchmarks: the legacy service's worked example, varied deterministically."""
 from __future__ import annotations
 
 import json
@@ -10,26 +10,26 @@ import numpy as np
 from soundness import ratios
 
 ROOT = Path(__file__).resolve().parent.parent
-SEED_EXAMPLE = ROOT.parent / "shared" / "reference" / "seed-example.json"
+LEGACY_EXAMPLE = ROOT.parent / "shared" / "reference" / "seed-example.json"
 
 
 @lru_cache(maxsize=1)
 def _example() -> dict[str, float]:
-    data = json.loads(SEED_EXAMPLE.read_text(encoding="utf-8"))
+    data = json.loads(LEGACY_EXAMPLE.read_text(encoding="utf-8"))
     return {name: entry["value"] for name, entry in data["statement_inputs"].items()}
 
 
 def statements(n: int) -> list[dict[str, float]]:
-    """n companies: the seed example with every value scaled by 0.5-1.5 (seeded, so reproducible)."""
+    """n companies: the legacy example with every value scaled by 0.5-1.5 (seeded, so reproducible)."""
     factors = np.random.default_rng(n).uniform(0.5, 1.5, (n, len(ratios.STATEMENT_FIELDS)))
     example = _example()
     return [{name: round(example[name] * f, 0) for name, f in zip(ratios.STATEMENT_FIELDS, row)}
             for row in factors]
 
 
-def seed_ratios(n: int) -> list[list[float]]:
-    """The same n companies as the seed's five ratios, in the seed's order."""
-    return [[ratios.compute(s).values[name] for name in ratios.SEED_FEATURES] for s in statements(n)]
+def legacy_ratios(n: int) -> list[list[float]]:
+    """The same n companies as the legacy service's five ratios, in the legacy service's order."""
+    return [[ratios.compute(s).values[name] for name in ratios.LEGACY_FEATURES] for s in statements(n)]
 
 
 def feature_rows(n: int, features: list[str]) -> list[list[float]]:
@@ -39,7 +39,7 @@ def feature_rows(n: int, features: list[str]) -> list[list[float]]:
 
 
 def body(form: str, n: int) -> bytes:
-    """A predict request of n companies: as statements ("companies") or as the seed's ratio rows ("data")."""
+    """A predict request of n companies: as statements ("companies") or as the legacy service's ratio rows ("data")."""
     if form == "companies":
         return json.dumps({"companies": [{"id": f"c{i}", **s} for i, s in enumerate(statements(n))]}).encode()
-    return json.dumps({"data": seed_ratios(n)}).encode()
+    return json.dumps({"data": legacy_ratios(n)}).encode()

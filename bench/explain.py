@@ -28,9 +28,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT / "function"))
+    from api.answers import answer
     from api.lazy_model import LazyModel
     from api.payloads import parse_json
-    from api.prediction import answer
 
     predictor = LazyModel(args.model).get()
     if not predictor.explains:

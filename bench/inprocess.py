@@ -1,8 +1,8 @@
-"""In-process cost of a prediction, without HTTP: the route's code path, and the seed's.
+"""In-process cost of a prediction, without HTTP: the route's code path, and the legacy service's.
 
 Ours is what POST /predict runs between reading the body and writing it back:
 parse_json -> answer (rows, ratios, scaling, network) -> json_response; the model is
-loaded by LazyModel as in serving. The seed's is bench/baseline/main.py's per-request
+loaded by LazyModel as in serving. The legacy service's is bench/baseline/main.py's per-request
 load-transform-forward.
 """
 from __future__ import annotations
@@ -11,8 +11,8 @@ import importlib.util
 import json
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from . import bodies
 
@@ -43,9 +43,9 @@ def ours(model_dir: Path, forms: tuple[str, ...], max_batch: int = 1000) -> dict
     """A call per (input form, batch size): one request through the route's code path."""
     if str(FUNCTION) not in sys.path:  # the HTTP adapter, as functions-framework finds it beside main.py
         sys.path.insert(0, str(FUNCTION))
+    from api.answers import answer
     from api.lazy_model import LazyModel
     from api.payloads import parse_json
-    from api.prediction import answer
     from api.responses import json_response
 
     predictor = LazyModel(model_dir).get()
@@ -57,15 +57,15 @@ def ours(model_dir: Path, forms: tuple[str, ...], max_batch: int = 1000) -> dict
 
 
 def baseline() -> dict[tuple[str, int], Callable]:
-    """A call per batch size: the seed's per-request load and predict on that many ratio rows."""
+    """A call per batch size: the legacy service's per-request load and predict on that many ratio rows."""
     spec = importlib.util.spec_from_file_location("bench_baseline_main", BASELINE)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
 
     def request(rows: list) -> Callable[[], object]:
-        return lambda: json.dumps({"predictions": module.predict_seed_way(rows)})
+        return lambda: json.dumps({"predictions": module.predict_legacy_way(rows)})
 
-    return {("data", n): request(bodies.seed_ratios(n)) for n in BATCHES}
+    return {("data", n): request(bodies.legacy_ratios(n)) for n in BATCHES}
 
 
 def measure(calls: dict[tuple[str, int], Callable], repeats: int,

@@ -1,4 +1,4 @@
-"""Benchmark our function beside the seed's way of serving, on this machine, in one run.
+"""Benchmark our function beside the legacy way of serving, on this machine, in one run.
 
     python -m bench.run [--repeats 3] [--duration 3] [--starts 5] [--model DIR] [--no-install-size]
 
@@ -15,9 +15,9 @@ Measured, each as median [min-max] over repetitions (the machine may be shared a
                   after the HTTP load, and the whole tree's RSS/PSS;
   predictor       the model alone (soundness.predictor) on 1 and 1000 rows;
   install size    `pip install --target` of requirements.txt (the deployed runtime), with .pyc.
-Configurations: ours with artifacts/default (when it exists); ours with the seed's model imported,
-like for like, in both the companies form and the seed's own {"data": [[five ratios]]} form; the
-baseline, bench/baseline/main.py: the seed's way, loading everything on every request, reading
+Configurations: ours with artifacts/default (when it exists); ours with the legacy service's model imported,
+like for like, in both the companies form and the legacy service's own {"data": [[five ratios]]} form; the
+baseline, bench/baseline/main.py: the legacy way, loading everything on every request, reading
 ../shared/reference/seed-artifacts in place; and the floor, bench/floor/main.py: a function that
 answers a constant, whose throughput bounds any function's under this server on this machine.
 Prints a table, checks the targets, writes all figures to bench/results/<UTC timestamp>.json.
@@ -37,7 +37,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from harness.server import clean_env
@@ -45,11 +45,11 @@ from harness.server import clean_env
 from . import bodies, inprocess, install_size, load, serving
 
 ROOT = Path(__file__).resolve().parent.parent
-SEED_ARTIFACTS = ROOT.parent / "shared" / "reference" / "seed-artifacts"
+LEGACY_ARTIFACTS = ROOT.parent / "shared" / "reference" / "seed-artifacts"
 DEFAULT_MODEL = ROOT / "artifacts" / "default"
 RESULTS = Path(__file__).resolve().parent / "results"
 FLOOR_SOURCE = Path(__file__).resolve().parent / "floor" / "main.py"
-BASELINE = "baseline (seed's way)"
+BASELINE = "baseline (legacy way)"
 FLOOR = "floor (constant answer)"
 CONCURRENCY = (1, 8)
 SECTIONS = ("cold", "http", "memory", "in-process")  # the table's order
@@ -75,7 +75,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--duration", type=int, default=3, help="seconds of each wrk run (3)")
     parser.add_argument("--starts", type=int, default=5, help="fresh processes for cold starts (5)")
     parser.add_argument("--model", type=Path, help="our model directory (default: artifacts/default if "
-                        "it has a manifest.json, else the seed model imported into a temp dir)")
+                        "it has a manifest.json, else the legacy model imported into a temp dir)")
     parser.add_argument("--no-install-size", action="store_true", help="skip the pip install size (~40 s)")
     parser.add_argument("--results-dir", type=Path, default=RESULTS, help="where the JSON goes")
     return parser.parse_args(argv)
@@ -83,11 +83,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 # ------------------------------------------------------------------ what to compare
 
-def import_seed_model(scratch: Path) -> Path:
+def import_legacy_model(scratch: Path) -> Path:
     from training.import_legacy import import_legacy
 
-    return import_legacy(SEED_ARTIFACTS / "predict_model.pth", SEED_ARTIFACTS / "minmax_scaler.pkl",
-                         scratch / "seed-model")
+    return import_legacy(LEGACY_ARTIFACTS / "predict_model.pth", LEGACY_ARTIFACTS / "minmax_scaler.pkl",
+                         scratch / "legacy-model")
 
 
 @dataclass(frozen=True)
@@ -98,17 +98,17 @@ class Configuration:
 
 
 def configurations(model: Path | None, scratch: Path) -> list[Configuration]:
-    """Ours first (the targets are checked on the first), the seed model, the baseline, the floor."""
-    seed_model = import_seed_model(scratch)
+    """Ours first (the targets are checked on the first), the legacy model, the baseline, the floor."""
+    legacy_model = import_legacy_model(scratch)
     chosen = model or (DEFAULT_MODEL if (DEFAULT_MODEL / "manifest.json").is_file() else None)
-    # The data form carries the seed's five ratios: only the seed model takes it as they are.
+    # The data form carries the legacy service's five ratios: only the legacy model takes it as they are.
     ours = [(f"ours ({chosen.name})", chosen, ("companies",))] if chosen else []
-    ours.append(("ours (seed model)", seed_model, ("companies", "data")))
+    ours.append(("ours (legacy model)", legacy_model, ("companies", "data")))
     configs = [Configuration(name, path, serving.Target(
         name, ROOT / "function" / "main.py", {"MODEL_DIR": str(path)}, "/health", "/predict",
         {form: bodies.body(form, 1) for form in forms})) for name, path, forms in ours]
     configs.append(Configuration(BASELINE, None, serving.Target(
-        BASELINE, inprocess.BASELINE, {"SEED_ARTIFACTS": str(SEED_ARTIFACTS)}, "/", "/predict",
+        BASELINE, inprocess.BASELINE, {"LEGACY_ARTIFACTS": str(LEGACY_ARTIFACTS)}, "/", "/predict",
         {"data": bodies.body("data", 1)})))
     configs.append(Configuration(FLOOR, None, serving.Target(
         FLOOR, FLOOR_SOURCE, {}, "/", "/predict", {"data": bodies.body("data", 1)})))
@@ -207,7 +207,7 @@ def measure_predictor(model: Path, args: argparse.Namespace) -> dict[str, object
     metrics = {}
     for n in (1, 1000):
         rows = np.array(bodies.feature_rows(n, predictor.features))
-        figures = inprocess.per_call_seconds(lambda: predictor.probabilities(rows), args.repeats, budget=0.5)
+        figures = inprocess.per_call_seconds(lambda rows=rows: predictor.probabilities(rows), args.repeats, budget=0.5)
         unit, scale = ("us", 1e6) if n == 1 else ("ms", 1e3)
         metrics[f"in-process predictor only, {n} row{'s' * (n > 1)} ({unit})"] = summary([w * scale for w, _ in figures])
     return metrics
@@ -291,12 +291,12 @@ def main(argv: list[str] | None = None) -> int:
     if wrk is None:
         print("bench: wrk is not installed (apt-get install wrk); it drives the HTTP load", file=sys.stderr)
         return 2
-    if not SEED_ARTIFACTS.is_dir():
-        print(f"bench: {SEED_ARTIFACTS} is absent: the baseline reads the seed's files there",
+    if not LEGACY_ARTIFACTS.is_dir():
+        print(f"bench: {LEGACY_ARTIFACTS} is absent: the baseline reads the legacy service's files there",
               file=sys.stderr)
         return 2
     started = time.monotonic()
-    report = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "machine": machine(),
+    report = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine(),
               "load_tool": wrk,
               "settings": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}}
     with tempfile.TemporaryDirectory(prefix="bench-") as scratch:

@@ -40,13 +40,12 @@ def predict(server: Server, target: Target, body: bytes) -> dict:
 
 
 def memory(server: Server) -> dict[str, float]:
-    """MiB: the worker's peak and current RSS, and the whole tree's (master + workers)."""
+    """MiB: the worker's peak RSS, and the whole tree's RSS and PSS (master + workers)."""
     master = psutil.Process(server.process.pid)
     tree = [master, *master.children(recursive=True)]
     worker = server.worker_pid()
     return {
         "worker_peak_rss_mib": vm_kib(worker, "VmHWM") / 1024,
-        "worker_rss_mib": vm_kib(worker, "VmRSS") / 1024,
         "tree_rss_mib": sum(p.memory_info().rss for p in tree) / (1 << 20),
         "tree_pss_mib": sum(p.memory_full_info().pss for p in tree) / (1 << 20),
     }

@@ -35,7 +35,7 @@ def requests_to_send() -> list[tuple[str, str, bytes, dict[str, str]]]:
     return [
         ("one company", "POST /predict", one, JSON),
         ("ten companies", "POST /predict", ten, JSON),
-        ("the seed's form", "POST /predict", bodies.body("data", 3), JSON),
+        ("the legacy service's form", "POST /predict", bodies.body("data", 3), JSON),
         ("a hundred companies, gzip", "POST /predict", gzip.compress(bodies.body("companies", 100)),
          {**JSON, "Content-Encoding": "gzip"}),
         ("one bad row among good", "POST /predict",

@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> None:
         servers["floor"].wait("/")
         servers["fastapi"].wait("/health")
         runs: dict[str, list[float]] = {name: [] for name in servers}
-        for name, server in servers.items():  # warm-up, not counted
+        for server in servers.values():  # warm-up, not counted
             load.wrk(server.url + "/predict", body, 8, 1)
         for round_ in range(args.rounds):
             for name, server in servers.items():

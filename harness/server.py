@@ -17,14 +17,14 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from api import config
+
 ROOT = Path(__file__).resolve().parent.parent
 MAIN = ROOT / "function" / "main.py"
-# The function's settings (function/api/config.py) and the server's: cleared from the caller's
-# environment, so a shell's leftovers never change what a test or a benchmark runs.
-ENV_NAMES = ("MODEL_DIR", "FRONTEND_DIR", "MAX_BATCH", "MAX_BODY_BYTES", "ALLOWED_ORIGINS", "API_KEYS",
-             "CLIENT_TIMEOUT_SECONDS", "BIGQUERY_ROUTE", "WORKERS", "THREADS", "FUNCTION_TARGET",
-             "FUNCTION_SOURCE", "FUNCTION_SIGNATURE_TYPE", "FUNCTION_USE_ASGI", "DEBUG", "PORT", "HOST",
-             "DART_API_KEY", "DART_API_URL", "DART_TIMEOUT", "DART_CACHE_SIZE")
+# The function's settings and the server's (functions-framework, gunicorn): cleared from the
+# caller's environment, so a shell's leftovers never change what a test or a benchmark runs.
+ENV_NAMES = (*config.ENV_NAMES, "WORKERS", "THREADS", "FUNCTION_TARGET", "FUNCTION_SOURCE",
+             "FUNCTION_SIGNATURE_TYPE", "FUNCTION_USE_ASGI", "DEBUG", "PORT", "HOST")
 POLL_SECONDS = 0.005
 
 
@@ -62,7 +62,7 @@ class Server:
         self.name = name
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self._log = tempfile.TemporaryFile()
+        self._log = tempfile.TemporaryFile()  # noqa: SIM115 - open as long as the server runs; stop() closes it
         self.started = time.perf_counter()
         where = ["--host", "127.0.0.1", "--port", str(self.port)]
         command = (["uvicorn", app, "--no-access-log", *where] if app else
@@ -70,7 +70,7 @@ class Server:
         self.process = subprocess.Popen([sys.executable, "-m", *command], env=clean_env(env), cwd=cwd,
                                         stdout=self._log, stderr=subprocess.STDOUT)
 
-    def __enter__(self) -> "Server":
+    def __enter__(self) -> Server:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -1,6 +1,6 @@
 """Fixtures shared by every test layer. Helpers that are not fixtures live in helpers.py.
 
-`../shared` (the seed's reference files and the real data) is read in place; tests that
+`../shared` (the legacy service's reference files and the real data) is read in place; tests that
 need it skip, saying so, where it is absent.
 """
 from __future__ import annotations
@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 
 from harness.server import ENV_NAMES, Server
-from helpers import DEFAULT_MODEL, REFERENCE, ROOT, SEED_ARTIFACTS, need_shared, write_small_artifact
+from helpers import DEFAULT_MODEL, LEGACY_ARTIFACTS, REFERENCE, ROOT, need_shared, write_small_artifact
 
 
 @pytest.fixture(scope="session")
-def seed_example() -> dict:
-    """The seed's worked example: statement inputs, the five ratios, the model's answer."""
+def legacy_example() -> dict:
+    """The legacy service's worked example: statement inputs, the five ratios, the model's answer."""
     data = json.loads(need_shared(REFERENCE / "seed-example.json").read_text())
     return {
         "statement": {k: v["value"] for k, v in data["statement_inputs"].items()},
@@ -27,21 +27,21 @@ def seed_example() -> dict:
 
 
 @pytest.fixture(scope="session")
-def seed_model_dir(tmp_path_factory) -> Path:
-    """The seed's published .pth + .pkl, imported once into an artifact directory."""
+def legacy_model_dir(tmp_path_factory) -> Path:
+    """The legacy service's published .pth + .pkl, imported once into an artifact directory."""
     from training.import_legacy import import_legacy
 
-    need_shared(SEED_ARTIFACTS)
-    out = tmp_path_factory.mktemp("seed-model") / "seed"
-    return import_legacy(SEED_ARTIFACTS / "predict_model.pth", SEED_ARTIFACTS / "minmax_scaler.pkl", out)
+    need_shared(LEGACY_ARTIFACTS)
+    out = tmp_path_factory.mktemp("legacy-model") / "legacy"
+    return import_legacy(LEGACY_ARTIFACTS / "predict_model.pth", LEGACY_ARTIFACTS / "minmax_scaler.pkl", out)
 
 
 @pytest.fixture(scope="session")
 def served_model_dir(request) -> Path:
-    """The bundled model when it is there, else the seed's model imported (needs ../shared)."""
+    """The bundled model when it is there, else the legacy service's model imported (needs ../shared)."""
     if (DEFAULT_MODEL / "manifest.json").is_file():
         return DEFAULT_MODEL
-    return request.getfixturevalue("seed_model_dir")
+    return request.getfixturevalue("legacy_model_dir")
 
 
 @pytest.fixture(scope="session")
@@ -67,9 +67,10 @@ def make_client(monkeypatch):
     clients = []
 
     def make(**env):
-        from api.connection import json_errors
         from functions_framework.aio import create_asgi_app
         from starlette.testclient import TestClient
+
+        from api.connection import json_errors
 
         for key in ENV_NAMES:
             monkeypatch.delenv(key, raising=False)
@@ -84,6 +85,23 @@ def make_client(monkeypatch):
     yield make
     for client in clients:
         client.close()
+
+
+@pytest.fixture
+def model_loads(monkeypatch):
+    """model_loads() -> how many times the last-built instance ran its model loading (one, in a
+    healthy instance), counted by wrapping LazyModel._load for this test."""
+    from api.lazy_model import LazyModel
+
+    loaded = []
+    load = LazyModel._load
+
+    def counted(model):
+        loaded.append(model)
+        load(model)
+
+    monkeypatch.setattr(LazyModel, "_load", counted)
+    return lambda: sum(model is sys.modules["main"].service.model for model in loaded)
 
 
 @pytest.fixture

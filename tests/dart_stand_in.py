@@ -126,7 +126,7 @@ def status_xml(status: str, message: str) -> bytes:
 
 
 class _Handler(BaseHTTPRequestHandler):
-    server: "_Server"
+    server: _Server
 
     def log_message(self, *args):  # quiet: the tests read `calls` instead
         pass
@@ -176,7 +176,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
-    stand_in: "DartStandIn"
+    stand_in: DartStandIn
 
 
 class DartStandIn:

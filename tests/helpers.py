@@ -16,21 +16,26 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("SHARED_DIR", ROOT.parent / "shared"))
 REFERENCE = SHARED / "reference"
-SEED_ARTIFACTS = REFERENCE / "seed-artifacts"
+LEGACY_ARTIFACTS = REFERENCE / "seed-artifacts"
 DEFAULT_MODEL = ROOT / "artifacts" / "default"
 ERROR_SHAPE_KEYS = {"code", "message", "details"}
-SEED_STATEMENT = {  # the seed's worked example, also in ../shared/reference/seed-example.json
+# The legacy service's worked example, whose source is ../shared/reference/seed-example.json:
+# here for the tests that run without ../shared; tests/test_worked_example.py holds it, the
+# README's curl example and the page's example CSV equal to that source.
+LEGACY_STATEMENT = {
     "total_assets": 273842119656, "total_assets_prior": 203882590806,
     "total_liabilities": 186096875465, "total_equity": 87745244191,
     "revenue": 356740019691, "revenue_prior": 237961500135,
     "operating_income": 20804647592, "operating_income_prior": 15215334844,
     "net_income": 21679416652,
 }
+# Its five ratios, in the legacy service's order, as its page posted them.
+LEGACY_RATIOS = [49.91501544939611, 34.313635398408515, 5.831879364143251, 32.04227468777463, 1.3027215102597665]
 
 
 def need_shared(path: Path) -> Path:
     if not path.exists():
-        pytest.skip(f"{path} is absent: this test reads ../shared (the seed's reference or the real data)")
+        pytest.skip(f"{path} is absent: this test reads ../shared (the legacy service's reference or the real data)")
     return path
 
 
@@ -57,6 +62,17 @@ def assert_error_shape(body: dict) -> None:
         assert {"field", "problem"} <= set(item) and isinstance(item["problem"], str), item
 
 
+def assert_kserve_error(response, status: int, *words: str) -> str:
+    """KServe's error answer (V1 and the Open Inference Protocol alike): {"error": "..."} with these
+    words in it; returns the message."""
+    assert response.status_code == status
+    body = response.json()
+    assert list(body) == ["error"] and isinstance(body["error"], str)
+    for word in words:
+        assert word in body["error"]
+    return body["error"]
+
+
 def mimetype(response: Any) -> str:
     """The media type of an answer, without parameters."""
     return response.headers.get("content-type", "").split(";", 1)[0].strip()
@@ -68,11 +84,11 @@ def small_model(hidden=(4, 3), scaler=None, seed: int = 0, clip: float | None = 
     import torch
     from sklearn.preprocessing import MinMaxScaler
 
-    from soundness.ratios import SEED_FEATURES
+    from soundness.ratios import LEGACY_FEATURES
     from training.export import Model
     from training.network import NeuralNet
 
-    features = list(features or SEED_FEATURES)
+    features = list(features or LEGACY_FEATURES)
     torch.manual_seed(seed)
     network = NeuralNet(len(features), list(hidden)).eval()
     rng = np.random.default_rng(seed)
@@ -90,7 +106,7 @@ def small_model(hidden=(4, 3), scaler=None, seed: int = 0, clip: float | None = 
 
 
 def write_small_artifact(directory: Path, hidden=(4, 3), scaler=None, seed: int = 0) -> Path:
-    """A small, valid artifact on the seed's five features: for tests that need one fast."""
+    """A small, valid artifact on the legacy service's five features: for tests that need one fast."""
     from training import export
 
     model, manifest = small_model(hidden, scaler, seed)

@@ -5,34 +5,26 @@ starlette's TestClient); the last ones start the real server, as production runs
 """
 import gzip
 import json
-import sys
 import threading
 
 import pytest
 from starlette.testclient import TestClient
 
-from helpers import DEFAULT_MODEL, SEED_STATEMENT, mimetype, post_json
+from helpers import DEFAULT_MODEL, LEGACY_RATIOS, LEGACY_STATEMENT, mimetype, post_json
 
 JSON = {"Content-Type": "application/json"}
 FEATURES = ["revenue_growth_pct", "total_asset_growth_pct", "operating_margin_pct", "equity_ratio_pct",
             "total_asset_turnover"]
-SEED_RATIOS = [49.91501544939611, 34.313635398408515, 5.831879364143251, 32.04227468777463,
-               1.3027215102597665]
 
 
 @pytest.fixture
-def client(make_client, seed_model_dir):
-    return make_client(MODEL_DIR=seed_model_dir)
+def client(make_client, legacy_model_dir):
+    return make_client(MODEL_DIR=legacy_model_dir)
 
 
 def predict(client, body, **kwargs):
     response = client.post("/predict", json=body, **kwargs)
     return response.status_code, response.json()
-
-
-def the_service():
-    """The Service instance the last create_asgi_app built (main.py keeps it in global scope)."""
-    return sys.modules["main"].service
 
 
 def assert_error(response, status, code):
@@ -45,40 +37,40 @@ def assert_error(response, status, code):
 
 # ---------------------------------------------------------------- the three input forms
 
-def test_statement_values_are_turned_into_ratios_and_answered_as_the_seed_did(client):
-    status, body = predict(client, {"companies": [{"id": "seed", **SEED_STATEMENT}]})
+def test_statement_values_are_turned_into_ratios_and_answered_as_the_legacy_service_did(client):
+    status, body = predict(client, {"companies": [{"id": "legacy", **LEGACY_STATEMENT}]})
     assert status == 200
     assert body["model"]["name"] == "predict_model"
     [prediction] = body["predictions"]
-    assert prediction["id"] == "seed" and prediction["index"] == 0
+    assert prediction["id"] == "legacy" and prediction["index"] == 0
     assert (prediction["label"], prediction["class"], prediction["class_ko"]) == (0, "sound", "건전")
     assert prediction["probability_unsound"] == pytest.approx(0.420, abs=5e-4)
-    assert [prediction["ratios"][n] for n in list(prediction["ratios"])[:5]] == pytest.approx(SEED_RATIOS)
+    assert [prediction["ratios"][n] for n in list(prediction["ratios"])[:5]] == pytest.approx(LEGACY_RATIOS)
     assert prediction["ratios"]["debt_ratio_pct"] == pytest.approx(212.0877, abs=1e-3)
     assert prediction["warnings"] == []
 
 
 def test_model_features_by_name_give_the_same_answer(client):
-    status, body = predict(client, {"instances": [{"id": 7, **dict(zip(FEATURES, SEED_RATIOS))}]})
+    status, body = predict(client, {"instances": [{"id": 7, **dict(zip(FEATURES, LEGACY_RATIOS))}]})
     assert status == 200
     assert body["predictions"][0]["id"] == 7
     assert body["predictions"][0]["probability_unsound"] == pytest.approx(0.420, abs=5e-4)
 
 
-def test_the_seeds_own_request_form_keeps_working(client):
-    status, body = predict(client, {"data": [SEED_RATIOS]})
+def test_the_legacy_request_form_keeps_working(client):
+    status, body = predict(client, {"data": [LEGACY_RATIOS]})
     assert status == 200
     assert body["predictions"][0]["label"] == 0
     assert body["predictions"][0]["probability_unsound"] == pytest.approx(0.420, abs=5e-4)
 
 
 def test_post_to_the_root_is_a_prediction_too(client):
-    response = client.post("/", json={"data": [SEED_RATIOS]})
+    response = client.post("/", json={"data": [LEGACY_RATIOS]})
     assert response.status_code == 200 and response.json()["predictions"][0]["label"] == 0
 
 
 def test_a_batch_is_answered_in_request_order(client):
-    rows = [{"id": f"c{i}", **SEED_STATEMENT, "operating_income": SEED_STATEMENT["operating_income"] * m}
+    rows = [{"id": f"c{i}", **LEGACY_STATEMENT, "operating_income": LEGACY_STATEMENT["operating_income"] * m}
             for i, m in enumerate([1, -3, 2])]
     status, body = predict(client, {"companies": rows})
     assert status == 200
@@ -89,7 +81,7 @@ def test_a_batch_is_answered_in_request_order(client):
 
 
 def test_an_unbalanced_statement_is_answered_with_a_warning(client):
-    status, body = predict(client, {"companies": [{**SEED_STATEMENT, "total_equity": 1}]})
+    status, body = predict(client, {"companies": [{**LEGACY_STATEMENT, "total_equity": 1}]})
     assert status == 200
     assert body["predictions"][0]["warnings"][0]["code"] == "balance_mismatch"
 
@@ -97,7 +89,7 @@ def test_an_unbalanced_statement_is_answered_with_a_warning(client):
 # ---------------------------------------------------------------- partial and whole failures
 
 def test_invalid_rows_get_their_errors_in_place_and_the_others_are_answered(client):
-    rows = [SEED_STATEMENT, {**SEED_STATEMENT, "revenue_prior": 0}, {**SEED_STATEMENT, "revenue": "lots"}]
+    rows = [LEGACY_STATEMENT, {**LEGACY_STATEMENT, "revenue_prior": 0}, {**LEGACY_STATEMENT, "revenue": "lots"}]
     status, body = predict(client, {"companies": rows})
     assert status == 200
     ok, zero, text = body["predictions"]
@@ -109,16 +101,16 @@ def test_invalid_rows_get_their_errors_in_place_and_the_others_are_answered(clie
 
 
 def test_when_no_row_can_be_answered_the_request_fails_naming_each_row_and_field(client):
-    rows = [{**SEED_STATEMENT, "total_assets": 0}, {k: v for k, v in SEED_STATEMENT.items() if k != "net_income"}]
+    rows = [{**LEGACY_STATEMENT, "total_assets": 0}, {k: v for k, v in LEGACY_STATEMENT.items() if k != "net_income"}]
     response = client.post("/predict", json={"companies": rows})
     error = assert_error(response, 422, "invalid_input")
     assert {(d["index"], d["field"]) for d in error["details"]} == {(0, "total_assets"), (1, "net_income")}
 
 
 @pytest.mark.parametrize("body, field, problem", [
-    ({"companies": [{**SEED_STATEMENT, "net_income": None}]}, "net_income", "must be a number, got null"),
-    ({"companies": [{**SEED_STATEMENT, "net_income": True}]}, "net_income", "must be a number, got a boolean"),
-    ({"companies": [{**SEED_STATEMENT, "id": ["x"]}]}, "id", "must be a string"),
+    ({"companies": [{**LEGACY_STATEMENT, "net_income": None}]}, "net_income", "must be a number, got null"),
+    ({"companies": [{**LEGACY_STATEMENT, "net_income": True}]}, "net_income", "must be a number, got a boolean"),
+    ({"companies": [{**LEGACY_STATEMENT, "id": ["x"]}]}, "id", "must be a string"),
     ({"instances": [{"revenue_growth_pct": 1}]}, "total_asset_growth_pct", "is required"),
     ({"data": [[1, 2, 3]]}, None, "must be an array of 5 numbers"),
     ({"data": [[1, 2, 3, 4, "5"]]}, "total_asset_turnover", "must be a number"),
@@ -129,7 +121,7 @@ def test_invalid_content_is_422_naming_the_field(client, body, field, problem):
 
 
 def test_an_unknown_field_refuses_the_request_naming_the_key_once_with_its_first_row(client):
-    rows = [SEED_STATEMENT, {**SEED_STATEMENT, "surplus": 1}, {**SEED_STATEMENT, "surplus": 2, "extra": 3}]
+    rows = [LEGACY_STATEMENT, {**LEGACY_STATEMENT, "surplus": 1}, {**LEGACY_STATEMENT, "surplus": 2, "extra": 3}]
     error = assert_error(client.post("/predict", json={"companies": rows}), 422, "unknown_field")
     assert "expected: total_assets" in error["message"]
     assert error["details"] == [
@@ -137,10 +129,10 @@ def test_an_unknown_field_refuses_the_request_naming_the_key_once_with_its_first
         {"index": 2, "field": "extra", "problem": "is not a known field (in 1 row)"}]
 
 
-def test_a_denominator_too_close_to_zero_is_named_once_with_the_ratios_it_breaks(make_client, seed_model_dir):
-    # A model that needs every input (the seed's): equity ratio and turnover both divide by total_assets
-    client = make_client(MODEL_DIR=seed_model_dir)
-    error = assert_error(client.post("/predict", json={"companies": [{**SEED_STATEMENT, "total_assets": 1e-320}]}),
+def test_a_denominator_too_close_to_zero_is_named_once_with_the_ratios_it_breaks(make_client, legacy_model_dir):
+    # A model that needs every input (the legacy service's): equity ratio and turnover both divide by total_assets
+    client = make_client(MODEL_DIR=legacy_model_dir)
+    error = assert_error(client.post("/predict", json={"companies": [{**LEGACY_STATEMENT, "total_assets": 1e-320}]}),
                          422, "invalid_input")
     assert error["details"] == [{"index": 0, "field": "total_assets", "problem":
                                  "is too close to 0 to compute equity_ratio_pct and total_asset_turnover"}]
@@ -154,7 +146,7 @@ def test_a_denominator_too_close_to_zero_is_named_once_with_the_ratios_it_breaks
     ("c1\x85", "U+0085 at position 2"),
 ])
 def test_ids_with_control_or_bidirectional_formatting_characters_are_refused(client, given, problem):
-    status, body = predict(client, {"companies": [{"id": given, **SEED_STATEMENT}, {"id": "ok", **SEED_STATEMENT}]})
+    status, body = predict(client, {"companies": [{"id": given, **LEGACY_STATEMENT}, {"id": "ok", **LEGACY_STATEMENT}]})
     assert status == 200
     refused, answered = body["predictions"]
     assert refused["id"] is None  # never echoed
@@ -166,7 +158,7 @@ def test_ids_with_control_or_bidirectional_formatting_characters_are_refused(cli
     (2**53 - 1, True), (-(2**53 - 1), True), (2**53, False), (-(2**53), False), (10**30, False),
     ("9007199254740993", True), ("회사 (주)", True), ("Zürich AG", True)])
 def test_integer_ids_must_be_exact_in_javascript_and_larger_ones_come_as_strings(client, given, accepted):
-    status, body = predict(client, {"instances": [{"id": given, **dict(zip(FEATURES, SEED_RATIOS))}]})
+    status, body = predict(client, {"instances": [{"id": given, **dict(zip(FEATURES, LEGACY_RATIOS))}]})
     if accepted:
         assert status == 200 and body["predictions"][0]["id"] == given
     else:
@@ -179,9 +171,9 @@ def test_a_ratio_outside_the_training_range_is_warned_naming_the_ratio_and_the_r
     turnover = manifest["feature_quantiles"]["total_asset_turnover"]
     client = make_client()
     # The balance sheet in 백만원, the income statement in won: turnover becomes about 1.3e6.
-    mixed = {**SEED_STATEMENT, **{k: SEED_STATEMENT[k] / 1e6 for k in (
+    mixed = {**LEGACY_STATEMENT, **{k: LEGACY_STATEMENT[k] / 1e6 for k in (
         "total_assets", "total_assets_prior", "total_liabilities", "total_equity")}}
-    status, body = predict(client, {"companies": [SEED_STATEMENT, mixed]})
+    status, body = predict(client, {"companies": [LEGACY_STATEMENT, mixed]})
     assert status == 200
     plain, warned = body["predictions"]
     assert [w["code"] for w in plain["warnings"]] == []
@@ -205,9 +197,9 @@ def test_each_input_form_warns_about_each_ratio_outside_the_training_range(make_
 
 
 def test_the_same_company_in_any_unit_gets_the_same_answer_and_warnings(make_client):
-    unbalanced = {**SEED_STATEMENT, "total_equity": SEED_STATEMENT["total_equity"] * 1.05}  # a 1.7 % gap
+    unbalanced = {**LEGACY_STATEMENT, "total_equity": LEGACY_STATEMENT["total_equity"] * 1.05}  # a 1.7 % gap
     units = [1, 1e3, 1e6, 1e12, 1e15]  # 원, 천원, 백만원, 조원, 1e15
-    rows = [{k: v / unit for k, v in statement.items()} for statement in (SEED_STATEMENT, unbalanced)
+    rows = [{k: v / unit for k, v in statement.items()} for statement in (LEGACY_STATEMENT, unbalanced)
             for unit in units]
     status, body = predict(make_client(), {"companies": rows})
     assert status == 200
@@ -239,9 +231,9 @@ def test_a_body_in_no_known_form_is_422(client, body):
     assert response.json()["error"]["code"] in ("unknown_input_form", "invalid_request")
 
 
-def test_more_rows_than_max_batch_are_refused_whole(make_client, seed_model_dir):
-    client = make_client(MODEL_DIR=seed_model_dir, MAX_BATCH=2)
-    error = assert_error(client.post("/predict", json={"data": [SEED_RATIOS] * 3}), 422, "too_many_rows")
+def test_more_rows_than_max_batch_are_refused_whole(make_client, legacy_model_dir):
+    client = make_client(MODEL_DIR=legacy_model_dir, MAX_BATCH=2)
+    error = assert_error(client.post("/predict", json={"data": [LEGACY_RATIOS] * 3}), 422, "too_many_rows")
     assert error["details"] == [{"field": "data", "problem": "has 3 rows; the limit is 2"}]
 
 
@@ -261,15 +253,15 @@ def test_a_body_that_is_not_declared_json_is_415(client):
 
 
 def test_a_gzip_body_is_answered_as_the_plain_one(client):
-    plain = json.dumps({"data": [SEED_RATIOS]}).encode()
+    plain = json.dumps({"data": [LEGACY_RATIOS]}).encode()
     zipped = client.post("/predict", content=gzip.compress(plain), headers={**JSON, "Content-Encoding": "gzip"})
     assert zipped.status_code == 200
     assert zipped.json() == client.post("/predict", content=plain, headers=JSON).json()
 
 
-def test_a_gzip_body_is_bounded_after_decompression_too(make_client, seed_model_dir):
-    client = make_client(MODEL_DIR=seed_model_dir, MAX_BODY_BYTES=2000)
-    bomb = gzip.compress(b" " * 1_000_000 + json.dumps({"data": [SEED_RATIOS]}).encode())
+def test_a_gzip_body_is_bounded_after_decompression_too(make_client, legacy_model_dir):
+    client = make_client(MODEL_DIR=legacy_model_dir, MAX_BODY_BYTES=2000)
+    bomb = gzip.compress(b" " * 1_000_000 + json.dumps({"data": [LEGACY_RATIOS]}).encode())
     assert len(bomb) < 2000
     assert_error(client.post("/predict", content=bomb, headers={**JSON, "Content-Encoding": "gzip"}),
                  413, "payload_too_large")
@@ -279,13 +271,13 @@ def test_a_gzip_body_is_bounded_after_decompression_too(make_client, seed_model_
 
 @pytest.mark.parametrize("coding", ["br", "deflate", "compress", "gzip, br", "x-gzip"])
 def test_a_content_coding_other_than_gzip_is_415(client, coding):
-    response = client.post("/predict", json={"data": [SEED_RATIOS]}, headers={"Content-Encoding": coding})
+    response = client.post("/predict", json={"data": [LEGACY_RATIOS]}, headers={"Content-Encoding": coding})
     assert assert_error(response, 415, "unsupported_content_encoding")["details"][0]["field"] == "Content-Encoding"
 
 
 @pytest.mark.parametrize("charset", ["utf-16", "latin-1", "UTF-32", '"iso-8859-1"'])
 def test_a_charset_other_than_utf_8_is_415(client, charset):
-    body = json.dumps({"data": [SEED_RATIOS]}).encode()
+    body = json.dumps({"data": [LEGACY_RATIOS]}).encode()
     response = client.post("/predict", content=body, headers={"Content-Type": f"application/json; charset={charset}"})
     assert_error(response, 415, "unsupported_charset")
     for utf8 in ("utf-8", "UTF-8", '"utf-8"', "utf8"):
@@ -293,9 +285,9 @@ def test_a_charset_other_than_utf_8_is_415(client, charset):
         assert client.post("/predict", content=body, headers=headers).status_code == 200
 
 
-def test_a_body_over_the_size_limit_is_413(make_client, seed_model_dir):
-    client = make_client(MODEL_DIR=seed_model_dir, MAX_BODY_BYTES=100)
-    assert_error(client.post("/predict", json={"data": [SEED_RATIOS] * 10}), 413, "payload_too_large")
+def test_a_body_over_the_size_limit_is_413(make_client, legacy_model_dir):
+    client = make_client(MODEL_DIR=legacy_model_dir, MAX_BODY_BYTES=100)
+    assert_error(client.post("/predict", json={"data": [LEGACY_RATIOS] * 10}), 413, "payload_too_large")
 
 
 def test_unknown_routes_are_404_and_wrong_methods_405_with_allow(client):
@@ -307,9 +299,9 @@ def test_unknown_routes_are_404_and_wrong_methods_405_with_allow(client):
 
 # ---------------------------------------------------------------- health, readiness, model facts
 
-def test_health_answers_without_loading_the_model(client):
+def test_health_answers_without_loading_the_model(client, model_loads):
     assert client.get("/health").json() == {"status": "ok", "model_loaded": False}
-    assert the_service().model.load_count == 0
+    assert model_loads() == 0
 
 
 def test_ready_loads_the_model_and_then_health_says_so(client):
@@ -319,14 +311,14 @@ def test_ready_loads_the_model_and_then_health_says_so(client):
     assert client.get("/health").json()["model_loaded"] is True
 
 
-def test_a_broken_artifact_keeps_the_server_up_and_says_why(make_client, small_model_dir):
+def test_a_broken_artifact_keeps_the_server_up_and_says_why(make_client, small_model_dir, model_loads):
     (small_model_dir / "model.safetensors").write_bytes(b"tampered")
     client = make_client(MODEL_DIR=small_model_dir)
     assert client.get("/health").status_code == 200
     error = assert_error(client.get("/ready"), 503, "model_unavailable")
     assert "model.safetensors does not match its sha256" in error["message"]
-    assert_error(client.post("/predict", json={"data": [SEED_RATIOS]}), 503, "model_unavailable")
-    assert the_service().model.load_count == 1  # the failure is remembered, not retried per request
+    assert_error(client.post("/predict", json={"data": [LEGACY_RATIOS]}), 503, "model_unavailable")
+    assert model_loads() == 1  # the failure is remembered, not retried per request
 
 
 def test_a_missing_model_directory_is_503_not_500(make_client, tmp_path):
@@ -365,8 +357,8 @@ def test_the_openapi_document_is_served(client):
 
 # ---------------------------------------------------------------- CORS, loading once, logs
 
-def test_a_preflight_is_answered_for_an_allowed_origin(make_client, seed_model_dir):
-    client = make_client(MODEL_DIR=seed_model_dir, ALLOWED_ORIGINS="https://app.example")
+def test_a_preflight_is_answered_for_an_allowed_origin(make_client, legacy_model_dir):
+    client = make_client(MODEL_DIR=legacy_model_dir, ALLOWED_ORIGINS="https://app.example")
     response = client.options("/predict", headers={
         "Origin": "https://app.example", "Access-Control-Request-Method": "POST"})
     assert response.status_code == 204
@@ -376,31 +368,31 @@ def test_a_preflight_is_answered_for_an_allowed_origin(make_client, seed_model_d
 
 
 def test_by_default_every_origin_may_call(client):
-    response = client.post("/predict", json={"data": [SEED_RATIOS]}, headers={"Origin": "https://x.example"})
+    response = client.post("/predict", json={"data": [LEGACY_RATIOS]}, headers={"Origin": "https://x.example"})
     assert response.headers["Access-Control-Allow-Origin"] == "*"
 
 
-def test_concurrent_first_requests_load_the_model_exactly_once(client):
+def test_concurrent_first_requests_load_the_model_exactly_once(client, model_loads):
     barrier = threading.Barrier(16)
     answers = []
 
     def first_request():
         barrier.wait()
-        answers.append(predict(TestClient(client.app), {"data": [SEED_RATIOS]}))
+        answers.append(predict(TestClient(client.app), {"data": [LEGACY_RATIOS]}))
 
     threads = [threading.Thread(target=first_request) for _ in range(16)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert the_service().model.load_count == 1
+    assert model_loads() == 1
     assert {status for status, _ in answers} == {200}
     assert len({body["predictions"][0]["probability_unsound"] for _, body in answers}) == 1
 
 
 def test_each_request_logs_one_structured_line_without_statement_values(client, capsys):
     capsys.readouterr()
-    client.post("/predict", json={"companies": [SEED_STATEMENT]},
+    client.post("/predict", json={"companies": [LEGACY_STATEMENT]},
                 headers={"X-Cloud-Trace-Context": "0123456789abcdef/1;o=1"})
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     request_line = lines[-1]
@@ -408,7 +400,7 @@ def test_each_request_logs_one_structured_line_without_statement_values(client, 
     assert request_line["httpRequest"]["status"] == 200 and request_line["rows"] == 1
     assert request_line["model_version"] == "imported"
     assert request_line["logging.googleapis.com/trace"].endswith("0123456789abcdef")
-    assert str(SEED_STATEMENT["net_income"]) not in json.dumps(lines)
+    assert str(LEGACY_STATEMENT["net_income"]) not in json.dumps(lines)
 
 
 def test_a_path_with_unicode_line_separators_still_logs_one_line(client, capsys):
@@ -424,7 +416,7 @@ def test_without_configuration_the_bundled_model_is_served(make_client):
     if not (DEFAULT_MODEL / "manifest.json").exists():
         pytest.fail("artifacts/default is missing: the bundled model must be committed")
     client = make_client()
-    status, body = predict(client, {"companies": [SEED_STATEMENT]})
+    status, body = predict(client, {"companies": [LEGACY_STATEMENT]})
     assert status == 200
     manifest = json.loads((DEFAULT_MODEL / "manifest.json").read_text())
     assert body["model"] == {"name": manifest["model"]["name"], "version": manifest["model"]["version"]}
@@ -432,9 +424,9 @@ def test_without_configuration_the_bundled_model_is_served(make_client):
 
 
 @pytest.mark.server
-def test_the_real_server_answers_like_the_test_client(start_server, seed_model_dir):
-    server = start_server({"MODEL_DIR": str(seed_model_dir)})
-    status, body, headers = post_json(server.url + "/predict", {"companies": [SEED_STATEMENT]})
+def test_the_real_server_answers_like_the_test_client(start_server, legacy_model_dir):
+    server = start_server({"MODEL_DIR": str(legacy_model_dir)})
+    status, body, headers = post_json(server.url + "/predict", {"companies": [LEGACY_STATEMENT]})
     assert status == 200 and headers["Content-Type"] == "application/json"
     assert body["predictions"][0]["probability_unsound"] == pytest.approx(0.420, abs=5e-4)
     status, body, _ = post_json(server.url + "/predict", b"{oops")

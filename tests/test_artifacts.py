@@ -7,11 +7,10 @@ import pytest
 import safetensors.torch
 from safetensors.numpy import save_file
 
+from helpers import DEFAULT_MODEL, rehash, rewrite_manifest, small_model
 from soundness import artifacts
 from soundness.predictor import Predictor
 from training.network import NeuralNet, network_state
-
-from helpers import DEFAULT_MODEL, SEED_ARTIFACTS, need_shared, rehash, rewrite_manifest, small_model, write_small_artifact
 
 
 def rewrite_tensors(directory, change) -> None:
@@ -72,7 +71,7 @@ def test_the_bundled_model_is_format_2():
 # ---------------------------------------------------------------- refusals
 
 def test_a_missing_manifest_is_refused(tmp_path):
-    with pytest.raises(artifacts.ArtifactError, match="no manifest.json"):
+    with pytest.raises(artifacts.ArtifactError, match=r"no manifest.json"):
         artifacts.load(tmp_path)
 
 
@@ -80,13 +79,13 @@ def test_a_changed_tensors_file_is_refused_before_it_is_read(small_model_dir, mo
     with open(small_model_dir / "model.safetensors", "ab") as handle:
         handle.write(b"\0")
     monkeypatch.setattr(artifacts, "read_tensors", lambda path: pytest.fail("read before its hash was checked"))
-    with pytest.raises(artifacts.ArtifactError, match="model.safetensors does not match its sha256"):
+    with pytest.raises(artifacts.ArtifactError, match=r"model.safetensors does not match its sha256"):
         artifacts.load(small_model_dir)
 
 
 def test_a_missing_tensors_file_is_refused(small_model_dir):
     (small_model_dir / "model.safetensors").unlink()
-    with pytest.raises(artifacts.ArtifactError, match="model.safetensors is missing"):
+    with pytest.raises(artifacts.ArtifactError, match=r"model.safetensors is missing"):
         artifacts.load(small_model_dir)
 
 
@@ -111,7 +110,7 @@ def test_a_manifest_the_server_could_not_act_on_is_refused(small_model_dir, chan
 
 def test_a_format_1_manifest_is_refused_with_how_to_convert_it(small_model_dir):
     rewrite_manifest(small_model_dir, lambda m: (m.pop("format_version"), m.update(schema_version=1)))
-    with pytest.raises(artifacts.ArtifactError, match="format 1 .* `python -m training.import_legacy --artifact"):
+    with pytest.raises(artifacts.ArtifactError, match=r"format 1 .* `python -m training.import_legacy --artifact"):
         artifacts.load(small_model_dir)
 
 
@@ -150,7 +149,7 @@ def test_an_unreadable_tensors_file_with_a_matching_hash_is_refused(small_model_
     path = small_model_dir / "model.safetensors"
     path.write_bytes(damage(path.read_bytes()))
     rehash(small_model_dir)
-    with pytest.raises(artifacts.ArtifactError, match="model.safetensors is not a readable safetensors file"):
+    with pytest.raises(artifacts.ArtifactError, match=r"model.safetensors is not a readable safetensors file"):
         artifacts.load(small_model_dir)
 
 

@@ -10,9 +10,9 @@ import json
 
 import pytest
 
-from helpers import SEED_STATEMENT
+from helpers import LEGACY_STATEMENT
 
-FIELDS = list(SEED_STATEMENT)
+FIELDS = list(LEGACY_STATEMENT)
 
 
 def envelope(calls, context=None) -> dict:
@@ -22,13 +22,13 @@ def envelope(calls, context=None) -> dict:
 
 
 def call(**changes) -> list:
-    return [changes.get(name, SEED_STATEMENT[name]) for name in FIELDS]
+    return [changes.get(name, LEGACY_STATEMENT[name]) for name in FIELDS]
 
 
 @pytest.fixture
-def served_model_dir(seed_model_dir):
+def served_model_dir(legacy_model_dir):
     """The protocol is tested on the seed's five-ratio model, which needs every input: its calls here carry five ratios and every statement value."""
-    return seed_model_dir
+    return legacy_model_dir
 
 
 @pytest.fixture
@@ -82,7 +82,7 @@ def test_each_call_gets_one_reply_in_order_and_scored_ones_equal_predicts(client
     assert len(replies) == len(calls)
     scored = [replies[i] for i in (0, 1, 6)]
     assert scored == predicted(client, {"companies": [
-        SEED_STATEMENT, SEED_STATEMENT, {**SEED_STATEMENT, "total_equity": 8.7745244191e10}]})
+        LEGACY_STATEMENT, LEGACY_STATEMENT, {**LEGACY_STATEMENT, "total_equity": 8.7745244191e10}]})
     assert {"label", "class", "class_ko", "probability_unsound"} <= set(scored[0])
     assert replies[2]["error"]["details"] == [{"index": 2, "field": "net_income", "problem": "must be a number, got null"}]
     assert [d["field"] for d in replies[3]["error"]["details"]] == ["revenue"]
@@ -108,7 +108,7 @@ def test_strings_that_are_not_numbers_are_that_rows_error(client):
 
 
 def test_numeric_strings_are_accepted_on_this_route_only(client):
-    response = client.post("/predict", json={"companies": [{**SEED_STATEMENT, "revenue": "356740019691"}]})
+    response = client.post("/predict", json={"companies": [{**LEGACY_STATEMENT, "revenue": "356740019691"}]})
     assert response.status_code == 422
     assert response.json()["error"]["details"][0]["field"] == "revenue"
 
@@ -189,4 +189,4 @@ def test_each_call_is_logged_as_one_line_with_its_row_count(client, capsys):
     bigquery(client, envelope([call(), call(net_income=None)]))
     line = json.loads(capsys.readouterr().out.splitlines()[-1])
     assert line["httpRequest"]["requestUrl"] == "/bigquery" and line["rows"] == 2
-    assert str(SEED_STATEMENT["net_income"]) not in json.dumps(line)
+    assert str(LEGACY_STATEMENT["net_income"]) not in json.dumps(line)

@@ -21,7 +21,7 @@ def test_weighted_auc_is_scikit_learns_with_sample_weights_ties_included():
 def test_a_resample_weighs_every_row_of_a_company_alike():
     weights = next(bootstrap.company_weights(COMPANY, resamples=5))
     for company in np.unique(COMPANY):
-        rows = weights[:, COMPANY == company]
+        rows = weights[:, company == COMPANY]
         assert np.all(rows == rows[:, :1])
 
 
@@ -30,7 +30,7 @@ def test_a_score_compared_with_itself_differs_by_exactly_zero_and_a_better_one_b
     result = bootstrap.paired(Y, YEAR, COMPANY, {"a": SCORE, "same": SCORE.copy(), "better": better}, "a", resamples=200)
     assert result["same"]["difference_interval"] == [0.0, 0.0]
     assert result["better"]["difference_interval"][0] > 0
-    per_year = np.mean([roc_auc_score(Y[YEAR == t], SCORE[YEAR == t]) for t in np.unique(YEAR)])
+    per_year = np.mean([roc_auc_score(Y[t == YEAR], SCORE[t == YEAR]) for t in np.unique(YEAR)])
     assert result["a"]["mean_auc"] == pytest.approx(per_year, abs=1e-4)
     low, high = result["a"]["interval"]
     assert low < result["a"]["mean_auc"] < high

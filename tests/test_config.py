@@ -3,8 +3,26 @@ import json
 
 import pytest
 
-from api.config import ConfigError, Settings
+from api.config import ENV_NAMES, ConfigError, Settings
 from harness.server import Server
+
+
+class ReadingRecorded(dict):
+    """An environment that notes every name read from it."""
+
+    def __init__(self):
+        super().__init__()
+        self.read: set[str] = set()
+
+    def get(self, name, default=None):
+        self.read.add(name)
+        return super().get(name, default)
+
+
+def test_env_names_are_exactly_the_variables_the_settings_read():
+    env = ReadingRecorded()
+    Settings.from_env(env)
+    assert env.read == set(ENV_NAMES)
 
 
 def symlink_loop(tmp_path):
@@ -42,7 +60,7 @@ def test_a_manifest_nested_too_deeply_is_refused_saying_so(make_client, small_mo
 
 @pytest.mark.parametrize("keys", ["good-key,ключ", "clé", "tab\tinside", "k\u00a0ey"])
 def test_an_api_key_no_client_can_send_is_refused_at_start(keys):
-    with pytest.raises(ConfigError, match="API_KEYS: key number .* outside printable ASCII"):
+    with pytest.raises(ConfigError, match=r"API_KEYS: key number .* outside printable ASCII"):
         Settings.from_env({"API_KEYS": keys})
 
 

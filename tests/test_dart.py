@@ -7,6 +7,7 @@ import time
 import urllib.error
 import urllib.request
 import zipfile
+from datetime import UTC
 
 import pytest
 from starlette.testclient import TestClient
@@ -263,13 +264,13 @@ def test_the_company_list_is_renewed_after_a_day_and_kept_when_renewal_fails(dar
 
 
 def test_darts_day_is_korean_time():
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from api.lookup import latest_finished_year, seconds_to_kst_midnight
 
-    new_year_in_seoul = datetime(2024, 12, 31, 15, 30, tzinfo=timezone.utc)  # 00:30 on 1 January in Seoul
+    new_year_in_seoul = datetime(2024, 12, 31, 15, 30, tzinfo=UTC)  # 00:30 on 1 January in Seoul
     assert latest_finished_year(new_year_in_seoul) == 2024
-    assert seconds_to_kst_midnight(datetime(2024, 6, 1, 14, 59, tzinfo=timezone.utc)) == 60
+    assert seconds_to_kst_midnight(datetime(2024, 6, 1, 14, 59, tzinfo=UTC)) == 60
 
 
 # ---------------------------------------------------------------- reading DART's answers

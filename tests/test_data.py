@@ -8,10 +8,9 @@ import math
 import pandas as pd
 import pytest
 
-from soundness.ratios import SEED_FEATURES, compute_frame
-from training import data
-
 from helpers import SHARED, need_shared
+from soundness.ratios import LEGACY_FEATURES, compute_frame
+from training import data
 
 US_HEADER = ["company_name", "status_label", "year"] + [f"X{i}" for i in range(1, 19)] + ["src"]
 
@@ -128,5 +127,5 @@ def test_real_us_data_gives_each_failed_company_exactly_one_positive():
     positives = table.frame[table.frame["label"] == 1]
     assert positives["company"].is_unique
     assert len(positives) == 609 and table.facts["dropped_earlier_rows_of_failed_companies"] == 4569
-    test_rows = table.split("test").dropna(subset=list(SEED_FEATURES))
+    test_rows = table.split("test").dropna(subset=list(LEGACY_FEATURES))
     assert (len(test_rows), int(test_rows["label"].sum())) == (11494, 116)

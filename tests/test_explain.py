@@ -1,4 +1,6 @@
 """Explanations: each input's share of the log-odds, adding up to the score exactly."""
+from itertools import pairwise
+
 import numpy as np
 import pytest
 
@@ -8,7 +10,7 @@ rng = np.random.default_rng(0)
 
 
 def explainer(widths, groups, slope=0.01, background_rows=32):
-    layers = [(rng.normal(size=(a, b)) / np.sqrt(a), rng.normal(size=b) * 0.1) for a, b in zip(widths, widths[1:])]
+    layers = [(rng.normal(size=(a, b)) / np.sqrt(a), rng.normal(size=b) * 0.1) for a, b in pairwise(widths)]
     background = rng.normal(size=(background_rows, widths[0]))
     return Explainer(layers, slope, rng.normal(size=widths[-1]), -4.0, background, np.asarray(groups))
 

@@ -1,4 +1,4 @@
-"""Importing models users already have: the seed's .pth + joblib scaler, and format-1 artifact
+"""Importing models users already have: the legacy service's .pth + joblib scaler, and format-1 artifact
 directories, become format-2 artifacts that give torch's answers."""
 import json
 
@@ -6,20 +6,19 @@ import numpy as np
 import pytest
 import torch
 
+from helpers import LEGACY_ARTIFACTS, need_shared, small_model, write_format_1
 from soundness import artifacts
 from soundness.predictor import Predictor
-from soundness.ratios import SEED_FEATURES
+from soundness.ratios import LEGACY_FEATURES
 from training import export
 from training.import_legacy import import_legacy, main
-
-from helpers import SEED_ARTIFACTS, need_shared, small_model, write_format_1
 
 EIGHT = "a1,a2,a3,a4,a5,a6,a7,a8"
 
 
-def test_the_imported_seed_model_answers_the_seed_example_as_the_seed_did(seed_model_dir, seed_example):
-    artifact = artifacts.load(seed_model_dir)
-    x = np.array([seed_example["ratios"]])
+def test_the_imported_legacy_model_answers_the_legacy_example_as_the_legacy_service_did(legacy_model_dir, legacy_example):
+    artifact = artifacts.load(legacy_model_dir)
+    x = np.array([legacy_example["ratios"]])
     model = export.model_from_artifact(artifact)
     with torch.inference_mode():
         logits = model.network(torch.tensor(model.scaler.transform(x), dtype=torch.float32))[0].numpy()
@@ -30,9 +29,9 @@ def test_the_imported_seed_model_answers_the_seed_example_as_the_seed_did(seed_m
     assert predictor.labels(probability).tolist() == [0]
 
 
-def test_an_import_records_that_it_was_held_to_torch_on_the_seed_example_and_2000_rows(seed_model_dir):
-    agreement = json.loads((seed_model_dir / "manifest.json").read_text())["created"]["agreement"]
-    assert agreement["rows"] == 2000 + 4 + 1  # random rows, the fitted range's ends, zeros, the seed example
+def test_an_import_records_that_it_was_held_to_torch_on_the_legacy_example_and_2000_rows(legacy_model_dir):
+    agreement = json.loads((legacy_model_dir / "manifest.json").read_text())["created"]["agreement"]
+    assert agreement["rows"] == 2000 + 4 + 1  # random rows, the fitted range's ends, zeros, the legacy example
     assert agreement["max_abs_difference"] <= 1e-6
 
 
@@ -59,18 +58,18 @@ def test_a_tampered_format_1_directory_is_not_converted(tmp_path, capsys):
     assert not (tmp_path / "new").exists()
 
 
-def test_an_import_infers_widths_defaults_to_the_seed_features_and_keeps_argmax(seed_model_dir):
-    manifest = json.loads((seed_model_dir / "manifest.json").read_text())
+def test_an_import_infers_widths_defaults_to_the_legacy_features_and_keeps_argmax(legacy_model_dir):
+    manifest = json.loads((legacy_model_dir / "manifest.json").read_text())
     assert manifest["network"]["hidden"] == [8, 32, 518, 32, 16]
-    assert manifest["features"] == list(SEED_FEATURES)
+    assert manifest["features"] == list(LEGACY_FEATURES)
     assert manifest["decision"]["threshold"] == 0.5
     assert manifest["created"]["source_files"]["weights"]["name"] == "predict_model.pth"
 
 
 def test_the_eight_ratio_variant_imports_given_eight_feature_names(tmp_path):
-    need_shared(SEED_ARTIFACTS)
-    out = import_legacy(SEED_ARTIFACTS / "predict_model_feature8.pth",
-                        SEED_ARTIFACTS / "minmax_scaler_feature8.pkl", tmp_path / "eight",
+    need_shared(LEGACY_ARTIFACTS)
+    out = import_legacy(LEGACY_ARTIFACTS / "predict_model_feature8.pth",
+                        LEGACY_ARTIFACTS / "minmax_scaler_feature8.pkl", tmp_path / "eight",
                         features=EIGHT.split(","))
     loaded = artifacts.load(out)
     assert loaded.manifest["network"]["hidden"] == [8, 32, 256, 128, 64, 16]
@@ -78,34 +77,34 @@ def test_the_eight_ratio_variant_imports_given_eight_feature_names(tmp_path):
 
 
 def test_an_import_with_the_wrong_number_of_feature_names_is_refused_clearly(tmp_path, capsys):
-    need_shared(SEED_ARTIFACTS)
-    code = main(["--weights", str(SEED_ARTIFACTS / "predict_model_feature8.pth"),
-                 "--scaler", str(SEED_ARTIFACTS / "minmax_scaler_feature8.pkl"), "--out", str(tmp_path / "x")])
+    need_shared(LEGACY_ARTIFACTS)
+    code = main(["--weights", str(LEGACY_ARTIFACTS / "predict_model_feature8.pth"),
+                 "--scaler", str(LEGACY_ARTIFACTS / "minmax_scaler_feature8.pkl"), "--out", str(tmp_path / "x")])
     assert code == 2
     assert "takes 8 inputs but 5 feature names" in capsys.readouterr().err
     assert not (tmp_path / "x").exists()
 
 
 def test_a_scaler_that_does_not_match_the_network_is_refused(tmp_path):
-    need_shared(SEED_ARTIFACTS)
+    need_shared(LEGACY_ARTIFACTS)
     with pytest.raises(artifacts.ArtifactError, match="scaler was fitted on 5 features"):
-        import_legacy(SEED_ARTIFACTS / "predict_model_feature8.pth", SEED_ARTIFACTS / "minmax_scaler.pkl",
+        import_legacy(LEGACY_ARTIFACTS / "predict_model_feature8.pth", LEGACY_ARTIFACTS / "minmax_scaler.pkl",
                       tmp_path / "x", features=EIGHT.split(","))
 
 
 def test_a_state_dict_of_another_architecture_is_refused(tmp_path):
-    need_shared(SEED_ARTIFACTS)
+    need_shared(LEGACY_ARTIFACTS)
     torch.save({"fc.weight": torch.zeros(2, 5)}, tmp_path / "other.pth")
     with pytest.raises(artifacts.ArtifactError, match="not a NeuralNet state_dict"):
-        import_legacy(tmp_path / "other.pth", SEED_ARTIFACTS / "minmax_scaler.pkl", tmp_path / "x")
+        import_legacy(tmp_path / "other.pth", LEGACY_ARTIFACTS / "minmax_scaler.pkl", tmp_path / "x")
 
 
 def test_the_command_line_writes_a_loadable_artifact_with_a_chosen_threshold(tmp_path, capsys):
-    need_shared(SEED_ARTIFACTS)
-    code = main(["--weights", str(SEED_ARTIFACTS / "predict_model.pth"),
-                 "--scaler", str(SEED_ARTIFACTS / "minmax_scaler.pkl"),
-                 "--out", str(tmp_path / "cli"), "--threshold", "0.3", "--name", "seed", "--version", "2021"])
+    need_shared(LEGACY_ARTIFACTS)
+    code = main(["--weights", str(LEGACY_ARTIFACTS / "predict_model.pth"),
+                 "--scaler", str(LEGACY_ARTIFACTS / "minmax_scaler.pkl"),
+                 "--out", str(tmp_path / "cli"), "--threshold", "0.3", "--name", "legacy", "--version", "2021"])
     assert code == 0 and "wrote" in capsys.readouterr().out
     manifest = artifacts.load(tmp_path / "cli").manifest
     assert manifest["decision"]["threshold"] == 0.3
-    assert manifest["model"] == {**manifest["model"], "name": "seed", "version": "2021"}
+    assert manifest["model"] == {**manifest["model"], "name": "legacy", "version": "2021"}

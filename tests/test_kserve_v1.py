@@ -5,7 +5,7 @@ errors as KServe writes them, `{"error": "..."}`; any name but the served model'
 """
 import pytest
 
-SEED_RATIOS = [49.91501544939611, 34.313635398408515, 5.831879364143251, 32.04227468777463, 1.3027215102597665]
+from helpers import LEGACY_RATIOS, assert_kserve_error
 
 
 @pytest.fixture
@@ -19,21 +19,12 @@ def features(client) -> list[str]:
 
 
 def rows(features) -> list[list[float]]:
-    return [SEED_RATIOS[:len(features)], [12.5, -3.0, 7.25, 40.0, 0.9][:len(features)]]
+    return [LEGACY_RATIOS[:len(features)], [12.5, -3.0, 7.25, 40.0, 0.9][:len(features)]]
 
 
 def v1_predict(client, name, body, **kwargs):
     response = client.post(f"/v1/models/{name}:predict", json=body, **kwargs)
     return response.status_code, response.json()
-
-
-def assert_kserve_error(response, status: int, *words: str) -> str:
-    assert response.status_code == status
-    body = response.json()
-    assert list(body) == ["error"] and isinstance(body["error"], str)
-    for word in words:
-        assert word in body["error"]
-    return body["error"]
 
 
 def test_the_served_model_says_it_is_ready(client, served_model):
@@ -44,7 +35,7 @@ def test_the_served_model_says_it_is_ready(client, served_model):
 
 @pytest.mark.parametrize("method, path", [("GET", "/v1/models/other"), ("POST", "/v1/models/other:predict")])
 def test_any_other_model_name_is_404(client, served_model, method, path):
-    response = client.request(method, path, json={"instances": [SEED_RATIOS]})
+    response = client.request(method, path, json={"instances": [LEGACY_RATIOS]})
     assert_kserve_error(response, 404, "'other'", served_model["name"])
 
 
@@ -88,8 +79,8 @@ def test_malformed_json_is_400_in_kserves_shape(client, served_model):
 def test_predictions_need_the_api_key_when_keys_are_configured(make_client, served_model_dir, served_model):
     client = make_client(MODEL_DIR=served_model_dir, API_KEYS="k1")
     path = f"/v1/models/{served_model['name']}:predict"
-    assert_kserve_error(client.post(path, json={"instances": [SEED_RATIOS]}), 401, "X-API-Key")
-    assert client.post(path, json={"instances": [SEED_RATIOS]}, headers={"X-API-Key": "k1"}).status_code == 200
+    assert_kserve_error(client.post(path, json={"instances": [LEGACY_RATIOS]}), 401, "X-API-Key")
+    assert client.post(path, json={"instances": [LEGACY_RATIOS]}, headers={"X-API-Key": "k1"}).status_code == 200
 
 
 def test_an_unavailable_model_is_503(make_client, tmp_path):

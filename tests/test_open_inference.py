@@ -9,16 +9,15 @@ import json
 
 import pytest
 
-from helpers import post_json
+from helpers import LEGACY_RATIOS, assert_kserve_error, post_json
 
 SECOND_ROW = [12.5, -3.0, 7.25, 40.0, 0.9]
-SEED_RATIOS = [49.91501544939611, 34.313635398408515, 5.831879364143251, 32.04227468777463, 1.3027215102597665]
 
 
 @pytest.fixture
-def served_model_dir(seed_model_dir):
+def served_model_dir(legacy_model_dir):
     """The protocol is tested on the seed's five-ratio model, which needs every input: its tensors here have five columns."""
-    return seed_model_dir
+    return legacy_model_dir
 
 
 @pytest.fixture
@@ -54,22 +53,11 @@ def outputs(body) -> dict[str, list]:
     return {o["name"]: o["data"] for o in body["outputs"]}
 
 
-def assert_v2_error(response, status: int, *words: str) -> str:
-    assert response.status_code == status
-    body = response.json()
-    assert list(body) == ["error"] and isinstance(body["error"], str)
-    for word in words:
-        assert word in body["error"]
-    return body["error"]
-
-
 # ---------------------------------------------------------------- health and metadata
 
-def test_liveness_never_loads_the_model_and_readiness_does(client):
-    import sys
-
+def test_liveness_never_loads_the_model_and_readiness_does(client, model_loads):
     assert client.get("/v2/health/live").status_code == 200
-    assert sys.modules["main"].service.model.load_count == 0
+    assert model_loads() == 0
     assert client.get("/v2/health/ready").status_code == 200
     assert client.get("/health").json()["model_loaded"] is True
 
@@ -94,21 +82,21 @@ def test_the_served_model_and_version_are_ready_and_others_are_404(client, serve
     for path in (f"/v2/models/{name}/ready", f"/v2/models/{name}/versions/{version}/ready"):
         response = client.get(path)
         assert response.status_code == 200 and response.json() == {"name": name, "ready": True}
-    assert_v2_error(client.get("/v2/models/other/ready"), 404, "'other'")
-    assert_v2_error(client.get(f"/v2/models/{name}/versions/0.0.9/ready"), 404, "'0.0.9'", version)
-    assert_v2_error(client.post(f"/v2/models/{name}/versions/0.0.9/infer", json={}), 404, "'0.0.9'")
+    assert_kserve_error(client.get("/v2/models/other/ready"), 404, "'other'")
+    assert_kserve_error(client.get(f"/v2/models/{name}/versions/0.0.9/ready"), 404, "'0.0.9'", version)
+    assert_kserve_error(client.post(f"/v2/models/{name}/versions/0.0.9/infer", json={}), 404, "'0.0.9'")
 
 
 def test_without_a_model_readiness_is_503_and_liveness_200(make_client, tmp_path):
     client = make_client(MODEL_DIR=tmp_path / "no-model")
     assert client.get("/v2/health/live").status_code == 200
-    assert_v2_error(client.get("/v2/health/ready"), 503, "model artifacts cannot be served")
+    assert_kserve_error(client.get("/v2/health/ready"), 503, "model artifacts cannot be served")
 
 
 # ---------------------------------------------------------------- inference
 
 def test_a_matrix_flat_or_nested_fp32_or_fp64_is_answered_as_predict_answers(client, infer_path, features):
-    rows = [SEED_RATIOS[:len(features)], SECOND_ROW[:len(features)]]
+    rows = [LEGACY_RATIOS[:len(features)], SECOND_ROW[:len(features)]]
     expected = predicted(client, rows)
     flat = [value for row in rows for value in row]
     for tensor in (matrix(rows), matrix(rows, "FP32"), {**matrix(rows), "data": flat}):
@@ -122,7 +110,7 @@ def test_a_matrix_flat_or_nested_fp32_or_fp64_is_answered_as_predict_answers(cli
 
 
 def test_one_tensor_per_feature_is_the_same_as_the_matrix(client, infer_path, features):
-    rows = [SEED_RATIOS[:len(features)], SECOND_ROW[:len(features)]]
+    rows = [LEGACY_RATIOS[:len(features)], SECOND_ROW[:len(features)]]
     columns = [{"name": name, "datatype": "FP32", "shape": [2], "data": [row[i] for row in rows]}
                for i, name in reversed(list(enumerate(features)))]  # in any order: names place them
     body = client.post(infer_path, json={"inputs": columns}).json()
@@ -130,12 +118,12 @@ def test_one_tensor_per_feature_is_the_same_as_the_matrix(client, infer_path, fe
 
 
 def test_requested_outputs_are_the_only_ones_returned(client, infer_path, features):
-    body = client.post(infer_path, json={"inputs": [matrix([SEED_RATIOS[:len(features)]])],
+    body = client.post(infer_path, json={"inputs": [matrix([LEGACY_RATIOS[:len(features)]])],
                                          "outputs": [{"name": "label", "parameters": {"binary_data": False}}],
                                          "parameters": {"binary_data_output": False}}).json()
     assert [o["name"] for o in body["outputs"]] == ["label"]
     for wrong in ([{"name": {}}], [{"name": "label", "parameters": 1}], "label", []):
-        assert_v2_error(client.post(infer_path, json={"inputs": [matrix([SEED_RATIOS[:len(features)]])],
+        assert_kserve_error(client.post(infer_path, json={"inputs": [matrix([LEGACY_RATIOS[:len(features)]])],
                                                       "outputs": wrong}), 400, "outputs")
 
 
@@ -147,9 +135,9 @@ def test_the_protocols_own_example_request_is_refused_for_this_model_naming_the_
         {"name": "input1", "shape": [3], "datatype": "BOOL", "data": [True]}],
         "outputs": [{"name": "output0"}]}
     response = client.post(f"/v2/models/{served_model['name']}/infer", json=example)
-    assert_v2_error(response, 400, "output0")
+    assert_kserve_error(response, 400, "output0")
     del example["outputs"]
-    assert_v2_error(client.post(f"/v2/models/{served_model['name']}/infer", json=example), 400, "input0", "FP32")
+    assert_kserve_error(client.post(f"/v2/models/{served_model['name']}/infer", json=example), 400, "input0", "FP32")
 
 
 def test_the_protocols_tensor_data_example_natural_and_flattened_agree(client, infer_path, features):
@@ -173,33 +161,33 @@ def test_the_protocols_tensor_data_example_natural_and_flattened_agree(client, i
 ])
 def test_a_tensor_that_does_not_fit_is_400_naming_the_problem(client, infer_path, change, words):
     tensor = {"name": "features", "datatype": "FP64", "shape": [1, 5], "data": [1, 2, 3, 4, 5]}
-    assert_v2_error(client.post(infer_path, json={"inputs": [change(tensor)]}), 400, *words)
+    assert_kserve_error(client.post(infer_path, json={"inputs": [change(tensor)]}), 400, *words)
 
 
 def test_nan_in_a_tensor_is_refused_naming_the_row_and_feature(client, infer_path, features):
     raw = ('{"inputs": [{"name": "features", "datatype": "FP64", "shape": [2, 5], '
            '"data": [1, 2, 3, 4, 5, 1, NaN, 3, 4, 5]}]}')
-    error = assert_v2_error(client.post(infer_path, content=raw, headers={"Content-Type": "application/json"}), 400, "row 1")
+    error = assert_kserve_error(client.post(infer_path, content=raw, headers={"Content-Type": "application/json"}), 400, "row 1")
     assert features[1] in error
 
 
 def test_more_rows_than_max_batch_are_refused(make_client, served_model_dir, served_model):
     client = make_client(MODEL_DIR=served_model_dir, MAX_BATCH=2)
     response = client.post(f"/v2/models/{served_model['name']}/infer", json={"inputs": [matrix([[1.0] * 5] * 3)]})
-    assert_v2_error(response, 400, "between 1 and 2 rows")
+    assert_kserve_error(response, 400, "between 1 and 2 rows")
 
 
 def test_inference_needs_the_api_key_and_obeys_the_body_limit(make_client, served_model_dir, served_model):
     path = f"/v2/models/{served_model['name']}/infer"
     keyed = make_client(MODEL_DIR=served_model_dir, API_KEYS="k1")
-    assert_v2_error(keyed.post(path, json={"inputs": [matrix([[1.0] * 5])]}), 401, "X-API-Key")
+    assert_kserve_error(keyed.post(path, json={"inputs": [matrix([[1.0] * 5])]}), 401, "X-API-Key")
     small = make_client(MODEL_DIR=served_model_dir, MAX_BODY_BYTES=100)
-    assert_v2_error(small.post(path, json={"inputs": [matrix([[1.0] * 5] * 5)]}), 413, "at most 100 bytes")
+    assert_kserve_error(small.post(path, json={"inputs": [matrix([[1.0] * 5] * 5)]}), 413, "at most 100 bytes")
 
 
 def test_a_body_declared_as_another_type_is_415_but_an_undeclared_one_is_read_as_json(client, infer_path):
     body = b'{"inputs": [{"name": "features", "datatype": "FP64", "shape": [1, 5], "data": [1, 2, 3, 4, 5]}]}'
-    assert_v2_error(client.post(infer_path, content=body, headers={"Content-Type": "text/plain"}), 415, "Content-Type")
+    assert_kserve_error(client.post(infer_path, content=body, headers={"Content-Type": "text/plain"}), 415, "Content-Type")
     assert client.post(infer_path, content=body, headers={"Content-Type": ""}).status_code == 200
 
 
@@ -216,7 +204,7 @@ def test_tritons_python_client_checks_health_reads_metadata_and_infers(start_ser
         assert triton.is_server_live() and triton.is_server_ready() and triton.is_model_ready(name)
         metadata = triton.get_model_metadata(name)
         width = metadata["inputs"][0]["shape"][1]
-        rows = np.array([SEED_RATIOS[:width], SECOND_ROW[:width]], dtype=np.float64)
+        rows = np.array([LEGACY_RATIOS[:width], SECOND_ROW[:width]], dtype=np.float64)
         tensor = http.InferInput(metadata["inputs"][0]["name"], list(rows.shape), "FP64")
         tensor.set_data_from_numpy(rows, binary_data=False)
         result = triton.infer(name, [tensor], request_id="7")

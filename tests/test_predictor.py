@@ -3,7 +3,7 @@
 The reference (training.export.reference_probabilities) is the textbook path: clip, scikit-learn's
 transform, torch's eval-mode NeuralNet in float32, the calibration. The predictor folds BatchNorm
 and runs in numpy; these tests hold it to the reference within 1e-6 for every scaler kind, random
-depths and widths, both seed models and, on the real data, every US test row of the bundled model.
+depths and widths, both legacy models and, on the real data, every US test row of the bundled model.
 """
 import json
 import subprocess
@@ -13,16 +13,21 @@ import numpy as np
 import pytest
 import scipy.special
 import torch
-from sklearn.preprocessing import (MaxAbsScaler, MinMaxScaler, PowerTransformer, QuantileTransformer,
-                                   RobustScaler, StandardScaler)
+from sklearn.preprocessing import (
+    MaxAbsScaler,
+    MinMaxScaler,
+    PowerTransformer,
+    QuantileTransformer,
+    RobustScaler,
+    StandardScaler,
+)
 from torch import nn
 
+from helpers import DEFAULT_MODEL, LEGACY_ARTIFACTS, ROOT, SHARED, need_shared, small_model
 from soundness import artifacts, transforms
 from soundness.predictor import Predictor
 from training import data, export
 from training.import_legacy import import_legacy
-
-from helpers import DEFAULT_MODEL, ROOT, SEED_ARTIFACTS, SHARED, need_shared, small_model
 
 TOLERANCE = export.AGREEMENT  # 1e-6
 SCALERS = {
@@ -101,22 +106,22 @@ def test_the_predictor_gives_torchs_probabilities_for_random_depths_widths_and_c
 
 
 @overflow_is_expected
-def test_the_seed_model_gives_torchs_probabilities_and_the_seed_examples_answer(seed_model_dir, seed_example):
-    artifact = artifacts.load(seed_model_dir)
+def test_the_legacy_model_gives_torchs_probabilities_and_the_legacy_examples_answer(legacy_model_dir, legacy_example):
+    artifact = artifacts.load(legacy_model_dir)
     predictor, model = Predictor(artifact), export.model_from_artifact(artifact)
     rng = np.random.default_rng(5)
     # Growth -100..900 %, margins -100..60 %, equity ratio -50..100 %, turnover 0..5: real statements' range.
     low, high = np.array([-100, -100, -100, -50, 0]), np.array([900, 900, 60, 100, 5])
     assert_agrees(predictor, model, rng.uniform(low, high, size=(2000, 5)))
     assert_agrees(predictor, model, edge_rows(5, bound=1000.0))
-    probability = predictor.probabilities(np.array([seed_example["ratios"]]))
-    assert probability[0] == pytest.approx(0.420, abs=5e-4)  # softmax of the seed's logits [0.2170, -0.1045]
+    probability = predictor.probabilities(np.array([legacy_example["ratios"]]))
+    assert probability[0] == pytest.approx(0.420, abs=5e-4)  # softmax of the legacy service's logits [0.2170, -0.1045]
     assert predictor.labels(probability).tolist() == [0]
 
 
-def test_the_eight_ratio_seed_model_gives_torchs_probabilities(tmp_path):
-    need_shared(SEED_ARTIFACTS)
-    out = import_legacy(SEED_ARTIFACTS / "predict_model_feature8.pth", SEED_ARTIFACTS / "minmax_scaler_feature8.pkl",
+def test_the_eight_ratio_legacy_model_gives_torchs_probabilities(tmp_path):
+    need_shared(LEGACY_ARTIFACTS)
+    out = import_legacy(LEGACY_ARTIFACTS / "predict_model_feature8.pth", LEGACY_ARTIFACTS / "minmax_scaler_feature8.pkl",
                         tmp_path / "eight", features=[f"a{i}" for i in range(1, 9)])
     artifact = artifacts.load(out)
     model = export.model_from_artifact(artifact)

@@ -4,25 +4,25 @@ import math
 import pandas as pd
 import pytest
 
-from helpers import SEED_STATEMENT
+from helpers import LEGACY_STATEMENT
 from soundness import ratios
 
 
 def with_(**changes):
-    return {**SEED_STATEMENT, **changes}
+    return {**LEGACY_STATEMENT, **changes}
 
 
-def test_the_five_model_ratios_equal_the_seed_pages_values(seed_example):
-    result = ratios.compute(seed_example["statement"])
-    assert list(ratios.SEED_FEATURES) == seed_example["ratio_names"]
-    for name, expected in zip(seed_example["ratio_names"], seed_example["ratios"]):
+def test_the_five_model_ratios_equal_the_legacy_pages_values(legacy_example):
+    result = ratios.compute(legacy_example["statement"])
+    assert list(ratios.LEGACY_FEATURES) == legacy_example["ratio_names"]
+    for name, expected in zip(legacy_example["ratio_names"], legacy_example["ratios"]):
         assert result.values[name] == pytest.approx(expected, rel=1e-9)
     assert result.problems == {} and result.warnings == []
 
 
 def test_display_ratios_follow_their_textbook_definitions():
-    values = ratios.compute(SEED_STATEMENT).values
-    s = SEED_STATEMENT
+    values = ratios.compute(LEGACY_STATEMENT).values
+    s = LEGACY_STATEMENT
     assert values["debt_ratio_pct"] == pytest.approx(s["total_liabilities"] / s["total_equity"] * 100)
     assert values["net_margin_pct"] == pytest.approx(s["net_income"] / s["revenue"] * 100)
     assert values["roa_pct"] == pytest.approx(s["net_income"] / s["total_assets"] * 100)
@@ -88,7 +88,7 @@ def test_a_denominator_so_close_to_zero_that_the_ratio_overflows_is_said_to_be_s
 def test_the_balance_check_gives_the_same_answer_in_every_unit(unit):
     # 원, 천원, 백만원, 억원, 조원 and 1e15: a 1.7 % gap is a gap in all of them, 0.1 % in none.
     for gap, warned in ((0.017, True), (0.001, False)):
-        statement = with_(total_equity=SEED_STATEMENT["total_equity"] + gap * SEED_STATEMENT["total_assets"])
+        statement = with_(total_equity=LEGACY_STATEMENT["total_equity"] + gap * LEGACY_STATEMENT["total_assets"])
         in_unit = {name: value / unit for name, value in statement.items()}
         assert bool(ratios.compute(in_unit).warnings) == warned, (unit, gap)
 
@@ -97,15 +97,15 @@ def test_a_balance_sheet_that_does_not_balance_is_reported_and_equity_used_as_gi
     result = ratios.compute(with_(total_equity=50_000_000_000))
     assert [w["code"] for w in result.warnings] == ["balance_mismatch"]
     assert "total_equity" in result.warnings[0]["fields"]
-    assert result.values["equity_ratio_pct"] == pytest.approx(50_000_000_000 / SEED_STATEMENT["total_assets"] * 100)
+    assert result.values["equity_ratio_pct"] == pytest.approx(50_000_000_000 / LEGACY_STATEMENT["total_assets"] * 100)
 
 
 def test_rounding_sized_gaps_in_the_balance_are_not_reported():
-    assert ratios.compute(with_(total_equity=SEED_STATEMENT["total_equity"] + 1000)).warnings == []
+    assert ratios.compute(with_(total_equity=LEGACY_STATEMENT["total_equity"] + 1000)).warnings == []
 
 
 def test_the_table_version_agrees_with_the_single_company_version():
-    rows = [SEED_STATEMENT, with_(revenue_prior=0), with_(operating_income_prior=-3, total_equity=-1)]
+    rows = [LEGACY_STATEMENT, with_(revenue_prior=0), with_(operating_income_prior=-3, total_equity=-1)]
     table = ratios.compute_frame(pd.DataFrame(rows))
     for i, row in enumerate(rows):
         single = ratios.compute(row).values
@@ -115,13 +115,13 @@ def test_the_table_version_agrees_with_the_single_company_version():
 
 
 def test_the_table_version_can_compute_a_chosen_subset_in_the_given_order():
-    table = ratios.compute_frame(pd.DataFrame([SEED_STATEMENT]), names=list(reversed(ratios.SEED_FEATURES)))
-    assert list(table.columns) == list(reversed(ratios.SEED_FEATURES))
+    table = ratios.compute_frame(pd.DataFrame([LEGACY_STATEMENT]), names=list(reversed(ratios.LEGACY_FEATURES)))
+    assert list(table.columns) == list(reversed(ratios.LEGACY_FEATURES))
 
 
 def test_prior_year_and_trend_ratios_follow_their_definitions():
-    values = ratios.compute(SEED_STATEMENT).values
-    s = SEED_STATEMENT
+    values = ratios.compute(LEGACY_STATEMENT).values
+    s = LEGACY_STATEMENT
     prior_roa = s["operating_income_prior"] / s["total_assets_prior"] * 100
     assert values["prior_operating_roa_pct"] == pytest.approx(prior_roa)
     assert values["prior_total_asset_turnover"] == pytest.approx(s["revenue_prior"] / s["total_assets_prior"])
@@ -139,7 +139,7 @@ def test_a_ratio_with_two_denominators_blames_the_one_that_breaks():
 
 
 def test_a_field_not_given_leaves_only_the_ratios_that_need_it_unknown():
-    statement = {k: v for k, v in SEED_STATEMENT.items() if not k.endswith("_prior")}
+    statement = {k: v for k, v in LEGACY_STATEMENT.items() if not k.endswith("_prior")}
     result = ratios.compute(statement)
     needs_prior = {r.name for r in ratios.RATIOS if any(f.endswith("_prior") for f in r.fields)}
     assert {n for n, v in result.values.items() if v is None} == needs_prior

@@ -11,14 +11,13 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
+from helpers import SHARED, need_shared
 from soundness import artifacts
 from soundness.predictor import Predictor
-from soundness.ratios import SEED_FEATURES
+from soundness.ratios import LEGACY_FEATURES
 from training import data, recipes, train, yardstick
 from training.ensemble import average_networks
 from training.network import NeuralNet
-
-from helpers import SHARED, need_shared
 
 SMALL = recipes.NetworkConfig(hidden=(8, 8), members=2, max_epochs=3, patience=3, knots=21, five_only_fraction=0.2)
 
@@ -130,8 +129,8 @@ def test_each_year_is_scored_by_a_model_fitted_before_it_with_settings_chosen_on
 def test_five_only_inputs_keep_the_seeds_five_and_make_every_other_ratio_unknown():
     frame = pd.DataFrame([{name: 1.0 for name in recipes.ALL_RATIOS}])
     out = recipes.five_only(frame)
-    assert out[list(SEED_FEATURES)].notna().all(axis=None)
-    assert out.drop(columns=list(SEED_FEATURES)).isna().all(axis=None)
+    assert out[list(LEGACY_FEATURES)].notna().all(axis=None)
+    assert out.drop(columns=list(LEGACY_FEATURES)).isna().all(axis=None)
 
 
 def test_averaged_networks_give_the_mean_of_the_members_logits():

@@ -8,9 +8,7 @@ import math
 
 import pytest
 
-from helpers import DEFAULT_MODEL, SEED_STATEMENT
-
-SEED_FIVE = [49.91501544939611, 34.313635398408515, 5.831879364143251, 32.04227468777463, 1.3027215102597665]
+from helpers import DEFAULT_MODEL, LEGACY_RATIOS, LEGACY_STATEMENT
 
 
 @pytest.fixture
@@ -28,7 +26,7 @@ def log_odds(p):
 
 
 def test_a_first_year_company_without_prior_year_values_is_scored_with_the_unknowns_named(client):
-    current_only = {k: v for k, v in SEED_STATEMENT.items() if not k.endswith("_prior")}
+    current_only = {k: v for k, v in LEGACY_STATEMENT.items() if not k.endswith("_prior")}
     status, body = predict(client, {"companies": [current_only]})
     assert status == 200
     [prediction] = body["predictions"]
@@ -38,31 +36,31 @@ def test_a_first_year_company_without_prior_year_values_is_scored_with_the_unkno
 
 
 def test_a_zero_denominator_leaves_its_ratios_unknown_instead_of_refusing_the_company(client):
-    status, body = predict(client, {"companies": [{**SEED_STATEMENT, "revenue_prior": 0}]})
+    status, body = predict(client, {"companies": [{**LEGACY_STATEMENT, "revenue_prior": 0}]})
     assert status == 200
     [warning] = [w for w in body["predictions"][0]["warnings"] if w["code"] == "unknown_inputs"]
     assert "revenue_growth_pct" in warning["fields"]
 
 
 def test_a_company_with_nothing_usable_is_refused_naming_the_fields(client):
-    response = client.post("/predict", json={"companies": [{k: 0 for k in SEED_STATEMENT}]})
+    response = client.post("/predict", json={"companies": [{k: 0 for k in LEGACY_STATEMENT}]})
     assert response.status_code == 422
     fields = {d["field"] for d in response.json()["error"]["details"]}
     assert {"total_assets", "revenue"} <= fields
 
 
 def test_the_seeds_five_ratio_forms_are_scored_by_the_same_model(client):
-    status, by_data = predict(client, {"data": [SEED_FIVE]})
+    status, by_data = predict(client, {"data": [LEGACY_RATIOS]})
     names = ["revenue_growth_pct", "total_asset_growth_pct", "operating_margin_pct", "equity_ratio_pct",
              "total_asset_turnover"]
-    status_instances, by_name = predict(client, {"instances": [dict(zip(names, SEED_FIVE))]})
+    status_instances, by_name = predict(client, {"instances": [dict(zip(names, LEGACY_RATIOS))]})
     assert status == status_instances == 200
     assert by_data["predictions"][0]["probability_unsound"] == pytest.approx(
         by_name["predictions"][0]["probability_unsound"], abs=1e-12)
 
 
 def test_every_prediction_is_explained_and_the_explanation_adds_up_to_its_log_odds(client):
-    status, body = predict(client, {"companies": [SEED_STATEMENT, {**SEED_STATEMENT, "total_equity": -5e9}]})
+    status, body = predict(client, {"companies": [LEGACY_STATEMENT, {**LEGACY_STATEMENT, "total_equity": -5e9}]})
     assert status == 200
     for prediction in body["predictions"]:
         explanation = prediction["explanation"]
@@ -72,14 +70,14 @@ def test_every_prediction_is_explained_and_the_explanation_adds_up_to_its_log_od
 
 
 def test_a_batch_may_turn_explanations_off(client):
-    status, body = predict(client, {"companies": [SEED_STATEMENT], "explain": False})
+    status, body = predict(client, {"companies": [LEGACY_STATEMENT], "explain": False})
     assert status == 200 and "explanation" not in body["predictions"][0]
-    response = client.post("/predict", json={"companies": [SEED_STATEMENT], "explain": "no"})
+    response = client.post("/predict", json={"companies": [LEGACY_STATEMENT], "explain": "no"})
     assert response.status_code == 422 and response.json()["error"]["details"][0]["field"] == "explain"
 
 
 def test_a_denominator_too_close_to_zero_makes_the_ratios_it_breaks_unknown_naming_them(client):
-    status, body = predict(client, {"companies": [{**SEED_STATEMENT, "total_assets": 1e-320}]})
+    status, body = predict(client, {"companies": [{**LEGACY_STATEMENT, "total_assets": 1e-320}]})
     assert status == 200
     [warning] = [w for w in body["predictions"][0]["warnings"] if w["code"] == "unknown_inputs"]
     assert "total_assets is too close to 0 to compute equity_ratio_pct and total_asset_turnover" in warning["message"]

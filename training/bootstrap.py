@@ -6,7 +6,7 @@ models are scored on the same resamples, so the interval of their difference is 
 """
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import numpy as np
 

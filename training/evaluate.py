@@ -16,7 +16,7 @@ RELIABILITY_BINS = 10
 
 def ranking_metrics(y: np.ndarray, score: np.ndarray) -> dict[str, Any]:
     """ROC-AUC and PR-AUC (average precision) of any score where higher means riskier."""
-    return {"rows": int(len(y)), "positives": int(y.sum()),
+    return {"rows": len(y), "positives": int(y.sum()),
             "roc_auc": round(float(roc_auc_score(y, score)), 4),
             "pr_auc": round(float(average_precision_score(y, score)), 4)}
 
@@ -34,7 +34,7 @@ def reliability(y: np.ndarray, p: np.ndarray, bins: int = RELIABILITY_BINS) -> l
     """Mean forecast vs observed rate in bins of equal count (fixed-width bins would put
     nearly every row of a 1% event into the first one)."""
     order = np.argsort(p, kind="stable")
-    return [{"rows": int(len(part)), "mean_probability": round(float(p[part].mean()), 5),
+    return [{"rows": len(part), "mean_probability": round(float(p[part].mean()), 5),
              "observed_rate": round(float(y[part].mean()), 5)}
             for part in np.array_split(order, bins) if len(part)]
 

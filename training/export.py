@@ -26,14 +26,14 @@ import torch
 from soundness import artifacts, transforms
 from soundness.artifacts import Artifact, ArtifactError, step_tensor
 from soundness.predictor import Predictor
-from soundness.ratios import SEED_FEATURES
+from soundness.ratios import LEGACY_FEATURES
 
 from .network import NeuralNet, build, network_state
 
 AGREEMENT = 1e-6
 # Step kinds training fits itself (no scikit-learn counterpart): a Model carries them as `steps`.
 FITTED_IN_TRAINING = {"interpolate", "missing_indicator"}
-SEED_EXAMPLE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "seed-example.json"
+LEGACY_EXAMPLE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "seed-example.json"
 
 
 @dataclass
@@ -186,8 +186,8 @@ def check_rows(model: Model, features: list[str], count: int = 2000, seed: int =
         unknown = rows[0].copy()
         unknown[np.random.default_rng(seed + 1).random(unknown.shape) < 0.3] = np.nan
         rows.append(unknown)
-    if list(features) == list(SEED_FEATURES) and SEED_EXAMPLE.is_file():
-        example = json.loads(SEED_EXAMPLE.read_text(encoding="utf-8"))
+    if list(features) == list(LEGACY_FEATURES) and LEGACY_EXAMPLE.is_file():
+        example = json.loads(LEGACY_EXAMPLE.read_text(encoding="utf-8"))
         rows.append(np.array([example["ratios_posted_by_the_seed_page"]["values"]]))
     return np.vstack(rows)
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,7 @@ import numpy as np
 
 from soundness import artifacts
 from soundness.artifacts import ArtifactError
-from soundness.ratios import SEED_FEATURES
+from soundness.ratios import LEGACY_FEATURES
 
 from . import export, legacy
 from .network import build, spec_from_state_dict
@@ -55,7 +55,7 @@ def import_legacy(weights: Path, scaler_path: Path, out: Path, features: list[st
     weights, scaler_path = Path(weights), Path(scaler_path)
     state = legacy.load_weights(weights)
     network, spec = network_from_state(state, weights.name)
-    features = list(features or SEED_FEATURES)
+    features = list(features or LEGACY_FEATURES)
     if spec["input_size"] != len(features):
         raise ArtifactError(
             f"the network takes {spec['input_size']} inputs but {len(features)} feature names were "
@@ -95,7 +95,7 @@ def convert_format_1(directory: Path, out: Path) -> Path:
     manifest = {key: value for key, value in old.items() if key not in FORMAT_1_ONLY}
     manifest["created"] = {**old.get("created", {}), "converted": {
         "by": "training.import_legacy --artifact", "from_format": 1,
-        "at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "at": datetime.now(UTC).isoformat(timespec="seconds"),
         "source_files": old["files"]}}
     return export.write(out, model, manifest, export.check_rows(model, old["features"]))
 

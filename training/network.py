@@ -6,7 +6,9 @@ Parameter names are the seed's (`input_layer`, `batchnorm`, `hidden_layerN`,
 """
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from itertools import pairwise
+from typing import Any
 
 import torch
 from torch import nn
@@ -22,7 +24,7 @@ class NeuralNet(nn.Module):
             raise ValueError("a NeuralNet needs at least one hidden width")
         self.input_layer = nn.Linear(input_size, hidden[0])
         self.batchnorm = nn.BatchNorm1d(hidden[0])
-        for i, (width_in, width_out) in enumerate(zip(hidden, hidden[1:]), start=1):
+        for i, (width_in, width_out) in enumerate(pairwise(hidden), start=1):
             setattr(self, f"hidden_layer{i}", nn.Linear(width_in, width_out))
             setattr(self, f"batchnorm{i}", nn.BatchNorm1d(width_out))
         self.depth = len(hidden) - 1

@@ -8,9 +8,10 @@ can score. Every recipe here reads the same ratio columns of `training.data`.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from statistics import NormalDist
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -21,7 +22,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.preprocessing import QuantileTransformer
 
 from soundness import transforms
-from soundness.ratios import SEED_FEATURES
+from soundness.ratios import LEGACY_FEATURES
 
 from .data import RATIO_NAMES
 from .ensemble import average_networks
@@ -71,7 +72,7 @@ class MissingAware:
         self._transforms = [transforms.build(step, arrays) for step, arrays in self.steps]
 
     @classmethod
-    def fit(cls, x: np.ndarray, knots: int) -> "MissingAware":
+    def fit(cls, x: np.ndarray, knots: int) -> MissingAware:
         return cls([fit_quantile_normal(x, knots), MISSING_STEP])
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
@@ -89,7 +90,7 @@ class ClipQuantile:
     scaler: Any
 
     @classmethod
-    def fit(cls, x: np.ndarray, clip: tuple[float, float] = (0.05, 0.95)) -> "ClipQuantile":
+    def fit(cls, x: np.ndarray, clip: tuple[float, float] = (0.05, 0.95)) -> ClipQuantile:
         lower, upper = (np.quantile(x, q, axis=0) for q in clip)
         scaler = QuantileTransformer(n_quantiles=1000, output_distribution="normal", subsample=None)
         return cls(lower, upper, scaler.fit(np.clip(x, lower, upper)))
@@ -206,7 +207,7 @@ class FittedNetwork:
 
 
 class NetworkRecipe:
-    def __init__(self, config: NetworkConfig, teacher: "BoostingRecipe | None" = None):
+    def __init__(self, config: NetworkConfig, teacher: BoostingRecipe | None = None):
         self.config = config
         self.teacher = teacher
         self.name = "network"
@@ -235,7 +236,7 @@ class NetworkRecipe:
         encoded = prepare(x)
         five_only = None
         if config.five_only_fraction:
-            others = [i for i, name in enumerate(features) if name not in SEED_FEATURES]
+            others = [i for i, name in enumerate(features) if name not in LEGACY_FEATURES]
             hidden = x.copy()
             hidden[:, others] = np.nan
             five_only = prepare(hidden)
@@ -272,15 +273,15 @@ class NetworkRecipe:
 def five_only(frame: pd.DataFrame) -> pd.DataFrame:
     """The rows as a seed-era request gives them: the five ratios (all defined) and nothing else."""
     out = frame.copy()
-    out[[name for name in ALL_RATIOS if name not in SEED_FEATURES]] = np.nan
-    out.loc[~frame[list(SEED_FEATURES)].notna().all(axis=1), list(SEED_FEATURES)] = np.nan
+    out[[name for name in ALL_RATIOS if name not in LEGACY_FEATURES]] = np.nan
+    out.loc[~frame[list(LEGACY_FEATURES)].notna().all(axis=1), list(LEGACY_FEATURES)] = np.nan
     return out
 
 
 def version1() -> NetworkRecipe:
     """Today's bundled recipe (training.train before version 2): the seed's five, complete rows,
     clip 5-95 % and a normal QuantileTransformer, five networks of [32, 32, 16] averaged."""
-    recipe = NetworkRecipe(NetworkConfig(features=SEED_FEATURES, complete_rows_only=True,
+    recipe = NetworkRecipe(NetworkConfig(features=LEGACY_FEATURES, complete_rows_only=True,
                                          preprocessing="clip_quantile"))
     recipe.name = "version 1"
     return recipe

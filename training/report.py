@@ -170,7 +170,7 @@ def targets(manifest: dict[str, Any]) -> list[str]:
                      + ("not below it by the interval" if d["difference_interval"][1] >= 0 else "below it"))
     lines.append(f"- Calibrated: test Brier {test['brier']:.5f} vs base rate {test['base_rate_brier']:.5f} "
                  f"({'better' if test['brier'] < test['base_rate_brier'] else 'not better'}).")
-    return lines + [""]
+    return [*lines, ""]
 
 
 def markdown(manifest: dict[str, Any]) -> str:

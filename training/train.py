@@ -31,7 +31,7 @@ import torch
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import precision_recall_curve, roc_auc_score, roc_curve
 
-from soundness.ratios import SEED_FEATURES
+from soundness.ratios import LEGACY_FEATURES
 
 from . import bootstrap, data, evaluate, export, recipes, report, yardstick
 
@@ -40,8 +40,8 @@ MODEL_VERSION = "2.0.0"
 QUANTILES = [0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99]
 FIXED = {"fit": (1999, 2011), "validation": (2012, 2014), "test": (2015, 2018)}
 SERVED = {"fit": (1999, 2015), "validation": (2016, 2018)}
-SEED_ARTIFACTS = data.ROOT.parent / "shared" / "reference" / "seed-artifacts"
-SEED_PUBLISHED_KR_AUC = 0.886
+LEGACY_ARTIFACTS = data.ROOT.parent / "shared" / "reference" / "seed-artifacts"
+LEGACY_PUBLISHED_KR_AUC = 0.886
 # Chosen on the rolling yardstick (training/report/selection.md, `python -m training.compare`).
 CHOSEN = recipes.NetworkConfig(members=2, batch_size=2048, learning_rate=0.003, patience=8, max_epochs=40,
                                five_only_fraction=0.2)
@@ -162,22 +162,22 @@ def fixed_split(table: data.Table, recipe: recipes.NetworkRecipe, log=print
 
 # ---------------------------------------------------------------- 4. the Korean check
 
-def seed_model_scores(frame: pd.DataFrame) -> np.ndarray | None:
+def legacy_model_scores(frame: pd.DataFrame) -> np.ndarray | None:
     """The seed's published model on the rows with its five ratios (NaN elsewhere); None without it."""
     from soundness import artifacts
     from soundness.predictor import Predictor
 
     from .import_legacy import import_legacy
 
-    if not (SEED_ARTIFACTS / "predict_model.pth").is_file():
+    if not (LEGACY_ARTIFACTS / "predict_model.pth").is_file():
         return None
     with tempfile.TemporaryDirectory() as scratch:
-        directory = import_legacy(SEED_ARTIFACTS / "predict_model.pth", SEED_ARTIFACTS / "minmax_scaler.pkl",
+        directory = import_legacy(LEGACY_ARTIFACTS / "predict_model.pth", LEGACY_ARTIFACTS / "minmax_scaler.pkl",
                                   Path(scratch) / "seed")
         predictor = Predictor(artifacts.load(directory))
-    defined = frame[list(SEED_FEATURES)].notna().all(axis=1).to_numpy()
+    defined = frame[list(LEGACY_FEATURES)].notna().all(axis=1).to_numpy()
     out = np.full(len(frame), np.nan)
-    out[defined] = predictor.probabilities(frame.loc[defined, list(SEED_FEATURES)].to_numpy(float))
+    out[defined] = predictor.probabilities(frame.loc[defined, list(LEGACY_FEATURES)].to_numpy(float))
     return out
 
 
@@ -189,7 +189,7 @@ def korean(kr: data.Table, models: dict[str, tuple[recipes.FittedNetwork, dict]]
                            "label": kr.label_definition}
     out["every_row"] = bootstrap.single_auc(y, company, scores, "served")
     out["served_metrics"] = evaluate.probability_metrics(y, scores["served"])
-    seed = seed_model_scores(frame)
+    seed = legacy_model_scores(frame)
     if seed is not None:
         common = np.isfinite(seed)
         out["seed_rows"] = {"rows": int(common.sum()), "positives": int(y[common].sum()),

@@ -3,7 +3,7 @@
 Served as ours is (functions-framework's ASGI mode, an `async def` on uvicorn's event loop,
 with our HTTP protocol from function/api/connection.py), no request can be answered faster
 under the same server, so its throughput bounds what any implementation, ours or the
-seed's, can reach on the machine.
+legacy one, can reach on the machine.
 """
 import sys
 from pathlib import Path
@@ -12,7 +12,7 @@ import functions_framework.aio
 from starlette.responses import Response
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "function"))
-from api import connection  # noqa: E402  (the function's folder, put on the path just above)
+from api import connection
 
 ANSWER = b'{"predictions": [{"label": 0}]}'
 connection.install(10.0, lambda path: "OPTIONS, POST")

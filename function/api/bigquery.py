@@ -12,9 +12,10 @@ import re
 from typing import Any
 
 from soundness import ratios
+
+from .answers import predictions
 from .errors import ApiError, detail, summary
 from .payloads import parse_json, parse_rows
-from .prediction import predictions
 
 # BigQuery's JSON encoding of a number argument: NUMERIC, BIGNUMERIC and INT64 beyond 2^53 arrive
 # as strings of digits, FLOAT64's NaN and infinities as "NaN", "Infinity" and "-Infinity".

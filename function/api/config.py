@@ -6,6 +6,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 DART_API_URL = "https://opendart.fss.or.kr/api"
+# Every environment variable Settings.from_env reads: the one list the test harness clears and
+# deploy.sh passes through (tests/test_config.py holds from_env and deploy.sh to it).
+ENV_NAMES = ("MODEL_DIR", "FRONTEND_DIR", "MAX_BATCH", "MAX_BODY_BYTES", "ALLOWED_ORIGINS", "API_KEYS",
+             "CLIENT_TIMEOUT_SECONDS", "DART_API_KEY", "DART_API_URL", "DART_TIMEOUT", "DART_CACHE_SIZE",
+             "BIGQUERY_ROUTE")
 FUNCTION_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -93,8 +98,8 @@ class Settings:
     bigquery_route: bool = False
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
-        env = dict(os.environ if env is None else env)
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ) if env is None else env
         return cls(
             model_dir=_path(env, "MODEL_DIR", _default_model_dir()),
             frontend_dir=_path(env, "FRONTEND_DIR", _default_frontend_dir()),

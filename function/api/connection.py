@@ -23,7 +23,8 @@ forks), so the worker starts with them. What this adds to uvicorn's own protocol
 from __future__ import annotations
 
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import h11
 from uvicorn.protocols.http.h11_impl import STATUS_PHRASES, H11Protocol
@@ -88,8 +89,8 @@ def json_errors(app, allow: Callable[[str], str]):
                 headers = [(k, v) for k, v in message["headers"] if k.lower() in KEPT_HEADERS]
                 if message["status"] == 405:
                     headers.append((b"allow", allow(scope["path"]).encode()))
-                await send({**message, "headers": headers + [(b"content-type", b"application/json"),
-                                                             (b"content-length", str(len(body)).encode())]})
+                await send({**message, "headers": [*headers, (b"content-type", b"application/json"),
+                                                   (b"content-length", str(len(body)).encode())]})
                 await send({"type": "http.response.body", "body": body})
                 return
             await send(message)
@@ -125,7 +126,7 @@ class _Transport:
     (an answer's head and body: one send, not two), and whose close() lingers while the
     client is still sending."""
 
-    def __init__(self, transport, protocol: "EdgeProtocol"):
+    def __init__(self, transport, protocol: EdgeProtocol):
         self._transport = transport
         self._protocol = protocol
         self._pending: list[bytes] = []

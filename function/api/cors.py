@@ -1,7 +1,7 @@
 """Cross-origin access: which origins may read answers, and the preflight answer."""
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from starlette.requests import Request
 from starlette.responses import Response

@@ -157,7 +157,7 @@ class DartClient:
         try:
             with urllib.request.urlopen(request, timeout=self._timeout) as response:
                 return _read_until(response, limit, deadline)
-        except (TimeoutError, socket.timeout):
+        except TimeoutError:
             raise DartTimeout(f"DART did not answer within {self._timeout:g} s") from None
         except urllib.error.HTTPError as error:
             raise DartBadAnswer(f"DART answered HTTP {error.code}") from None

@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 from starlette.responses import Response
 
 from soundness.model_card import public_manifest
+
 from . import body, openapi, pages
 from .api_keys import ApiKeys
 from .config import Settings
@@ -66,7 +68,7 @@ class Handlers:
         return pages.serve(static)
 
     async def predict(self, exchange: Exchange) -> Response:
-        from .prediction import answer  # numpy and friends: only once predictions are asked for
+        from .answers import answer  # numpy and friends: only once predictions are asked for
 
         self.keys.check(exchange.request)
         raw = await body.read(exchange, self.settings.max_body_bytes)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .answers import answer
 from .errors import ApiError, detail, summary
-from .prediction import answer
 
 
 def error_body(error: ApiError) -> dict[str, str]:

@@ -25,7 +25,6 @@ class LazyModel:
         self._lock = threading.Lock()
         self._predictor = None
         self._failure: str | None = None
-        self.load_count = 0  # how many times loading ran: one, in a healthy instance
 
     @property
     def loaded(self) -> bool:
@@ -52,7 +51,6 @@ class LazyModel:
         return await asyncio.to_thread(self.get)
 
     def _load(self) -> None:
-        self.load_count += 1
         # Imported here, not at module import: numpy is not needed before the first prediction.
         from soundness.artifacts import ArtifactError, load
         from soundness.predictor import Predictor

@@ -12,13 +12,23 @@ import threading
 import time
 import unicodedata
 from collections import OrderedDict
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable
+from typing import Any
 
 from . import logs
 from .config import Settings
-from .dart import (Company, DartBadAnswer, DartClient, DartFailure, DartStatus, DartTimeout,
-                   MissingAccounts, UnreadableAmounts, read_filing)
+from .dart import (
+    Company,
+    DartBadAnswer,
+    DartClient,
+    DartFailure,
+    DartStatus,
+    DartTimeout,
+    MissingAccounts,
+    UnreadableAmounts,
+    read_filing,
+)
 from .errors import ApiError, detail
 
 MAX_RESULTS = 20

@@ -11,10 +11,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from .answers import predictions
 from .errors import ApiError, detail
 from .kserve_v1 import error_body, served  # noqa: F401 - error_body: V2 errors are V1's
 from .payloads import parse_rows
-from .prediction import predictions
 
 MATRIX = "features"
 DATATYPES = ("FP32", "FP64")

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from soundness import ratios
+from soundness import artifacts, ratios
+
 from . import bigquery, open_inference
 from .config import Settings
 from .errors import MAX_DETAILS
@@ -73,8 +74,8 @@ def _schemas(max_batch: int) -> dict[str, Any]:
             "properties": {
                 "index": {"type": "integer"}, "id": {"type": ["string", "integer", "null"]},
                 "label": {"type": "integer", "enum": [0, 1]},
-                "class": {"type": "string", "enum": ["sound", "unsound"]},
-                "class_ko": {"type": "string", "enum": ["건전", "비건전"]},
+                "class": {"type": "string", "enum": [c["name"] for c in artifacts.CLASSES]},
+                "class_ko": {"type": "string", "enum": [c["ko"] for c in artifacts.CLASSES]},
                 "probability_unsound": {"type": "number", "minimum": 0, "maximum": 1},
                 "ratios": {"type": "object", "properties": ratio_values,
                            "additionalProperties": {"type": ["number", "null"]}},

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from soundness import jsontext, ratios
+
 from .errors import MAX_DETAILS, ApiError, detail, echo
 
 FORMS = ("companies", "instances", "data")
@@ -229,7 +230,7 @@ def _instance(obj: Any, index: int, features: list[str], missing: bool) -> Row |
 
 def _data(obj: Any, index: int, features: list[str], missing: bool) -> Row | RowError:
     # The model's inputs in its order; or, for a model that takes unknowns, the seed's five alone.
-    five = list(ratios.SEED_FEATURES)
+    five = list(ratios.LEGACY_FEATURES)
     order = (five if missing and isinstance(obj, list) and len(obj) == len(five) and set(five) <= set(features)
              else features)
     if not isinstance(obj, list) or len(obj) != len(order):

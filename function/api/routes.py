@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from functools import partial
 
-from . import bigquery, kserve_v1, open_inference as v2
+from . import bigquery, kserve_v1
+from . import open_inference as v2
 from .handlers import Handlers
 from .routing import Router
 

@@ -3,8 +3,8 @@ params {"name": "m"}. A segment in braces matches one path segment; the rest is 
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import Awaitable, Callable, Iterable
 
 from starlette.responses import Response
 
@@ -26,7 +26,7 @@ def _pattern(template: str) -> re.Pattern[str]:
     for param in _PARAM.finditer(template):
         parts += [re.escape(template[last:param.start()]), f"(?P<{param.group(1)}>[^/]+)"]
         last = param.end()
-    return re.compile("".join(parts + [re.escape(template[last:])]))
+    return re.compile("".join([*parts, re.escape(template[last:])]))
 
 
 class Router:
@@ -47,7 +47,3 @@ class Router:
             if found:
                 return Match(template, methods, found.groupdict())
         return None
-
-    @property
-    def templates(self) -> list[str]:
-        return list(self._methods)

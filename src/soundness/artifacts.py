@@ -12,20 +12,22 @@ the tensors, each held to the name, shape and kind the manifest implies.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import math
 import platform
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from . import jsontext
 
 FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
 TENSORS = "model.safetensors"
-BATCHNORM_EPS = 1e-5  # torch's BatchNorm1d default, which the seed's and our networks use
+BATCHNORM_EPS = 1e-5  # torch's BatchNorm1d default, which the legacy service's and our networks use
 CONVERT_HINT = "convert it with `python -m training.import_legacy --artifact DIR --out NEW_DIR`"
 
 CLASSES = [
@@ -230,10 +232,10 @@ def verified_manifest(directory: Path) -> dict[str, Any]:
 # ---------------------------------------------------------------- tensors
 
 def network_shapes(spec: dict[str, Any]) -> dict[str, tuple[int, ...]]:
-    """The state_dict names and shapes of the seed's NeuralNet with this manifest's widths."""
+    """The state_dict names and shapes of the legacy service's NeuralNet with this manifest's widths."""
     widths = [spec["input_size"], *spec["hidden"]]
     shapes: dict[str, tuple[int, ...]] = {}
-    for i, (width_in, width_out) in enumerate(zip(widths, widths[1:])):
+    for i, (width_in, width_out) in enumerate(itertools.pairwise(widths)):
         linear, norm = ("input_layer", "batchnorm") if i == 0 else (f"hidden_layer{i}", f"batchnorm{i}")
         shapes |= {f"{linear}.weight": (width_out, width_in), f"{linear}.bias": (width_out,)}
         shapes |= {f"{norm}.{name}": (width_out,) for name in ("weight", "bias", "running_mean", "running_var")}
@@ -325,7 +327,7 @@ def save(directory: Path | str, artifact: Artifact) -> Path:
     manifest.pop("schema_version", None)
     manifest.setdefault("classes", CLASSES)
     created = dict(manifest.get("created", {}))
-    created.setdefault("at", datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    created.setdefault("at", datetime.now(UTC).isoformat(timespec="seconds"))
     created["libraries"] = {**library_versions(), **created.get("libraries", {})}
     manifest["created"] = created
     manifest["files"] = {TENSORS: ""}

@@ -9,9 +9,10 @@ set at once, where an undefined ratio becomes NaN).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, Callable, Mapping
+from typing import Any
 
 # The nine statement inputs, in the order of the seed's form, with its Korean labels.
 STATEMENT_FIELDS: dict[str, dict[str, str]] = {
@@ -114,7 +115,7 @@ RATIOS: tuple[Ratio, ...] = (
 RATIO_BY_NAME: dict[str, Ratio] = {r.name: r for r in RATIOS}
 
 # The seed model's inputs, in its order: what `{"data": [[...]]}` rows carry.
-SEED_FEATURES: tuple[str, ...] = tuple(r.name for r in RATIOS[:5])
+LEGACY_FEATURES: tuple[str, ...] = tuple(r.name for r in RATIOS[:5])
 
 # Relative gap between total_equity and total_assets - total_liabilities that rounding
 # of typed amounts explains; beyond it the statement does not balance and we say so.

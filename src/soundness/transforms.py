@@ -8,7 +8,8 @@ a new kind needs an entry there and a builder here.
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -99,8 +100,6 @@ def _interpolation(q: np.ndarray, references: np.ndarray) -> Transform:
     reversed_q, reversed_references = np.ascontiguousarray(-q[::-1]), -references[::-1]
     return lambda column: 0.5 * (np.interp(column, q, references)
                                  - np.interp(-column, reversed_q, reversed_references))
-
-    return transform
 
 
 def _interpolate(step: dict[str, Any], arrays: Arrays) -> Transform:

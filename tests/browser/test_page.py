@@ -69,30 +69,30 @@ def label_texts(page) -> dict[str, str]:
 # ------------------------------------------------------------------ one company
 
 
-def test_typed_seed_example_shows_the_class_probability_and_ratios_the_api_returns(
-        page_server, open_page, served_model_dir, seed_example):
+def test_typed_legacy_example_shows_the_class_probability_and_ratios_the_api_returns(
+        page_server, open_page, served_model_dir, legacy_example):
     url = page_server(served_model_dir)
     page = open_page(url)
-    predict_by_keyboard(page, seed_example["statement"])
+    predict_by_keyboard(page, legacy_example["statement"])
     result = page.get_by_test_id("result")
     result.get_by_test_id("result-class").wait_for()
 
-    status, body, _ = post_json(url + "/predict", {"companies": [seed_example["statement"]]})
+    status, body, _ = post_json(url + "/predict", {"companies": [legacy_example["statement"]]})
     assert status == 200
     expected = body["predictions"][0]
     assert result.get_by_test_id("result-class").inner_text() == expected["class_ko"]
     assert result.get_by_test_id("result-probability").inner_text() == shown_probability(
         expected["probability_unsound"])
-    if served_model_dir != DEFAULT_MODEL:  # the seed's own model: its write-up's answer
+    if served_model_dir != DEFAULT_MODEL:  # the legacy service's own model: its write-up's answer
         assert expected["class_ko"] == "건전"
-    for name, value in zip(seed_example["ratio_names"], seed_example["ratios"]):
+    for name, value in zip(legacy_example["ratio_names"], legacy_example["ratios"]):
         assert result.get_by_test_id(f"feature-{name}").inner_text() == shown_ratio(value)
 
 
-def test_an_invalid_field_shows_the_servers_message_beside_that_field(page_server, open_page, seed_model_dir, seed_example):
-    url = page_server(seed_model_dir)  # a model that needs every ratio: a zero prior revenue is refused
+def test_an_invalid_field_shows_the_servers_message_beside_that_field(page_server, open_page, legacy_model_dir, legacy_example):
+    url = page_server(legacy_model_dir)  # a model that needs every ratio: a zero prior revenue is refused
     page = open_page(url)
-    statement = {**seed_example["statement"], "revenue_prior": 0}
+    statement = {**legacy_example["statement"], "revenue_prior": 0}
     predict_by_keyboard(page, statement)
     beside = page.get_by_test_id("error-revenue_prior")
     beside.wait_for()
@@ -106,7 +106,7 @@ def test_an_invalid_field_shows_the_servers_message_beside_that_field(page_serve
 
 
 def test_empty_and_unreadable_fields_are_named_without_asking_the_server(
-        page_server, open_page, served_model_dir, seed_example):
+        page_server, open_page, served_model_dir, legacy_example):
     page = open_page(page_server(served_model_dir))
     predictions = []
     page.on("request", lambda r: predictions.append(r.url) if r.url.endswith("/predict") else None)
@@ -199,7 +199,7 @@ def give_known_distribution(facts: dict) -> None:
 
 
 def test_bars_place_the_company_at_its_percentile_of_the_training_population(
-        page_server, open_page, served_model_dir, seed_example):
+        page_server, open_page, served_model_dir, legacy_example):
     page = open_page(page_server(served_model_dir), before=model_facts_changed(give_known_distribution))
     page.locator("#lang-toggle").click()
     page.get_by_role("button", name="Fill in an example").click()
@@ -208,8 +208,8 @@ def test_bars_place_the_company_at_its_percentile_of_the_training_population(
 
     items = page.locator(".feature")
     assert items.count() == len(KNOWN_DISTRIBUTION)
-    for i, name in enumerate(seed_example["ratio_names"]):
-        percent = np.interp(seed_example["ratios"][i], KNOWN_DISTRIBUTION[name], np.array(KNOWN_Q) * 100)
+    for i, name in enumerate(legacy_example["ratio_names"]):
+        percent = np.interp(legacy_example["ratios"][i], KNOWN_DISTRIBUTION[name], np.array(KNOWN_Q) * 100)
         assert items.nth(i).get_by_test_id("percentile").inner_text() == (
             f"higher than {round(percent)}% of training companies")
         marker_left = items.nth(i).locator(".bar-marker").evaluate("e => parseFloat(e.style.left)")
@@ -221,7 +221,7 @@ def test_bars_place_the_company_at_its_percentile_of_the_training_population(
 
 
 def test_a_model_without_a_recorded_distribution_shows_its_ratios_without_bars(
-        page_server, open_page, served_model_dir, seed_example):
+        page_server, open_page, served_model_dir, legacy_example):
     url = page_server(served_model_dir)
     page = open_page(url, before=model_facts_changed(lambda facts: facts.update(feature_quantiles={})))
     page.get_by_role("button", name="예시 값 채우기").click()
@@ -231,7 +231,7 @@ def test_a_model_without_a_recorded_distribution_shows_its_ratios_without_bars(
     assert result.locator(".feature").count() == result.locator("[data-testid^=feature-]").count() > 0
     assert result.locator(".bar").count() == 0
     assert "분포가 기록되어 있지 않아" in result.inner_text()
-    _, body, _ = post_json(url + "/predict", {"companies": [seed_example["statement"]]})
+    _, body, _ = post_json(url + "/predict", {"companies": [legacy_example["statement"]]})
     debt_ratio = body["predictions"][0]["ratios"]["debt_ratio_pct"]
     features = json.loads((served_model_dir / "manifest.json").read_text())["features"]
     shown = (result.get_by_test_id("feature-debt_ratio_pct") if "debt_ratio_pct" in features  # a model input
@@ -239,20 +239,20 @@ def test_a_model_without_a_recorded_distribution_shows_its_ratios_without_bars(
     assert shown.inner_text() == shown_ratio(debt_ratio)
 
 
-def test_a_balance_mismatch_warning_is_shown_with_the_result(page_server, open_page, served_model_dir, seed_example):
+def test_a_balance_mismatch_warning_is_shown_with_the_result(page_server, open_page, served_model_dir, legacy_example):
     page = open_page(page_server(served_model_dir))
-    statement = {**seed_example["statement"], "total_equity": seed_example["statement"]["total_equity"] // 2}
+    statement = {**legacy_example["statement"], "total_equity": legacy_example["statement"]["total_equity"] // 2}
     predict_by_keyboard(page, statement)
     warnings = page.get_by_test_id("warnings")
     warnings.wait_for()
     assert warnings.locator('[data-code="balance_mismatch"]').inner_text().startswith("자본총계가 자산총계")
 
 
-def test_the_largest_contributions_are_said_in_words_in_both_languages(page_server, open_page, seed_example):
+def test_the_largest_contributions_are_said_in_words_in_both_languages(page_server, open_page, legacy_example):
     url = page_server(DEFAULT_MODEL)
     page = open_page(url)
-    statement = {**seed_example["statement"], "total_equity": -seed_example["statement"]["total_equity"],
-                 "total_liabilities": seed_example["statement"]["total_assets"] + seed_example["statement"]["total_equity"]}
+    statement = {**legacy_example["statement"], "total_equity": -legacy_example["statement"]["total_equity"],
+                 "total_liabilities": legacy_example["statement"]["total_assets"] + legacy_example["statement"]["total_equity"]}
     predict_by_keyboard(page, statement)
     reasons = page.get_by_test_id("reasons")
     reasons.wait_for()
@@ -343,9 +343,9 @@ def test_the_example_csv_gives_three_results_and_a_downloadable_csv_of_them(page
         assert float(row["equity_ratio_pct"]) == pytest.approx(expected["ratios"]["equity_ratio_pct"])
 
 
-def test_csv_rows_that_cannot_be_scored_carry_their_own_errors(page_server, open_page, seed_model_dir, seed_example,
+def test_csv_rows_that_cannot_be_scored_carry_their_own_errors(page_server, open_page, legacy_model_dir, legacy_example,
                                                                tmp_path):
-    statement = seed_example["statement"]
+    statement = legacy_example["statement"]
     lines = [",".join(["id", *FIELDS])]
     for name, changes in [("good", {}), ("zero prior revenue", {"revenue_prior": 0}), ("typo", {"revenue": "12x"})]:
         values = {**statement, **changes}
@@ -354,7 +354,7 @@ def test_csv_rows_that_cannot_be_scored_carry_their_own_errors(page_server, open
     path = tmp_path / "companies.csv"
     path.write_bytes(("\ufeff" + "\r\n".join(lines) + "\r\n").encode())
 
-    page = open_page(page_server(seed_model_dir))  # a model that needs every ratio
+    page = open_page(page_server(legacy_model_dir))  # a model that needs every ratio
     upload(page, path)
     rows = page.get_by_test_id("batch-table").locator("tbody tr")
     assert rows.count() == 3
@@ -445,8 +445,8 @@ def recording_predictions(sizes: list, held: list):
 
 
 def test_a_1001_row_csv_goes_in_requests_of_the_servers_limit_with_progress(
-        page_server, open_page, served_model_dir, seed_example, tmp_path):
-    path = write_companies(tmp_path / "many.csv", seed_example["statement"], [f"c{i}" for i in range(1001)])
+        page_server, open_page, served_model_dir, legacy_example, tmp_path):
+    path = write_companies(tmp_path / "many.csv", legacy_example["statement"], [f"c{i}" for i in range(1001)])
     sizes, held = [], []
     page = open_page(page_server(served_model_dir), before=recording_predictions(sizes, held))
     page.locator("#batch-file").set_input_files(str(path))
@@ -463,8 +463,8 @@ def test_a_1001_row_csv_goes_in_requests_of_the_servers_limit_with_progress(
 
 
 def test_the_batch_size_is_the_one_the_server_states_and_progress_is_said_in_english(
-        page_server, open_page, served_model_dir, seed_example, tmp_path):
-    path = write_companies(tmp_path / "many.csv", seed_example["statement"], [f"c{i}" for i in range(450)])
+        page_server, open_page, served_model_dir, legacy_example, tmp_path):
+    path = write_companies(tmp_path / "many.csv", legacy_example["statement"], [f"c{i}" for i in range(450)])
     sizes, held = [], []
 
     def hooks(page):
@@ -485,8 +485,8 @@ def test_the_batch_size_is_the_one_the_server_states_and_progress_is_said_in_eng
     assert "450 of 450 companies predicted, 0 with errors" in page.get_by_test_id("batch-status").inner_text()
 
 
-def test_a_batch_that_fails_midway_says_where_it_stopped(page_server, open_page, served_model_dir, seed_example, tmp_path):
-    path = write_companies(tmp_path / "many.csv", seed_example["statement"], [f"c{i}" for i in range(5)])
+def test_a_batch_that_fails_midway_says_where_it_stopped(page_server, open_page, served_model_dir, legacy_example, tmp_path):
+    path = write_companies(tmp_path / "many.csv", legacy_example["statement"], [f"c{i}" for i in range(5)])
     refusal = json.dumps({"error": {"code": "model_unavailable", "message": "the model is being replaced",
                                     "details": []}})
     answered = []
@@ -509,10 +509,10 @@ def test_a_batch_that_fails_midway_says_where_it_stopped(page_server, open_page,
 
 
 def test_a_ratio_outside_the_training_range_is_warned_beside_the_answer_in_both_languages(
-        page_server, open_page, served_model_dir, seed_example):
+        page_server, open_page, served_model_dir, legacy_example):
     page = open_page(page_server(served_model_dir))
     # The balance sheet in 백만원, the income statement in won: turnover near 1.3 million.
-    mixed = {**seed_example["statement"]}
+    mixed = {**legacy_example["statement"]}
     for name in ("total_assets", "total_assets_prior", "total_liabilities", "total_equity"):
         mixed[name] = round(mixed[name] / 1e6)
     predict_by_keyboard(page, mixed)
@@ -528,8 +528,8 @@ def test_a_ratio_outside_the_training_range_is_warned_beside_the_answer_in_both_
 
 
 def test_names_with_bidirectional_overrides_are_shown_as_written_and_refused(
-        page_server, open_page, served_model_dir, seed_example, tmp_path):
-    path = write_companies(tmp_path / "odd.csv", seed_example["statement"], ["Acme\u202etxt.exe", "Plain"])
+        page_server, open_page, served_model_dir, legacy_example, tmp_path):
+    path = write_companies(tmp_path / "odd.csv", legacy_example["statement"], ["Acme\u202etxt.exe", "Plain"])
     page = open_page(page_server(served_model_dir))
     upload(page, path)
     rows = page.get_by_test_id("batch-table").locator("tbody tr")
@@ -541,10 +541,10 @@ def test_names_with_bidirectional_overrides_are_shown_as_written_and_refused(
 
 
 def test_rows_past_the_details_the_server_lists_are_still_marked_refused(
-        page_server, open_page, seed_model_dir, seed_example, tmp_path):
-    statement = {**seed_example["statement"], "revenue_prior": 0}  # no row can be scored: one 422
+        page_server, open_page, legacy_model_dir, legacy_example, tmp_path):
+    statement = {**legacy_example["statement"], "revenue_prior": 0}  # no row can be scored: one 422
     path = write_companies(tmp_path / "zeros.csv", statement, [f"c{i}" for i in range(60)])
-    page = open_page(page_server(seed_model_dir))  # a model that needs every ratio
+    page = open_page(page_server(legacy_model_dir))  # a model that needs every ratio
     upload(page, path)
     notes = page.get_by_test_id("batch-table").locator("tbody tr .notes")
     assert notes.nth(0).inner_text().startswith("revenue_prior: must be greater than 0")
@@ -553,8 +553,8 @@ def test_rows_past_the_details_the_server_lists_are_still_marked_refused(
 
 
 def test_a_csv_sent_after_a_failed_first_look_at_the_model_still_uses_its_limit(
-        page_server, open_page, served_model_dir, seed_example, tmp_path):
-    path = write_companies(tmp_path / "five.csv", seed_example["statement"], [f"c{i}" for i in range(5)])
+        page_server, open_page, served_model_dir, legacy_example, tmp_path):
+    path = write_companies(tmp_path / "five.csv", legacy_example["statement"], [f"c{i}" for i in range(5)])
     looks, sizes = [], []
 
     def model(route):

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from api.config import ENV_NAMES
 from helpers import ROOT, post_json
 
 DEPLOY = ROOT / "deploy.sh"
@@ -29,12 +30,12 @@ STARTUP_PROBE = "httpGet.path=/ready,periodSeconds=1,timeoutSeconds=1,failureThr
 # The repo venv's python3 first: deploy.sh needs only its standard library, and it starts fast.
 BASE_PATH = os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]])
 # Everything deploy.sh reads from the environment: cleared so the caller's shell cannot leak in.
-DEPLOY_ENV_KEYS = ("PROJECT", "GOOGLE_CLOUD_PROJECT", "REGION", "NAME", "BUCKET", "MODEL_DIR", "TARGET",
-                   "ALLOW_UNAUTHENTICATED", "DRY_RUN", "MAX_BATCH", "MAX_BODY_BYTES", "ALLOWED_ORIGINS",
-                   "API_KEYS", "API_KEYS_SECRET", "CLIENT_TIMEOUT_SECONDS", "MEMORY",
-                   "CONCURRENCY", "MIN_INSTANCES", "MAX_INSTANCES", "FAKE_GCLOUD_ACCOUNT", "FAKE_GCLOUD_FAIL",
-                   "DART_API_KEY", "DART_API_KEY_SECRET", "DART_API_URL", "DART_TIMEOUT", "DART_CACHE_SIZE", "BIGQUERY",
-                   "BIGQUERY_ROUTE")
+DEPLOY_ENV_KEYS = (*ENV_NAMES, "PROJECT", "GOOGLE_CLOUD_PROJECT", "REGION", "NAME", "BUCKET", "TARGET",
+                   "ALLOW_UNAUTHENTICATED", "DRY_RUN", "API_KEYS_SECRET", "DART_API_KEY_SECRET", "BIGQUERY",
+                   "MEMORY", "CONCURRENCY", "MIN_INSTANCES", "MAX_INSTANCES", "FAKE_GCLOUD_ACCOUNT",
+                   "FAKE_GCLOUD_FAIL")
+# What a deploy stages itself (the model as model/, the page as frontend/), so passes through no setting for.
+STAGED_SETTINGS = {"MODEL_DIR", "FRONTEND_DIR"}
 
 
 class Deploy:
@@ -151,6 +152,13 @@ def test_service_settings_reach_the_function_through_its_env_vars_file(deploy, s
     assert env_file(deploy.env_file) == {"MAX_BATCH": "200", "MAX_BODY_BYTES": "65536",
                                          "ALLOWED_ORIGINS": "https://a.example,https://b.example",
                                          "FUNCTION_USE_ASGI": "true"}
+
+
+def test_deploy_passes_through_every_setting_the_function_reads():
+    # Shell cannot import the settings' names: this holds deploy.sh's list equal to them.
+    body = re.search(r"service_env_names\(\) \{.*?for name in (.*?); do", DEPLOY.read_text(), re.S)
+    passed = set(body.group(1).replace("\\\n", " ").split())
+    assert passed == set(ENV_NAMES) - STAGED_SETTINGS
 
 
 def test_api_keys_go_into_the_env_file_and_are_never_printed(deploy, small_model_dir):
@@ -401,13 +409,13 @@ def test_the_staged_requirements_pin_every_runtime_package_and_no_training_stack
 
 
 @pytest.mark.server
-def test_the_staged_folder_serves_a_prediction_on_its_own(deploy, served_model_dir, seed_example, start_server):
+def test_the_staged_folder_serves_a_prediction_on_its_own(deploy, served_model_dir, legacy_example, start_server):
     assert deploy(*required(served_model_dir), "--dry-run").returncode == 0
     imported = subprocess.run([sys.executable, "-c", "import soundness; print(soundness.__file__)"],
                               cwd=deploy.stage, capture_output=True, text=True, check=True).stdout.strip()
     assert Path(imported).is_relative_to(deploy.stage)
     server = start_server(source=deploy.stage / "main.py", cwd=deploy.stage, env={"PYTHONDONTWRITEBYTECODE": "1"})
-    status, body, _ = post_json(server.url + "/predict", {"companies": [seed_example["statement"]]})
+    status, body, _ = post_json(server.url + "/predict", {"companies": [legacy_example["statement"]]})
     assert status == 200, body
     staged = json.loads((deploy.stage / "model" / "manifest.json").read_text())["model"]
     assert body["model"] == {"name": staged["name"], "version": staged["version"]}

@@ -3,8 +3,6 @@ artifact directories to tamper with. Raw-socket helpers are in raw_http.py."""
 from __future__ import annotations
 
 import json
-import shutil
-from pathlib import Path
 
 import pytest
 
@@ -29,10 +27,3 @@ def warm_server(served_model_dir):
     server = warm({"MODEL_DIR": str(served_model_dir)})
     yield server
     server.stop()
-
-
-# ---------------------------------------------------------------- artifacts to tamper with
-
-@pytest.fixture
-def model_copy(served_model_dir, tmp_path) -> Path:
-    return Path(shutil.copytree(served_model_dir, tmp_path / "model"))

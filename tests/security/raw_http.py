@@ -22,7 +22,7 @@ def exchange(port: int, data: bytes, *, timeout: float = 5.0,
                 if not chunk:
                     break
                 received += chunk
-        except (socket.timeout, ConnectionResetError):
+        except (TimeoutError, ConnectionResetError):
             pass
     return _parse(received)
 

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from helpers import ROOT, assert_error_shape, mimetype, post_json
+from helpers import ROOT, assert_error_shape, post_json
 
 from .raw_http import exchange
 

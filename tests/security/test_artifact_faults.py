@@ -15,10 +15,10 @@ import numpy as np
 import pytest
 import torch
 
-from soundness import artifacts
 from helpers import rehash, rewrite_manifest, small_model, write_format_1
+from soundness import artifacts
 
-ROW = {"data": [[1.0] * 5]}  # the small test model takes the seed's five ratios
+ROW = {"data": [[1.0] * 5]}  # the small test model takes the legacy service's five ratios
 
 
 class Calls:
@@ -194,10 +194,10 @@ def test_the_importer_refuses_a_hostile_scaler_without_running_it(how, format_1_
 
     marker = tmp_path / "code-ran"
     hostile_scaler(format_1_dir / "scaler.joblib", marker, how)
-    with pytest.raises(artifacts.ArtifactError, match="scaler.joblib"):
+    with pytest.raises(artifacts.ArtifactError, match=r"scaler.joblib"):
         import_legacy(format_1_dir / "model.pt", format_1_dir / "scaler.joblib", tmp_path / "imported")
     format_1_rehash(format_1_dir)
-    with pytest.raises(artifacts.ArtifactError, match="scaler.joblib"):
+    with pytest.raises(artifacts.ArtifactError, match=r"scaler.joblib"):
         convert_format_1(format_1_dir, tmp_path / "converted")
     assert not marker.exists()
     assert not (tmp_path / "imported").exists() and not (tmp_path / "converted").exists()
@@ -208,7 +208,7 @@ def test_the_importer_refuses_a_weights_pickle_that_would_run_code(format_1_dir,
 
     marker = tmp_path / "code-ran"
     torch.save({"input_layer.weight": code_that_touches(marker)[0]}, format_1_dir / "model.pt")
-    with pytest.raises(artifacts.ArtifactError, match="model.pt is not a readable torch state_dict"):
+    with pytest.raises(artifacts.ArtifactError, match=r"model.pt is not a readable torch state_dict"):
         import_legacy(format_1_dir / "model.pt", format_1_dir / "scaler.joblib", tmp_path / "imported")
     assert not marker.exists()
 

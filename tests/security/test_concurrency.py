@@ -1,7 +1,6 @@
 """Many clients at once on a cold instance, and requests that fail half-way."""
 import asyncio
 import json
-import sys
 import threading
 import urllib.request
 
@@ -50,12 +49,8 @@ def test_a_cold_server_hit_by_many_clients_loads_the_model_once_and_answers_each
     assert len(loaded) == 1
 
 
-def the_service():
-    return sys.modules["main"].service  # what the last create_app built
-
-
 def test_a_request_that_fails_inside_leaves_the_instance_healthy_and_says_nothing_private(
-        make_client, served_model_dir, served_features, monkeypatch, capsys):
+        make_client, served_model_dir, served_features, monkeypatch, capsys, model_loads):
     from soundness.predictor import Predictor
 
     client = make_client(MODEL_DIR=served_model_dir)
@@ -80,7 +75,7 @@ def test_a_request_that_fails_inside_leaves_the_instance_healthy_and_says_nothin
     monkeypatch.setattr(Predictor, "probabilities", working)
     again = client.post("/predict", json=body)
     assert again.status_code == 200 and client.get("/ready").status_code == 200
-    assert the_service().model.load_count == 1
+    assert model_loads() == 1
 
 
 def test_a_failure_while_reading_the_body_is_a_400_and_the_next_request_is_served(

@@ -11,11 +11,10 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from soundness import ratios
 from api.errors import ApiError
 from api.payloads import FORMS, parse_json, parse_rows
-
 from helpers import assert_error_shape, mimetype
+from soundness import ratios
 
 DOCUMENTED = {200, 400, 413, 415, 422}
 FUZZ = settings(max_examples=300, derandomize=True, deadline=None,
@@ -119,7 +118,7 @@ def test_the_parser_turns_any_bytes_into_json_or_a_400_or_415(raw, content_type)
 @given(any_json, st.integers(1, 5))
 def test_row_parsing_turns_any_json_into_rows_or_a_422(body, max_batch):
     try:
-        _form, rows = parse_rows(body, list(ratios.SEED_FEATURES), max_batch)
+        _form, rows = parse_rows(body, list(ratios.LEGACY_FEATURES), max_batch)
     except ApiError as error:
         assert error.status == 422
         assert_error_shape(error.body())
