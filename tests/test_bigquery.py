@@ -27,7 +27,7 @@ def call(**changes) -> list:
 
 @pytest.fixture
 def served_model_dir(legacy_model_dir):
-    """The protocol is tested on the seed's five-ratio model, which needs every input: its calls here carry five ratios and every statement value."""
+    """The protocol is tested on the legacy five-ratio model, which needs every input: its calls here carry five ratios and every statement value."""
     return legacy_model_dir
 
 

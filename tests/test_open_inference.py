@@ -16,7 +16,7 @@ SECOND_ROW = [12.5, -3.0, 7.25, 40.0, 0.9]
 
 @pytest.fixture
 def served_model_dir(legacy_model_dir):
-    """The protocol is tested on the seed's five-ratio model, which needs every input: its tensors here have five columns."""
+    """The protocol is tested on the legacy five-ratio model, which needs every input: its tensors here have five columns."""
     return legacy_model_dir
 
 

@@ -126,7 +126,7 @@ def test_each_year_is_scored_by_a_model_fitted_before_it_with_settings_chosen_on
     assert again["score"].tolist() == scores["score"].tolist()
 
 
-def test_five_only_inputs_keep_the_seeds_five_and_make_every_other_ratio_unknown():
+def test_five_only_inputs_keep_the_legacy_five_and_make_every_other_ratio_unknown():
     frame = pd.DataFrame([{name: 1.0 for name in recipes.ALL_RATIOS}])
     out = recipes.five_only(frame)
     assert out[list(LEGACY_FEATURES)].notna().all(axis=None)

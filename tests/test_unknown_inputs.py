@@ -49,7 +49,7 @@ def test_a_company_with_nothing_usable_is_refused_naming_the_fields(client):
     assert {"total_assets", "revenue"} <= fields
 
 
-def test_the_seeds_five_ratio_forms_are_scored_by_the_same_model(client):
+def test_the_legacy_five_ratio_forms_are_scored_by_the_same_model(client):
     status, by_data = predict(client, {"data": [LEGACY_RATIOS]})
     names = ["revenue_growth_pct", "total_asset_growth_pct", "operating_margin_pct", "equity_ratio_pct",
              "total_asset_turnover"]

@@ -61,7 +61,7 @@ def markdown(rows: list[dict]) -> str:
              "Made by `python -m training.compare`. Mean per-year ROC-AUC 2010-2018 on the rows version 1 can "
              "score; intervals from 500 paired company-level bootstrap resamples (the report's final figures "
              "use 2000). The test years are never read for a choice.", "",
-             "| candidate | mean ROC-AUC | minus version 1 [95 %] | minus HGB | seed's five only | wall seconds (shared machine) |",
+             "| candidate | mean ROC-AUC | minus version 1 [95 %] | minus HGB | legacy five only | wall seconds (shared machine) |",
              "|---|---|---|---|---|---|"]
     for row in rows:
         r = row["result"]

@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from soundness.ratios import RATIOS, STATEMENT_FIELDS, compute_frame
+from soundness.ratios import STATEMENT_FIELDS, compute_frame
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA_DIR = ROOT.parent / "shared" / "data"
@@ -25,6 +25,9 @@ KR_FILE = Path("kr-dart") / "statements.csv"
 
 # By fiscal year, as the data set's authors split it; the test years are read once, to report.
 SPLITS: dict[str, tuple[int, int]] = {"train": (1999, 2011), "validation": (2012, 2014), "test": (2015, 2018)}
+# The served model: the same recipe on the most recent years it allows, its choices made on the
+# last three, which it is not fitted on.
+SERVED_SPLITS: dict[str, tuple[int, int]] = {"fit": (1999, 2015), "validation": (2016, 2018)}
 
 US_LABEL = ("1 on a failed company's last fiscal year (it filed for Chapter 7 or 11 within the next "
             "year), 0 on every fiscal year of a company that stayed alive; a failed company's earlier "
@@ -35,11 +38,12 @@ KR_LABEL = ("distress_delisting_next: 1 on a company's last fiscal year when it 
 # The statement fields in the US columns (millions of USD). The data set has no equity column.
 US_COLUMNS = {"total_assets": "X10", "total_liabilities": "X17", "revenue": "X16",
               "operating_income": "X12", "net_income": "X6"}
-# Altman's Z-score (a baseline, not a served ratio) needs these too.
-ALTMAN_COLUMNS = ("X1", "X8", "X9", "X10", "X12", "X14", "X15", "X17")
+# Altman's Z-score (a baseline, not a served ratio) needs these too, beside assets, liabilities
+# and EBIT (operating income).
+ALTMAN_COLUMNS = {"current_assets": "X1", "market_value": "X8", "net_sales": "X9",
+                  "current_liabilities": "X14", "retained_earnings": "X15"}
 # Fields whose prior-year value the ratios need: `<field>_prior` in STATEMENT_FIELDS.
 PRIOR_FIELDS = tuple(f.removesuffix("_prior") for f in STATEMENT_FIELDS if f.endswith("_prior"))
-RATIO_NAMES = tuple(r.name for r in RATIOS)
 
 
 @dataclass
@@ -90,11 +94,9 @@ def load_us(data_dir: Path | str = DEFAULT_DATA_DIR) -> Table:
     raw = pd.read_csv(source)
     frame = pd.DataFrame({"company": raw["company_name"], "year": raw["year"].astype(int),
                           "status_label": raw["status_label"]})
-    for name, column in US_COLUMNS.items():
+    for name, column in (US_COLUMNS | ALTMAN_COLUMNS).items():
         frame[name] = raw[column].astype(float)
     frame["total_equity"] = frame["total_assets"] - frame["total_liabilities"]
-    for column in ALTMAN_COLUMNS:
-        frame[column] = raw[column].astype(float)
     # Prior years first, from every row: a dropped earlier row of a failed company still is
     # the prior year of its last row.
     frame = with_prior_year(frame)

@@ -16,7 +16,7 @@ def average_networks(networks: list[NeuralNet], negative_slope: float, dropout: 
     """One NeuralNet computing the mean of the members' logits (members must share a shape)."""
     first = networks[0]
     hidden = [first.input_layer.out_features]
-    hidden += [getattr(first, f"hidden_layer{i}").out_features for i in range(1, first.depth + 1)]
+    hidden += [getattr(first, f"hidden_layer{i}").out_features for i in range(1, first.hidden_blocks + 1)]
     merged = NeuralNet(first.input_layer.in_features, [w * len(networks) for w in hidden],
                        first.output_layer.out_features, negative_slope, dropout)
     states = [n.state_dict() for n in networks]

@@ -58,9 +58,12 @@ def full_metrics(y: np.ndarray, p: np.ndarray, threshold: float) -> dict[str, An
 
 def altman_z(frame: pd.DataFrame) -> pd.Series:
     """Altman's 1968 Z-score from the US columns (lower is riskier); NaN where undefined."""
-    assets, liabilities = frame["X10"].where(frame["X10"] > 0), frame["X17"].where(frame["X17"] > 0)
-    z = (1.2 * (frame["X1"] - frame["X14"]) / assets + 1.4 * frame["X15"] / assets
-         + 3.3 * frame["X12"] / assets + 0.6 * frame["X8"] / liabilities + 1.0 * frame["X9"] / assets)
+    assets = frame["total_assets"].where(frame["total_assets"] > 0)
+    liabilities = frame["total_liabilities"].where(frame["total_liabilities"] > 0)
+    working_capital = frame["current_assets"] - frame["current_liabilities"]
+    z = (1.2 * working_capital / assets + 1.4 * frame["retained_earnings"] / assets
+         + 3.3 * frame["operating_income"] / assets + 0.6 * frame["market_value"] / liabilities
+         + 1.0 * frame["net_sales"] / assets)
     return z.where(np.isfinite(z))
 
 

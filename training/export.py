@@ -6,7 +6,7 @@ scikit-learn's transform, torch's eval-mode forward, the calibration) on the sam
 refuses to write when any probability differs by more than AGREEMENT.
 
 The reference runs the network in float64: torch's own float32 forward is off by up to 2e-6
-in probability on rows beyond the eight-ratio seed model's fitted range (measured against
+in probability on rows beyond the eight-ratio legacy model's fitted range (measured against
 float64), so a float32 reference would blame the runtime for torch's rounding. The float32
 difference is recorded beside the check, for information.
 """
@@ -176,7 +176,7 @@ def _fitted_range(model: Model, width: int) -> tuple[np.ndarray, np.ndarray]:
 
 def check_rows(model: Model, features: list[str], count: int = 2000, seed: int = 0) -> np.ndarray:
     """Rows to hold the served model to the reference on: `count` random rows across and beyond
-    the fitted range, its ends, zeros, and the seed example when the model takes its five ratios."""
+    the fitted range, its ends, zeros, and the legacy example when the model takes its five ratios."""
     width = len(features)
     low, high = _fitted_range(model, width)
     span = np.where(high > low, high - low, 1.0)

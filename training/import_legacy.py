@@ -3,11 +3,11 @@
     python -m training.import_legacy --weights W.pth --scaler S.pkl --out DIR [--features a,b,...]
     python -m training.import_legacy --artifact OLD_DIR --out DIR      (a format-1 directory)
 
-The layer widths come from the state_dict, the features default to the seed's five in
-the seed's order, and the decision stays the seed's argmax (threshold 0.5) unless told
+The layer widths come from the state_dict, the features default to the legacy five in
+the legacy order, and the decision stays the legacy service's argmax (threshold 0.5) unless told
 otherwise. A format-1 directory keeps its manifest (features, decision, calibration,
 metrics). Either way the served numpy predictor is held to torch's eval-mode forward on
-the seed example (for the five ratios) and 2000 more rows, and nothing is written when a
+the legacy example (for the five ratios) and 2000 more rows, and nothing is written when a
 probability differs by more than 1e-6. Whatever cannot be mapped is refused with the reason.
 """
 from __future__ import annotations

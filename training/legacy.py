@@ -73,7 +73,7 @@ def load_scaler(path: Path) -> Any:
             if isinstance(f, str):
                 raise ArtifactError(f"{path.name} uses joblib's pre-0.10 format, which is not supported")
             with warnings.catch_warnings():
-                # Scalers pickled by older scikit-learn (the seed's: 1.2) load fine; say it once.
+                # Scalers pickled by older scikit-learn (the legacy service's: 1.2) load fine; say it once.
                 warnings.simplefilter("ignore", InconsistentVersionWarning)
                 scaler = unpickler_class(str(path), f, ensure_native_byte_order=True).load()
     except ArtifactError:

@@ -1,8 +1,8 @@
-"""The seed's `NeuralNet` in torch, with its depth and widths taken from the manifest: for
+"""The legacy service's `NeuralNet` in torch, with its depth and widths taken from the manifest: for
 training, importing and checking; the served model runs in numpy (soundness.predictor).
 
-Parameter names are the seed's (`input_layer`, `batchnorm`, `hidden_layerN`,
-`batchnormN`, `output_layer`), so a `state_dict` the seed saved loads unchanged.
+Parameter names are the legacy service's (`input_layer`, `batchnorm`, `hidden_layerN`,
+`batchnormN`, `output_layer`), so a `state_dict` the legacy service saved loads unchanged.
 """
 from __future__ import annotations
 
@@ -27,14 +27,14 @@ class NeuralNet(nn.Module):
         for i, (width_in, width_out) in enumerate(pairwise(hidden), start=1):
             setattr(self, f"hidden_layer{i}", nn.Linear(width_in, width_out))
             setattr(self, f"batchnorm{i}", nn.BatchNorm1d(width_out))
-        self.depth = len(hidden) - 1
+        self.hidden_blocks = len(hidden) - 1  # blocks after the first, each hidden_layerN + batchnormN
         self.output_layer = nn.Linear(hidden[-1], num_classes)
         self.activation = nn.LeakyReLU(negative_slope)
         self.dropout = nn.Dropout(dropout)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.batchnorm(self.input_layer(x))
-        for i in range(1, self.depth + 1):
+        for i in range(1, self.hidden_blocks + 1):
             block = getattr(self, f"batchnorm{i}")(getattr(self, f"hidden_layer{i}")(x))
             x = self.dropout(self.activation(block))
         return self.output_layer(x)
@@ -52,7 +52,7 @@ def build(spec: Mapping[str, Any]) -> NeuralNet:
 
 
 def spec_from_state_dict(state: Mapping[str, torch.Tensor]) -> dict[str, Any]:
-    """Infer the network's shape from a seed-style `state_dict`; ValueError if it is not one."""
+    """Infer the network's shape from a legacy-style `state_dict`; ValueError if it is not one."""
     try:
         widths = [int(state["input_layer.weight"].shape[0])]
         input_size = int(state["input_layer.weight"].shape[1])

@@ -22,14 +22,13 @@ from sklearn.metrics import roc_auc_score
 from sklearn.preprocessing import QuantileTransformer
 
 from soundness import transforms
-from soundness.ratios import LEGACY_FEATURES
+from soundness.ratios import LEGACY_FEATURES, RATIOS
 
-from .data import RATIO_NAMES
 from .ensemble import average_networks
 from .network import NeuralNet
 
 Scorer = Callable[[pd.DataFrame], np.ndarray]
-ALL_RATIOS: tuple[str, ...] = RATIO_NAMES
+ALL_RATIOS: tuple[str, ...] = tuple(r.name for r in RATIOS)
 
 
 # ---------------------------------------------------------------- encodings
@@ -58,7 +57,7 @@ def fit_quantile_normal(x: np.ndarray, knots: int = 101) -> Step:
 
 
 # 0 is the median after the quantile-normal map; every feature gets an indicator, even one never
-# unknown in training: the seed's five-ratio requests leave all the others unknown.
+# unknown in training: the legacy five-ratio requests leave all the others unknown.
 MISSING_STEP: Step = ({"kind": "missing_indicator", "fill": 0.0}, {})
 
 
@@ -119,8 +118,8 @@ class NetworkConfig:
     seed: int = 0
     # Distillation: the loss's weight on a gradient-boosted teacher's log-odds (0: labels only).
     distill: float = 0.0
-    # Share of each batch's rows shown with every ratio but the seed's five unknown, so the
-    # seed's five-ratio requests meet a network that has seen such inputs.
+    # Share of each batch's rows shown with every ratio but the legacy five unknown, so the
+    # legacy five-ratio requests meet a network that has seen such inputs.
     five_only_fraction: float = 0.0
 
     def key(self) -> str:
@@ -144,7 +143,7 @@ def train_network(x: np.ndarray, y: np.ndarray, config: NetworkConfig, seed: int
                   val: tuple[np.ndarray, np.ndarray] | None = None, teacher: np.ndarray | None = None,
                   five_only: np.ndarray | None = None) -> tuple[NeuralNet, int]:
     """Class-weighted training: with `val`, kept at its best validation ROC-AUC epoch (early
-    stopping); without, run for `epochs`. `five_only` (the rows encoded with only the seed's
+    stopping); without, run for `epochs`. `five_only` (the rows encoded with only the legacy service's
     five known) stands in for a `config.five_only_fraction` of each batch's rows.
     Returns the network and the epochs it trained."""
     torch.manual_seed(seed)
@@ -211,7 +210,7 @@ class NetworkRecipe:
         self.config = config
         self.teacher = teacher
         self.name = "network"
-        # The same model scored on the seed's five alone, the others unknown (the legacy forms).
+        # The same model scored on the legacy five alone, the others unknown (the legacy forms).
         self.variants = {"five_only": five_only} if not config.complete_rows_only else {}
 
     def key(self) -> str:
@@ -271,7 +270,7 @@ class NetworkRecipe:
 
 
 def five_only(frame: pd.DataFrame) -> pd.DataFrame:
-    """The rows as a seed-era request gives them: the five ratios (all defined) and nothing else."""
+    """The rows as a legacy-era request gives them: the five ratios (all defined) and nothing else."""
     out = frame.copy()
     out[[name for name in ALL_RATIOS if name not in LEGACY_FEATURES]] = np.nan
     out.loc[~frame[list(LEGACY_FEATURES)].notna().all(axis=1), list(LEGACY_FEATURES)] = np.nan
@@ -279,7 +278,7 @@ def five_only(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def version1() -> NetworkRecipe:
-    """Today's bundled recipe (training.train before version 2): the seed's five, complete rows,
+    """Today's bundled recipe (training.train before version 2): the legacy five, complete rows,
     clip 5-95 % and a normal QuantileTransformer, five networks of [32, 32, 16] averaged."""
     recipe = NetworkRecipe(NetworkConfig(features=LEGACY_FEATURES, complete_rows_only=True,
                                          preprocessing="clip_quantile"))

@@ -10,12 +10,15 @@ from typing import Any
 
 import numpy as np
 
+from .data import SERVED_SPLITS, SPLITS
+
 TARGETS = {"rolling": 0.89, "test": 0.875, "kr": 0.87}
-NAMES = {"ours": "this model (MLP, v2)", "ours_five_only": "this model given only the seed's five",
+NAMES = {"ours": "this model (MLP, v2)", "ours_five_only": "this model given only the legacy five",
          "version_1": "version 1 recipe (MLP, seed's five)", "logistic_regression": "logistic regression",
          "hist_gradient_boosting": "HistGradientBoosting", "altman_z_1968": "Altman Z (1968)",
-         "served": "served model (fit 1999-2015)", "fixed_split": "fixed-split model (fit 1999-2011)",
-         "seed": "seed's published model"}
+         "served": "served model (fit {}-{})".format(*SERVED_SPLITS["fit"]),
+         "fixed_split": "fixed-split model (fit {}-{})".format(*SPLITS["train"]),
+         "seed": "legacy published model"}
 
 
 def _interval(i: list[float]) -> str:
@@ -52,8 +55,8 @@ def rolling_section(r: dict[str, Any]) -> list[str]:
         "",
         f"On every row it can score (any ratio known: {every['rows']} company-years, {every['positives']} "
         f"failures) this model's mean per-year ROC-AUC is {every['mean_auc']:.4f} {_interval(every['interval'])}.",
-        "The five-only line scores the same fitted models with every ratio but the seed's five set unknown: "
-        "what a seed-era `data` or five-ratio `instances` request gets.",
+        "The five-only line scores the same fitted models with every ratio but the legacy five set unknown: "
+        "what a legacy-era `data` or five-ratio `instances` request gets.",
         "",
         "| model | " + " | ".join(str(y) for y in years) + " |",
         "|---|" + "---|" * len(years),
@@ -136,7 +139,7 @@ def korean_section(k: dict[str, Any]) -> list[str]:
     ]
     if "seed_rows" in k:
         s = k["seed_rows"]
-        lines += [f"| {NAMES[n]}, rows the seed's model can score | {s['rows']} | {s['positives']} | "
+        lines += [f"| {NAMES[n]}, rows the legacy model can score | {s['rows']} | {s['positives']} | "
                   f"{m['mean_auc']:.4f} | {_interval(m['interval'])} | {m['minus_seed']:+.4f} (seed) | "
                   f"{_signed(m['difference_interval'])} |"
                   for n, m in s.items() if isinstance(m, dict)]
@@ -158,7 +161,7 @@ def targets(manifest: dict[str, Any]) -> list[str]:
              f"- Rolling mean per-year ROC-AUC {r['mean_auc']:.4f} (target >= {TARGETS['rolling']}): "
              f"{'met' if r['mean_auc'] >= TARGETS['rolling'] else 'missed'}; its paired difference to version 1 "
              f"{_signed(r['difference_interval'])} is {'above 0' if r['difference_interval'][0] > 0 else 'not above 0'}.",
-             f"- The seed's five alone: {five['mean_auc']:.4f} vs version 1 {m['rolling']['models']['version_1']['mean_auc']:.4f}, "
+             f"- The legacy five alone: {five['mean_auc']:.4f} vs version 1 {m['rolling']['models']['version_1']['mean_auc']:.4f}, "
              f"difference {_signed(five['difference_interval'])}.",
              f"- US test ROC-AUC {test['roc_auc']:.4f} (target >= {TARGETS['test']}): "
              f"{'met' if test['roc_auc'] >= TARGETS['test'] else 'missed'}.",
@@ -166,7 +169,7 @@ def targets(manifest: dict[str, Any]) -> list[str]:
              f"{'met' if served_kr >= TARGETS['kr'] else 'missed'}."]
     if "seed_rows" in kr:
         d = kr["seed_rows"]["served"]
-        lines.append(f"- Against the seed's model on its rows: {d['minus_seed']:+.4f} {_signed(d['difference_interval'])}: "
+        lines.append(f"- Against the legacy model on its rows: {d['minus_seed']:+.4f} {_signed(d['difference_interval'])}: "
                      + ("not below it by the interval" if d["difference_interval"][1] >= 0 else "below it"))
     lines.append(f"- Calibrated: test Brier {test['brier']:.5f} vs base rate {test['base_rate_brier']:.5f} "
                  f"({'better' if test['brier'] < test['base_rate_brier'] else 'not better'}).")
@@ -185,14 +188,14 @@ def markdown(manifest: dict[str, Any]) -> str:
         "## Data, inputs and model",
         "",
         f"- Source: `{d['source']}` ({d['rows_in_file']} company-years, {d['companies']} companies, US "
-        "NYSE/NASDAQ, 1999-2018). Label: " + d["label"] + ".",
+        f"NYSE/NASDAQ, {SPLITS['train'][0]}-{SPLITS['test'][1]}). Label: " + d["label"] + ".",
         f"- Inputs: {len(manifest['features'])} unit-free ratios of the nine statement values "
         f"({', '.join(manifest['features'])}), formulas in src/soundness/ratios.py. A ratio that cannot be "
         "computed is unknown, not a reason to refuse the company: each ratio goes through a quantile-normal "
         "map fitted on the training rows (piecewise linear, 101 knots; `interpolate`), unknown becomes 0 plus "
         "a 0/1 indicator (`missing_indicator`).",
         f"- Network: {manifest['network']['note']}; class-weighted cross-entropy, AdamW; each member kept at "
-        "its best validation epoch. During training a fifth of each batch is shown with only the seed's "
+        "its best validation epoch. During training a fifth of each batch is shown with only the legacy service's "
         "five ratios known, so five-ratio requests meet inputs the network has seen.",
         f"- Served model: fitted on {served['fit']['years'][0]}-{served['fit']['years'][1]} "
         f"({served['fit']['rows']} rows, {served['fit']['positives']} failures); epochs (members: "
@@ -250,7 +253,7 @@ def figure(path: Path, scores: dict[str, dict[str, np.ndarray]], reliability: li
 
     plt = _plt()
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.8))
-    for ax, set_name, title in ((axes[0], "test", "ROC, US test years 2015-2018 (fixed split)"),
+    for ax, set_name, title in ((axes[0], "test", "ROC, US test years {}-{} (fixed split)".format(*SPLITS["test"])),
                                 (axes[1], "kr_dart", "ROC, Korean DART (external)")):
         y = scores[set_name]["label"]
         for name, score in scores[set_name].items():

@@ -5,13 +5,14 @@
 1. The rolling-origin yardstick (training.yardstick): this recipe, the version-1 recipe,
    logistic regression and HistGradientBoosting on the same inputs, each year 2010-2018
    scored by a model fitted on the years before it; paired company-level bootstrap
-   intervals (training.bootstrap). Also this recipe's model given only the seed's five.
-2. The fixed split: fit 1999-2011, epochs, Platt calibration and threshold on 2012-2014,
-   test 2015-2018 read once here, to report (with the same baselines fitted the same way).
-3. The served model: the same recipe shifted to the most recent years it allows: fit
-   1999-2015, epochs, calibration and threshold on 2016-2018 (rows it is not fitted on).
+   intervals (training.bootstrap). Also this recipe's model given only the legacy five.
+2. The fixed split (training.data.SPLITS): fit on its train years, epochs, Platt calibration
+   and threshold on its validation years, its test years read once here, to report (with the
+   same baselines fitted the same way).
+3. The served model (training.data.SERVED_SPLITS): the same recipe shifted to the most recent
+   years it allows, epochs, calibration and threshold on years it is not fitted on.
 4. The Korean DART table, never used for any choice: the served and fixed-split models,
-   next to the seed's published model on the rows it can score, paired.
+   next to the legacy published model on the rows it can score, paired.
 Out-of-year scores are cached (.cache/rolling), so a second run retrains only what changed.
 """
 from __future__ import annotations
@@ -38,8 +39,8 @@ from . import bootstrap, data, evaluate, export, recipes, report, yardstick
 MODEL_NAME = "us-bankruptcy-mlp"
 MODEL_VERSION = "2.0.0"
 QUANTILES = [0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99]
-FIXED = {"fit": (1999, 2011), "validation": (2012, 2014), "test": (2015, 2018)}
-SERVED = {"fit": (1999, 2015), "validation": (2016, 2018)}
+FIXED = {"fit": data.SPLITS["train"], "validation": data.SPLITS["validation"], "test": data.SPLITS["test"]}
+SERVED = data.SERVED_SPLITS
 LEGACY_ARTIFACTS = data.ROOT.parent / "shared" / "reference" / "seed-artifacts"
 LEGACY_PUBLISHED_KR_AUC = 0.886
 # Chosen on the rolling yardstick (training/report/selection.md, `python -m training.compare`).
@@ -163,7 +164,7 @@ def fixed_split(table: data.Table, recipe: recipes.NetworkRecipe, log=print
 # ---------------------------------------------------------------- 4. the Korean check
 
 def legacy_model_scores(frame: pd.DataFrame) -> np.ndarray | None:
-    """The seed's published model on the rows with its five ratios (NaN elsewhere); None without it."""
+    """The legacy service's published model on the rows with its five ratios (NaN elsewhere); None without it."""
     from soundness import artifacts
     from soundness.predictor import Predictor
 
@@ -189,14 +190,14 @@ def korean(kr: data.Table, models: dict[str, tuple[recipes.FittedNetwork, dict]]
                            "label": kr.label_definition}
     out["every_row"] = bootstrap.single_auc(y, company, scores, "served")
     out["served_metrics"] = evaluate.probability_metrics(y, scores["served"])
-    seed = legacy_model_scores(frame)
-    if seed is not None:
-        common = np.isfinite(seed)
+    legacy = legacy_model_scores(frame)
+    if legacy is not None:
+        common = np.isfinite(legacy)
         out["seed_rows"] = {"rows": int(common.sum()), "positives": int(y[common].sum()),
                             **bootstrap.single_auc(y[common], company[common],
-                                                   {**{n: s[common] for n, s in scores.items()}, "seed": seed[common]},
+                                                   {**{n: s[common] for n, s in scores.items()}, "seed": legacy[common]},
                                                    "seed")}
-        scores["seed"] = seed
+        scores["seed"] = legacy
     return out, {"label": y, **scores}
 
 

@@ -81,7 +81,7 @@ def predictions(predictor, rows: list, explain: bool = False) -> list[dict[str, 
 
 def answer(predictor, body: Any, max_batch: int) -> tuple[dict[str, Any], int]:
     """The response body for a parsed request, and how many rows it carried."""
-    _form, rows = parse_rows(body, predictor.features, max_batch, predictor.accepts_missing)
+    rows = parse_rows(body, predictor.features, max_batch, predictor.accepts_missing)
     answers = predictions(predictor, rows, explain_requested(body))
     if all("error" in a for a in answers):
         raise ApiError(422, "invalid_input", "no row could be scored; see details",

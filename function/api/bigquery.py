@@ -34,7 +34,7 @@ def replies(predictor, body: Any, max_batch: int) -> tuple[dict[str, Any], int]:
     arguments = [[_decoded(value) for value in call] for call in calls]
     rows_body = ({"companies": [dict(zip(names, args)) for args in arguments]} if form == "companies"
                  else {"data": arguments})
-    _form, rows = parse_rows(rows_body, predictor.features, max_batch)
+    rows = parse_rows(rows_body, predictor.features, max_batch)
     return {"replies": [_reply(answer) for answer in predictions(predictor, rows)]}, len(rows)
 
 

@@ -67,7 +67,7 @@ def infer(predictor, body: Any, name: str, max_batch: int,
     _parameters(body, "parameters")
     wanted = _requested_outputs(body.get("outputs"))
     rows = _rows(body["inputs"], predictor.features, max_batch)
-    _form, parsed = parse_rows({"data": rows}, predictor.features, max_batch)
+    parsed = parse_rows({"data": rows}, predictor.features, max_batch)
     answers = predictions(predictor, parsed)
     refused = [d for a in answers if "error" in a for d in a["error"]["details"]]
     if refused:

@@ -65,8 +65,8 @@ def _schemas(max_batch: int) -> dict[str, Any]:
             {"type": "object", "required": ["data"], "additionalProperties": False,
              "properties": {"data": {"type": "array", **batch, "items": {
                  "type": "array", "items": NUMBER,
-                 "description": "The model's features in its order (the seed's five for seed models); "
-                                "a model that takes unknown inputs also takes null, or the seed's five alone."}},
+                 "description": "The model's features in its order (the legacy five for legacy models); "
+                                "a model that takes unknown inputs also takes null, or the legacy five alone."}},
                             "explain": explain}},
         ]},
         "Prediction": {"type": "object", "required": [

@@ -229,12 +229,12 @@ def _instance(obj: Any, index: int, features: list[str], missing: bool) -> Row |
 
 
 def _data(obj: Any, index: int, features: list[str], missing: bool) -> Row | RowError:
-    # The model's inputs in its order; or, for a model that takes unknowns, the seed's five alone.
+    # The model's inputs in its order; or, for a model that takes unknowns, the legacy five alone.
     five = list(ratios.LEGACY_FEATURES)
     order = (five if missing and isinstance(obj, list) and len(obj) == len(five) and set(five) <= set(features)
              else features)
     if not isinstance(obj, list) or len(obj) != len(order):
-        alternative = f" (or the seed's five: {', '.join(five)})" if missing else ""
+        alternative = f" (or the legacy five: {', '.join(five)})" if missing else ""
         return RowError(index, None, [detail(None, (
             f"must be an array of {len(features)} numbers in this order: {', '.join(features)}{alternative}"),
             index)])
@@ -264,8 +264,8 @@ def explain_requested(body: dict[str, Any]) -> bool:
 
 
 def parse_rows(body: Any, features: list[str], max_batch: int,
-               missing: bool = False) -> tuple[str, list[Row | RowError]]:
-    """The body's input form and its rows, each either scoreable or with its errors.
+               missing: bool = False) -> list[Row | RowError]:
+    """The body's rows, each either scoreable or with its errors.
 
     `missing`: the model takes unknown inputs (see the module's docstring)."""
     if not isinstance(body, dict):
@@ -300,4 +300,4 @@ def parse_rows(body: Any, features: list[str], max_batch: int,
     if form != "data":
         _check_known_fields(rows, form, list(ratios.STATEMENT_FIELDS) if form == "companies" else features)
     reader = _READERS[form]
-    return form, [_check_id(reader(obj, i, features, missing), obj) for i, obj in enumerate(rows)]
+    return [_check_id(reader(obj, i, features, missing), obj) for i, obj in enumerate(rows)]

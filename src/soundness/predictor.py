@@ -7,7 +7,7 @@ gives the calibrated log-odds. What is left per row is a few matrix products and
 
 Arithmetic is float64, chosen by measurement (CPU time on this 2-core machine, bundled model):
 float32 took 1.2 ms for a 1000-row batch against 1.8 ms and the same 41-43 us for one row, but
-on the eight-ratio seed model it differed from torch's float64 forward by 2.2e-6 in probability,
+on the eight-ratio legacy model it differed from torch's float64 forward by 2.2e-6 in probability,
 beyond the 1e-6 every model is held to (training.export); float64 agrees to about 1e-15.
 """
 from __future__ import annotations

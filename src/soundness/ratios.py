@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-# The nine statement inputs, in the order of the seed's form, with its Korean labels.
+# The nine statement inputs, in the order of the legacy service's form, with its Korean labels.
 STATEMENT_FIELDS: dict[str, dict[str, str]] = {
     "total_assets": {"ko": "당기 자산총계", "en": "Total assets (current year)"},
     "total_assets_prior": {"ko": "전기 자산총계", "en": "Total assets (prior year)"},
@@ -61,7 +61,7 @@ def _ratio(name, ko, en, numerator, denominator, rule, formula) -> Ratio:
 
 
 RATIOS: tuple[Ratio, ...] = (
-    # The seed's five, in the seed's order (its model took them as a positional list).
+    # The legacy five, in the legacy order (its model took them as a positional list).
     _ratio("revenue_growth_pct", "매출액증가율", "Revenue growth (%)",
            ["revenue"], "revenue_prior", POSITIVE, _growth("revenue", "revenue_prior")),
     _ratio("total_asset_growth_pct", "총자산증가율", "Total asset growth (%)",
@@ -114,7 +114,7 @@ RATIOS: tuple[Ratio, ...] = (
 
 RATIO_BY_NAME: dict[str, Ratio] = {r.name: r for r in RATIOS}
 
-# The seed model's inputs, in its order: what `{"data": [[...]]}` rows carry.
+# The legacy model's inputs, in its order: what `{"data": [[...]]}` rows carry.
 LEGACY_FEATURES: tuple[str, ...] = tuple(r.name for r in RATIOS[:5])
 
 # Relative gap between total_equity and total_assets - total_liabilities that rounding

@@ -118,7 +118,7 @@ def test_the_parser_turns_any_bytes_into_json_or_a_400_or_415(raw, content_type)
 @given(any_json, st.integers(1, 5))
 def test_row_parsing_turns_any_json_into_rows_or_a_422(body, max_batch):
     try:
-        _form, rows = parse_rows(body, list(ratios.LEGACY_FEATURES), max_batch)
+        rows = parse_rows(body, list(ratios.LEGACY_FEATURES), max_batch)
     except ApiError as error:
         assert error.status == 422
         assert_error_shape(error.body())
