@@ -105,6 +105,18 @@ def model_loads(monkeypatch):
 
 
 @pytest.fixture
+def client(make_client, served_model_dir):
+    """An in-process client of the function serving `served_model_dir` (a module may override either)."""
+    return make_client(MODEL_DIR=served_model_dir)
+
+
+@pytest.fixture
+def features(client) -> list[str]:
+    """The served model's features, in its order, as GET /model gives them."""
+    return client.get("/model").json()["features"]
+
+
+@pytest.fixture
 def start_server():
     """start_server(env=..., source=..., cwd=...) -> a healthy harness Server, stopped afterwards."""
     servers = []

@@ -8,16 +8,6 @@ import pytest
 from helpers import LEGACY_RATIOS, assert_kserve_error
 
 
-@pytest.fixture
-def client(make_client, served_model_dir):
-    return make_client(MODEL_DIR=served_model_dir)
-
-
-@pytest.fixture
-def features(client) -> list[str]:
-    return client.get("/model").json()["features"]
-
-
 def rows(features) -> list[list[float]]:
     return [LEGACY_RATIOS[:len(features)], [12.5, -3.0, 7.25, 40.0, 0.9][:len(features)]]
 

@@ -26,16 +26,6 @@ def served_model(served_model_dir) -> dict:
 
 
 @pytest.fixture
-def client(make_client, served_model_dir):
-    return make_client(MODEL_DIR=served_model_dir)
-
-
-@pytest.fixture
-def features(client) -> list[str]:
-    return client.get("/model").json()["features"]
-
-
-@pytest.fixture
 def infer_path(served_model) -> str:
     return f"/v2/models/{served_model['name']}/infer"
 

@@ -42,11 +42,6 @@ def bodies() -> dict[str, bytes]:
     }
 
 
-@pytest.fixture
-def client(make_client, served_model_dir):
-    return make_client(MODEL_DIR=served_model_dir)
-
-
 @pytest.mark.parametrize("name", list(bodies()))
 def test_an_error_answer_stays_under_64_kib_for_any_body_within_the_limit(client, name):
     raw = bodies()[name]

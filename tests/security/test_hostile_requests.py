@@ -115,11 +115,6 @@ def battery(n: int, clips: bool, unknowns: bool) -> list[tuple[str, bytes, str |
     ]
 
 
-@pytest.fixture
-def client(make_client, served_model_dir):
-    return make_client(MODEL_DIR=served_model_dir)
-
-
 def test_a_battery_of_hostile_bodies_gets_the_documented_answers(client, served_model_dir, served_features):
     manifest = json.loads((served_model_dir / "manifest.json").read_text())
     kinds = {step["kind"] for step in manifest["preprocessing"]}

@@ -7,7 +7,6 @@ by the same instance.
 import json
 
 import jsonschema_rs
-import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -58,11 +57,6 @@ def bodies(features: list[str]):
 def validator(document: dict, name: str):
     return jsonschema_rs.Draft202012Validator(
         {"$ref": f"#/components/schemas/{name}", "components": document["components"]})
-
-
-@pytest.fixture
-def client(make_client, served_model_dir):
-    return make_client(MODEL_DIR=served_model_dir)
 
 
 def check_documented(response, valid_answer, valid_error) -> dict:
