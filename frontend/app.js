@@ -2,17 +2,12 @@
 import {formatAmount, parseAmount} from "./amounts.js";
 import {call, problemText} from "./api.js";
 import {attachAnswer, batchesOf, readCompanies, readFile, renderTable, requestFor, resultsCsv} from "./batch.js";
+import {parseCsv} from "./csv.js";
 import {el, say} from "./dom.js";
-import {currentLang, FIELDS, fieldLabel, setLang, t, translateStatic} from "./i18n.js";
+import {FIELDS, fieldLabel} from "./fields.js";
+import {currentLang, setLang, t, translateStatic} from "./i18n.js";
 import {drawLookup, filledFrom, forgetPick, setLookupAvailable, startLookup} from "./lookup.js";
 import {modelLine, renderResult} from "./result.js";
-
-// The seed write-up's public worked example (seed-example.json).
-const EXAMPLE = {
-  total_assets: 273842119656, total_assets_prior: 203882590806, total_liabilities: 186096875465,
-  total_equity: 87745244191, revenue: 356740019691, revenue_prior: 237961500135,
-  operating_income: 20804647592, operating_income_prior: 15215334844, net_income: 21679416652,
-};
 
 const $ = (id) => document.getElementById(id);
 
@@ -25,6 +20,7 @@ const state = {
   result: null, // {prediction, model} of the last scored company
   batch: null, // {entries, model, ignored} of the last CSV
   batchMessage: null, // {key, values, state} or {text}; state "info" while under way, else an error
+  example: null, // the nine amounts the example button fills, once read
 };
 
 const messageText = (m) => (m?.key ? t(m.key, m.values) : m?.text ?? "");
@@ -32,13 +28,13 @@ const messageText = (m) => (m?.key ? t(m.key, m.values) : m?.text ?? "");
 // ------------------------------------------------------------ the form
 
 function buildFields() {
-  $("fields").replaceChildren(...FIELDS.map((field) => el("div", {class: "field"},
-    el("label", {for: `f-${field.name}`},
-      el("span", {class: "label-text", dataset: {field: field.name}}), " ",
-      el("code", {class: "api-name"}, field.name)),
-    el("input", {id: `f-${field.name}`, name: field.name, type: "text", autocomplete: "off",
-      spellcheck: "false", "aria-describedby": `e-${field.name}`, "data-i18n-placeholder": "placeholder"}),
-    el("p", {class: "field-error", id: `e-${field.name}`, dataset: {testid: `error-${field.name}`}, hidden: true}))));
+  $("fields").replaceChildren(...FIELDS.map((name) => el("div", {class: "field"},
+    el("label", {for: `f-${name}`},
+      el("span", {class: "label-text", dataset: {field: name}}), " ",
+      el("code", {class: "api-name"}, name)),
+    el("input", {id: `f-${name}`, name, type: "text", autocomplete: "off",
+      spellcheck: "false", "aria-describedby": `e-${name}`, "data-i18n-placeholder": "placeholder"}),
+    el("p", {class: "field-error", id: `e-${name}`, dataset: {testid: `error-${name}`}, hidden: true}))));
 }
 
 function input(name) {
@@ -46,21 +42,21 @@ function input(name) {
 }
 
 function showFieldErrors() {
-  for (const field of FIELDS) {
-    const error = state.fieldErrors[field.name];
+  for (const name of FIELDS) {
+    const error = state.fieldErrors[name];
     const text = !error ? "" : error.key ? t(error.key) : t("err_server", {message: error.text});
-    say($(`e-${field.name}`), text, "error");
-    input(field.name).setAttribute("aria-invalid", error ? "true" : "false");
+    say($(`e-${name}`), text, "error");
+    input(name).setAttribute("aria-invalid", error ? "true" : "false");
   }
 }
 
 function readForm() {
   const values = {};
   state.fieldErrors = {};
-  for (const field of FIELDS) {
-    const parsed = parseAmount(input(field.name).value);
-    if (parsed.problem) state.fieldErrors[field.name] = {key: `err_${parsed.problem}`};
-    else values[field.name] = parsed.value;
+  for (const name of FIELDS) {
+    const parsed = parseAmount(input(name).value);
+    if (parsed.problem) state.fieldErrors[name] = {key: `err_${parsed.problem}`};
+    else values[name] = parsed.value;
   }
   return values;
 }
@@ -69,7 +65,7 @@ function readForm() {
 function placeServerErrors(error) {
   const unplaced = [];
   for (const detail of error?.details ?? []) {
-    if (FIELDS.some((f) => f.name === detail.field)) state.fieldErrors[detail.field] = {text: detail.problem};
+    if (FIELDS.includes(detail.field)) state.fieldErrors[detail.field] = {text: detail.problem};
     else unplaced.push(detail.problem);
   }
   const message = unplaced.length ? `${error.message}: ${unplaced.join("; ")}` : error?.message;
@@ -84,8 +80,8 @@ function setBusy(button, busy, key, idleKey) {
 }
 
 function focusFirstError() {
-  const first = FIELDS.find((f) => state.fieldErrors[f.name]);
-  if (first) input(first.name).focus();
+  const first = FIELDS.find((name) => state.fieldErrors[name]);
+  if (first) input(first).focus();
 }
 
 async function onSubmit(event) {
@@ -123,7 +119,7 @@ async function onSubmit(event) {
 
 /** Put these amounts in the nine fields, as if typed; the last result no longer matches them. */
 function fillFields(values) {
-  for (const field of FIELDS) input(field.name).value = formatAmount(values[field.name]);
+  for (const name of FIELDS) input(name).value = formatAmount(values[name]);
   state.fieldErrors = {};
   state.form = null;
   state.result = null;
@@ -133,19 +129,38 @@ function fillFields(values) {
 
 function fillExample() {
   forgetPick();
-  fillFields(EXAMPLE);
+  fillFields(state.example);
+}
+
+/** The worked example is the first company of the example CSV offered for download (its
+ * columns after the company's name are the nine fields in the form's order); the button
+ * that fills it waits for it. */
+async function loadExample() {
+  try {
+    const response = await fetch("example-companies.csv");
+    if (!response.ok) return;
+    const [, first] = parseCsv(await response.text());
+    state.example = Object.fromEntries(FIELDS.map((name, i) => [name, parseAmount(first.cells[i + 1]).value]));
+    $("fill-example").disabled = false;
+  } catch {
+    // the page's own file could not be fetched: the button stays disabled, as on a bad answer
+  }
 }
 
 /** After a field is left, write what was read back in one style, so a person sees it. */
 function onFieldLeft(event) {
   const target = event.target;
-  if (!FIELDS.some((f) => f.name === target.name)) return;
+  if (!FIELDS.includes(target.name)) return;
   const parsed = parseAmount(target.value);
   if (!parsed.problem) target.value = formatAmount(parsed.value);
 }
 
+function drawLabels() {
+  for (const name of FIELDS) document.querySelector(`[data-field="${name}"]`).textContent = fieldLabel(name, state.model);
+}
+
 function drawForm() {
-  for (const field of FIELDS) document.querySelector(`[data-field="${field.name}"]`).textContent = fieldLabel(field);
+  drawLabels();
   showFieldErrors();
   const message = messageText(state.form);
   const isError = state.form && state.form.key !== "connecting";
@@ -169,6 +184,7 @@ async function loadModel() {
     state.model = answer.data;
     state.service = {key: "ready"};
     setLookupAvailable(answer.data.company_lookup === true);
+    drawLabels();
   } else {
     state.service = {text: problemText(answer)};
   }
@@ -197,9 +213,12 @@ async function onBatchSubmit(event) {
     drawBatch();
     return;
   }
-  const read = readCompanies(await readFile(file));
+  // GET /model's labels read the headers and its limit sizes the requests: a failed first look is retried.
+  if (!state.model) await loadModel();
+  const read = readCompanies(await readFile(file), state.model);
   if (read.problem) {
-    state.batchMessage = {text: read.problem};
+    // Without GET /model only API names are known as headers: say why the service is away.
+    state.batchMessage = state.model ? {text: read.problem} : state.service;
     drawBatch();
     return;
   }
@@ -212,7 +231,6 @@ async function onBatchSubmit(event) {
 /** Ask the API in requests of at most its MAX_BATCH rows (GET /model says it), saying how far
  * it got; true when every request was answered, else the message says where it stopped. */
 async function sendInBatches(entries) {
-  if (!state.model) await loadModel(); // a first GET /model that failed: its limit is needed now
   const size = state.model?.max_batch;
   const batches = batchesOf(entries, size);
   const total = batches.reduce((sum, batch) => sum + batch.length, 0);
@@ -296,6 +314,7 @@ function start() {
   startLookup(fillFields);
   state.service = {key: "connecting"};
   drawAll();
+  loadExample();
   loadModel(); // also wakes a cold function before the first prediction
 }
 

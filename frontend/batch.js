@@ -4,7 +4,8 @@
 import {parseAmount} from "./amounts.js";
 import {CsvError, decodeCsv, parseCsv, toCsv} from "./csv.js";
 import {el, visible} from "./dom.js";
-import {FIELDS, t} from "./i18n.js";
+import {FIELDS} from "./fields.js";
+import {t} from "./i18n.js";
 import {className, formatNumber, formatPercent, ratioLabel, reasons, warningText} from "./result.js";
 
 const ID_HEADERS = ["id", "name", "company", "companyname", "회사명", "기업명", "회사", "회사이름"];
@@ -15,17 +16,24 @@ function headerKey(text) {
   return String(text).normalize("NFKC").toLowerCase().replace(/[\s_()[\]\-.·]/g, "");
 }
 
-const HEADER_TO_FIELD = new Map(FIELDS.flatMap((f) => [f.name, f.ko, f.en].map((h) => [headerKey(h), f.name])));
+/** Header (as headerKey reads it) -> field: the API names, and GET /model's labels once known. */
+function headersOf(model) {
+  return new Map(FIELDS.flatMap((name) => {
+    const label = model?.statement_labels?.[name] ?? {};
+    return [name, label.ko, label.en].filter(Boolean).map((header) => [headerKey(header), name]);
+  }));
+}
 
 /** Which column holds which field; a problem message when the header cannot be used. */
-export function mapColumns(header) {
+function mapColumns(header, model) {
+  const fieldOf = headersOf(model);
   const columns = {};
   const ignored = [];
   const duplicated = [];
   let idColumn = null;
   header.forEach((text, index) => {
     const key = headerKey(text);
-    const field = HEADER_TO_FIELD.get(key);
+    const field = fieldOf.get(key);
     if (field) {
       if (field in columns) duplicated.push(text.trim());
       columns[field] = index;
@@ -35,7 +43,7 @@ export function mapColumns(header) {
       ignored.push(text.trim());
     }
   });
-  const missing = FIELDS.filter((f) => !(f.name in columns)).map((f) => f.name);
+  const missing = FIELDS.filter((name) => !(name in columns));
   let problem = null;
   if (duplicated.length) problem = t("batch_duplicate", {columns: duplicated.join(", ")});
   else if (missing.length) problem = t("batch_missing", {columns: missing.join(", ")});
@@ -46,17 +54,17 @@ export function mapColumns(header) {
 function readRow(row, mapping) {
   const values = {};
   const errors = [];
-  for (const field of FIELDS) {
-    const parsed = parseAmount(row.cells[mapping.columns[field.name]]);
-    if (parsed.problem) errors.push({field: field.name, key: `err_${parsed.problem}`});
-    else values[field.name] = parsed.value;
+  for (const name of FIELDS) {
+    const parsed = parseAmount(row.cells[mapping.columns[name]]);
+    if (parsed.problem) errors.push({field: name, key: `err_${parsed.problem}`});
+    else values[name] = parsed.value;
   }
   const id = mapping.idColumn === null ? "" : (row.cells[mapping.idColumn] ?? "").trim();
   return {line: row.line, id, values, errors};
 }
 
-/** Text of a CSV file to {entries, ignored} or {problem}. */
-export function readCompanies(text) {
+/** Text of a CSV file to {entries, ignored} or {problem}; `model` is GET /model's facts (or null). */
+export function readCompanies(text, model) {
   let rows;
   try {
     rows = parseCsv(text);
@@ -65,7 +73,7 @@ export function readCompanies(text) {
     throw error;
   }
   if (rows.length < 2) return {problem: t("batch_no_rows")};
-  const mapping = mapColumns(rows[0].cells);
+  const mapping = mapColumns(rows[0].cells, model);
   if (mapping.problem) return {problem: mapping.problem};
   return {entries: rows.slice(1).map((row) => readRow(row, mapping)), ignored: mapping.ignored};
 }

@@ -1,18 +1,6 @@
-// Every word the page shows, in Korean (the default) and English, and the chosen language.
-// The nine statement labels are those of src/soundness/ratios.py (a browser test
-// checks they stay equal); ratio labels come from the API's GET /model.
-
-export const FIELDS = [
-  {name: "total_assets", ko: "당기 자산총계", en: "Total assets (current year)"},
-  {name: "total_assets_prior", ko: "전기 자산총계", en: "Total assets (prior year)"},
-  {name: "total_liabilities", ko: "부채총계", en: "Total liabilities"},
-  {name: "total_equity", ko: "자본총계", en: "Total equity"},
-  {name: "revenue", ko: "당기 수익(매출액)", en: "Revenue (current year)"},
-  {name: "revenue_prior", ko: "전기 수익(매출액)", en: "Revenue (prior year)"},
-  {name: "operating_income", ko: "당기 영업이익", en: "Operating income (current year)"},
-  {name: "operating_income_prior", ko: "전기 영업이익", en: "Operating income (prior year)"},
-  {name: "net_income", ko: "당기순이익", en: "Net income (current year)"},
-];
+// The page's own words, in Korean (the default) and English, and the chosen language. Words
+// that name the API's things (the statement fields, the ratios, the classes) are the API's:
+// GET /model and each prediction carry them.
 
 const TEXT = {
   ko: {
@@ -92,8 +80,6 @@ const TEXT = {
     col_class: "판정",
     col_probability: "비건전 확률",
     col_notes: "오류 · 주의",
-    class_sound: "건전",
-    class_unsound: "비건전",
     lookup_heading: "DART에서 재무제표 불러오기",
     lookup_label: "회사명 또는 종목코드",
     lookup_placeholder: "예: 삼성전자 또는 005930",
@@ -189,8 +175,6 @@ const TEXT = {
     col_class: "Class",
     col_probability: "Probability unsound",
     col_notes: "Errors · warnings",
-    class_sound: "Sound",
-    class_unsound: "Unsound",
     lookup_heading: "Fill in from DART",
     lookup_label: "Company name or stock code",
     lookup_placeholder: "e.g. Samsung Electronics or 005930",
@@ -245,10 +229,6 @@ export function t(key, values = {}) {
 export function localized(value) {
   if (value && typeof value === "object") return value[lang] ?? value.en ?? value.ko ?? "";
   return value ?? "";
-}
-
-export function fieldLabel(field) {
-  return field[lang];
 }
 
 /** Fill every element marked data-i18n (text) or data-i18n-placeholder / -aria-label. */

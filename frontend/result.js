@@ -14,10 +14,10 @@ export function formatPercent(probability) {
   return `${(probability * 100).toFixed(1)}%`;
 }
 
-/** The class in words, as the API named it: its Korean word, or its English name. */
+/** The class in words, as the API named it: its Korean word, or its English name (which the
+ * style sheet capitalizes where it stands alone). */
 export function className(prediction) {
-  if (currentLang() === "ko") return prediction.class_ko;
-  return t(`class_${prediction.class}`);
+  return currentLang() === "ko" ? prediction.class_ko : prediction.class;
 }
 
 /** Labels for a ratio's name from GET /model, or the name itself. */

@@ -11,6 +11,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from helpers import DEFAULT_MODEL, LEGACY_RATIOS, LEGACY_STATEMENT, mimetype, post_json
+from soundness.ratios import STATEMENT_FIELDS
 
 JSON = {"Content-Type": "application/json"}
 FEATURES = ["revenue_growth_pct", "total_asset_growth_pct", "operating_margin_pct", "equity_ratio_pct",
@@ -333,6 +334,14 @@ def test_model_facts_are_the_public_part_of_the_manifest(client):
     assert facts["decision"]["threshold"] == 0.5
     assert "files" not in facts and "network" not in facts
     assert facts["max_batch"] == 1000  # MAX_BATCH: the page splits a CSV into requests of this size
+
+
+def test_model_facts_name_the_statement_fields_and_the_classes_in_korean_and_english(client):
+    """The page's form labels, CSV headers and class words come from here, not from a copy."""
+    facts = client.get("/model").json()
+    assert list(facts["statement_labels"]) == list(STATEMENT_FIELDS)
+    assert facts["statement_labels"] == STATEMENT_FIELDS
+    assert [(c["name"], c["ko"]) for c in facts["classes"]] == [("sound", "건전"), ("unsound", "비건전")]
 
 
 def test_the_openapi_document_lists_every_route():

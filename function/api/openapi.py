@@ -96,8 +96,11 @@ def _schemas(max_batch: int) -> dict[str, Any]:
             "status": {"type": "string", "enum": ["ready"]}, "model": {"type": "object"}}},
         "ModelInfo": {"type": "object", "required": [
             "model", "features", "classes", "decision", "metrics", "training_data", "feature_quantiles",
-            "company_lookup"],
+            "company_lookup", "statement_labels"],
             "properties": {"features": {"type": "array", "items": {"type": "string"}},
+                           "statement_labels": {
+                               "type": "object", "description": "Each statement field's name in Korean and English",
+                               "additionalProperties": {"type": "object", "required": ["ko", "en"]}},
                            "max_batch": {"type": "integer", "description": "MAX_BATCH: rows per request"},
                            "classes": {"type": "array", "items": {"type": "object"}},
                            "company_lookup": {"type": "boolean",

@@ -4,20 +4,22 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .ratios import RATIO_BY_NAME, RATIOS
+from .ratios import RATIO_BY_NAME, RATIOS, STATEMENT_FIELDS
 
 PUBLIC_KEYS = ("model", "features", "classes", "decision", "calibration", "metrics",
                "training_data", "feature_quantiles", "preprocessing", "created", "limits")
 
 
 def public_manifest(manifest: dict[str, Any]) -> dict[str, Any]:
-    """The manifest's public part, with the ratios' names in Korean and English."""
+    """The manifest's public part, with the statement fields' and ratios' names in Korean and English."""
     public = {key: manifest[key] for key in PUBLIC_KEYS if key in manifest}
     public["feature_labels"] = {
         name: {"ko": RATIO_BY_NAME[name].ko, "en": RATIO_BY_NAME[name].en}
         for name in manifest["features"] if name in RATIO_BY_NAME}
     # Every ratio a prediction carries, so the page names them without a copy of this list.
     public["ratio_labels"] = {r.name: {"ko": r.ko, "en": r.en} for r in RATIOS}
+    # The nine fields a company is given by, in the form's order: the page's labels and CSV headers.
+    public["statement_labels"] = {name: dict(label) for name, label in STATEMENT_FIELDS.items()}
     return public
 
 

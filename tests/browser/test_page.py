@@ -180,6 +180,68 @@ def model_facts_changed(change):
     return lambda page: page.route("**/model", handle)
 
 
+def test_the_form_labels_and_csv_headers_are_the_ones_get_model_gives(
+        page_server, open_page, served_model_dir, legacy_example, tmp_path):
+    renamed = {name: {"ko": f"항목 {i}", "en": f"Item {i}"} for i, name in enumerate(FIELDS)}
+    page = open_page(page_server(served_model_dir),
+                     before=model_facts_changed(lambda facts: facts.update(statement_labels=renamed)))
+    assert page.locator("#fields input").evaluate_all("inputs => inputs.map((i) => i.name)") == FIELDS
+    assert label_texts(page) == {name: label["ko"] for name, label in renamed.items()}
+    path = tmp_path / "renamed.csv"
+    path.write_text("\n".join([",".join(["name", *(renamed[f]["en"] for f in FIELDS)]),
+                               ",".join(["A", *(str(legacy_example["statement"][f]) for f in FIELDS)])]),
+                    encoding="utf-8")
+    upload(page, path)
+    rows = page.get_by_test_id("batch-table").locator("tbody tr")
+    assert rows.count() == 1 and rows.nth(0).locator(".notes").inner_text() == ""
+    page.locator("#lang-toggle").click()
+    assert label_texts(page) == {name: label["en"] for name, label in renamed.items()}
+
+
+def form_values(page) -> dict[str, str]:
+    return {name: page.locator(f'input[name="{name}"]').input_value() for name in FIELDS}
+
+
+def example_rows(text: str) -> list[dict[str, float]]:
+    """The test's own reading of an example CSV: its companies by their Korean headers."""
+    header, *rows = csv.reader(io.StringIO(text))
+    by_label = {label["ko"]: name for name, label in STATEMENT_FIELDS.items()}
+    return [{by_label[h]: read_amount(v) for h, v in zip(header, row) if h in by_label} for row in rows]
+
+
+def test_the_example_button_fills_the_first_company_of_the_example_csv(page_server, open_page, served_model_dir):
+    url = page_server(served_model_dir)
+    page = open_page(url)
+    page.get_by_role("button", name="예시 값 채우기").click()
+    (first, *_) = example_rows(EXAMPLE_CSV.read_text(encoding="utf-8"))
+    assert form_values(page) == {name: f"{first[name]:,.0f}" for name in FIELDS}
+
+    header = EXAMPLE_CSV.read_text(encoding="utf-8").splitlines()[0]
+    changed = "\n".join([header, ",".join(["Changed", *(f'"{(i + 1) * 1000:,}"' for i in range(len(FIELDS)))])])
+    page = open_page(url, before=lambda p: p.route("**/example-companies.csv", lambda route: route.fulfill(
+        status=200, content_type="text/csv; charset=utf-8", body=changed)))
+    page.get_by_role("button", name="예시 값 채우기").click()
+    (first,) = example_rows(changed)
+    assert form_values(page) == {name: f"{first[name]:,.0f}" for name in FIELDS}
+
+
+def test_the_class_is_shown_in_the_answers_own_words(page_server, open_page, served_model_dir):
+    def renamed(route):
+        response = route.fetch()
+        answer = response.json()
+        answer["predictions"][0].update({"class": "middling", "class_ko": "중간"})
+        route.fulfill(response=response, json=answer)
+
+    page = open_page(page_server(served_model_dir), before=lambda p: p.route("**/predict", renamed))
+    page.get_by_role("button", name="예시 값 채우기").click()
+    page.get_by_role("button", name="예측", exact=True).click()
+    shown = page.get_by_test_id("result").get_by_test_id("result-class")
+    shown.wait_for()
+    assert shown.inner_text() == "중간"
+    page.locator("#lang-toggle").click()
+    assert shown.inner_text() == "Middling"
+
+
 KNOWN_DISTRIBUTION = {
     "revenue_growth_pct": [-60.0, -5.0, 4.0, 20.0, 200.0],
     "total_asset_growth_pct": [-40.0, -3.0, 5.0, 15.0, 120.0],
