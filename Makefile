@@ -14,9 +14,6 @@ PACKAGES = $(SYSTEM_PACKAGES)
 
 .PHONY: run lint test system-deps train bench clean
 
-# `ruff format --check` joins the lint once the tree has been formatted: make RUFF_FORMAT=1
-RUFF_FORMAT ?= 0
-
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
@@ -39,7 +36,7 @@ system-deps:
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	if [ "$(RUFF_FORMAT)" = 1 ]; then $(BIN)/ruff format --check .; fi
+	$(BIN)/ruff format --check .
 
 test: lint system-deps
 	$(BIN)/python -m pytest

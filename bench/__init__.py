@@ -1,4 +1,5 @@
 """Benchmarks: `python -m bench.run` measures our function beside the legacy way of serving."""
+
 import sys
 from pathlib import Path
 

@@ -1,4 +1,5 @@
 """Request bodies for the benchmarks: the legacy service's worked example, varied deterministically."""
+
 from __future__ import annotations
 
 import json
@@ -23,8 +24,7 @@ def statements(n: int) -> list[dict[str, float]]:
     """n companies: the legacy example with every value scaled by 0.5-1.5 (seeded, so reproducible)."""
     factors = np.random.default_rng(n).uniform(0.5, 1.5, (n, len(ratios.STATEMENT_FIELDS)))
     example = _example()
-    return [{name: round(example[name] * f, 0) for name, f in zip(ratios.STATEMENT_FIELDS, row)}
-            for row in factors]
+    return [{name: round(example[name] * f, 0) for name, f in zip(ratios.STATEMENT_FIELDS, row)} for row in factors]
 
 
 def legacy_ratios(n: int) -> list[list[float]]:
@@ -34,8 +34,10 @@ def legacy_ratios(n: int) -> list[list[float]]:
 
 def feature_rows(n: int, features: list[str]) -> list[list[float]]:
     """The same n companies as a model's features in its order (NaN where a ratio is undefined)."""
-    return [[float("nan") if (value := ratios.compute(s).values.get(name)) is None else value
-             for name in features] for s in statements(n)]
+    return [
+        [float("nan") if (value := ratios.compute(s).values.get(name)) is None else value for name in features]
+        for s in statements(n)
+    ]
 
 
 def body(form: str, n: int) -> bytes:

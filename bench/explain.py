@@ -5,6 +5,7 @@
 Target (issue 12): at most 1 ms per company in process. Prints wall and CPU medians over
 repetitions; CPU time leaves out waiting for a core on a shared machine.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -42,7 +43,8 @@ def main(argv: list[str] | None = None) -> int:
     for explain in (True, False):
         raw = json.dumps({**json.loads(bodies.body("companies", 1000)), "explain": explain}).encode()
         figures[f"1000-company request, explain={str(explain).lower()}"] = per_call_seconds(
-            lambda raw=raw: answer(predictor, parse_json(raw, "application/json"), 1000), args.repeats, 2.0)
+            lambda raw=raw: answer(predictor, parse_json(raw, "application/json"), 1000), args.repeats, 2.0
+        )
     for name, runs in figures.items():
         wall = statistics.median(w for w, _ in runs) * 1e3
         cpu = statistics.median(c for _, c in runs) * 1e3

@@ -5,6 +5,7 @@ parse_json -> answer (rows, ratios, scaling, network) -> json_response; the mode
 loaded by LazyModel as in serving. The legacy service's is bench/baseline/main.py's per-request
 load-transform-forward.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -68,6 +69,5 @@ def baseline() -> dict[tuple[str, int], Callable]:
     return {("data", n): request(bodies.legacy_ratios(n)) for n in BATCHES}
 
 
-def measure(calls: dict[tuple[str, int], Callable], repeats: int,
-            budget: float) -> dict[tuple[str, int], list]:
+def measure(calls: dict[tuple[str, int], Callable], repeats: int, budget: float) -> dict[tuple[str, int], list]:
     return {key: per_call_seconds(call, repeats, budget) for key, call in calls.items()}

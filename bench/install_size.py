@@ -1,4 +1,5 @@
 """Installed size of the function's dependencies: what the deployed requirements.txt installs."""
+
 from __future__ import annotations
 
 import subprocess
@@ -19,12 +20,27 @@ def installed_mib(requirements: Path = REQUIREMENTS, timeout: float = 240) -> di
     with tempfile.TemporaryDirectory(prefix="bench-install-") as scratch:
         target = Path(scratch) / "site"
         run = subprocess.run(
-            [sys.executable, "-m", "pip", "install", "--quiet", "--no-input",
-             "--target", str(target), "-r", str(requirements)],
-            capture_output=True, text=True, timeout=timeout)
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--no-input",
+                "--target",
+                str(target),
+                "-r",
+                str(requirements),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
         if run.returncode != 0:
             raise RuntimeError(f"pip install --target failed: {run.stderr[-1000:]}")
         packages = {p.name: directory_bytes(p) for p in target.iterdir() if p.is_dir()}
         largest = sorted(packages.items(), key=lambda item: -item[1])[:5]
-        return {"total_mib": directory_bytes(target) / (1 << 20),
-                "largest_mib": {name: size / (1 << 20) for name, size in largest}}
+        return {
+            "total_mib": directory_bytes(target) / (1 << 20),
+            "largest_mib": {name: size / (1 << 20) for name, size in largest},
+        }

@@ -1,4 +1,5 @@
 """Warm HTTP load with wrk: a closed loop of `connections` clients posting one body over loopback."""
+
 from __future__ import annotations
 
 import json
@@ -25,15 +26,32 @@ def wrk(url: str, body: bytes, connections: int, seconds: float) -> dict[str, fl
         body_file.write(body)
         body_file.flush()
         run = subprocess.run(
-            ["wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(seconds))}s",
-             "--timeout", "10s", "-s", str(SCRIPT), url, "--", body_file.name],
-            capture_output=True, text=True, timeout=seconds + 30)
+            [
+                "wrk",
+                f"-t{threads}",
+                f"-c{connections}",
+                f"-d{max(1, round(seconds))}s",
+                "--timeout",
+                "10s",
+                "-s",
+                str(SCRIPT),
+                url,
+                "--",
+                body_file.name,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=seconds + 30,
+        )
     summary_lines = [line for line in run.stdout.splitlines() if line.startswith("{")]
     if run.returncode != 0 or not summary_lines:
         raise RuntimeError(f"wrk failed ({run.returncode}): {run.stdout[-500:]} {run.stderr[-500:]}")
     summary = json.loads(summary_lines[-1])
     if summary["errors"] or not summary["requests"]:
         raise RuntimeError(f"wrk saw {summary['errors']} errors in {summary['requests']} requests at {url}")
-    return {"rps": summary["requests"] / (summary["duration_us"] / 1e6),
-            "p50_ms": summary["p50_us"] / 1000, "p99_ms": summary["p99_us"] / 1000,
-            "requests": summary["requests"]}
+    return {
+        "rps": summary["requests"] / (summary["duration_us"] / 1e6),
+        "p50_ms": summary["p50_us"] / 1000,
+        "p99_ms": summary["p99_us"] / 1000,
+        "requests": summary["requests"],
+    }

@@ -23,6 +23,7 @@ answers a constant, whose throughput bounds any function's under this server on 
 Prints a table, checks the targets, writes all figures to bench/results/<UTC timestamp>.json.
 Needs wrk (apt-get install wrk). Takes about three to four minutes.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -69,13 +70,20 @@ HEAVY = ("torch", "sklearn", "scipy", "joblib", "pandas")  # never on the reques
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m bench.run", description=__doc__.split("\n\n")[0],
-        epilog=__doc__.split("\n\n", 2)[2], formatter_class=argparse.RawDescriptionHelpFormatter)
+        prog="python -m bench.run",
+        description=__doc__.split("\n\n")[0],
+        epilog=__doc__.split("\n\n", 2)[2],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--repeats", type=int, default=3, help="repetitions of each warm measurement (3)")
     parser.add_argument("--duration", type=int, default=3, help="seconds of each wrk run (3)")
     parser.add_argument("--starts", type=int, default=5, help="fresh processes for cold starts (5)")
-    parser.add_argument("--model", type=Path, help="our model directory (default: artifacts/default if "
-                        "it has a manifest.json, else the legacy model imported into a temp dir)")
+    parser.add_argument(
+        "--model",
+        type=Path,
+        help="our model directory (default: artifacts/default if "
+        "it has a manifest.json, else the legacy model imported into a temp dir)",
+    )
     parser.add_argument("--no-install-size", action="store_true", help="skip the pip install size (~40 s)")
     parser.add_argument("--results-dir", type=Path, default=RESULTS, help="where the JSON goes")
     return parser.parse_args(argv)
@@ -83,11 +91,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 # ------------------------------------------------------------------ what to compare
 
+
 def import_legacy_model(scratch: Path) -> Path:
     from training.import_legacy import import_legacy
 
-    return import_legacy(LEGACY_ARTIFACTS / "predict_model.pth", LEGACY_ARTIFACTS / "minmax_scaler.pkl",
-                         scratch / "legacy-model")
+    return import_legacy(
+        LEGACY_ARTIFACTS / "predict_model.pth", LEGACY_ARTIFACTS / "minmax_scaler.pkl", scratch / "legacy-model"
+    )
 
 
 @dataclass(frozen=True)
@@ -104,18 +114,45 @@ def configurations(model: Path | None, scratch: Path) -> list[Configuration]:
     # The data form carries the legacy service's five ratios: only the legacy model takes it as they are.
     ours = [(f"ours ({chosen.name})", chosen, ("companies",))] if chosen else []
     ours.append(("ours (legacy model)", legacy_model, ("companies", "data")))
-    configs = [Configuration(name, path, serving.Target(
-        name, ROOT / "function" / "main.py", {"MODEL_DIR": str(path)}, "/health", "/predict",
-        {form: bodies.body(form, 1) for form in forms})) for name, path, forms in ours]
-    configs.append(Configuration(BASELINE, None, serving.Target(
-        BASELINE, inprocess.BASELINE, {"LEGACY_ARTIFACTS": str(LEGACY_ARTIFACTS)}, "/", "/predict",
-        {"data": bodies.body("data", 1)})))
-    configs.append(Configuration(FLOOR, None, serving.Target(
-        FLOOR, FLOOR_SOURCE, {}, "/", "/predict", {"data": bodies.body("data", 1)})))
+    configs = [
+        Configuration(
+            name,
+            path,
+            serving.Target(
+                name,
+                ROOT / "function" / "main.py",
+                {"MODEL_DIR": str(path)},
+                "/health",
+                "/predict",
+                {form: bodies.body(form, 1) for form in forms},
+            ),
+        )
+        for name, path, forms in ours
+    ]
+    configs.append(
+        Configuration(
+            BASELINE,
+            None,
+            serving.Target(
+                BASELINE,
+                inprocess.BASELINE,
+                {"LEGACY_ARTIFACTS": str(LEGACY_ARTIFACTS)},
+                "/",
+                "/predict",
+                {"data": bodies.body("data", 1)},
+            ),
+        )
+    )
+    configs.append(
+        Configuration(
+            FLOOR, None, serving.Target(FLOOR, FLOOR_SOURCE, {}, "/", "/predict", {"data": bodies.body("data", 1)})
+        )
+    )
     return configs
 
 
 # ------------------------------------------------------------------ measuring
+
 
 def summary(values: list[float]) -> dict[str, float | list[float]]:
     return {"median": statistics.median(values), "min": min(values), "max": max(values), "runs": values}
@@ -124,18 +161,22 @@ def summary(values: list[float]) -> dict[str, float | list[float]]:
 def cold_starts(target: serving.Target, args: argparse.Namespace) -> dict[str, object]:
     starts = [serving.cold_start(target) for _ in range(args.starts)]
     memory = serving.memory_after_predictions(target)
-    return {"cold: /health answered (s)": summary([s["health_s"] for s in starts]),
-            "cold: first prediction answered (s)": summary([s["first_prediction_s"] for s in starts]),
-            "memory: worker VmRSS after 1000 predictions (MiB)": summary([memory["VmRSS"]]),
-            "memory: of which mapped library files, RssFile (MiB)": summary([memory["RssFile"]]),
-            "memory: master VmRSS (MiB)": summary([memory["master_VmRSS"]])}
+    return {
+        "cold: /health answered (s)": summary([s["health_s"] for s in starts]),
+        "cold: first prediction answered (s)": summary([s["first_prediction_s"] for s in starts]),
+        "memory: worker VmRSS after 1000 predictions (MiB)": summary([memory["VmRSS"]]),
+        "memory: of which mapped library files, RssFile (MiB)": summary([memory["RssFile"]]),
+        "memory: master VmRSS (MiB)": summary([memory["master_VmRSS"]]),
+    }
 
 
 def _started(server, target: serving.Target) -> dict[str, float | None]:
     """Wait until it answers, keep its first answer per form, and warm it up."""
     server.wait(target.health_path)
-    answers = {form: serving.predict(server, target, body)["predictions"][0].get("probability_unsound")
-               for form, body in target.bodies.items()}
+    answers = {
+        form: serving.predict(server, target, body)["predictions"][0].get("probability_unsound")
+        for form, body in target.bodies.items()
+    }
     load.wrk(server.url + target.predict_path, target.first_body, 8, 1)  # first requests are not steady
     return answers
 
@@ -165,9 +206,11 @@ def warm_servers(configs: list[Configuration], args: argparse.Namespace) -> dict
 
 
 def _memory_metrics(memory: dict[str, float]) -> dict[str, object]:
-    return {"memory: worker peak RSS (MiB)": summary([memory["worker_peak_rss_mib"]]),
-            "memory: tree RSS, master + worker (MiB)": summary([memory["tree_rss_mib"]]),
-            "memory: tree PSS, master + worker (MiB)": summary([memory["tree_pss_mib"]])}
+    return {
+        "memory: worker peak RSS (MiB)": summary([memory["worker_peak_rss_mib"]]),
+        "memory: tree RSS, master + worker (MiB)": summary([memory["tree_rss_mib"]]),
+        "memory: tree PSS, master + worker (MiB)": summary([memory["tree_pss_mib"]]),
+    }
 
 
 def measure_inprocess(config: Configuration, args: argparse.Namespace) -> dict[str, object]:
@@ -185,14 +228,22 @@ def measure_inprocess(config: Configuration, args: argparse.Namespace) -> dict[s
 
 def heavy_modules_after_a_prediction() -> list[str]:
     """What of torch, scikit-learn, scipy, joblib, pandas the function has imported once it answered."""
-    code = ("import json, sys\n"
-            "from functions_framework.aio import create_asgi_app\n"
-            "from starlette.testclient import TestClient\n"
-            "client = TestClient(create_asgi_app(target='predict', source=sys.argv[1]))\n"
-            "assert client.post('/predict', json={'data': [[1, 2, 3, 4, 5]]}).status_code == 200\n"
-            f"print(json.dumps(sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY!r}))))")
-    run = subprocess.run([sys.executable, "-c", code, str(ROOT / "function" / "main.py")],
-                         capture_output=True, text=True, timeout=60, env=clean_env(), check=True)
+    code = (
+        "import json, sys\n"
+        "from functions_framework.aio import create_asgi_app\n"
+        "from starlette.testclient import TestClient\n"
+        "client = TestClient(create_asgi_app(target='predict', source=sys.argv[1]))\n"
+        "assert client.post('/predict', json={'data': [[1, 2, 3, 4, 5]]}).status_code == 200\n"
+        f"print(json.dumps(sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY!r}))))"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code, str(ROOT / "function" / "main.py")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=clean_env(),
+        check=True,
+    )
     return json.loads(run.stdout.strip().splitlines()[-1])
 
 
@@ -209,22 +260,32 @@ def measure_predictor(model: Path, args: argparse.Namespace) -> dict[str, object
         rows = np.array(bodies.feature_rows(n, predictor.features))
         figures = inprocess.per_call_seconds(lambda rows=rows: predictor.probabilities(rows), args.repeats, budget=0.5)
         unit, scale = ("us", 1e6) if n == 1 else ("ms", 1e3)
-        metrics[f"in-process predictor only, {n} row{'s' * (n > 1)} ({unit})"] = summary([w * scale for w, _ in figures])
+        metrics[f"in-process predictor only, {n} row{'s' * (n > 1)} ({unit})"] = summary(
+            [w * scale for w, _ in figures]
+        )
     return metrics
 
 
 def machine() -> dict[str, object]:
     cpuinfo = Path("/proc/cpuinfo").read_text()
     meminfo = Path("/proc/meminfo").read_text()
-    model = next((line.split(":", 1)[1].strip() for line in cpuinfo.splitlines()
-                  if line.startswith("model name")), platform.processor())
+    model = next(
+        (line.split(":", 1)[1].strip() for line in cpuinfo.splitlines() if line.startswith("model name")),
+        platform.processor(),
+    )
     mem_kib = next(int(line.split()[1]) for line in meminfo.splitlines() if line.startswith("MemTotal"))
-    return {"nproc": os.cpu_count(), "cpu": model, "ram_gib": round(mem_kib / (1 << 20), 1),
-            "python": platform.python_version(), "platform": platform.platform(),
-            "load_average_at_start": os.getloadavg()}
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": model,
+        "ram_gib": round(mem_kib / (1 << 20), 1),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "load_average_at_start": os.getloadavg(),
+    }
 
 
 # ------------------------------------------------------------------ reporting
+
 
 def _baseline_metric(metric: str) -> str:
     """The baseline's counterpart: it takes only ratio rows (the data form)."""
@@ -247,8 +308,9 @@ def table(results: dict[str, dict]) -> str:
             if metric not in config:
                 continue
             s, other = config[metric], baseline.get(_baseline_metric(metric))
-            versus = "" if other is None or name == BASELINE else \
-                f"{advantage(metric, s['median'], other['median']):.1f}"
+            versus = (
+                "" if other is None or name == BASELINE else f"{advantage(metric, s['median'], other['median']):.1f}"
+            )
             figures = " ".join(f"{s[k]:10.3f}" for k in ("median", "min", "max"))
             lines.append(f"{metric:52} {name:22} {figures}  {versus}")
     return "\n".join(lines)
@@ -263,25 +325,63 @@ def throughput_ratio(ours: dict, other: dict) -> float:
 
 def check_targets(results: dict[str, dict], heavy: list[str], install: dict | None) -> list[dict[str, object]]:
     name, ours = next(iter(results.items()))
-    checks = [{"target": f"{m} {op} {limit}", "configuration": name, "value": ours[m]["median"],
-               "met": ours[m]["median"] <= limit if op == "<=" else ours[m]["median"] >= limit}
-              for m, limit, op in TARGETS]
+    checks = [
+        {
+            "target": f"{m} {op} {limit}",
+            "configuration": name,
+            "value": ours[m]["median"],
+            "met": ours[m]["median"] <= limit if op == "<=" else ours[m]["median"] >= limit,
+        }
+        for m, limit, op in TARGETS
+    ]
     ratio = throughput_ratio(ours, results[BASELINE])
-    checks.append({"target": "throughput at c8 >= 20x the baseline's (median of paired repetitions)",
-                   "configuration": name, "value": ratio, "met": ratio >= 20})
+    checks.append(
+        {
+            "target": "throughput at c8 >= 20x the baseline's (median of paired repetitions)",
+            "configuration": name,
+            "value": ratio,
+            "met": ratio >= 20,
+        }
+    )
     floor = throughput_ratio(ours, results[FLOOR])
-    checks.append({"target": "throughput at c8 >= 0.75 of the constant-answer floor's (paired)",
-                   "configuration": name, "value": floor, "met": floor >= 0.75})
-    cold = ours["cold: first prediction answered (s)"]["median"] / \
-        results[BASELINE]["cold: first prediction answered (s)"]["median"]
-    checks.append({"target": "first prediction <= 1/4 of the baseline's (medians)", "configuration": name,
-                   "value": cold, "met": cold <= 0.25})
+    checks.append(
+        {
+            "target": "throughput at c8 >= 0.75 of the constant-answer floor's (paired)",
+            "configuration": name,
+            "value": floor,
+            "met": floor >= 0.75,
+        }
+    )
+    cold = (
+        ours["cold: first prediction answered (s)"]["median"]
+        / results[BASELINE]["cold: first prediction answered (s)"]["median"]
+    )
+    checks.append(
+        {
+            "target": "first prediction <= 1/4 of the baseline's (medians)",
+            "configuration": name,
+            "value": cold,
+            "met": cold <= 0.25,
+        }
+    )
     if install is not None:
         megabytes = install["total_mib"] * (1 << 20) / 1e6
-        checks.append({"target": f"deployed dependencies <= {INSTALL_LIMIT_MB} MB installed",
-                       "configuration": "requirements.txt", "value": megabytes, "met": megabytes <= INSTALL_LIMIT_MB})
-    checks.append({"target": f"none of {', '.join(HEAVY)} imported by the function after a prediction",
-                   "configuration": name, "value": not heavy, "met": not heavy})
+        checks.append(
+            {
+                "target": f"deployed dependencies <= {INSTALL_LIMIT_MB} MB installed",
+                "configuration": "requirements.txt",
+                "value": megabytes,
+                "met": megabytes <= INSTALL_LIMIT_MB,
+            }
+        )
+    checks.append(
+        {
+            "target": f"none of {', '.join(HEAVY)} imported by the function after a prediction",
+            "configuration": name,
+            "value": not heavy,
+            "met": not heavy,
+        }
+    )
     return checks
 
 
@@ -292,13 +392,17 @@ def main(argv: list[str] | None = None) -> int:
         print("bench: wrk is not installed (apt-get install wrk); it drives the HTTP load", file=sys.stderr)
         return 2
     if not LEGACY_ARTIFACTS.is_dir():
-        print(f"bench: {LEGACY_ARTIFACTS} is absent: the baseline reads the legacy service's files there",
-              file=sys.stderr)
+        print(
+            f"bench: {LEGACY_ARTIFACTS} is absent: the baseline reads the legacy service's files there", file=sys.stderr
+        )
         return 2
     started = time.monotonic()
-    report = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine(),
-              "load_tool": wrk,
-              "settings": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}}
+    report = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": machine(),
+        "load_tool": wrk,
+        "settings": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
+    }
     with tempfile.TemporaryDirectory(prefix="bench-") as scratch:
         configs = configurations(args.model, Path(scratch))
         print("measuring HTTP, all configurations in turn ...", flush=True)
@@ -326,23 +430,33 @@ def main(argv: list[str] | None = None) -> int:
 
 def render(report: dict) -> str:
     m = report["machine"]
-    lines = [f"{report['date']}  {m['nproc']} CPUs ({m['cpu']}), {m['ram_gib']} GiB RAM, "
-             f"load {m['load_average_at_start'][0]:.1f} -> {m['load_average_at_end'][0]:.1f}; "
-             f"HTTP load by {report['load_tool'].split(' [')[0]}; {report['elapsed_s']:.0f} s", "",
-             table(report["results"]), ""]
+    lines = [
+        f"{report['date']}  {m['nproc']} CPUs ({m['cpu']}), {m['ram_gib']} GiB RAM, "
+        f"load {m['load_average_at_start'][0]:.1f} -> {m['load_average_at_end'][0]:.1f}; "
+        f"HTTP load by {report['load_tool'].split(' [')[0]}; {report['elapsed_s']:.0f} s",
+        "",
+        table(report["results"]),
+        "",
+    ]
     for name, config in report["results"].items():
         if name != FLOOR:
-            lines.append(f"answer for the first body, {name}: " + ", ".join(
-                f"{form} p_unsound={p:.7f}" for form, p in config["answers"].items()))
+            lines.append(
+                f"answer for the first body, {name}: "
+                + ", ".join(f"{form} p_unsound={p:.7f}" for form, p in config["answers"].items())
+            )
     if "install_size" in report:
         size = report["install_size"]
-        lines.append("installed size of requirements.txt (pip --target, with .pyc): "
-                     f"{size['total_mib']:.0f} MiB; "
-                     + ", ".join(f"{k} {v:.0f}" for k, v in size["largest_mib"].items()))
+        lines.append(
+            "installed size of requirements.txt (pip --target, with .pyc): "
+            f"{size['total_mib']:.0f} MiB; " + ", ".join(f"{k} {v:.0f}" for k, v in size["largest_mib"].items())
+        )
     lines.append("")
-    lines += [f"[{'met' if t['met'] else 'NOT MET'}] {t['target']}: {t['value']:.3g}"
-              if not isinstance(t["value"], bool) else f"[{'met' if t['met'] else 'NOT MET'}] {t['target']}"
-              for t in report["targets"]]
+    lines += [
+        f"[{'met' if t['met'] else 'NOT MET'}] {t['target']}: {t['value']:.3g}"
+        if not isinstance(t["value"], bool)
+        else f"[{'met' if t['met'] else 'NOT MET'}] {t['target']}"
+        for t in report["targets"]
+    ]
     return "\n".join(lines)
 
 

@@ -3,6 +3,7 @@
 The server itself (functions-framework's ASGI mode: gunicorn master, uvicorn worker, on a
 free loopback port) is harness.server.Server, the same the tests start.
 """
+
 from __future__ import annotations
 
 import json
@@ -17,6 +18,7 @@ from harness.server import Server, answered, vm_kib
 @dataclass(frozen=True)
 class Target:
     """What to serve: a source file, its environment, its health path and its prediction bodies."""
+
     name: str
     source: Path
     env: dict[str, str]
@@ -60,7 +62,8 @@ def memory_after_predictions(target: Target, count: int = 1000) -> dict[str, flo
             predict(server, target, target.first_body)
         worker = server.worker_pid()
         return {field: vm_kib(worker, field) / 1024 for field in ("VmRSS", "VmHWM", "RssFile")} | {
-            "master_VmRSS": vm_kib(server.process.pid, "VmRSS") / 1024}
+            "master_VmRSS": vm_kib(server.process.pid, "VmRSS") / 1024
+        }
 
 
 def cold_start(target: Target) -> dict[str, float]:

@@ -8,6 +8,7 @@ same request got alone before the soak, and prints the worker's VmRSS slope (MiB
 least squares over the samples after the first minute, or after the first quarter of a shorter
 run). Each client keeps its connection alive, as a real client would.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -36,10 +37,18 @@ def requests_to_send() -> list[tuple[str, str, bytes, dict[str, str]]]:
         ("one company", "POST /predict", one, JSON),
         ("ten companies", "POST /predict", ten, JSON),
         ("the legacy service's form", "POST /predict", bodies.body("data", 3), JSON),
-        ("a hundred companies, gzip", "POST /predict", gzip.compress(bodies.body("companies", 100)),
-         {**JSON, "Content-Encoding": "gzip"}),
-        ("one bad row among good", "POST /predict",
-         json.dumps({"companies": [*json.loads(ten)["companies"][:2], {"revenue": "x"}]}).encode(), JSON),
+        (
+            "a hundred companies, gzip",
+            "POST /predict",
+            gzip.compress(bodies.body("companies", 100)),
+            {**JSON, "Content-Encoding": "gzip"},
+        ),
+        (
+            "one bad row among good",
+            "POST /predict",
+            json.dumps({"companies": [*json.loads(ten)["companies"][:2], {"revenue": "x"}]}).encode(),
+            JSON,
+        ),
         ("malformed JSON", "POST /predict", b'{"companies": [', JSON),
         ("not JSON", "POST /predict", one, {"Content-Type": "text/plain"}),
         ("unknown form", "POST /predict", b'{"rows": []}', JSON),
@@ -118,12 +127,16 @@ def main(argv: list[str] | None = None) -> int:
             thread.join()
         settled = min(60.0, args.duration / 4)
         slope = slope_mib_per_minute([s for s in samples if s[0] >= settled])
-        print(f"soak: {args.duration:.0f} s at concurrency {args.concurrency}, {len(requests)} kinds of request: "
-              f"{counts['answers']} answers ({counts['answers'] / args.duration:.0f}/s), {counts['5xx']} 5xx, "
-              f"{counts['different']} different from the same request alone "
-              f"{sorted(set(different))[:5] if different else ''}")
-        print(f"worker VmRSS: {samples[0][1]:.1f} MiB at start, {samples[-1][1]:.1f} MiB at end, "
-              f"slope {slope:+.3f} MiB/min after the first {settled:.0f} s ({len(samples)} samples)")
+        print(
+            f"soak: {args.duration:.0f} s at concurrency {args.concurrency}, {len(requests)} kinds of request: "
+            f"{counts['answers']} answers ({counts['answers'] / args.duration:.0f}/s), {counts['5xx']} 5xx, "
+            f"{counts['different']} different from the same request alone "
+            f"{sorted(set(different))[:5] if different else ''}"
+        )
+        print(
+            f"worker VmRSS: {samples[0][1]:.1f} MiB at start, {samples[-1][1]:.1f} MiB at end, "
+            f"slope {slope:+.3f} MiB/min after the first {settled:.0f} s ({len(samples)} samples)"
+        )
         return 0 if counts["5xx"] == 0 and counts["different"] == 0 else 1
     finally:
         server.stop()

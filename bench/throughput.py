@@ -7,6 +7,7 @@ FastAPI + uvicorn serving the same model (bench/fastapi_app) are loaded in turn 
 after round, so a slow patch of the machine falls on all three alike. Prints each round's
 requests/s and the medians of ours/floor and ours/FastAPI per round.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,10 +30,12 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     env = {"MODEL_DIR": str(args.model)}
     body = bodies.body("companies", 1)
-    servers = {"ours": warm(env), "floor": Server({}, FLOOR, name="floor"),
-               # One intra-op thread for its torch, as ours sets (TORCH_THREADS=1).
-               "fastapi": Server({**env, "OMP_NUM_THREADS": "1"}, app="bench.fastapi_app.main:app",
-                                 name="fastapi")}
+    servers = {
+        "ours": warm(env),
+        "floor": Server({}, FLOOR, name="floor"),
+        # One intra-op thread for its torch, as ours sets (TORCH_THREADS=1).
+        "fastapi": Server({**env, "OMP_NUM_THREADS": "1"}, app="bench.fastapi_app.main:app", name="fastapi"),
+    }
     try:
         servers["floor"].wait("/")
         servers["fastapi"].wait("/health")
@@ -45,8 +48,10 @@ def main(argv: list[str] | None = None) -> None:
             print(f"round {round_ + 1}: " + ", ".join(f"{n} {r[-1]:.0f} req/s" for n, r in runs.items()), flush=True)
         for other in ("floor", "fastapi"):
             ratios = [a / b for a, b in zip(runs["ours"], runs[other])]
-            print(f"ours / {other}: median {statistics.median(ratios):.2f} "
-                  f"[{min(ratios):.2f}-{max(ratios):.2f}] over {args.rounds} rounds")
+            print(
+                f"ours / {other}: median {statistics.median(ratios):.2f} "
+                f"[{min(ratios):.2f}-{max(ratios):.2f}] over {args.rounds} rounds"
+            )
     finally:
         for server in servers.values():
             server.stop()

@@ -5,6 +5,7 @@ is loaded on the first request that needs it, after gunicorn has forked its work
 function is a coroutine on uvicorn's event loop (functions-framework's ASGI mode), so a
 slow or silent client holds a coroutine, not a thread.
 """
+
 import functions_framework.aio
 
 from api import connection, logs

@@ -1,4 +1,5 @@
 """What tests and benchmarks share: the function run as production runs it."""
+
 import sys
 from pathlib import Path
 

@@ -4,6 +4,7 @@
 Its output goes to a file, not a pipe: every request logs a line, and a full pipe would
 stall the server. Used by the tests (tests/conftest.py) and the benchmarks (bench/).
 """
+
 from __future__ import annotations
 
 import json
@@ -23,8 +24,18 @@ ROOT = Path(__file__).resolve().parent.parent
 MAIN = ROOT / "function" / "main.py"
 # The function's settings and the server's (functions-framework, gunicorn): cleared from the
 # caller's environment, so a shell's leftovers never change what a test or a benchmark runs.
-ENV_NAMES = (*config.ENV_NAMES, "WORKERS", "THREADS", "FUNCTION_TARGET", "FUNCTION_SOURCE",
-             "FUNCTION_SIGNATURE_TYPE", "FUNCTION_USE_ASGI", "DEBUG", "PORT", "HOST")
+ENV_NAMES = (
+    *config.ENV_NAMES,
+    "WORKERS",
+    "THREADS",
+    "FUNCTION_TARGET",
+    "FUNCTION_SOURCE",
+    "FUNCTION_SIGNATURE_TYPE",
+    "FUNCTION_USE_ASGI",
+    "DEBUG",
+    "PORT",
+    "HOST",
+)
 POLL_SECONDS = 0.005
 
 
@@ -55,8 +66,14 @@ def answered(url: str, body: bytes | None = None, timeout: float = 30.0) -> byte
 
 
 class Server:
-    def __init__(self, env: dict[str, str] | None = None, source: Path = MAIN, cwd: Path = ROOT,
-                 name: str = "function", app: str | None = None):
+    def __init__(
+        self,
+        env: dict[str, str] | None = None,
+        source: Path = MAIN,
+        cwd: Path = ROOT,
+        name: str = "function",
+        app: str | None = None,
+    ):
         """Serves `source`'s predict, or with `app` ("module:attribute") another ASGI app under
         plain uvicorn (for comparisons)."""
         self.name = name
@@ -65,10 +82,14 @@ class Server:
         self._log = tempfile.TemporaryFile()  # noqa: SIM115 - open as long as the server runs; stop() closes it
         self.started = time.perf_counter()
         where = ["--host", "127.0.0.1", "--port", str(self.port)]
-        command = (["uvicorn", app, "--no-access-log", *where] if app else
-                   ["functions_framework", "--asgi", "--source", str(source), "--target", "predict", *where])
-        self.process = subprocess.Popen([sys.executable, "-m", *command], env=clean_env(env), cwd=cwd,
-                                        stdout=self._log, stderr=subprocess.STDOUT)
+        command = (
+            ["uvicorn", app, "--no-access-log", *where]
+            if app
+            else ["functions_framework", "--asgi", "--source", str(source), "--target", "predict", *where]
+        )
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", *command], env=clean_env(env), cwd=cwd, stdout=self._log, stderr=subprocess.STDOUT
+        )
 
     def __enter__(self) -> Server:
         return self

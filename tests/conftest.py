@@ -3,6 +3,7 @@
 `../shared` (the legacy service's reference files and the real data) is read in place; tests that
 need it skip, saying so, where it is absent.
 """
+
 from __future__ import annotations
 
 import json

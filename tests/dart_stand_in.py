@@ -5,6 +5,7 @@ stock_code, modify_date</list>...); fnlttSinglAcnt.json: {"status", "message", "
 with DART's row fields. A wrong key gets DART's "010" (XML for corpCode.xml, JSON otherwise).
 The companies are made up; each exists to show one behaviour (see COMPANIES).
 """
+
 from __future__ import annotations
 
 import io
@@ -34,20 +35,28 @@ class StandInCompany:
     slow: bool = False
 
 
-def balance_and_income(scale: int, revenue="매출액", operating="영업이익", net="당기순이익",
-                       operating_loss=False) -> dict[str, tuple[str, str]]:
+def balance_and_income(
+    scale: int, revenue="매출액", operating="영업이익", net="당기순이익", operating_loss=False
+) -> dict[str, tuple[str, str]]:
     """The main accounts fnlttSinglAcnt lists, in DART's order, sized by `scale`."""
+
     def amount(n: int) -> str:
         return f"{n * scale:,}"
 
     op_this = -7 if operating_loss else 12
     return {
-        "유동자산": (amount(120), amount(110)), "비유동자산": (amount(280), amount(250)),
-        "자산총계": (amount(400), amount(360)), "유동부채": (amount(60), amount(55)),
-        "비유동부채": (amount(40), amount(45)), "부채총계": (amount(100), amount(100)),
-        "자본금": (amount(10), amount(10)), "이익잉여금": (amount(250), amount(220)),
-        "자본총계": (amount(300), amount(260)), revenue: (amount(500), amount(450)),
-        operating: (amount(op_this), amount(30)), "법인세차감전 순이익": (amount(15), amount(33)),
+        "유동자산": (amount(120), amount(110)),
+        "비유동자산": (amount(280), amount(250)),
+        "자산총계": (amount(400), amount(360)),
+        "유동부채": (amount(60), amount(55)),
+        "비유동부채": (amount(40), amount(45)),
+        "부채총계": (amount(100), amount(100)),
+        "자본금": (amount(10), amount(10)),
+        "이익잉여금": (amount(250), amount(220)),
+        "자본총계": (amount(300), amount(260)),
+        revenue: (amount(500), amount(450)),
+        operating: (amount(op_this), amount(30)),
+        "법인세차감전 순이익": (amount(15), amount(33)),
         net: (amount(11), amount(25)),
     }
 
@@ -66,22 +75,38 @@ def _without_operating_income() -> dict[str, tuple[str, str]]:
 
 COMPANIES = [
     # Consolidated and separate rows with different amounts: the consolidated ones are used.
-    StandInCompany("00126380", "삼성전자", "SAMSUNG ELECTRONICS CO,.LTD", "005930",
-                   {"CFS": balance_and_income(1_000_000_000), "OFS": balance_and_income(700_000_000)}),
+    StandInCompany(
+        "00126380",
+        "삼성전자",
+        "SAMSUNG ELECTRONICS CO,.LTD",
+        "005930",
+        {"CFS": balance_and_income(1_000_000_000), "OFS": balance_and_income(700_000_000)},
+    ),
     # Separate statements only, with the other account names and an operating loss.
-    StandInCompany("00164779", "SK하이닉스", "SK hynix Inc.", "000660",
-                   {"OFS": balance_and_income(500_000_000, "수익(매출액)", "영업이익(손실)",
-                                              "당기순이익(손실)", operating_loss=True)}),
-    StandInCompany("00126371", "삼성전기", "SAMSUNG ELECTRO-MECHANICS CO.,LTD", "009150",
-                   {"CFS": balance_and_income(100_000_000)}),
-    StandInCompany("00149655", "삼성물산", "SAMSUNG C&T CORPORATION", "028260",
-                   {"CFS": balance_and_income(300_000_000)}),
+    StandInCompany(
+        "00164779",
+        "SK하이닉스",
+        "SK hynix Inc.",
+        "000660",
+        {
+            "OFS": balance_and_income(
+                500_000_000, "수익(매출액)", "영업이익(손실)", "당기순이익(손실)", operating_loss=True
+            )
+        },
+    ),
+    StandInCompany(
+        "00126371", "삼성전기", "SAMSUNG ELECTRO-MECHANICS CO.,LTD", "009150", {"CFS": balance_and_income(100_000_000)}
+    ),
+    StandInCompany(
+        "00149655", "삼성물산", "SAMSUNG C&T CORPORATION", "028260", {"CFS": balance_and_income(300_000_000)}
+    ),
     StandInCompany("00999001", "전자삼성", "JEONJA SAMSUNG", "900001", {"CFS": balance_and_income(1_000)}),
     StandInCompany("00999002", "한도초과", "OVER LIMIT CO", "900002", status="020"),
     StandInCompany("00999003", "느린회사", "SLOW CO", "900003", {"CFS": balance_and_income(1_000)}, slow=True),
     StandInCompany("00999004", "이상한금액", "MALFORMED CO", "900004", {"CFS": _malformed()}),
-    StandInCompany("00999005", "영업이익없음", "NO OPERATING INCOME CO", "900005",
-                   {"CFS": _without_operating_income()}),
+    StandInCompany(
+        "00999005", "영업이익없음", "NO OPERATING INCOME CO", "900005", {"CFS": _without_operating_income()}
+    ),
     # Not listed (blank stock code): never offered.
     StandInCompany("00434003", "다코", "", " "),
 ]
@@ -93,7 +118,9 @@ def corp_code_zip(companies=COMPANIES) -> bytes:
     entries = "".join(
         f"<list><corp_code>{c.corp_code}</corp_code><corp_name>{escape(c.name)}</corp_name>"
         f"<corp_eng_name>{escape(c.name_en)}</corp_eng_name><stock_code>{c.stock_code}</stock_code>"
-        f"<modify_date>20240102</modify_date></list>" for c in companies)
+        f"<modify_date>20240102</modify_date></list>"
+        for c in companies
+    )
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("CORPCODE.xml", f'<?xml version="1.0" encoding="UTF-8"?>\n<result>{entries}</result>')
@@ -105,24 +132,39 @@ def statement_rows(company: StandInCompany, year: int) -> list[dict[str, str]]:
     for fs_div, accounts in company.filings.items():
         for order, (name, (this_year, prior_year)) in enumerate(accounts.items(), start=1):
             balance = order <= 9
-            rows.append({
-                "rcept_no": RCEPT_NO[company.corp_code], "reprt_code": "11011", "bsns_year": str(year),
-                "corp_code": company.corp_code, "stock_code": company.stock_code, "fs_div": fs_div,
-                "fs_nm": "연결재무제표" if fs_div == "CFS" else "재무제표",
-                "sj_div": "BS" if balance else "IS", "sj_nm": "재무상태표" if balance else "손익계산서",
-                "account_nm": name, "thstrm_nm": "제 55 기",
-                "thstrm_dt": f"{year}.12.31 현재" if balance else f"{year}.01.01 ~ {year}.12.31",
-                "thstrm_amount": this_year, "frmtrm_nm": "제 54 기",
-                "frmtrm_dt": f"{year - 1}.12.31 현재" if balance else f"{year - 1}.01.01 ~ {year - 1}.12.31",
-                "frmtrm_amount": prior_year, "bfefrmtrm_nm": "제 53 기", "bfefrmtrm_dt": "",
-                "bfefrmtrm_amount": "", "ord": str(order), "currency": "KRW",
-            })
+            rows.append(
+                {
+                    "rcept_no": RCEPT_NO[company.corp_code],
+                    "reprt_code": "11011",
+                    "bsns_year": str(year),
+                    "corp_code": company.corp_code,
+                    "stock_code": company.stock_code,
+                    "fs_div": fs_div,
+                    "fs_nm": "연결재무제표" if fs_div == "CFS" else "재무제표",
+                    "sj_div": "BS" if balance else "IS",
+                    "sj_nm": "재무상태표" if balance else "손익계산서",
+                    "account_nm": name,
+                    "thstrm_nm": "제 55 기",
+                    "thstrm_dt": f"{year}.12.31 현재" if balance else f"{year}.01.01 ~ {year}.12.31",
+                    "thstrm_amount": this_year,
+                    "frmtrm_nm": "제 54 기",
+                    "frmtrm_dt": f"{year - 1}.12.31 현재" if balance else f"{year - 1}.01.01 ~ {year - 1}.12.31",
+                    "frmtrm_amount": prior_year,
+                    "bfefrmtrm_nm": "제 53 기",
+                    "bfefrmtrm_dt": "",
+                    "bfefrmtrm_amount": "",
+                    "ord": str(order),
+                    "currency": "KRW",
+                }
+            )
     return rows
 
 
 def status_xml(status: str, message: str) -> bytes:
-    return (f'<?xml version="1.0" encoding="UTF-8"?>\n<result><status>{status}</status>'
-            f"<message>{message}</message></result>").encode()
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<result><status>{status}</status>'
+        f"<message>{message}</message></result>"
+    ).encode()
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -138,8 +180,11 @@ class _Handler(BaseHTTPRequestHandler):
         if url.path == "/api/corpCode.xml":
             if params.get("crtfc_key") != KEY:
                 return self._send(status_xml("010", "등록되지 않은 키입니다."), "application/xml")
-            return self._send(self.server.stand_in.corp_code_zip, "application/x-msdownload",
-                              {"Content-Disposition": 'attachment; filename="CORPCODE.zip"'})
+            return self._send(
+                self.server.stand_in.corp_code_zip,
+                "application/x-msdownload",
+                {"Content-Disposition": 'attachment; filename="CORPCODE.zip"'},
+            )
         if url.path == "/api/fnlttSinglAcnt.json":
             return self._send_json(self._statements(params))
         self._send(b"not found", "text/plain", status=404)

@@ -2,6 +2,7 @@
 
 A module of its own (not conftest.py), imported as `from helpers import ...`.
 """
+
 from __future__ import annotations
 
 import json
@@ -23,10 +24,14 @@ ERROR_SHAPE_KEYS = {"code", "message", "details"}
 # here for the tests that run without ../shared; tests/test_worked_example.py holds it, the
 # README's curl example and the page's example CSV equal to that source.
 LEGACY_STATEMENT = {
-    "total_assets": 273842119656, "total_assets_prior": 203882590806,
-    "total_liabilities": 186096875465, "total_equity": 87745244191,
-    "revenue": 356740019691, "revenue_prior": 237961500135,
-    "operating_income": 20804647592, "operating_income_prior": 15215334844,
+    "total_assets": 273842119656,
+    "total_assets_prior": 203882590806,
+    "total_liabilities": 186096875465,
+    "total_equity": 87745244191,
+    "revenue": 356740019691,
+    "revenue_prior": 237961500135,
+    "operating_income": 20804647592,
+    "operating_income_prior": 15215334844,
     "net_income": 21679416652,
 }
 # Its five ratios, in the legacy service's order, as its page posted them.
@@ -42,8 +47,9 @@ def need_shared(path: Path) -> Path:
 def post_json(url: str, body, headers: dict | None = None, timeout: float = 30):
     """POST JSON with urllib; returns (status, parsed body, headers) for 2xx and errors alike."""
     data = body if isinstance(body, bytes) else json.dumps(body).encode()
-    request = urllib.request.Request(url, data=data, method="POST",
-                                     headers={"Content-Type": "application/json", **(headers or {})})
+    request = urllib.request.Request(
+        url, data=data, method="POST", headers={"Content-Type": "application/json", **(headers or {})}
+    )
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             return response.status, json.loads(response.read()), response.headers
@@ -97,10 +103,18 @@ def small_model(hidden=(4, 3), scaler=None, seed: int = 0, clip: float | None = 
     manifest = {
         "model": {"name": "small-test-model", "version": "0"},
         "features": features,
-        "network": {"architecture": "NeuralNet", "input_size": len(features), "hidden": list(hidden),
-                    "num_classes": 2, "negative_slope": 0.01, "dropout": 0.0},
+        "network": {
+            "architecture": "NeuralNet",
+            "input_size": len(features),
+            "hidden": list(hidden),
+            "num_classes": 2,
+            "negative_slope": 0.01,
+            "dropout": 0.0,
+        },
         "decision": {"threshold": 0.5, "rule": "test"},
-        "metrics": {}, "training_data": {}, "feature_quantiles": {},
+        "metrics": {},
+        "training_data": {},
+        "feature_quantiles": {},
     }
     return Model(network, scaler, bounds), manifest
 
@@ -124,10 +138,14 @@ def write_format_1(directory, model, manifest):
     torch.save(model.network.state_dict(), directory / "model.pt")
     joblib.dump(model.scaler, directory / "scaler.joblib")
     clip = {"lower": model.clip[0].tolist(), "upper": model.clip[1].tolist()} if model.clip else None
-    manifest = {**manifest, "schema_version": 1, "classes": artifacts.CLASSES,
-                "preprocessing": {"clip": clip, "scaler": type(model.scaler).__name__},
-                "calibration": {"method": "platt", "a": 1.5, "b": -2.0},
-                "files": {name: artifacts.sha256_of(directory / name) for name in ("model.pt", "scaler.joblib")}}
+    manifest = {
+        **manifest,
+        "schema_version": 1,
+        "classes": artifacts.CLASSES,
+        "preprocessing": {"clip": clip, "scaler": type(model.scaler).__name__},
+        "calibration": {"method": "platt", "a": 1.5, "b": -2.0},
+        "files": {name: artifacts.sha256_of(directory / name) for name in ("model.pt", "scaler.joblib")},
+    }
     (directory / "manifest.json").write_text(json.dumps(manifest))
     return directory
 
@@ -144,5 +162,6 @@ def rehash(directory: Path) -> None:
     """Make the manifest's sha256s match the files again: a tampering that passes the hash check."""
     from soundness import artifacts
 
-    rewrite_manifest(directory, lambda m: m.update(files={
-        artifacts.TENSORS: artifacts.sha256_of(directory / artifacts.TENSORS)}))
+    rewrite_manifest(
+        directory, lambda m: m.update(files={artifacts.TENSORS: artifacts.sha256_of(directory / artifacts.TENSORS)})
+    )

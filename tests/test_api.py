@@ -3,6 +3,7 @@
 Most tests run the function in-process (functions_framework.aio.create_asgi_app +
 starlette's TestClient); the last ones start the real server, as production runs it.
 """
+
 import gzip
 import json
 import threading
@@ -14,8 +15,13 @@ from helpers import DEFAULT_MODEL, LEGACY_RATIOS, LEGACY_STATEMENT, mimetype, po
 from soundness.ratios import STATEMENT_FIELDS
 
 JSON = {"Content-Type": "application/json"}
-FEATURES = ["revenue_growth_pct", "total_asset_growth_pct", "operating_margin_pct", "equity_ratio_pct",
-            "total_asset_turnover"]
+FEATURES = [
+    "revenue_growth_pct",
+    "total_asset_growth_pct",
+    "operating_margin_pct",
+    "equity_ratio_pct",
+    "total_asset_turnover",
+]
 
 
 @pytest.fixture
@@ -37,6 +43,7 @@ def assert_error(response, status, code):
 
 
 # ---------------------------------------------------------------- the three input forms
+
 
 def test_statement_values_are_turned_into_ratios_and_answered_as_the_legacy_service_did(client):
     status, body = predict(client, {"companies": [{"id": "legacy", **LEGACY_STATEMENT}]})
@@ -71,14 +78,17 @@ def test_post_to_the_root_is_a_prediction_too(client):
 
 
 def test_a_batch_is_answered_in_request_order(client):
-    rows = [{"id": f"c{i}", **LEGACY_STATEMENT, "operating_income": LEGACY_STATEMENT["operating_income"] * m}
-            for i, m in enumerate([1, -3, 2])]
+    rows = [
+        {"id": f"c{i}", **LEGACY_STATEMENT, "operating_income": LEGACY_STATEMENT["operating_income"] * m}
+        for i, m in enumerate([1, -3, 2])
+    ]
     status, body = predict(client, {"companies": rows})
     assert status == 200
     assert [p["id"] for p in body["predictions"]] == ["c0", "c1", "c2"]
     single = [predict(client, {"companies": [row]})[1]["predictions"][0] for row in rows]
     assert [p["probability_unsound"] for p in body["predictions"]] == pytest.approx(
-        [p["probability_unsound"] for p in single], abs=1e-6)  # float32 kernels differ by batch size
+        [p["probability_unsound"] for p in single], abs=1e-6
+    )  # float32 kernels differ by batch size
 
 
 def test_an_unbalanced_statement_is_answered_with_a_warning(client):
@@ -89,6 +99,7 @@ def test_an_unbalanced_statement_is_answered_with_a_warning(client):
 
 # ---------------------------------------------------------------- partial and whole failures
 
+
 def test_invalid_rows_get_their_errors_in_place_and_the_others_are_answered(client):
     rows = [LEGACY_STATEMENT, {**LEGACY_STATEMENT, "revenue_prior": 0}, {**LEGACY_STATEMENT, "revenue": "lots"}]
     status, body = predict(client, {"companies": rows})
@@ -96,7 +107,8 @@ def test_invalid_rows_get_their_errors_in_place_and_the_others_are_answered(clie
     ok, zero, text = body["predictions"]
     assert ok["label"] == 0
     assert zero["index"] == 1 and zero["error"]["details"] == [
-        {"index": 1, "field": "revenue_prior", "problem": "must be greater than 0 to compute revenue_growth_pct"}]
+        {"index": 1, "field": "revenue_prior", "problem": "must be greater than 0 to compute revenue_growth_pct"}
+    ]
     assert text["error"]["details"][0]["field"] == "revenue"
     assert "got a string" in text["error"]["details"][0]["problem"]
 
@@ -108,14 +120,17 @@ def test_when_no_row_can_be_answered_the_request_fails_naming_each_row_and_field
     assert {(d["index"], d["field"]) for d in error["details"]} == {(0, "total_assets"), (1, "net_income")}
 
 
-@pytest.mark.parametrize("body, field, problem", [
-    ({"companies": [{**LEGACY_STATEMENT, "net_income": None}]}, "net_income", "must be a number, got null"),
-    ({"companies": [{**LEGACY_STATEMENT, "net_income": True}]}, "net_income", "must be a number, got a boolean"),
-    ({"companies": [{**LEGACY_STATEMENT, "id": ["x"]}]}, "id", "must be a string"),
-    ({"instances": [{"revenue_growth_pct": 1}]}, "total_asset_growth_pct", "is required"),
-    ({"data": [[1, 2, 3]]}, None, "must be an array of 5 numbers"),
-    ({"data": [[1, 2, 3, 4, "5"]]}, "total_asset_turnover", "must be a number"),
-])
+@pytest.mark.parametrize(
+    "body, field, problem",
+    [
+        ({"companies": [{**LEGACY_STATEMENT, "net_income": None}]}, "net_income", "must be a number, got null"),
+        ({"companies": [{**LEGACY_STATEMENT, "net_income": True}]}, "net_income", "must be a number, got a boolean"),
+        ({"companies": [{**LEGACY_STATEMENT, "id": ["x"]}]}, "id", "must be a string"),
+        ({"instances": [{"revenue_growth_pct": 1}]}, "total_asset_growth_pct", "is required"),
+        ({"data": [[1, 2, 3]]}, None, "must be an array of 5 numbers"),
+        ({"data": [[1, 2, 3, 4, "5"]]}, "total_asset_turnover", "must be a number"),
+    ],
+)
 def test_invalid_content_is_422_naming_the_field(client, body, field, problem):
     error = assert_error(client.post("/predict", json=body), 422, "invalid_input")
     assert any(d["field"] == field and problem in d["problem"] for d in error["details"]), error
@@ -127,25 +142,37 @@ def test_an_unknown_field_refuses_the_request_naming_the_key_once_with_its_first
     assert "expected: total_assets" in error["message"]
     assert error["details"] == [
         {"index": 1, "field": "surplus", "problem": "is not a known field (in 2 rows)"},
-        {"index": 2, "field": "extra", "problem": "is not a known field (in 1 row)"}]
+        {"index": 2, "field": "extra", "problem": "is not a known field (in 1 row)"},
+    ]
 
 
 def test_a_denominator_too_close_to_zero_is_named_once_with_the_ratios_it_breaks(make_client, legacy_model_dir):
     # A model that needs every input (the legacy service's): equity ratio and turnover both divide by total_assets
     client = make_client(MODEL_DIR=legacy_model_dir)
-    error = assert_error(client.post("/predict", json={"companies": [{**LEGACY_STATEMENT, "total_assets": 1e-320}]}),
-                         422, "invalid_input")
-    assert error["details"] == [{"index": 0, "field": "total_assets", "problem":
-                                 "is too close to 0 to compute equity_ratio_pct and total_asset_turnover"}]
+    error = assert_error(
+        client.post("/predict", json={"companies": [{**LEGACY_STATEMENT, "total_assets": 1e-320}]}),
+        422,
+        "invalid_input",
+    )
+    assert error["details"] == [
+        {
+            "index": 0,
+            "field": "total_assets",
+            "problem": "is too close to 0 to compute equity_ratio_pct and total_asset_turnover",
+        }
+    ]
 
 
-@pytest.mark.parametrize("given, problem", [
-    ("Acme\u202eexe.txt", "U+202E at position 4"),  # right-to-left override: shows as "Acmetxt.exe"
-    ("a\u2066b", "U+2066 at position 1"),
-    ("line\nbreak", "U+000A at position 4"),
-    ("bell\x07", "U+0007 at position 4"),
-    ("c1\x85", "U+0085 at position 2"),
-])
+@pytest.mark.parametrize(
+    "given, problem",
+    [
+        ("Acme\u202eexe.txt", "U+202E at position 4"),  # right-to-left override: shows as "Acmetxt.exe"
+        ("a\u2066b", "U+2066 at position 1"),
+        ("line\nbreak", "U+000A at position 4"),
+        ("bell\x07", "U+0007 at position 4"),
+        ("c1\x85", "U+0085 at position 2"),
+    ],
+)
 def test_ids_with_control_or_bidirectional_formatting_characters_are_refused(client, given, problem):
     status, body = predict(client, {"companies": [{"id": given, **LEGACY_STATEMENT}, {"id": "ok", **LEGACY_STATEMENT}]})
     assert status == 200
@@ -155,9 +182,19 @@ def test_ids_with_control_or_bidirectional_formatting_characters_are_refused(cli
     assert answered["id"] == "ok" and "label" in answered
 
 
-@pytest.mark.parametrize("given, accepted", [
-    (2**53 - 1, True), (-(2**53 - 1), True), (2**53, False), (-(2**53), False), (10**30, False),
-    ("9007199254740993", True), ("회사 (주)", True), ("Zürich AG", True)])
+@pytest.mark.parametrize(
+    "given, accepted",
+    [
+        (2**53 - 1, True),
+        (-(2**53 - 1), True),
+        (2**53, False),
+        (-(2**53), False),
+        (10**30, False),
+        ("9007199254740993", True),
+        ("회사 (주)", True),
+        ("Zürich AG", True),
+    ],
+)
 def test_integer_ids_must_be_exact_in_javascript_and_larger_ones_come_as_strings(client, given, accepted):
     status, body = predict(client, {"instances": [{"id": given, **dict(zip(FEATURES, LEGACY_RATIOS))}]})
     if accepted:
@@ -172,15 +209,23 @@ def test_a_ratio_outside_the_training_range_is_warned_naming_the_ratio_and_the_r
     turnover = manifest["feature_quantiles"]["total_asset_turnover"]
     client = make_client()
     # The balance sheet in 백만원, the income statement in won: turnover becomes about 1.3e6.
-    mixed = {**LEGACY_STATEMENT, **{k: LEGACY_STATEMENT[k] / 1e6 for k in (
-        "total_assets", "total_assets_prior", "total_liabilities", "total_equity")}}
+    mixed = {
+        **LEGACY_STATEMENT,
+        **{
+            k: LEGACY_STATEMENT[k] / 1e6
+            for k in ("total_assets", "total_assets_prior", "total_liabilities", "total_equity")
+        },
+    }
     status, body = predict(client, {"companies": [LEGACY_STATEMENT, mixed]})
     assert status == 200
     plain, warned = body["predictions"]
     assert [w["code"] for w in plain["warnings"]] == []
     # turnover among them (other ratios of the mixed statement may be far out too)
-    [warning] = [w for w in warned["warnings"]
-                 if w["code"] == "outside_training_range" and w["fields"] == ["total_asset_turnover"]]
+    [warning] = [
+        w
+        for w in warned["warnings"]
+        if w["code"] == "outside_training_range" and w["fields"] == ["total_asset_turnover"]
+    ]
     assert warning["value"] == pytest.approx(1.3027e6, rel=1e-3)
     assert warning["range"] == [turnover["values"][0], turnover["values"][-1]]
     assert warning["quantiles"] == [turnover["q"][0], turnover["q"][-1]]
@@ -193,15 +238,17 @@ def test_each_input_form_warns_about_each_ratio_outside_the_training_range(make_
     high = [0.0, 0.0, 0.0, 1e5, 1e4]
     status, body = predict(client, {"data": [low, high, [5.0, 5.0, 5.0, 50.0, 1.0]]})
     assert status == 200
-    assert [[w["fields"][0] for w in p["warnings"] if w["code"] == "outside_training_range"]
-            for p in body["predictions"]] == [["revenue_growth_pct"], ["equity_ratio_pct", "total_asset_turnover"], []]
+    assert [
+        [w["fields"][0] for w in p["warnings"] if w["code"] == "outside_training_range"] for p in body["predictions"]
+    ] == [["revenue_growth_pct"], ["equity_ratio_pct", "total_asset_turnover"], []]
 
 
 def test_the_same_company_in_any_unit_gets_the_same_answer_and_warnings(make_client):
     unbalanced = {**LEGACY_STATEMENT, "total_equity": LEGACY_STATEMENT["total_equity"] * 1.05}  # a 1.7 % gap
     units = [1, 1e3, 1e6, 1e12, 1e15]  # 원, 천원, 백만원, 조원, 1e15
-    rows = [{k: v / unit for k, v in statement.items()} for statement in (LEGACY_STATEMENT, unbalanced)
-            for unit in units]
+    rows = [
+        {k: v / unit for k, v in statement.items()} for statement in (LEGACY_STATEMENT, unbalanced) for unit in units
+    ]
     status, body = predict(make_client(), {"companies": rows})
     assert status == 200
     for same_company in (body["predictions"][:5], body["predictions"][5:]):
@@ -238,18 +285,25 @@ def test_more_rows_than_max_batch_are_refused_whole(make_client, legacy_model_di
     assert error["details"] == [{"field": "data", "problem": "has 3 rows; the limit is 2"}]
 
 
-@pytest.mark.parametrize("raw, code", [
-    ("", "malformed_json"), ("{", "malformed_json"), ('{"data": [[1,2,3,4,5]], "data": []}', "malformed_json"),
-    ("[" * 100000, "malformed_json"),
-])
+@pytest.mark.parametrize(
+    "raw, code",
+    [
+        ("", "malformed_json"),
+        ("{", "malformed_json"),
+        ('{"data": [[1,2,3,4,5]], "data": []}', "malformed_json"),
+        ("[" * 100000, "malformed_json"),
+    ],
+)
 def test_malformed_json_is_400(client, raw, code):
     assert_error(client.post("/predict", content=raw, headers=JSON), 400, code)
 
 
 def test_a_body_that_is_not_declared_json_is_415(client):
-    error = assert_error(client.post("/predict", content="a=1",
-                                     headers={"Content-Type": "application/x-www-form-urlencoded"}),
-                         415, "unsupported_media_type")
+    error = assert_error(
+        client.post("/predict", content="a=1", headers={"Content-Type": "application/x-www-form-urlencoded"}),
+        415,
+        "unsupported_media_type",
+    )
     assert error["details"][0]["field"] == "Content-Type"
 
 
@@ -264,10 +318,14 @@ def test_a_gzip_body_is_bounded_after_decompression_too(make_client, legacy_mode
     client = make_client(MODEL_DIR=legacy_model_dir, MAX_BODY_BYTES=2000)
     bomb = gzip.compress(b" " * 1_000_000 + json.dumps({"data": [LEGACY_RATIOS]}).encode())
     assert len(bomb) < 2000
-    assert_error(client.post("/predict", content=bomb, headers={**JSON, "Content-Encoding": "gzip"}),
-                 413, "payload_too_large")
-    assert_error(client.post("/predict", content=b"not gzip", headers={**JSON, "Content-Encoding": "gzip"}),
-                 400, "malformed_body")
+    assert_error(
+        client.post("/predict", content=bomb, headers={**JSON, "Content-Encoding": "gzip"}), 413, "payload_too_large"
+    )
+    assert_error(
+        client.post("/predict", content=b"not gzip", headers={**JSON, "Content-Encoding": "gzip"}),
+        400,
+        "malformed_body",
+    )
 
 
 @pytest.mark.parametrize("coding", ["br", "deflate", "compress", "gzip, br", "x-gzip"])
@@ -299,6 +357,7 @@ def test_unknown_routes_are_404_and_wrong_methods_405_with_allow(client):
 
 
 # ---------------------------------------------------------------- health, readiness, model facts
+
 
 def test_health_answers_without_loading_the_model(client, model_loads):
     assert client.get("/health").json() == {"status": "ok", "model_loaded": False}
@@ -350,12 +409,25 @@ def test_the_openapi_document_lists_every_route():
 
     doc = document(Settings.from_env({}))
     assert doc["openapi"].startswith("3.")
-    assert set(doc["paths"]) == {"/predict", "/health", "/ready", "/model", "/companies",
-                                 "/companies/{code}/statements", "/v1/models/{name}",
-                                 "/v1/models/{name}:predict", "/v2", "/v2/health/live", "/v2/health/ready",
-                                 "/v2/models/{name}", "/v2/models/{name}/ready", "/v2/models/{name}/infer",
-                                 "/v2/models/{name}/versions/{version}", "/v2/models/{name}/versions/{version}/ready",
-                                 "/v2/models/{name}/versions/{version}/infer"}
+    assert set(doc["paths"]) == {
+        "/predict",
+        "/health",
+        "/ready",
+        "/model",
+        "/companies",
+        "/companies/{code}/statements",
+        "/v1/models/{name}",
+        "/v1/models/{name}:predict",
+        "/v2",
+        "/v2/health/live",
+        "/v2/health/ready",
+        "/v2/models/{name}",
+        "/v2/models/{name}/ready",
+        "/v2/models/{name}/infer",
+        "/v2/models/{name}/versions/{version}",
+        "/v2/models/{name}/versions/{version}/ready",
+        "/v2/models/{name}/versions/{version}/infer",
+    }
     assert "/bigquery" in document(Settings.from_env({"BIGQUERY_ROUTE": "on"}))["paths"]
     assert set(doc["paths"]["/predict"]["post"]["responses"]) >= {"200", "400", "413", "415", "422", "503"}
 
@@ -366,10 +438,12 @@ def test_the_openapi_document_is_served(client):
 
 # ---------------------------------------------------------------- CORS, loading once, logs
 
+
 def test_a_preflight_is_answered_for_an_allowed_origin(make_client, legacy_model_dir):
     client = make_client(MODEL_DIR=legacy_model_dir, ALLOWED_ORIGINS="https://app.example")
-    response = client.options("/predict", headers={
-        "Origin": "https://app.example", "Access-Control-Request-Method": "POST"})
+    response = client.options(
+        "/predict", headers={"Origin": "https://app.example", "Access-Control-Request-Method": "POST"}
+    )
     assert response.status_code == 204
     assert response.headers["Access-Control-Allow-Origin"] == "https://app.example"
     assert "POST" in response.headers["Access-Control-Allow-Methods"]
@@ -401,8 +475,9 @@ def test_concurrent_first_requests_load_the_model_exactly_once(client, model_loa
 
 def test_each_request_logs_one_structured_line_without_statement_values(client, capsys):
     capsys.readouterr()
-    client.post("/predict", json={"companies": [LEGACY_STATEMENT]},
-                headers={"X-Cloud-Trace-Context": "0123456789abcdef/1;o=1"})
+    client.post(
+        "/predict", json={"companies": [LEGACY_STATEMENT]}, headers={"X-Cloud-Trace-Context": "0123456789abcdef/1;o=1"}
+    )
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     request_line = lines[-1]
     assert request_line["severity"] == "INFO"
@@ -420,6 +495,7 @@ def test_a_path_with_unicode_line_separators_still_logs_one_line(client, capsys)
 
 
 # ---------------------------------------------------------------- the bundled model, a real server
+
 
 def test_without_configuration_the_bundled_model_is_served(make_client):
     if not (DEFAULT_MODEL / "manifest.json").exists():
@@ -440,4 +516,3 @@ def test_the_real_server_answers_like_the_test_client(start_server, legacy_model
     assert body["predictions"][0]["probability_unsound"] == pytest.approx(0.420, abs=5e-4)
     status, body, _ = post_json(server.url + "/predict", b"{oops")
     assert status == 400 and body["error"]["code"] == "malformed_json"
-

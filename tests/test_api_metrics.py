@@ -4,6 +4,7 @@ Every Korean DART statement is posted (companies form, values a statement lacks 
 and the answers' probabilities ranked against the labels: the ROC-AUC must be the one the
 training run measured in process and wrote into the manifest.
 """
+
 import json
 import math
 
@@ -26,9 +27,11 @@ def test_the_korean_roc_auc_through_the_api_is_the_one_training_reported(make_cl
     frame = data.load_kr(SHARED / "data").frame
     labels, probabilities = [], []
     for start in range(0, len(frame), BATCH):
-        part = frame.iloc[start:start + BATCH]
-        companies = [{k: v for k, v in row.items() if not math.isnan(v)}
-                     for row in part[list(STATEMENT_FIELDS)].to_dict("records")]
+        part = frame.iloc[start : start + BATCH]
+        companies = [
+            {k: v for k, v in row.items() if not math.isnan(v)}
+            for row in part[list(STATEMENT_FIELDS)].to_dict("records")
+        ]
         response = client.post("/predict", json={"companies": companies, "explain": False})
         answers = response.json()["predictions"] if response.status_code == 200 else []
         for label, answer in zip(part["label"], answers):
@@ -36,5 +39,4 @@ def test_the_korean_roc_auc_through_the_api_is_the_one_training_reported(make_cl
                 labels.append(label)
                 probabilities.append(answer["probability_unsound"])
     assert len(labels) == reported["rows"] and sum(labels) == reported["positives"]
-    assert roc_auc_score(labels, probabilities) == pytest.approx(
-        reported["every_row"]["served"]["mean_auc"], abs=1e-4)
+    assert roc_auc_score(labels, probabilities) == pytest.approx(reported["every_row"]["served"]["mean_auc"], abs=1e-4)

@@ -1,4 +1,5 @@
 """Artifact directories, format 2: what is written, and everything loading refuses."""
+
 import json
 import struct
 
@@ -24,6 +25,7 @@ def rewrite_tensors(directory, change) -> None:
 
 # ---------------------------------------------------------------- what is written
 
+
 def test_an_artifact_round_trips_and_predicts_the_same(small_model_dir):
     loaded = artifacts.load(small_model_dir)
     assert loaded.manifest["features"][0] == "revenue_growth_pct"
@@ -35,8 +37,10 @@ def test_an_artifact_round_trips_and_predicts_the_same(small_model_dir):
 def test_the_manifest_records_format_classes_steps_libraries_and_the_tensors_hash(small_model_dir):
     manifest = json.loads((small_model_dir / "manifest.json").read_text())
     assert manifest["format_version"] == artifacts.FORMAT_VERSION == 2
-    assert manifest["classes"] == [{"label": 0, "name": "sound", "ko": "건전"},
-                                   {"label": 1, "name": "unsound", "ko": "비건전"}]
+    assert manifest["classes"] == [
+        {"label": 0, "name": "sound", "ko": "건전"},
+        {"label": 1, "name": "unsound", "ko": "비건전"},
+    ]
     assert manifest["preprocessing"] == [{"kind": "clip"}, {"kind": "minmax", "bounds": None}]
     assert {"torch", "scikit-learn", "numpy", "safetensors", "python"} <= set(manifest["created"]["libraries"])
     assert manifest["files"] == {"model.safetensors": artifacts.sha256_of(small_model_dir / "model.safetensors")}
@@ -51,12 +55,14 @@ def test_there_is_no_pickle_in_an_artifact(small_model_dir):
 
 def test_the_tensors_keep_their_state_dict_names_and_load_into_the_torch_network(small_model_dir):
     tensors = safetensors.torch.load_file(small_model_dir / "model.safetensors")
-    assert {"preprocessing.0.lower", "preprocessing.0.upper", "preprocessing.1.scale",
-            "preprocessing.1.offset"} <= set(tensors)
+    assert {"preprocessing.0.lower", "preprocessing.0.upper", "preprocessing.1.scale", "preprocessing.1.offset"} <= set(
+        tensors
+    )
     network = NeuralNet(5, [4, 3])
     network.load_state_dict(network_state(tensors), strict=True)
-    assert {"input_layer.weight", "batchnorm.running_var", "hidden_layer1.weight", "output_layer.bias"} \
-        <= set(network.state_dict())
+    assert {"input_layer.weight", "batchnorm.running_var", "hidden_layer1.weight", "output_layer.bias"} <= set(
+        network.state_dict()
+    )
 
 
 def test_the_bundled_model_is_format_2():
@@ -69,6 +75,7 @@ def test_the_bundled_model_is_format_2():
 
 
 # ---------------------------------------------------------------- refusals
+
 
 def test_a_missing_manifest_is_refused(tmp_path):
     with pytest.raises(artifacts.ArtifactError, match=r"no manifest.json"):
@@ -89,19 +96,22 @@ def test_a_missing_tensors_file_is_refused(small_model_dir):
         artifacts.load(small_model_dir)
 
 
-@pytest.mark.parametrize("change, message", [
-    (lambda m: m.update(format_version=99), "artifact format 99 is not one this server reads"),
-    (lambda m: m.pop("format_version"), "artifact format None"),
-    (lambda m: m.update(features=[]), "features"),
-    (lambda m: m["network"].update(input_size=4), "input_size"),
-    (lambda m: m["network"].update(architecture="Transformer"), "architecture"),
-    (lambda m: m["decision"].update(threshold=1.5), "threshold"),
-    (lambda m: m.update(preprocessing={"clip": None}), "preprocessing must be a list"),
-    (lambda m: m["preprocessing"].append({"kind": "pickle"}), "step 2 must be an object whose kind is one of"),
-    (lambda m: m["preprocessing"][1].update(bounds=[1, 0]), r"step 1 \(minmax\): bounds"),
-    (lambda m: m.update(calibration={"method": "isotonic"}), "calibration"),
-    (lambda m: m.update(files={"model.safetensors": "0", "model.pt": "0"}), "of nothing else"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda m: m.update(format_version=99), "artifact format 99 is not one this server reads"),
+        (lambda m: m.pop("format_version"), "artifact format None"),
+        (lambda m: m.update(features=[]), "features"),
+        (lambda m: m["network"].update(input_size=4), "input_size"),
+        (lambda m: m["network"].update(architecture="Transformer"), "architecture"),
+        (lambda m: m["decision"].update(threshold=1.5), "threshold"),
+        (lambda m: m.update(preprocessing={"clip": None}), "preprocessing must be a list"),
+        (lambda m: m["preprocessing"].append({"kind": "pickle"}), "step 2 must be an object whose kind is one of"),
+        (lambda m: m["preprocessing"][1].update(bounds=[1, 0]), r"step 1 \(minmax\): bounds"),
+        (lambda m: m.update(calibration={"method": "isotonic"}), "calibration"),
+        (lambda m: m.update(files={"model.safetensors": "0", "model.pt": "0"}), "of nothing else"),
+    ],
+)
 def test_a_manifest_the_server_could_not_act_on_is_refused(small_model_dir, change, message):
     rewrite_manifest(small_model_dir, change)
     with pytest.raises(artifacts.ArtifactError, match=message):
@@ -116,18 +126,26 @@ def test_a_format_1_manifest_is_refused_with_how_to_convert_it(small_model_dir):
 
 def test_weights_of_another_shape_than_the_manifest_says_are_refused(small_model_dir):
     rewrite_manifest(small_model_dir, lambda m: m["network"].update(hidden=[4, 6]))
-    with pytest.raises(artifacts.ArtifactError, match=r"hidden_layer1.weight has shape \(3, 4\), the manifest implies \(6, 4\)"):
+    with pytest.raises(
+        artifacts.ArtifactError, match=r"hidden_layer1.weight has shape \(3, 4\), the manifest implies \(6, 4\)"
+    ):
         artifacts.load(small_model_dir)
 
 
-@pytest.mark.parametrize("change, message", [
-    (lambda t: t.pop("batchnorm1.running_var"), "it lacks batchnorm1.running_var"),
-    (lambda t: t.pop("preprocessing.0.upper"), "it lacks preprocessing.0.upper"),
-    (lambda t: t.update(extra=np.zeros(2, np.float32)), "it holds extra, which the manifest does not describe"),
-    (lambda t: t.update({"preprocessing.1.scale": np.ones(4)}), r"preprocessing.1.scale has shape \(4,\)"),
-    (lambda t: t.update({"input_layer.bias": np.full(4, np.nan, np.float32)}), "input_layer.bias must hold finite"),
-    (lambda t: t.update({"output_layer.bias": np.zeros(2, np.int64)}), "output_layer.bias must hold finite floating"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda t: t.pop("batchnorm1.running_var"), "it lacks batchnorm1.running_var"),
+        (lambda t: t.pop("preprocessing.0.upper"), "it lacks preprocessing.0.upper"),
+        (lambda t: t.update(extra=np.zeros(2, np.float32)), "it holds extra, which the manifest does not describe"),
+        (lambda t: t.update({"preprocessing.1.scale": np.ones(4)}), r"preprocessing.1.scale has shape \(4,\)"),
+        (lambda t: t.update({"input_layer.bias": np.full(4, np.nan, np.float32)}), "input_layer.bias must hold finite"),
+        (
+            lambda t: t.update({"output_layer.bias": np.zeros(2, np.int64)}),
+            "output_layer.bias must hold finite floating",
+        ),
+    ],
+)
 def test_tensors_that_do_not_fit_the_manifest_are_refused(small_model_dir, change, message):
     rewrite_tensors(small_model_dir, change)
     with pytest.raises(artifacts.ArtifactError, match=message):
@@ -140,11 +158,14 @@ def test_a_preprocessing_step_with_unusable_arrays_is_refused(small_model_dir):
         Predictor(artifacts.load(small_model_dir))
 
 
-@pytest.mark.parametrize("damage", [
-    lambda data: data[:100],  # cut short
-    lambda data: struct.pack("<Q", 1 << 40) + data[8:],  # a header claiming a terabyte
-    lambda data: b"not a safetensors file at all",
-])
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda data: data[:100],  # cut short
+        lambda data: struct.pack("<Q", 1 << 40) + data[8:],  # a header claiming a terabyte
+        lambda data: b"not a safetensors file at all",
+    ],
+)
 def test_an_unreadable_tensors_file_with_a_matching_hash_is_refused(small_model_dir, damage):
     path = small_model_dir / "model.safetensors"
     path.write_bytes(damage(path.read_bytes()))

@@ -6,6 +6,7 @@ as a whole (400, not retried) or a model that cannot serve (503, retried). Numbe
 BigQuery's JSON encoding: NUMERIC, BIGNUMERIC and large INT64 as strings, FLOAT64's NaN and
 infinities as "NaN", "Infinity", "-Infinity", NULL as null.
 """
+
 import json
 
 import pytest
@@ -17,8 +18,13 @@ FIELDS = list(LEGACY_STATEMENT)
 
 def envelope(calls, context=None) -> dict:
     """A request as BigQuery writes it (the fields and their shapes from its documentation)."""
-    return {"requestId": "124ab1c", "caller": "//bigquery.googleapis.com/projects/demo/jobs/demo:US.bquxjob_5b4c",
-            "sessionUser": "analyst@example.com", "userDefinedContext": context or {}, "calls": calls}
+    return {
+        "requestId": "124ab1c",
+        "caller": "//bigquery.googleapis.com/projects/demo/jobs/demo:US.bquxjob_5b4c",
+        "sessionUser": "analyst@example.com",
+        "userDefinedContext": context or {},
+        "calls": calls,
+    }
 
 
 def call(**changes) -> list:
@@ -50,6 +56,7 @@ def predicted(client, body) -> list[dict]:
 
 # ---------------------------------------------------------------- the route is opt-in
 
+
 def test_without_bigquery_route_on_there_is_no_such_route(make_client, served_model_dir):
     client = make_client(MODEL_DIR=served_model_dir)
     response = client.post("/bigquery", json=envelope([call()]))
@@ -66,6 +73,7 @@ def test_bigquery_route_takes_only_on_or_off(value):
 
 # ---------------------------------------------------------------- replies
 
+
 def test_each_call_gets_one_reply_in_order_and_scored_ones_equal_predicts(client):
     calls = [
         call(),  # INT64 arguments within 2^53 arrive as JSON numbers
@@ -81,10 +89,14 @@ def test_each_call_gets_one_reply_in_order_and_scored_ones_equal_predicts(client
     replies = body["replies"]
     assert len(replies) == len(calls)
     scored = [replies[i] for i in (0, 1, 6)]
-    assert scored == predicted(client, {"companies": [
-        LEGACY_STATEMENT, LEGACY_STATEMENT, {**LEGACY_STATEMENT, "total_equity": 8.7745244191e10}]})
+    assert scored == predicted(
+        client,
+        {"companies": [LEGACY_STATEMENT, LEGACY_STATEMENT, {**LEGACY_STATEMENT, "total_equity": 8.7745244191e10}]},
+    )
     assert {"label", "class", "class_ko", "probability_unsound"} <= set(scored[0])
-    assert replies[2]["error"]["details"] == [{"index": 2, "field": "net_income", "problem": "must be a number, got null"}]
+    assert replies[2]["error"]["details"] == [
+        {"index": 2, "field": "net_income", "problem": "must be a number, got null"}
+    ]
     assert [d["field"] for d in replies[3]["error"]["details"]] == ["revenue"]
     assert "NaN and Infinity are not accepted" in replies[3]["error"]["details"][0]["problem"]
     assert [d["field"] for d in replies[4]["error"]["details"]] == ["revenue_prior", "operating_income"]
@@ -93,7 +105,7 @@ def test_each_call_gets_one_reply_in_order_and_scored_ones_equal_predicts(client
 
 def test_with_the_ratios_input_calls_carry_the_models_features(client, served_model_dir):
     features = json.loads((served_model_dir / "manifest.json").read_text())["features"]
-    values = [[49.9, 34.3, 5.8, 32.0, 1.3][:len(features)], ["12.5", "-3", "7.25", "40", "0.9"][:len(features)]]
+    values = [[49.9, 34.3, 5.8, 32.0, 1.3][: len(features)], ["12.5", "-3", "7.25", "40", "0.9"][: len(features)]]
     status, body = bigquery(client, envelope(values, {"input": "ratios"}))
     assert status == 200
     assert body["replies"] == predicted(client, {"data": [[float(v) for v in row] for row in values]})
@@ -103,7 +115,10 @@ def test_strings_that_are_not_numbers_are_that_rows_error(client):
     status, body = bigquery(client, envelope([call(revenue="12,000"), call()]))
     assert status == 200
     assert body["replies"][0]["error"]["details"][0] == {
-        "index": 0, "field": "revenue", "problem": "must be a number, got a string"}
+        "index": 0,
+        "field": "revenue",
+        "problem": "must be a number, got a string",
+    }
     assert "label" in body["replies"][1]
 
 
@@ -121,6 +136,7 @@ def test_when_no_call_can_be_scored_each_still_gets_its_error_reply(client):
 
 # ---------------------------------------------------------------- whole-request errors
 
+
 def assert_error_message(response, status: int, *words: str) -> str:
     assert response.status_code == status
     assert len(response.content) < 1024
@@ -131,16 +147,21 @@ def assert_error_message(response, status: int, *words: str) -> str:
     return body["errorMessage"]
 
 
-@pytest.mark.parametrize("raw, words", [
-    (b"{", ["not valid JSON"]),
-    (b"[]", ["calls"]),
-    (json.dumps({"requestId": "1"}).encode(), ["calls"]),
-    (json.dumps(envelope([[1, 2, 3]])).encode(), ["9 arguments", "total_assets"]),
-    (json.dumps(envelope([call()], {"input": "columns"})).encode(), ["userDefinedContext"]),
-    (json.dumps(envelope([call()], {"input": "ratios"})).encode(), ["arguments"]),
-])
+@pytest.mark.parametrize(
+    "raw, words",
+    [
+        (b"{", ["not valid JSON"]),
+        (b"[]", ["calls"]),
+        (json.dumps({"requestId": "1"}).encode(), ["calls"]),
+        (json.dumps(envelope([[1, 2, 3]])).encode(), ["9 arguments", "total_assets"]),
+        (json.dumps(envelope([call()], {"input": "columns"})).encode(), ["userDefinedContext"]),
+        (json.dumps(envelope([call()], {"input": "ratios"})).encode(), ["arguments"]),
+    ],
+)
 def test_a_malformed_request_is_400_with_an_error_message(client, raw, words):
-    assert_error_message(client.post("/bigquery", content=raw, headers={"Content-Type": "application/json"}), 400, *words)
+    assert_error_message(
+        client.post("/bigquery", content=raw, headers={"Content-Type": "application/json"}), 400, *words
+    )
 
 
 def test_the_error_message_stays_under_1_kb_however_much_is_wrong(client):
@@ -166,8 +187,10 @@ def test_a_body_over_the_limit_is_413_in_bigquerys_shape(make_client, served_mod
 
 # ---------------------------------------------------------------- never a way around API keys
 
+
 def test_with_api_keys_the_route_needs_a_key_and_a_warning_says_bigquery_cannot_send_one(
-        make_client, served_model_dir, capsys):
+    make_client, served_model_dir, capsys
+):
     capsys.readouterr()
     client = make_client(MODEL_DIR=served_model_dir, BIGQUERY_ROUTE="on", API_KEYS="k1")
     warnings = [json.loads(line) for line in capsys.readouterr().out.splitlines() if "BIGQUERY_ROUTE" in line]

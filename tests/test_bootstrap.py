@@ -1,4 +1,5 @@
 """Company-level bootstrap intervals: the AUC arithmetic and the pairing they rest on."""
+
 import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
@@ -27,7 +28,9 @@ def test_a_resample_weighs_every_row_of_a_company_alike():
 
 def test_a_score_compared_with_itself_differs_by_exactly_zero_and_a_better_one_by_more():
     better = SCORE + Y  # separates the classes further
-    result = bootstrap.paired(Y, YEAR, COMPANY, {"a": SCORE, "same": SCORE.copy(), "better": better}, "a", resamples=200)
+    result = bootstrap.paired(
+        Y, YEAR, COMPANY, {"a": SCORE, "same": SCORE.copy(), "better": better}, "a", resamples=200
+    )
     assert result["same"]["difference_interval"] == [0.0, 0.0]
     assert result["better"]["difference_interval"][0] > 0
     per_year = np.mean([roc_auc_score(Y[t == YEAR], SCORE[t == YEAR]) for t in np.unique(YEAR)])

@@ -1,4 +1,5 @@
 """Configuration read at start: what is refused there, and what starts and is reported by /ready."""
+
 import json
 
 import pytest
@@ -37,8 +38,8 @@ def test_a_model_dir_that_is_a_symlink_loop_starts_and_ready_says_why(make_clien
     ready = client.get("/ready")
     assert ready.status_code == 503
     assert ready.json()["error"]["message"] == (
-        "model artifacts cannot be served: the model directory cannot be opened "
-        "(Too many levels of symbolic links)")
+        "model artifacts cannot be served: the model directory cannot be opened (Too many levels of symbolic links)"
+    )
 
 
 def test_a_frontend_dir_that_is_a_symlink_loop_starts_and_the_page_is_404(make_client, tmp_path):
@@ -54,8 +55,10 @@ def test_a_manifest_nested_too_deeply_is_refused_saying_so(make_client, small_mo
     ready = make_client(MODEL_DIR=small_model_dir).get("/ready")
     assert ready.status_code == 503
     message = ready.json()["error"]["message"]
-    assert message == ("model artifacts cannot be served: manifest.json is not valid JSON (arrays or objects "
-                       "nested more than about 1000 levels deep, deeper than Python's JSON reader follows)")
+    assert message == (
+        "model artifacts cannot be served: manifest.json is not valid JSON (arrays or objects "
+        "nested more than about 1000 levels deep, deeper than Python's JSON reader follows)"
+    )
 
 
 @pytest.mark.parametrize("keys", ["good-key,ключ", "clé", "tab\tinside", "k\u00a0ey"])
@@ -76,5 +79,6 @@ def test_the_server_refuses_to_start_with_one_log_line_that_does_not_show_the_ke
     refused = [line for line in server.log_lines() if line["severity"] == "CRITICAL"]
     assert [line["message"] for line in refused] == [
         "configuration refused: API_KEYS: key number 2 of 2 has a character outside printable ASCII, "
-        "which no client can send in an X-API-Key header"]
+        "which no client can send in an X-API-Key header"
+    ]
     assert "geheim" not in output and "fine-key" not in output and "Traceback" not in output

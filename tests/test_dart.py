@@ -1,5 +1,6 @@
 """The company lookup: GET /companies and GET /companies/{code}/statements against a local
 stand-in for OpenDART (tests/dart_stand_in.py), and how DART's answers are read."""
+
 import io
 import json
 import threading
@@ -53,16 +54,20 @@ def names(response) -> list[str]:
 
 # ---------------------------------------------------------------- finding a company
 
+
 def test_a_stock_code_finds_its_company_first_with_its_codes_and_names(client):
     companies = client.get("/companies?q=005930").json()["companies"]
-    assert companies[0] == {"corp_code": "00126380", "name": "삼성전자",
-                            "name_en": "SAMSUNG ELECTRONICS CO,.LTD", "stock_code": "005930"}
+    assert companies[0] == {
+        "corp_code": "00126380",
+        "name": "삼성전자",
+        "name_en": "SAMSUNG ELECTRONICS CO,.LTD",
+        "stock_code": "005930",
+    }
 
 
 def test_names_rank_exact_then_beginning_then_containing_shorter_first(client):
     assert names(client.get("/companies", params={"q": "삼성전자"})) == ["삼성전자"]
-    assert names(client.get("/companies", params={"q": "삼성"})) == [
-        "삼성물산", "삼성전기", "삼성전자", "전자삼성"]
+    assert names(client.get("/companies", params={"q": "삼성"})) == ["삼성물산", "삼성전기", "삼성전자", "전자삼성"]
 
 
 def test_english_names_match_ignoring_case_and_spaces(client):
@@ -100,21 +105,30 @@ def test_the_company_list_is_fetched_once_for_many_first_requests(client, dart_s
 
 # ---------------------------------------------------------------- the statements
 
+
 def test_consolidated_statements_are_read_into_the_nine_fields(client):
     response = client.get("/companies/005930/statements?year=2023")
     assert response.status_code == 200, response.json()
     body = response.json()
     cfs = lambda account, prior=False: filed("00126380", "CFS", account, prior)  # noqa: E731
     assert body["statements"] == {
-        "total_assets": cfs("자산총계"), "total_assets_prior": cfs("자산총계", True),
-        "total_liabilities": cfs("부채총계"), "total_equity": cfs("자본총계"),
-        "revenue": cfs("매출액"), "revenue_prior": cfs("매출액", True),
-        "operating_income": cfs("영업이익"), "operating_income_prior": cfs("영업이익", True),
+        "total_assets": cfs("자산총계"),
+        "total_assets_prior": cfs("자산총계", True),
+        "total_liabilities": cfs("부채총계"),
+        "total_equity": cfs("자본총계"),
+        "revenue": cfs("매출액"),
+        "revenue_prior": cfs("매출액", True),
+        "operating_income": cfs("영업이익"),
+        "operating_income_prior": cfs("영업이익", True),
         "net_income": cfs("당기순이익"),
     }
     rcept_no = stand_in.RCEPT_NO["00126380"]
-    assert body["source"] == {"rcept_no": rcept_no, "fs_div": "CFS", "report": "annual",
-                              "url": f"https://dart.fss.or.kr/dsaf001/main.do?rcpNo={rcept_no}"}
+    assert body["source"] == {
+        "rcept_no": rcept_no,
+        "fs_div": "CFS",
+        "report": "annual",
+        "url": f"https://dart.fss.or.kr/dsaf001/main.do?rcpNo={rcept_no}",
+    }
     assert body["company"]["name"] == "삼성전자" and body["year"] == 2023 and body["currency"] == "KRW"
 
 
@@ -153,6 +167,7 @@ def test_the_cache_is_bounded_forgetting_the_least_recently_used(lookup_client, 
 
 
 # ---------------------------------------------------------------- DART says no
+
 
 def test_no_filing_for_that_year_is_404_naming_the_company_and_year(client):
     error = assert_error(client.get("/companies/005930/statements?year=2016"), 404, "no_filing")
@@ -202,10 +217,16 @@ def test_an_unreachable_dart_is_502(lookup_client):
     assert_error(client.get("/companies?q=삼성"), 502, "dart_bad_answer")
 
 
-@pytest.mark.parametrize("path, field", [
-    ("/companies/5930/statements", "code"), ("/companies/00593A/statements", "code"),
-    ("/companies/005930/statements?year=1999", "year"), ("/companies/005930/statements?year=20x3", "year"),
-    ("/companies/005930/statements?year=3000", "year")])
+@pytest.mark.parametrize(
+    "path, field",
+    [
+        ("/companies/5930/statements", "code"),
+        ("/companies/00593A/statements", "code"),
+        ("/companies/005930/statements?year=1999", "year"),
+        ("/companies/005930/statements?year=20x3", "year"),
+        ("/companies/005930/statements?year=3000", "year"),
+    ],
+)
 def test_malformed_codes_and_years_are_422_naming_them(client, path, field):
     response = client.get(path)
     assert response.status_code == 422
@@ -217,6 +238,7 @@ def test_an_unknown_company_code_is_404(client):
 
 
 # ---------------------------------------------------------------- configuration
+
 
 def test_without_a_key_the_lookup_says_it_is_not_configured(make_client, served_model_dir, dart_stand_in):
     client = make_client(MODEL_DIR=served_model_dir, DART_API_URL=dart_stand_in.url)
@@ -275,6 +297,7 @@ def test_darts_day_is_korean_time():
 
 # ---------------------------------------------------------------- reading DART's answers
 
+
 def zipped(xml: bytes) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
@@ -286,9 +309,11 @@ def test_a_company_list_with_a_dtd_is_refused_before_expanding_entities():
     from api.dart import DartBadAnswer, read_company_list
 
     laughs = "".join(f'<!ENTITY l{i} "{f"&l{i - 1};" * 10}">' for i in range(1, 10))
-    bomb = (f'<?xml version="1.0"?><!DOCTYPE result [<!ENTITY l0 "lol">{laughs}]>'
-            "<result><list><corp_code>1</corp_code><corp_name>&l9;</corp_name>"
-            "<stock_code>000001</stock_code></list></result>").encode()
+    bomb = (
+        f'<?xml version="1.0"?><!DOCTYPE result [<!ENTITY l0 "lol">{laughs}]>'
+        "<result><list><corp_code>1</corp_code><corp_name>&l9;</corp_name>"
+        "<stock_code>000001</stock_code></list></result>"
+    ).encode()
     with pytest.raises(DartBadAnswer, match="DTD"):
         read_company_list(zipped(bomb))
 
@@ -301,8 +326,10 @@ def test_a_refused_company_list_reports_darts_status():
     assert refused.value.status == "011"
 
 
-@pytest.mark.parametrize("text, value", [("1,234,567", 1234567), ("-5,678", -5678), ("0", 0), ("12", 12),
-                                         ("-", None), ("", None), (" 1,000 ", 1000)])
+@pytest.mark.parametrize(
+    "text, value",
+    [("1,234,567", 1234567), ("-5,678", -5678), ("0", 0), ("12", 12), ("-", None), ("", None), (" 1,000 ", 1000)],
+)
 def test_amounts_are_read_as_dart_writes_them(text, value):
     from api.dart import parse_amount
 
@@ -320,8 +347,7 @@ def test_anything_else_is_not_an_amount(text):
 @pytest.mark.server
 def test_the_real_server_looks_up_and_scores_a_company(start_server, served_model_dir, dart_stand_in):
     server = start_server({"MODEL_DIR": str(served_model_dir), **dart_stand_in.env()})
-    with urllib.request.urlopen(
-            server.url + "/companies/005930/statements?year=2023", timeout=10) as response:
+    with urllib.request.urlopen(server.url + "/companies/005930/statements?year=2023", timeout=10) as response:
         body = json.loads(response.read())
     status, answer, _ = post_json(server.url + "/predict", {"companies": [body["statements"]]})
     assert status == 200 and answer["predictions"][0]["class"] in ("sound", "unsound")
@@ -341,8 +367,12 @@ def test_requests_waiting_on_dart_leave_the_server_answering_others(start_server
     server = start_server({"MODEL_DIR": str(served_model_dir), **dart_stand_in.env(DART_TIMEOUT="2")})
     assert fetch_status(server.url + "/companies?q=005930") == 200  # the company list is loaded
     statuses = []
-    slow = [threading.Thread(target=lambda: statuses.append(
-        fetch_status(server.url + "/companies/900003/statements?year=2023"))) for _ in range(3)]
+    slow = [
+        threading.Thread(
+            target=lambda: statuses.append(fetch_status(server.url + "/companies/900003/statements?year=2023"))
+        )
+        for _ in range(3)
+    ]
     for thread in slow:
         thread.start()
     time.sleep(0.3)  # the three are now waiting on DART

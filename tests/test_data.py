@@ -2,6 +2,7 @@
 
 Small hand-made files in the real files' layouts; the last test reads the real data (skips without it).
 """
+
 import gzip
 import math
 
@@ -32,19 +33,37 @@ def write_us(tmp_path, rows):
 def write_kr(tmp_path, rows):
     path = tmp_path / data.KR_FILE
     path.parent.mkdir(parents=True)
-    columns = ["corp_code", "company_name", "stock_code", "fiscal_year", "revenue", "operating_income",
-               "net_income", "total_assets", "total_liabilities", "total_equity", "distress_delisting_next"]
+    columns = [
+        "corp_code",
+        "company_name",
+        "stock_code",
+        "fiscal_year",
+        "revenue",
+        "operating_income",
+        "net_income",
+        "total_assets",
+        "total_liabilities",
+        "total_equity",
+        "distress_delisting_next",
+    ]
     pd.DataFrame(rows, columns=columns).to_csv(path, index=False)
     return data.load_kr(tmp_path)
 
 
 @pytest.fixture
 def us_table(tmp_path):
-    return write_us(tmp_path, [
-        us_row("C_1", "failed", 2001), us_row("C_1", "failed", 2002), us_row("C_1", "failed", 2003),
-        us_row("C_2", "alive", 2001), us_row("C_2", "alive", 2002),
-        us_row("C_3", "alive", 2001, assets=100.0), us_row("C_3", "alive", 2003, assets=150.0),
-    ])
+    return write_us(
+        tmp_path,
+        [
+            us_row("C_1", "failed", 2001),
+            us_row("C_1", "failed", 2002),
+            us_row("C_1", "failed", 2003),
+            us_row("C_2", "alive", 2001),
+            us_row("C_2", "alive", 2002),
+            us_row("C_3", "alive", 2001, assets=100.0),
+            us_row("C_3", "alive", 2003, assets=150.0),
+        ],
+    )
 
 
 def row(table, company, year):
@@ -102,12 +121,15 @@ def test_splits_are_by_fiscal_year(us_table):
 
 
 def test_kr_prior_year_is_the_same_corp_codes_previous_fiscal_year_only(tmp_path):
-    table = write_kr(tmp_path, [
-        ["00100", "가", "001", 2019, 100.0, 10.0, 5.0, 200.0, 120.0, 80.0, 0],
-        ["00100", "가", "001", 2020, 150.0, 12.0, 6.0, 250.0, 150.0, 100.0, 1],
-        ["00200", "나", "002", 2019, 900.0, 90.0, 50.0, 999.0, 500.0, 499.0, 0],
-        ["00200", "나", "002", 2021, 300.0, 30.0, 20.0, 400.0, 100.0, 300.0, 0],
-    ])
+    table = write_kr(
+        tmp_path,
+        [
+            ["00100", "가", "001", 2019, 100.0, 10.0, 5.0, 200.0, 120.0, 80.0, 0],
+            ["00100", "가", "001", 2020, 150.0, 12.0, 6.0, 250.0, 150.0, 100.0, 1],
+            ["00200", "나", "002", 2019, 900.0, 90.0, 50.0, 999.0, 500.0, 499.0, 0],
+            ["00200", "나", "002", 2021, 300.0, 30.0, 20.0, 400.0, 100.0, 300.0, 0],
+        ],
+    )
     followed = row(table, "00100", 2020)
     assert followed["revenue_prior"] == 100.0 and followed["revenue_growth_pct"] == pytest.approx(50.0)
     assert followed["label"] == 1

@@ -1,4 +1,5 @@
 """The missing-aware input encoding: fitted in training, applied by the server's transforms."""
+
 import numpy as np
 
 from soundness import transforms

@@ -1,4 +1,5 @@
 """Explanations: each input's share of the log-odds, adding up to the score exactly."""
+
 from itertools import pairwise
 
 import numpy as np

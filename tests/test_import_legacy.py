@@ -1,5 +1,6 @@
 """Importing models users already have: the legacy service's .pth + joblib scaler, and format-1 artifact
 directories, become format-2 artifacts that give torch's answers."""
+
 import json
 
 import numpy as np
@@ -16,7 +17,9 @@ from training.import_legacy import import_legacy, main
 EIGHT = "a1,a2,a3,a4,a5,a6,a7,a8"
 
 
-def test_the_imported_legacy_model_answers_the_legacy_example_as_the_legacy_service_did(legacy_model_dir, legacy_example):
+def test_the_imported_legacy_model_answers_the_legacy_example_as_the_legacy_service_did(
+    legacy_model_dir, legacy_example
+):
     artifact = artifacts.load(legacy_model_dir)
     x = np.array([legacy_example["ratios"]])
     model = export.model_from_artifact(artifact)
@@ -68,9 +71,12 @@ def test_an_import_infers_widths_defaults_to_the_legacy_features_and_keeps_argma
 
 def test_the_eight_ratio_variant_imports_given_eight_feature_names(tmp_path):
     need_shared(LEGACY_ARTIFACTS)
-    out = import_legacy(LEGACY_ARTIFACTS / "predict_model_feature8.pth",
-                        LEGACY_ARTIFACTS / "minmax_scaler_feature8.pkl", tmp_path / "eight",
-                        features=EIGHT.split(","))
+    out = import_legacy(
+        LEGACY_ARTIFACTS / "predict_model_feature8.pth",
+        LEGACY_ARTIFACTS / "minmax_scaler_feature8.pkl",
+        tmp_path / "eight",
+        features=EIGHT.split(","),
+    )
     loaded = artifacts.load(out)
     assert loaded.manifest["network"]["hidden"] == [8, 32, 256, 128, 64, 16]
     assert loaded.manifest["features"] == EIGHT.split(",")
@@ -78,8 +84,16 @@ def test_the_eight_ratio_variant_imports_given_eight_feature_names(tmp_path):
 
 def test_an_import_with_the_wrong_number_of_feature_names_is_refused_clearly(tmp_path, capsys):
     need_shared(LEGACY_ARTIFACTS)
-    code = main(["--weights", str(LEGACY_ARTIFACTS / "predict_model_feature8.pth"),
-                 "--scaler", str(LEGACY_ARTIFACTS / "minmax_scaler_feature8.pkl"), "--out", str(tmp_path / "x")])
+    code = main(
+        [
+            "--weights",
+            str(LEGACY_ARTIFACTS / "predict_model_feature8.pth"),
+            "--scaler",
+            str(LEGACY_ARTIFACTS / "minmax_scaler_feature8.pkl"),
+            "--out",
+            str(tmp_path / "x"),
+        ]
+    )
     assert code == 2
     assert "takes 8 inputs but 5 feature names" in capsys.readouterr().err
     assert not (tmp_path / "x").exists()
@@ -88,8 +102,12 @@ def test_an_import_with_the_wrong_number_of_feature_names_is_refused_clearly(tmp
 def test_a_scaler_that_does_not_match_the_network_is_refused(tmp_path):
     need_shared(LEGACY_ARTIFACTS)
     with pytest.raises(artifacts.ArtifactError, match="scaler was fitted on 5 features"):
-        import_legacy(LEGACY_ARTIFACTS / "predict_model_feature8.pth", LEGACY_ARTIFACTS / "minmax_scaler.pkl",
-                      tmp_path / "x", features=EIGHT.split(","))
+        import_legacy(
+            LEGACY_ARTIFACTS / "predict_model_feature8.pth",
+            LEGACY_ARTIFACTS / "minmax_scaler.pkl",
+            tmp_path / "x",
+            features=EIGHT.split(","),
+        )
 
 
 def test_a_state_dict_of_another_architecture_is_refused(tmp_path):
@@ -101,9 +119,22 @@ def test_a_state_dict_of_another_architecture_is_refused(tmp_path):
 
 def test_the_command_line_writes_a_loadable_artifact_with_a_chosen_threshold(tmp_path, capsys):
     need_shared(LEGACY_ARTIFACTS)
-    code = main(["--weights", str(LEGACY_ARTIFACTS / "predict_model.pth"),
-                 "--scaler", str(LEGACY_ARTIFACTS / "minmax_scaler.pkl"),
-                 "--out", str(tmp_path / "cli"), "--threshold", "0.3", "--name", "legacy", "--version", "2021"])
+    code = main(
+        [
+            "--weights",
+            str(LEGACY_ARTIFACTS / "predict_model.pth"),
+            "--scaler",
+            str(LEGACY_ARTIFACTS / "minmax_scaler.pkl"),
+            "--out",
+            str(tmp_path / "cli"),
+            "--threshold",
+            "0.3",
+            "--name",
+            "legacy",
+            "--version",
+            "2021",
+        ]
+    )
     assert code == 0 and "wrote" in capsys.readouterr().out
     manifest = artifacts.load(tmp_path / "cli").manifest
     assert manifest["decision"]["threshold"] == 0.3

@@ -3,13 +3,14 @@
 Instances by feature name or in feature order, answered as /predict answers them, in order;
 errors as KServe writes them, `{"error": "..."}`; any name but the served model's is 404.
 """
+
 import pytest
 
 from helpers import LEGACY_RATIOS, assert_kserve_error
 
 
 def rows(features) -> list[list[float]]:
-    return [LEGACY_RATIOS[:len(features)], [12.5, -3.0, 7.25, 40.0, 0.9][:len(features)]]
+    return [LEGACY_RATIOS[: len(features)], [12.5, -3.0, 7.25, 40.0, 0.9][: len(features)]]
 
 
 def v1_predict(client, name, body, **kwargs):
@@ -49,20 +50,25 @@ def test_a_row_that_cannot_be_scored_gets_its_error_in_place(client, served_mode
     assert body["predictions"][1]["label"] in (0, 1)
 
 
-@pytest.mark.parametrize("body, words", [
-    ({"instances": [["x", 1, 2, 3, 4]]}, ["no row could be scored"]),
-    ({"instances": []}, ["instances must be a non-empty array"]),
-    ({"inputs": [[1, 2, 3, 4, 5]]}, ["inputs is not a V1 request field"]),
-    ({"instances": [[1, 2, 3, 4, 5]], "parameters": {"threshold": 0.2}}, ["takes no parameters"]),
-    ([1, 2], ["instances"]),
-])
+@pytest.mark.parametrize(
+    "body, words",
+    [
+        ({"instances": [["x", 1, 2, 3, 4]]}, ["no row could be scored"]),
+        ({"instances": []}, ["instances must be a non-empty array"]),
+        ({"inputs": [[1, 2, 3, 4, 5]]}, ["inputs is not a V1 request field"]),
+        ({"instances": [[1, 2, 3, 4, 5]], "parameters": {"threshold": 0.2}}, ["takes no parameters"]),
+        ([1, 2], ["instances"]),
+    ],
+)
 def test_a_request_that_cannot_be_used_is_400_naming_the_problem(client, served_model, body, words):
     response = client.post(f"/v1/models/{served_model['name']}:predict", json=body)
     assert_kserve_error(response, 400, *words)
 
 
 def test_malformed_json_is_400_in_kserves_shape(client, served_model):
-    response = client.post(f"/v1/models/{served_model['name']}:predict", content=b"{", headers={"Content-Type": "application/json"})
+    response = client.post(
+        f"/v1/models/{served_model['name']}:predict", content=b"{", headers={"Content-Type": "application/json"}
+    )
     assert_kserve_error(response, 400, "not valid JSON")
 
 

@@ -5,6 +5,7 @@ feature), flat or nested; outputs probability_unsound (FP64) and label (INT64), 
 /predict's; the request id echoed; errors `{"error": "..."}`. Checked with the protocol's own
 examples and with Triton's Python client against a real server.
 """
+
 import json
 
 import pytest
@@ -45,6 +46,7 @@ def outputs(body) -> dict[str, list]:
 
 # ---------------------------------------------------------------- health and metadata
 
+
 def test_liveness_never_loads_the_model_and_readiness_does(client, model_loads):
     assert client.get("/v2/health/live").status_code == 200
     assert model_loads() == 0
@@ -58,13 +60,17 @@ def test_server_metadata_names_no_extensions(client):
 
 
 def test_model_metadata_describes_the_tensors_it_takes_and_gives(client, served_model, features):
-    for path in (f"/v2/models/{served_model['name']}",
-                 f"/v2/models/{served_model['name']}/versions/{served_model['version']}"):
+    for path in (
+        f"/v2/models/{served_model['name']}",
+        f"/v2/models/{served_model['name']}/versions/{served_model['version']}",
+    ):
         body = client.get(path).json()
         assert body["name"] == served_model["name"] and body["versions"] == [served_model["version"]]
         assert body["inputs"] == [{"name": "features", "datatype": "FP64", "shape": [-1, len(features)]}]
-        assert body["outputs"] == [{"name": "probability_unsound", "datatype": "FP64", "shape": [-1]},
-                                   {"name": "label", "datatype": "INT64", "shape": [-1]}]
+        assert body["outputs"] == [
+            {"name": "probability_unsound", "datatype": "FP64", "shape": [-1]},
+            {"name": "label", "datatype": "INT64", "shape": [-1]},
+        ]
 
 
 def test_the_served_model_and_version_are_ready_and_others_are_404(client, served_model):
@@ -85,8 +91,9 @@ def test_without_a_model_readiness_is_503_and_liveness_200(make_client, tmp_path
 
 # ---------------------------------------------------------------- inference
 
+
 def test_a_matrix_flat_or_nested_fp32_or_fp64_is_answered_as_predict_answers(client, infer_path, features):
-    rows = [LEGACY_RATIOS[:len(features)], SECOND_ROW[:len(features)]]
+    rows = [LEGACY_RATIOS[: len(features)], SECOND_ROW[: len(features)]]
     expected = predicted(client, rows)
     flat = [value for row in rows for value in row]
     for tensor in (matrix(rows), matrix(rows, "FP32"), {**matrix(rows), "data": flat}):
@@ -96,34 +103,50 @@ def test_a_matrix_flat_or_nested_fp32_or_fp64_is_answered_as_predict_answers(cli
         assert body["id"] == "42" and body["model_name"] == infer_path.split("/")[3]
         assert outputs(body) == expected
         assert [(o["name"], o["datatype"], o["shape"]) for o in body["outputs"]] == [
-            ("probability_unsound", "FP64", [2]), ("label", "INT64", [2])]
+            ("probability_unsound", "FP64", [2]),
+            ("label", "INT64", [2]),
+        ]
 
 
 def test_one_tensor_per_feature_is_the_same_as_the_matrix(client, infer_path, features):
-    rows = [LEGACY_RATIOS[:len(features)], SECOND_ROW[:len(features)]]
-    columns = [{"name": name, "datatype": "FP32", "shape": [2], "data": [row[i] for row in rows]}
-               for i, name in reversed(list(enumerate(features)))]  # in any order: names place them
+    rows = [LEGACY_RATIOS[: len(features)], SECOND_ROW[: len(features)]]
+    columns = [
+        {"name": name, "datatype": "FP32", "shape": [2], "data": [row[i] for row in rows]}
+        for i, name in reversed(list(enumerate(features)))
+    ]  # in any order: names place them
     body = client.post(infer_path, json={"inputs": columns}).json()
     assert outputs(body) == predicted(client, rows) and "id" not in body
 
 
 def test_requested_outputs_are_the_only_ones_returned(client, infer_path, features):
-    body = client.post(infer_path, json={"inputs": [matrix([LEGACY_RATIOS[:len(features)]])],
-                                         "outputs": [{"name": "label", "parameters": {"binary_data": False}}],
-                                         "parameters": {"binary_data_output": False}}).json()
+    body = client.post(
+        infer_path,
+        json={
+            "inputs": [matrix([LEGACY_RATIOS[: len(features)]])],
+            "outputs": [{"name": "label", "parameters": {"binary_data": False}}],
+            "parameters": {"binary_data_output": False},
+        },
+    ).json()
     assert [o["name"] for o in body["outputs"]] == ["label"]
     for wrong in ([{"name": {}}], [{"name": "label", "parameters": 1}], "label", []):
-        assert_kserve_error(client.post(infer_path, json={"inputs": [matrix([LEGACY_RATIOS[:len(features)]])],
-                                                      "outputs": wrong}), 400, "outputs")
+        assert_kserve_error(
+            client.post(infer_path, json={"inputs": [matrix([LEGACY_RATIOS[: len(features)]])], "outputs": wrong}),
+            400,
+            "outputs",
+        )
 
 
 def test_the_protocols_own_example_request_is_refused_for_this_model_naming_the_input(client, served_model):
     # The request from the protocol's "Inference Request Examples", sent as written (a model with
     # a UINT32 [2, 2] input0 and a BOOL input1): it is not this model's, and the answer says why.
-    example = {"id": "42", "inputs": [
-        {"name": "input0", "shape": [2, 2], "datatype": "UINT32", "data": [1, 2, 3, 4]},
-        {"name": "input1", "shape": [3], "datatype": "BOOL", "data": [True]}],
-        "outputs": [{"name": "output0"}]}
+    example = {
+        "id": "42",
+        "inputs": [
+            {"name": "input0", "shape": [2, 2], "datatype": "UINT32", "data": [1, 2, 3, 4]},
+            {"name": "input1", "shape": [3], "datatype": "BOOL", "data": [True]},
+        ],
+        "outputs": [{"name": "output0"}],
+    }
     response = client.post(f"/v2/models/{served_model['name']}/infer", json=example)
     assert_kserve_error(response, 400, "output0")
     del example["outputs"]
@@ -132,32 +155,41 @@ def test_the_protocols_own_example_request_is_refused_for_this_model_naming_the_
 
 def test_the_protocols_tensor_data_example_natural_and_flattened_agree(client, infer_path, features):
     # The protocol's example: [[1, 2], [4, 5]] "in its natural format" or [1, 2, 4, 5] flattened.
-    natural = [[1, 2, 4, 5, 3][:len(features)], [4, 5, 1, 2, 3][:len(features)]]
-    answers = [client.post(infer_path, json={"inputs": [{**matrix(natural), "data": data}]}).json()
-               for data in (natural, [v for row in natural for v in row])]
+    natural = [[1, 2, 4, 5, 3][: len(features)], [4, 5, 1, 2, 3][: len(features)]]
+    answers = [
+        client.post(infer_path, json={"inputs": [{**matrix(natural), "data": data}]}).json()
+        for data in (natural, [v for row in natural for v in row])
+    ]
     assert outputs(answers[0]) == outputs(answers[1]) == predicted(client, natural)
 
 
-@pytest.mark.parametrize("change, words", [
-    (lambda t: {**t, "datatype": "INT64"}, ["FP32, FP64"]),
-    (lambda t: {**t, "shape": [1, 4]}, ["shape"]),
-    (lambda t: {**t, "shape": [2, 5]}, ["5 values for shape [2, 5]"]),
-    (lambda t: {**t, "name": "x"}, ["'features'"]),
-    (lambda t: {**t, "data": [1, 2, 3, 4, "5"]}, ["row 0", "must be a number"]),
-    (lambda t: {**t, "data": [1, 2, 3, 4, None]}, ["row 0", "got null"]),
-    (lambda t: {**t, "parameters": {"binary_data_size": 40}}, ["binary"]),
-    (lambda t: {**t, "data": [[1, 2], 3, 4, 5]}, ["unevenly nested"]),
-    (lambda t: {**t, "parameters": [1]}, ["parameters must be an object"]),
-])
+@pytest.mark.parametrize(
+    "change, words",
+    [
+        (lambda t: {**t, "datatype": "INT64"}, ["FP32, FP64"]),
+        (lambda t: {**t, "shape": [1, 4]}, ["shape"]),
+        (lambda t: {**t, "shape": [2, 5]}, ["5 values for shape [2, 5]"]),
+        (lambda t: {**t, "name": "x"}, ["'features'"]),
+        (lambda t: {**t, "data": [1, 2, 3, 4, "5"]}, ["row 0", "must be a number"]),
+        (lambda t: {**t, "data": [1, 2, 3, 4, None]}, ["row 0", "got null"]),
+        (lambda t: {**t, "parameters": {"binary_data_size": 40}}, ["binary"]),
+        (lambda t: {**t, "data": [[1, 2], 3, 4, 5]}, ["unevenly nested"]),
+        (lambda t: {**t, "parameters": [1]}, ["parameters must be an object"]),
+    ],
+)
 def test_a_tensor_that_does_not_fit_is_400_naming_the_problem(client, infer_path, change, words):
     tensor = {"name": "features", "datatype": "FP64", "shape": [1, 5], "data": [1, 2, 3, 4, 5]}
     assert_kserve_error(client.post(infer_path, json={"inputs": [change(tensor)]}), 400, *words)
 
 
 def test_nan_in_a_tensor_is_refused_naming_the_row_and_feature(client, infer_path, features):
-    raw = ('{"inputs": [{"name": "features", "datatype": "FP64", "shape": [2, 5], '
-           '"data": [1, 2, 3, 4, 5, 1, NaN, 3, 4, 5]}]}')
-    error = assert_kserve_error(client.post(infer_path, content=raw, headers={"Content-Type": "application/json"}), 400, "row 1")
+    raw = (
+        '{"inputs": [{"name": "features", "datatype": "FP64", "shape": [2, 5], '
+        '"data": [1, 2, 3, 4, 5, 1, NaN, 3, 4, 5]}]}'
+    )
+    error = assert_kserve_error(
+        client.post(infer_path, content=raw, headers={"Content-Type": "application/json"}), 400, "row 1"
+    )
     assert features[1] in error
 
 
@@ -177,11 +209,14 @@ def test_inference_needs_the_api_key_and_obeys_the_body_limit(make_client, serve
 
 def test_a_body_declared_as_another_type_is_415_but_an_undeclared_one_is_read_as_json(client, infer_path):
     body = b'{"inputs": [{"name": "features", "datatype": "FP64", "shape": [1, 5], "data": [1, 2, 3, 4, 5]}]}'
-    assert_kserve_error(client.post(infer_path, content=body, headers={"Content-Type": "text/plain"}), 415, "Content-Type")
+    assert_kserve_error(
+        client.post(infer_path, content=body, headers={"Content-Type": "text/plain"}), 415, "Content-Type"
+    )
     assert client.post(infer_path, content=body, headers={"Content-Type": ""}).status_code == 200
 
 
 # ---------------------------------------------------------------- a real client
+
 
 @pytest.mark.server
 def test_tritons_python_client_checks_health_reads_metadata_and_infers(start_server, served_model_dir, served_model):
@@ -200,7 +235,9 @@ def test_tritons_python_client_checks_health_reads_metadata_and_infers(start_ser
         result = triton.infer(name, [tensor], request_id="7")
         status, body, _ = post_json(server.url + "/predict", {"data": rows.tolist()})
         assert status == 200
-        assert result.as_numpy("probability_unsound").tolist() == [p["probability_unsound"] for p in body["predictions"]]
+        assert result.as_numpy("probability_unsound").tolist() == [
+            p["probability_unsound"] for p in body["predictions"]
+        ]
         assert result.as_numpy("label").tolist() == [p["label"] for p in body["predictions"]]
         assert result.get_response()["id"] == "7"
         with pytest.raises(Exception, match="not served here"):

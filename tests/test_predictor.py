@@ -5,6 +5,7 @@ transform, torch's eval-mode NeuralNet in float32, the calibration. The predicto
 and runs in numpy; these tests hold it to the reference within 1e-6 for every scaler kind, random
 depths and widths, both legacy models and, on the real data, every US test row of the bundled model.
 """
+
 import json
 import subprocess
 import sys
@@ -70,7 +71,7 @@ def assert_agrees(predictor: Predictor, model: export.Model, x: np.ndarray) -> N
     reference = export.reference_probabilities(model, x)
     assert export.max_difference(predictor.probabilities(x), reference) <= TOLERANCE
     for i in range(min(len(x), 12)):  # one row at a time takes other code paths (scalar ndtri)
-        assert export.max_difference(predictor.probabilities(x[i:i + 1]), reference[i:i + 1]) <= TOLERANCE
+        assert export.max_difference(predictor.probabilities(x[i : i + 1]), reference[i : i + 1]) <= TOLERANCE
 
 
 def served(model: export.Model, manifest: dict) -> Predictor:
@@ -78,6 +79,7 @@ def served(model: export.Model, manifest: dict) -> Predictor:
 
 
 # ---------------------------------------------------------------- agreement with torch
+
 
 @overflow_is_expected
 @pytest.mark.parametrize("kind", SCALERS)
@@ -96,8 +98,9 @@ def test_the_predictor_gives_torchs_probabilities_for_random_depths_widths_and_c
     hidden = tuple(int(w) for w in rng.integers(1, 64, size=rng.integers(1, 6)))
     width = int(rng.integers(1, 10))
     scaler = list(SCALERS.values())[seed % len(SCALERS)]()
-    model, manifest = small_model(hidden, scaler, seed, clip=None if seed % 2 else 40.0,
-                                  features=[f"f{i}" for i in range(width)])
+    model, manifest = small_model(
+        hidden, scaler, seed, clip=None if seed % 2 else 40.0, features=[f"f{i}" for i in range(width)]
+    )
     randomise_batchnorm(model.network, seed)
     model.calibration = {"method": "platt", "a": float(rng.uniform(0.5, 2)), "b": float(rng.normal())}
     predictor = served(model, manifest)
@@ -121,8 +124,12 @@ def test_the_legacy_model_gives_torchs_probabilities_and_the_legacy_examples_ans
 
 def test_the_eight_ratio_legacy_model_gives_torchs_probabilities(tmp_path):
     need_shared(LEGACY_ARTIFACTS)
-    out = import_legacy(LEGACY_ARTIFACTS / "predict_model_feature8.pth", LEGACY_ARTIFACTS / "minmax_scaler_feature8.pkl",
-                        tmp_path / "eight", features=[f"a{i}" for i in range(1, 9)])
+    out = import_legacy(
+        LEGACY_ARTIFACTS / "predict_model_feature8.pth",
+        LEGACY_ARTIFACTS / "minmax_scaler_feature8.pkl",
+        tmp_path / "eight",
+        features=[f"a{i}" for i in range(1, 9)],
+    )
     artifact = artifacts.load(out)
     model = export.model_from_artifact(artifact)
     assert_agrees(Predictor(artifact), model, export.check_rows(model, artifact.manifest["features"], seed=8))
@@ -137,7 +144,9 @@ def test_the_bundled_model_gives_torchs_probabilities_on_every_us_test_row():
     rows = test[test.notna().any(axis=1)].to_numpy(float)  # it takes unknown ratios: every row with any
     assert len(rows) == artifact.manifest["metrics"]["fixed_split"]["test"]["ours"]["rows"]
     model = export.model_from_artifact(artifact)
-    difference = export.max_difference(Predictor(artifact).probabilities(rows), export.reference_probabilities(model, rows))
+    difference = export.max_difference(
+        Predictor(artifact).probabilities(rows), export.reference_probabilities(model, rows)
+    )
     assert difference <= TOLERANCE
 
 
@@ -165,6 +174,7 @@ def test_an_artifact_whose_numpy_answers_differ_from_torchs_is_not_written(tmp_p
 
 # ---------------------------------------------------------------- the steps' arithmetic
 
+
 @pytest.mark.parametrize("kind", SCALERS)
 def test_each_scaler_step_computes_what_scikit_learn_computes(kind):
     rng = np.random.default_rng(7)
@@ -178,14 +188,21 @@ def test_each_scaler_step_computes_what_scikit_learn_computes(kind):
     transform = transforms.build(step, arrays)
     np.testing.assert_allclose(transform(x.copy()), scaler.transform(x), rtol=1e-14, atol=1e-14)
     for row in x[:20]:  # a single row takes the scalar path of ndtri
-        np.testing.assert_allclose(transform(row[np.newaxis].copy()), scaler.transform(row[np.newaxis]),
-                                   rtol=1e-14, atol=1e-14)
+        np.testing.assert_allclose(
+            transform(row[np.newaxis].copy()), scaler.transform(row[np.newaxis]), rtol=1e-14, atol=1e-14
+        )
 
 
 def test_ndtri_gives_scipys_normal_quantiles_to_a_few_units_in_the_last_place():
     rng = np.random.default_rng(0)
-    p = np.concatenate([rng.uniform(size=20000), 10 ** rng.uniform(-300, -1, 5000),
-                        1 - 10 ** rng.uniform(-16, -1, 5000), [0, 1, 0.5, np.nan, -1, 2, np.exp(-2), 5e-324]])
+    p = np.concatenate(
+        [
+            rng.uniform(size=20000),
+            10 ** rng.uniform(-300, -1, 5000),
+            1 - 10 ** rng.uniform(-16, -1, 5000),
+            [0, 1, 0.5, np.nan, -1, 2, np.exp(-2), 5e-324],
+        ]
+    )
     expected = scipy.special.ndtri(p)
     for got in (transforms.ndtri(p), np.concatenate([transforms.ndtri(part) for part in np.array_split(p, 3000)])):
         assert np.array_equal(np.isnan(got), np.isnan(expected))
@@ -216,15 +233,23 @@ print(json.dumps(sorted(name for name in sys.modules if name.split(".")[0] in he
 
 @pytest.mark.server
 def test_serving_a_prediction_imports_no_torch_scikit_learn_scipy_or_joblib_and_unpickles_nothing():
-    run = subprocess.run([sys.executable, "-c", LEAN_PROBE, str(ROOT / "function" / "main.py")],
-                         capture_output=True, text=True, timeout=120, cwd=ROOT,
-                         env={"PATH": "/usr/bin:/bin", "MODEL_DIR": str(DEFAULT_MODEL)})
+    run = subprocess.run(
+        [sys.executable, "-c", LEAN_PROBE, str(ROOT / "function" / "main.py")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+        env={"PATH": "/usr/bin:/bin", "MODEL_DIR": str(DEFAULT_MODEL)},
+    )
     assert run.returncode == 0, run.stderr[-2000:]
     assert json.loads(run.stdout.strip().splitlines()[-1]) == []
 
 
 def test_the_deployed_requirements_leave_out_the_training_stack():
-    names = {line.split("==")[0].lower() for line in (ROOT / "requirements.txt").read_text().splitlines()
-             if line and not line.startswith(("#", "-"))}
+    names = {
+        line.split("==")[0].lower()
+        for line in (ROOT / "requirements.txt").read_text().splitlines()
+        if line and not line.startswith(("#", "-"))
+    }
     assert {"numpy", "safetensors", "functions-framework", "flask"} <= names
     assert not names & {"torch", "scikit-learn", "scipy", "joblib", "pandas", "threadpoolctl"}

@@ -1,4 +1,5 @@
 """The ratio module: what the API, training and evaluation all compute from statements."""
+
 import math
 
 import pandas as pd
@@ -27,7 +28,8 @@ def test_display_ratios_follow_their_textbook_definitions():
     assert values["net_margin_pct"] == pytest.approx(s["net_income"] / s["revenue"] * 100)
     assert values["roa_pct"] == pytest.approx(s["net_income"] / s["total_assets"] * 100)
     assert values["operating_income_growth_pct"] == pytest.approx(
-        (s["operating_income"] - s["operating_income_prior"]) / s["operating_income_prior"] * 100)
+        (s["operating_income"] - s["operating_income_prior"]) / s["operating_income_prior"] * 100
+    )
 
 
 def test_every_ratio_has_korean_and_english_names_and_known_fields():
@@ -42,14 +44,20 @@ def test_growth_from_a_negative_prior_divides_by_its_absolute_value():
     assert values["operating_income_growth_pct"] == pytest.approx(150.0)
 
 
-@pytest.mark.parametrize("field, value, blamed_ratios", [
-    ("revenue_prior", 0, {"revenue_growth_pct"}),
-    ("revenue_prior", -5, {"revenue_growth_pct"}),
-    ("total_assets", 0, {"equity_ratio_pct", "total_asset_turnover", "liabilities_to_assets_pct",
-                         "roa_pct", "operating_roa_pct"}),
-    ("total_assets_prior", -1, {"total_asset_growth_pct"}),
-    ("revenue", 0, {"operating_margin_pct", "net_margin_pct"}),
-])
+@pytest.mark.parametrize(
+    "field, value, blamed_ratios",
+    [
+        ("revenue_prior", 0, {"revenue_growth_pct"}),
+        ("revenue_prior", -5, {"revenue_growth_pct"}),
+        (
+            "total_assets",
+            0,
+            {"equity_ratio_pct", "total_asset_turnover", "liabilities_to_assets_pct", "roa_pct", "operating_roa_pct"},
+        ),
+        ("total_assets_prior", -1, {"total_asset_growth_pct"}),
+        ("revenue", 0, {"operating_margin_pct", "net_margin_pct"}),
+    ],
+)
 def test_a_zero_or_meaningless_denominator_is_a_problem_naming_the_field(field, value, blamed_ratios):
     result = ratios.compute(with_(**{field: value}))
     assert set(result.problems) >= blamed_ratios
@@ -127,9 +135,11 @@ def test_prior_year_and_trend_ratios_follow_their_definitions():
     assert values["prior_total_asset_turnover"] == pytest.approx(s["revenue_prior"] / s["total_assets_prior"])
     assert values["prior_operating_margin_pct"] == pytest.approx(s["operating_income_prior"] / s["revenue_prior"] * 100)
     assert values["non_operating_to_assets_pct"] == pytest.approx(
-        (s["net_income"] - s["operating_income"]) / s["total_assets"] * 100)
+        (s["net_income"] - s["operating_income"]) / s["total_assets"] * 100
+    )
     assert values["operating_roa_change_pp"] == pytest.approx(
-        s["operating_income"] / s["total_assets"] * 100 - prior_roa)
+        s["operating_income"] / s["total_assets"] * 100 - prior_roa
+    )
 
 
 def test_a_ratio_with_two_denominators_blames_the_one_that_breaks():

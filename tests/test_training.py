@@ -3,6 +3,7 @@
 A small network for a few epochs on a quarter of the US companies keeps this to seconds; the
 figures it reaches are not checked here (training/report/ holds the full run's).
 """
+
 from dataclasses import replace
 
 import numpy as np
@@ -33,13 +34,27 @@ def us():
 def served(us, directory, config=SMALL):
     recipe = recipes.NetworkRecipe(config)
     fitted, calibration, chosen = train.fit_calibrated(recipe, us.frame, train.SERVED)
-    manifest = {"model": {"name": "small", "version": "0"}, "features": fitted.features,
-                "network": {"architecture": "NeuralNet", "input_size": 2 * len(fitted.features),
-                            "hidden": [w * config.members for w in config.hidden], "num_classes": 2,
-                            "negative_slope": config.negative_slope, "dropout": config.dropout},
-                "decision": chosen}
-    train.write_artifact(directory, fitted, calibration, manifest, train.years(us.frame, train.SERVED["fit"]),
-                         train.years(us.frame, train.SERVED["validation"]))
+    manifest = {
+        "model": {"name": "small", "version": "0"},
+        "features": fitted.features,
+        "network": {
+            "architecture": "NeuralNet",
+            "input_size": 2 * len(fitted.features),
+            "hidden": [w * config.members for w in config.hidden],
+            "num_classes": 2,
+            "negative_slope": config.negative_slope,
+            "dropout": config.dropout,
+        },
+        "decision": chosen,
+    }
+    train.write_artifact(
+        directory,
+        fitted,
+        calibration,
+        manifest,
+        train.years(us.frame, train.SERVED["fit"]),
+        train.years(us.frame, train.SERVED["validation"]),
+    )
     return Predictor(artifacts.load(directory)), fitted
 
 
@@ -56,8 +71,9 @@ def test_the_served_artifact_takes_unknown_ratios_and_scores_like_training(train
     assert predictor.accepts_missing and predictor.features == list(recipes.ALL_RATIOS)
     rows = train.years(us.frame, train.SERVED["validation"])
     margin_probability = train.platt(predictor.manifest["calibration"], fitted(rows))
-    np.testing.assert_allclose(predictor.probabilities(rows[fitted.features].to_numpy(float)), margin_probability,
-                               atol=1e-6)
+    np.testing.assert_allclose(
+        predictor.probabilities(rows[fitted.features].to_numpy(float)), margin_probability, atol=1e-6
+    )
     five_only = np.full((1, len(fitted.features)), np.nan)
     five_only[0, :5] = [49.9, 34.3, 5.83, 32.0, 1.30]
     assert 0 < predictor.probabilities(five_only)[0] < 1
@@ -113,7 +129,8 @@ class RecordingRecipe:
 
 
 def test_each_year_is_scored_by_a_model_fitted_before_it_with_settings_chosen_on_the_three_years_before(
-        tmp_path, monkeypatch):
+    tmp_path, monkeypatch
+):
     monkeypatch.setattr(yardstick, "CACHE", tmp_path)
     frame = pd.DataFrame({"year": np.repeat(np.arange(2000, 2019), 3), "label": 0, "company": "c"})
     table = data.Table(frame, SHARED / "data" / data.US_FILE, "test")

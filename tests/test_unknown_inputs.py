@@ -4,6 +4,7 @@ A ratio that cannot be computed, or a value not given, is scored as unknown with
 naming it; only a company with none of the model's inputs known is refused. Each prediction's
 explanation adds up to its probability's log-odds.
 """
+
 import math
 
 import pytest
@@ -51,12 +52,18 @@ def test_a_company_with_nothing_usable_is_refused_naming_the_fields(client):
 
 def test_the_legacy_five_ratio_forms_are_scored_by_the_same_model(client):
     status, by_data = predict(client, {"data": [LEGACY_RATIOS]})
-    names = ["revenue_growth_pct", "total_asset_growth_pct", "operating_margin_pct", "equity_ratio_pct",
-             "total_asset_turnover"]
+    names = [
+        "revenue_growth_pct",
+        "total_asset_growth_pct",
+        "operating_margin_pct",
+        "equity_ratio_pct",
+        "total_asset_turnover",
+    ]
     status_instances, by_name = predict(client, {"instances": [dict(zip(names, LEGACY_RATIOS))]})
     assert status == status_instances == 200
     assert by_data["predictions"][0]["probability_unsound"] == pytest.approx(
-        by_name["predictions"][0]["probability_unsound"], abs=1e-12)
+        by_name["predictions"][0]["probability_unsound"], abs=1e-12
+    )
 
 
 def test_every_prediction_is_explained_and_the_explanation_adds_up_to_its_log_odds(client):

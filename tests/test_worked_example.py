@@ -1,6 +1,7 @@
 """The legacy service's worked example has one source, ../shared/reference/seed-example.json:
 the tests' copy (for when ../shared is absent), the README's first curl example and the page's
 example CSV restate it, and are held equal to it here."""
+
 import csv
 import json
 import re

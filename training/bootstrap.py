@@ -4,6 +4,7 @@ A company appears in many years, and its years are not independent: each resampl
 companies with replacement and weighs every row by how often its company was drawn. Both
 models are scored on the same resamples, so the interval of their difference is paired.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -14,8 +15,7 @@ RESAMPLES = 2000
 CHUNK = 250  # resamples held in memory at once
 
 
-def company_weights(companies: np.ndarray, resamples: int = RESAMPLES, seed: int = 0
-                    ) -> Iterator[np.ndarray]:
+def company_weights(companies: np.ndarray, resamples: int = RESAMPLES, seed: int = 0) -> Iterator[np.ndarray]:
     """Chunks of (resamples, rows) weights: how often each row's company was drawn."""
     codes, index = np.unique(companies, return_inverse=True)
     rng = np.random.default_rng(seed)
@@ -40,8 +40,7 @@ def weighted_auc(y: np.ndarray, score: np.ndarray, weights: np.ndarray) -> np.nd
 
 def mean_yearly_auc(y: np.ndarray, years: np.ndarray, score: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """The mean over years of each year's ROC-AUC, per weight row."""
-    per_year = [weighted_auc(y[years == t], score[years == t], weights[:, years == t])
-                for t in np.unique(years)]
+    per_year = [weighted_auc(y[years == t], score[years == t], weights[:, years == t]) for t in np.unique(years)]
     return np.mean(per_year, axis=0)
 
 
@@ -49,8 +48,15 @@ def interval(values: np.ndarray) -> list[float]:
     return [round(float(v), 4) for v in np.nanpercentile(values, [2.5, 97.5])]
 
 
-def paired(y: np.ndarray, years: np.ndarray, companies: np.ndarray, scores: dict[str, np.ndarray],
-           reference: str, resamples: int = RESAMPLES, seed: int = 0) -> dict[str, dict]:
+def paired(
+    y: np.ndarray,
+    years: np.ndarray,
+    companies: np.ndarray,
+    scores: dict[str, np.ndarray],
+    reference: str,
+    resamples: int = RESAMPLES,
+    seed: int = 0,
+) -> dict[str, dict]:
     """Mean per-year ROC-AUC of each score with its interval, and its difference to `reference`'s.
 
     Every score is judged on the same rows and the same resamples.
@@ -65,13 +71,22 @@ def paired(y: np.ndarray, years: np.ndarray, companies: np.ndarray, scores: dict
     out = {}
     for name in scores:
         difference = samples[name] - samples[reference]
-        out[name] = {"mean_auc": round(point[name], 4), "interval": interval(samples[name]),
-                     f"minus_{reference}": round(point[name] - point[reference], 4),
-                     "difference_interval": interval(difference)}
+        out[name] = {
+            "mean_auc": round(point[name], 4),
+            "interval": interval(samples[name]),
+            f"minus_{reference}": round(point[name] - point[reference], 4),
+            "difference_interval": interval(difference),
+        }
     return out
 
 
-def single_auc(y: np.ndarray, companies: np.ndarray, scores: dict[str, np.ndarray], reference: str,
-               resamples: int = RESAMPLES, seed: int = 0) -> dict[str, dict]:
+def single_auc(
+    y: np.ndarray,
+    companies: np.ndarray,
+    scores: dict[str, np.ndarray],
+    reference: str,
+    resamples: int = RESAMPLES,
+    seed: int = 0,
+) -> dict[str, dict]:
     """ROC-AUC of one pooled set (no years), with intervals and paired differences."""
     return paired(y, np.zeros(len(y), int), companies, scores, reference, resamples, seed)

@@ -6,6 +6,7 @@ Each candidate's out-of-year scores 2010-2018 (training.yardstick, cached in .ca
 against the version-1 recipe's and HistGradientBoosting's on the same rows, paired
 company-level bootstrap intervals. With names, only those candidates are run.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,17 +33,28 @@ def compare(table: data.Table, names: list[str], log=print) -> list[dict]:
     rows = []
     for name in names:
         scores = yardstick.rolling_scores(CANDIDATES[name], table, log=log)
-        columns = {**{n: s[["row", "score"]] for n, s in runs.items()}, "candidate": scores[["row", "score"]],
-                   "five_only": scores[["row", "score_five_only"]].rename(columns={"score_five_only": "score"})}
+        columns = {
+            **{n: s[["row", "score"]] for n, s in runs.items()},
+            "candidate": scores[["row", "score"]],
+            "five_only": scores[["row", "score_five_only"]].rename(columns={"score_five_only": "score"}),
+        }
         common = yardstick.common_rows(table, columns)
-        result = bootstrap.paired(common["label"].to_numpy(), common["year"].to_numpy(), common["company"].to_numpy(),
-                                  {n: common[n].to_numpy() for n in columns}, "version_1", resamples=500)
+        result = bootstrap.paired(
+            common["label"].to_numpy(),
+            common["year"].to_numpy(),
+            common["company"].to_numpy(),
+            {n: common[n].to_numpy() for n in columns},
+            "version_1",
+            resamples=500,
+        )
         seconds = float(scores.groupby("year")["seconds"].first().sum())
         rows.append({"name": name, "result": result, "seconds": seconds})
-        log(f"{name}: {result['candidate']['mean_auc']:.4f} "
+        log(
+            f"{name}: {result['candidate']['mean_auc']:.4f} "
             f"(vs version 1 {result['candidate']['minus_version_1']:+.4f} {result['candidate']['difference_interval']}, "
             f"HGB {result['hist_gradient_boosting']['mean_auc']:.4f}; five only {result['five_only']['mean_auc']:.4f}) "
-            f"{seconds:.0f} s")
+            f"{seconds:.0f} s"
+        )
     return rows
 
 
@@ -57,23 +69,35 @@ NOTES = [
 
 
 def markdown(rows: list[dict]) -> str:
-    lines = ["# Network recipes on the rolling-origin yardstick", "",
-             "Made by `python -m training.compare`. Mean per-year ROC-AUC 2010-2018 on the rows version 1 can "
-             "score; intervals from 500 paired company-level bootstrap resamples (the report's final figures "
-             "use 2000). The test years are never read for a choice.", "",
-             "| candidate | mean ROC-AUC | minus version 1 [95 %] | minus HGB | legacy five only | wall seconds (shared machine) |",
-             "|---|---|---|---|---|---|"]
+    lines = [
+        "# Network recipes on the rolling-origin yardstick",
+        "",
+        "Made by `python -m training.compare`. Mean per-year ROC-AUC 2010-2018 on the rows version 1 can "
+        "score; intervals from 500 paired company-level bootstrap resamples (the report's final figures "
+        "use 2000). The test years are never read for a choice.",
+        "",
+        "| candidate | mean ROC-AUC | minus version 1 [95 %] | minus HGB | legacy five only | wall seconds (shared machine) |",
+        "|---|---|---|---|---|---|",
+    ]
     for row in rows:
         r = row["result"]
         c = r["candidate"]
         d = c["difference_interval"]
-        lines.append(f"| {row['name']} | {c['mean_auc']:.4f} | {c['minus_version_1']:+.4f} [{d[0]:+.4f}, {d[1]:+.4f}] | "
-                     f"{c['mean_auc'] - r['hist_gradient_boosting']['mean_auc']:+.4f} | "
-                     f"{r['five_only']['mean_auc']:.4f} | {row['seconds']:.0f} |")
+        lines.append(
+            f"| {row['name']} | {c['mean_auc']:.4f} | {c['minus_version_1']:+.4f} [{d[0]:+.4f}, {d[1]:+.4f}] | "
+            f"{c['mean_auc'] - r['hist_gradient_boosting']['mean_auc']:+.4f} | "
+            f"{r['five_only']['mean_auc']:.4f} | {row['seconds']:.0f} |"
+        )
     if rows:
         r = rows[0]["result"]
-        lines += ["", f"Version 1: {r['version_1']['mean_auc']:.4f}; HistGradientBoosting on the same 16 ratios: "
-                  f"{r['hist_gradient_boosting']['mean_auc']:.4f}.", "", *[f"- {note}" for note in NOTES], ""]
+        lines += [
+            "",
+            f"Version 1: {r['version_1']['mean_auc']:.4f}; HistGradientBoosting on the same 16 ratios: "
+            f"{r['hist_gradient_boosting']['mean_auc']:.4f}.",
+            "",
+            *[f"- {note}" for note in NOTES],
+            "",
+        ]
     return "\n".join(lines)
 
 

@@ -8,6 +8,7 @@ covers the rows `missing_company_years.csv` lists without reading it: each of th
 known company lies inside that company's span of years (checked: none after a last year, so
 no failed company's last year is among them); 41 are of unknown company.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -29,19 +30,33 @@ SPLITS: dict[str, tuple[int, int]] = {"train": (1999, 2011), "validation": (2012
 # last three, which it is not fitted on.
 SERVED_SPLITS: dict[str, tuple[int, int]] = {"fit": (1999, 2015), "validation": (2016, 2018)}
 
-US_LABEL = ("1 on a failed company's last fiscal year (it filed for Chapter 7 or 11 within the next "
-            "year), 0 on every fiscal year of a company that stayed alive; a failed company's earlier "
-            "years are neither and are dropped")
-KR_LABEL = ("distress_delisting_next: 1 on a company's last fiscal year when it was delisted for "
-            "distress within two years after it, else 0")
+US_LABEL = (
+    "1 on a failed company's last fiscal year (it filed for Chapter 7 or 11 within the next "
+    "year), 0 on every fiscal year of a company that stayed alive; a failed company's earlier "
+    "years are neither and are dropped"
+)
+KR_LABEL = (
+    "distress_delisting_next: 1 on a company's last fiscal year when it was delisted for "
+    "distress within two years after it, else 0"
+)
 
 # The statement fields in the US columns (millions of USD). The data set has no equity column.
-US_COLUMNS = {"total_assets": "X10", "total_liabilities": "X17", "revenue": "X16",
-              "operating_income": "X12", "net_income": "X6"}
+US_COLUMNS = {
+    "total_assets": "X10",
+    "total_liabilities": "X17",
+    "revenue": "X16",
+    "operating_income": "X12",
+    "net_income": "X6",
+}
 # Altman's Z-score (a baseline, not a served ratio) needs these too, beside assets, liabilities
 # and EBIT (operating income).
-ALTMAN_COLUMNS = {"current_assets": "X1", "market_value": "X8", "net_sales": "X9",
-                  "current_liabilities": "X14", "retained_earnings": "X15"}
+ALTMAN_COLUMNS = {
+    "current_assets": "X1",
+    "market_value": "X8",
+    "net_sales": "X9",
+    "current_liabilities": "X14",
+    "retained_earnings": "X15",
+}
 # Fields whose prior-year value the ratios need: `<field>_prior` in STATEMENT_FIELDS.
 PRIOR_FIELDS = tuple(f.removesuffix("_prior") for f in STATEMENT_FIELDS if f.endswith("_prior"))
 
@@ -92,8 +107,9 @@ def load_us(data_dir: Path | str = DEFAULT_DATA_DIR) -> Table:
     """The US bankruptcy table, labelled 'files for bankruptcy within the next year'."""
     source = Path(data_dir) / US_FILE
     raw = pd.read_csv(source)
-    frame = pd.DataFrame({"company": raw["company_name"], "year": raw["year"].astype(int),
-                          "status_label": raw["status_label"]})
+    frame = pd.DataFrame(
+        {"company": raw["company_name"], "year": raw["year"].astype(int), "status_label": raw["status_label"]}
+    )
     for name, column in (US_COLUMNS | ALTMAN_COLUMNS).items():
         frame[name] = raw[column].astype(float)
     frame["total_equity"] = frame["total_assets"] - frame["total_liabilities"]
@@ -101,9 +117,12 @@ def load_us(data_dir: Path | str = DEFAULT_DATA_DIR) -> Table:
     # the prior year of its last row.
     frame = with_prior_year(frame)
     labelled, dropped = label_next_year_bankruptcy(frame)
-    facts = {"rows_in_file": len(raw), "companies": int(raw["company_name"].nunique()),
-             "dropped_earlier_rows_of_failed_companies": dropped,
-             "rows_without_prior_year": int(labelled["total_assets_prior"].isna().sum())}
+    facts = {
+        "rows_in_file": len(raw),
+        "companies": int(raw["company_name"].nunique()),
+        "dropped_earlier_rows_of_failed_companies": dropped,
+        "rows_without_prior_year": int(labelled["total_assets_prior"].isna().sum()),
+    }
     return Table(add_ratios(labelled.drop(columns="status_label")), source, US_LABEL, facts)
 
 
@@ -117,6 +136,9 @@ def load_kr(data_dir: Path | str = DEFAULT_DATA_DIR) -> Table:
     frame.insert(1, "year", raw["fiscal_year"].astype(int))
     frame["label"] = raw["distress_delisting_next"].astype(int)
     frame = with_prior_year(frame)
-    facts = {"rows_in_file": len(raw), "companies": int(raw["corp_code"].nunique()),
-             "rows_without_prior_year": int(frame["total_assets_prior"].isna().sum())}
+    facts = {
+        "rows_in_file": len(raw),
+        "companies": int(raw["corp_code"].nunique()),
+        "rows_without_prior_year": int(frame["total_assets_prior"].isna().sum()),
+    }
     return Table(add_ratios(frame), source, KR_LABEL, facts)

@@ -5,6 +5,7 @@ The artifact holds one network. Networks of the same shape placed side by side
 wider `NeuralNet` of the same architecture: BatchNorm, LeakyReLU and Dropout act per
 unit, so no member sees another's units, and the output is exactly the average.
 """
+
 from __future__ import annotations
 
 import torch
@@ -17,8 +18,13 @@ def average_networks(networks: list[NeuralNet], negative_slope: float, dropout: 
     first = networks[0]
     hidden = [first.input_layer.out_features]
     hidden += [getattr(first, f"hidden_layer{i}").out_features for i in range(1, first.hidden_blocks + 1)]
-    merged = NeuralNet(first.input_layer.in_features, [w * len(networks) for w in hidden],
-                       first.output_layer.out_features, negative_slope, dropout)
+    merged = NeuralNet(
+        first.input_layer.in_features,
+        [w * len(networks) for w in hidden],
+        first.output_layer.out_features,
+        negative_slope,
+        dropout,
+    )
     states = [n.state_dict() for n in networks]
     state = {}
     for name in merged.state_dict():

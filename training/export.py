@@ -10,6 +10,7 @@ in probability on rows beyond the eight-ratio legacy model's fitted range (measu
 float64), so a float32 reference would blame the runtime for torch's rounding. The float32
 difference is recorded beside the check, for information.
 """
+
 from __future__ import annotations
 
 import copy
@@ -44,6 +45,7 @@ class Model:
     scikit-learn counterpart, such as missing indicators; the reference runs them with the
     server's own numpy transforms, so the check holds the network's folding, not the steps),
     and encoded background rows for explanations."""
+
     network: NeuralNet  # in eval mode
     scaler: Any = None
     clip: tuple[np.ndarray, np.ndarray] | None = None
@@ -54,6 +56,7 @@ class Model:
 
 # ---------------------------------------------------------------- scikit-learn scalers <-> steps
 
+
 def _ones_unless(flag: bool, values: Any, width: int) -> np.ndarray:
     return np.asarray(values, np.float64) if flag else np.ones(width)
 
@@ -62,24 +65,39 @@ def scaler_step(scaler: Any) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """The preprocessing step that computes this fitted scaler's transform, and its arrays."""
     kind, width = type(scaler).__name__, scaler.n_features_in_
     if kind == "MinMaxScaler":
-        return ({"kind": "minmax", "bounds": list(map(float, scaler.feature_range)) if scaler.clip else None},
-                {"scale": scaler.scale_, "offset": scaler.min_})
+        return (
+            {"kind": "minmax", "bounds": list(map(float, scaler.feature_range)) if scaler.clip else None},
+            {"scale": scaler.scale_, "offset": scaler.min_},
+        )
     if kind == "StandardScaler":
-        return ({"kind": "standard"},
-                {"center": scaler.mean_ if scaler.with_mean else np.zeros(width),
-                 "scale": _ones_unless(scaler.with_std, scaler.scale_, width)})
+        return (
+            {"kind": "standard"},
+            {
+                "center": scaler.mean_ if scaler.with_mean else np.zeros(width),
+                "scale": _ones_unless(scaler.with_std, scaler.scale_, width),
+            },
+        )
     if kind == "RobustScaler":
-        return ({"kind": "robust"},
-                {"center": scaler.center_ if scaler.with_centering else np.zeros(width),
-                 "scale": _ones_unless(scaler.with_scaling, scaler.scale_, width)})
+        return (
+            {"kind": "robust"},
+            {
+                "center": scaler.center_ if scaler.with_centering else np.zeros(width),
+                "scale": _ones_unless(scaler.with_scaling, scaler.scale_, width),
+            },
+        )
     if kind == "MaxAbsScaler":
-        return {"kind": "maxabs", "bounds": [-1.0, 1.0] if getattr(scaler, "clip", False) else None}, \
-            {"scale": scaler.scale_}
+        return {"kind": "maxabs", "bounds": [-1.0, 1.0] if getattr(scaler, "clip", False) else None}, {
+            "scale": scaler.scale_
+        }
     if kind == "QuantileTransformer":
-        return ({"kind": "quantile", "output": scaler.output_distribution},
-                {"quantiles": scaler.quantiles_, "references": scaler.references_})
-    raise ArtifactError(f"a {kind} cannot be served: the scalers that can are MinMaxScaler, StandardScaler, "
-                        "RobustScaler, MaxAbsScaler and QuantileTransformer")
+        return (
+            {"kind": "quantile", "output": scaler.output_distribution},
+            {"quantiles": scaler.quantiles_, "references": scaler.references_},
+        )
+    raise ArtifactError(
+        f"a {kind} cannot be served: the scalers that can are MinMaxScaler, StandardScaler, "
+        "RobustScaler, MaxAbsScaler and QuantileTransformer"
+    )
 
 
 def scaler_from_step(step: dict[str, Any], arrays: dict[str, np.ndarray]) -> Any:
@@ -116,8 +134,10 @@ def model_from_artifact(artifact: Artifact) -> Model:
     network.load_state_dict(network_state(tensors), strict=True)
     calibration = manifest.get("calibration", {"method": "none"})
     if {step["kind"] for step in manifest["preprocessing"]} <= FITTED_IN_TRAINING:
-        steps = [(step, {name: tensors[step_tensor(index, name)] for name in artifacts.STEP_KINDS[step["kind"]].arrays})
-                 for index, step in enumerate(manifest["preprocessing"])]
+        steps = [
+            (step, {name: tensors[step_tensor(index, name)] for name in artifacts.STEP_KINDS[step["kind"]].arrays})
+            for index, step in enumerate(manifest["preprocessing"])
+        ]
         return Model(network.eval(), calibration=calibration, steps=steps, background=tensors.get(artifacts.BACKGROUND))
     steps = list(enumerate(manifest["preprocessing"]))
     clip = None
@@ -134,6 +154,7 @@ def model_from_artifact(artifact: Artifact) -> Model:
 
 
 # ---------------------------------------------------------------- the reference and the check
+
 
 def reference_probabilities(model: Model, x: np.ndarray, dtype: torch.dtype = torch.float64) -> np.ndarray:
     """P(unsound) the textbook way: clip, scikit-learn's transform, torch's eval-mode forward, Platt."""
@@ -180,8 +201,10 @@ def check_rows(model: Model, features: list[str], count: int = 2000, seed: int =
     width = len(features)
     low, high = _fitted_range(model, width)
     span = np.where(high > low, high - low, 1.0)
-    rows = [np.random.default_rng(seed).uniform(low - span / 2, high + span / 2, size=(count, width)),
-            np.vstack([low, high, np.zeros(width), (low + high) / 2])]
+    rows = [
+        np.random.default_rng(seed).uniform(low - span / 2, high + span / 2, size=(count, width)),
+        np.vstack([low, high, np.zeros(width), (low + high) / 2]),
+    ]
     if model.steps:  # a model that takes unknown inputs: some of every row's values unknown
         unknown = rows[0].copy()
         unknown[np.random.default_rng(seed + 1).random(unknown.shape) < 0.3] = np.nan
@@ -202,6 +225,7 @@ def max_difference(served: np.ndarray, reference: np.ndarray) -> float:
 
 # ---------------------------------------------------------------- building and writing
 
+
 def artifact(model: Model, manifest: dict[str, Any]) -> Artifact:
     """The format-2 artifact of a model in memory: its steps and arrays, its network's tensors."""
     steps, tensors = [], {}
@@ -212,13 +236,18 @@ def artifact(model: Model, manifest: dict[str, Any]) -> Artifact:
         parts.append(scaler_step(model.scaler))
     for index, (step, arrays) in enumerate(parts):
         steps.append(step)
-        tensors |= {step_tensor(index, name): np.ascontiguousarray(value, np.float64)
-                    for name, value in arrays.items()}
-    tensors |= {name: np.ascontiguousarray(value.detach().cpu().numpy())
-                for name, value in model.network.state_dict().items()}
-    manifest = {**manifest, "preprocessing": steps, "calibration": model.calibration,
-                "format_version": artifacts.FORMAT_VERSION, "classes": manifest.get("classes", artifacts.CLASSES),
-                "files": {artifacts.TENSORS: ""}}
+        tensors |= {step_tensor(index, name): np.ascontiguousarray(value, np.float64) for name, value in arrays.items()}
+    tensors |= {
+        name: np.ascontiguousarray(value.detach().cpu().numpy()) for name, value in model.network.state_dict().items()
+    }
+    manifest = {
+        **manifest,
+        "preprocessing": steps,
+        "calibration": model.calibration,
+        "format_version": artifacts.FORMAT_VERSION,
+        "classes": manifest.get("classes", artifacts.CLASSES),
+        "files": {artifacts.TENSORS: ""},
+    }
     manifest["network"] = {**manifest["network"], "batchnorm_eps": model.network.batchnorm.eps}
     if model.background is not None:
         tensors[artifacts.BACKGROUND] = np.ascontiguousarray(model.background, np.float64)
@@ -243,20 +272,26 @@ def write(out: Path, model: Model, manifest: dict[str, Any], rows: np.ndarray) -
     if difference > AGREEMENT:
         raise ArtifactError(
             f"the numpy predictor differs from torch's forward by up to {difference:.3g} in probability "
-            f"on {len(rows)} rows (allowed: {AGREEMENT:g}): refusing to write the artifact")
+            f"on {len(rows)} rows (allowed: {AGREEMENT:g}): refusing to write the artifact"
+        )
     created = dict(built.manifest.get("created", {}))
     created["libraries"] = {**created.get("libraries", {}), **library_versions()}
     created["agreement"] = {
-        "rows": len(rows), "max_abs_difference": difference,
+        "rows": len(rows),
+        "max_abs_difference": difference,
         "against": "clip, scikit-learn's transform and torch's eval-mode forward in float64",
-        "max_abs_difference_float32": max_difference(probabilities, reference_probabilities(model, rows, torch.float32))}
+        "max_abs_difference_float32": max_difference(
+            probabilities, reference_probabilities(model, rows, torch.float32)
+        ),
+    }
     built.manifest["created"] = created
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=f".{out.name}-") as scratch:
         written = artifacts.save(Path(scratch) / "artifact", built)
-        if not np.array_equal(Predictor(artifacts.load(written)).probabilities(rows),
-                              Predictor(built).probabilities(rows), equal_nan=True):
+        if not np.array_equal(
+            Predictor(artifacts.load(written)).probabilities(rows), Predictor(built).probabilities(rows), equal_nan=True
+        ):
             raise ArtifactError("the written artifact does not reproduce the model's probabilities")
         out.mkdir(exist_ok=True)
         for name in (artifacts.TENSORS, artifacts.MANIFEST):  # the manifest last: it vouches for the rest

@@ -10,6 +10,7 @@ metrics). Either way the served numpy predictor is held to torch's eval-mode for
 the legacy example (for the five ratios) and 2000 more rows, and nothing is written when a
 probability differs by more than 1e-6. Whatever cannot be mapped is refused with the reason.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,8 +40,10 @@ def network_from_state(state: dict[str, Any], source: str, spec: dict[str, Any] 
         raise ArtifactError(f"{source}: {exc}") from None
     shape = ("input_size", "hidden", "num_classes")
     if spec is not None and any(found[key] != spec[key] for key in shape):
-        raise ArtifactError(f"{source} does not fit the network its manifest describes: it has "
-                            + ", ".join(f"{key} {found[key]}" for key in shape))
+        raise ArtifactError(
+            f"{source} does not fit the network its manifest describes: it has "
+            + ", ".join(f"{key} {found[key]}" for key in shape)
+        )
     network = build(spec or found)
     try:
         network.load_state_dict(state, strict=True)
@@ -50,8 +53,15 @@ def network_from_state(state: dict[str, Any], source: str, spec: dict[str, Any] 
     return network.eval(), spec or found
 
 
-def import_legacy(weights: Path, scaler_path: Path, out: Path, features: list[str] | None = None,
-                  threshold: float = 0.5, name: str | None = None, version: str = "imported") -> Path:
+def import_legacy(
+    weights: Path,
+    scaler_path: Path,
+    out: Path,
+    features: list[str] | None = None,
+    threshold: float = 0.5,
+    name: str | None = None,
+    version: str = "imported",
+) -> Path:
     weights, scaler_path = Path(weights), Path(scaler_path)
     state = legacy.load_weights(weights)
     network, spec = network_from_state(state, weights.name)
@@ -59,24 +69,34 @@ def import_legacy(weights: Path, scaler_path: Path, out: Path, features: list[st
     if spec["input_size"] != len(features):
         raise ArtifactError(
             f"the network takes {spec['input_size']} inputs but {len(features)} feature names were "
-            f"given ({', '.join(features)}); pass --features with {spec['input_size']} names in order")
+            f"given ({', '.join(features)}); pass --features with {spec['input_size']} names in order"
+        )
     if spec["num_classes"] != 2:
         raise ArtifactError(f"the network has {spec['num_classes']} outputs; only 2 classes are supported")
     scaler = legacy.load_scaler(scaler_path)
     if scaler.n_features_in_ != len(features):
         raise ArtifactError(
-            f"the scaler was fitted on {scaler.n_features_in_} features, the network takes {len(features)}")
+            f"the scaler was fitted on {scaler.n_features_in_} features, the network takes {len(features)}"
+        )
     manifest = {
-        "model": {"name": name or weights.stem, "version": version,
-                  "description": "Imported from an existing state_dict and scaler."},
-        "created": {"by": "training.import_legacy", "source_files": {
-            "weights": {"name": weights.name, "sha256": artifacts.sha256_of(weights)},
-            "scaler": {"name": scaler_path.name, "sha256": artifacts.sha256_of(scaler_path)}}},
+        "model": {
+            "name": name or weights.stem,
+            "version": version,
+            "description": "Imported from an existing state_dict and scaler.",
+        },
+        "created": {
+            "by": "training.import_legacy",
+            "source_files": {
+                "weights": {"name": weights.name, "sha256": artifacts.sha256_of(weights)},
+                "scaler": {"name": scaler_path.name, "sha256": artifacts.sha256_of(scaler_path)},
+            },
+        },
         "features": features,
         "network": spec,
-        "decision": {"threshold": threshold,
-                     "rule": "unsound when probability_unsound >= threshold; 0.5 is the "
-                             "original model's argmax"},
+        "decision": {
+            "threshold": threshold,
+            "rule": "unsound when probability_unsound >= threshold; 0.5 is the original model's argmax",
+        },
         "metrics": {},
         "training_data": {"description": "unknown: imported model; its training data is not recorded"},
         "feature_quantiles": {},
@@ -93,10 +113,15 @@ def convert_format_1(directory: Path, out: Path) -> Path:
     bounds = (np.asarray(clip["lower"], np.float64), np.asarray(clip["upper"], np.float64)) if clip else None
     model = export.Model(network, scaler, bounds, old.get("calibration", {"method": "none"}))
     manifest = {key: value for key, value in old.items() if key not in FORMAT_1_ONLY}
-    manifest["created"] = {**old.get("created", {}), "converted": {
-        "by": "training.import_legacy --artifact", "from_format": 1,
-        "at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "source_files": old["files"]}}
+    manifest["created"] = {
+        **old.get("created", {}),
+        "converted": {
+            "by": "training.import_legacy --artifact",
+            "from_format": 1,
+            "at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "source_files": old["files"],
+        },
+    }
     return export.write(out, model, manifest, export.check_rows(model, old["features"]))
 
 
@@ -119,8 +144,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.artifact:
             out = convert_format_1(args.artifact, args.out)
         else:
-            out = import_legacy(args.weights, args.scaler, args.out, features, args.threshold,
-                                args.name, args.version)
+            out = import_legacy(args.weights, args.scaler, args.out, features, args.threshold, args.name, args.version)
     except (ArtifactError, OSError) as exc:
         print(f"import_legacy: {exc}", file=sys.stderr)
         return 2

@@ -4,6 +4,7 @@ artifact format 1 (manifest.json + model.pt + scaler.joblib). Only the importer 
 Nothing is trusted before it is checked: format 1's sha256s first, then torch's weights-only
 loader, and a joblib unpickler that admits the few classes a fitted scaler is made of.
 """
+
 from __future__ import annotations
 
 import json
@@ -18,18 +19,20 @@ FORMAT_1_WEIGHTS = "model.pt"
 FORMAT_1_SCALER = "scaler.joblib"
 
 # What a pickled scikit-learn scaler may reference, and nothing else.
-ALLOWED_GLOBALS = frozenset({
-    ("sklearn.preprocessing._data", "MinMaxScaler"),
-    ("sklearn.preprocessing._data", "StandardScaler"),
-    ("sklearn.preprocessing._data", "RobustScaler"),
-    ("sklearn.preprocessing._data", "MaxAbsScaler"),
-    ("sklearn.preprocessing._data", "QuantileTransformer"),
-    ("joblib.numpy_pickle", "NumpyArrayWrapper"),
-    ("numpy", "ndarray"),
-    ("numpy", "dtype"),
-    ("numpy._core.multiarray", "scalar"),
-    ("numpy.core.multiarray", "scalar"),
-})
+ALLOWED_GLOBALS = frozenset(
+    {
+        ("sklearn.preprocessing._data", "MinMaxScaler"),
+        ("sklearn.preprocessing._data", "StandardScaler"),
+        ("sklearn.preprocessing._data", "RobustScaler"),
+        ("sklearn.preprocessing._data", "MaxAbsScaler"),
+        ("sklearn.preprocessing._data", "QuantileTransformer"),
+        ("joblib.numpy_pickle", "NumpyArrayWrapper"),
+        ("numpy", "ndarray"),
+        ("numpy", "dtype"),
+        ("numpy._core.multiarray", "scalar"),
+        ("numpy.core.multiarray", "scalar"),
+    }
+)
 
 
 def _restricted_unpickler_class(name: str):
@@ -44,8 +47,8 @@ def _restricted_unpickler_class(name: str):
         def find_class(self, module: str, qualname: str) -> Any:
             if (module, qualname) not in ALLOWED_GLOBALS:
                 raise ArtifactError(
-                    f"{name} references {module}.{qualname}, which a scaler never needs: "
-                    "refusing to unpickle it")
+                    f"{name} references {module}.{qualname}, which a scaler never needs: refusing to unpickle it"
+                )
             return super().find_class(module, qualname)
 
         def load_build(self) -> None:

@@ -4,6 +4,7 @@ training, importing and checking; the served model runs in numpy (soundness.pred
 Parameter names are the legacy service's (`input_layer`, `batchnorm`, `hidden_layerN`,
 `batchnormN`, `output_layer`), so a `state_dict` the legacy service saved loads unchanged.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -17,8 +18,14 @@ from torch import nn
 class NeuralNet(nn.Module):
     """Linear+BatchNorm blocks; every block after the first adds LeakyReLU and Dropout."""
 
-    def __init__(self, input_size: int, hidden: list[int], num_classes: int = 2,
-                 negative_slope: float = 0.01, dropout: float = 0.0):
+    def __init__(
+        self,
+        input_size: int,
+        hidden: list[int],
+        num_classes: int = 2,
+        negative_slope: float = 0.01,
+        dropout: float = 0.0,
+    ):
         super().__init__()
         if not hidden:
             raise ValueError("a NeuralNet needs at least one hidden width")
@@ -66,13 +73,22 @@ def spec_from_state_dict(state: Mapping[str, torch.Tensor]) -> dict[str, Any]:
             "not a NeuralNet state_dict: expected input_layer, hidden_layerN and "
             f"output_layer weights ({exc!r} missing)"
         ) from None
-    return {"architecture": "NeuralNet", "input_size": input_size, "hidden": widths,
-            "num_classes": num_classes, "negative_slope": 0.01, "dropout": 0.0}
+    return {
+        "architecture": "NeuralNet",
+        "input_size": input_size,
+        "hidden": widths,
+        "num_classes": num_classes,
+        "negative_slope": 0.01,
+        "dropout": 0.0,
+    }
 
 
 def network_state(tensors: Mapping[str, Any]) -> dict[str, torch.Tensor]:
     """The network's state_dict from a format-2 artifact's tensors (numpy or torch), leaving out
     the preprocessing arrays and the explanation background stored beside it:
     `NeuralNet(...).load_state_dict(network_state(safetensors.torch.load_file(path)))`."""
-    return {name: torch.as_tensor(value) for name, value in tensors.items()
-            if not name.startswith(("preprocessing.", "explanation."))}
+    return {
+        name: torch.as_tensor(value)
+        for name, value in tensors.items()
+        if not name.startswith(("preprocessing.", "explanation."))
+    }

@@ -5,6 +5,7 @@
 scorer (frame -> risk score, higher is riskier). `usable(frame)` says which rows the recipe
 can score. Every recipe here reads the same ratio columns of `training.data`.
 """
+
 from __future__ import annotations
 
 import json
@@ -100,6 +101,7 @@ class ClipQuantile:
 
 # ---------------------------------------------------------------- the network
 
+
 @dataclass(frozen=True)
 class NetworkConfig:
     features: tuple[str, ...] = ALL_RATIOS
@@ -139,9 +141,16 @@ def _margins(network: NeuralNet, x: np.ndarray) -> np.ndarray:
     return (logits[:, 1] - logits[:, 0]).double().numpy()
 
 
-def train_network(x: np.ndarray, y: np.ndarray, config: NetworkConfig, seed: int, epochs: int | None = None,
-                  val: tuple[np.ndarray, np.ndarray] | None = None, teacher: np.ndarray | None = None,
-                  five_only: np.ndarray | None = None) -> tuple[NeuralNet, int]:
+def train_network(
+    x: np.ndarray,
+    y: np.ndarray,
+    config: NetworkConfig,
+    seed: int,
+    epochs: int | None = None,
+    val: tuple[np.ndarray, np.ndarray] | None = None,
+    teacher: np.ndarray | None = None,
+    five_only: np.ndarray | None = None,
+) -> tuple[NeuralNet, int]:
     """Class-weighted training: with `val`, kept at its best validation ROC-AUC epoch (early
     stopping); without, run for `epochs`. `five_only` (the rows encoded with only the legacy service's
     five known) stands in for a `config.five_only_fraction` of each batch's rows.
@@ -161,7 +170,7 @@ def train_network(x: np.ndarray, y: np.ndarray, config: NetworkConfig, seed: int
         network.train()
         permutation = torch.from_numpy(order.permutation(len(x)))
         for start in range(0, len(x) - 1, config.batch_size):
-            batch = permutation[start:start + config.batch_size]
+            batch = permutation[start : start + config.batch_size]
             optimiser.zero_grad()
             rows = inputs[batch]
             if masked is not None:
@@ -227,8 +236,9 @@ class NetworkRecipe:
         p = np.clip(self.teacher.fit(rows, settings["teacher"])(rows), 1e-6, 1 - 1e-6)
         return np.log(p / (1 - p))
 
-    def _members(self, rows: pd.DataFrame, epochs: list[int] | None, val: pd.DataFrame | None,
-                 teacher: np.ndarray | None) -> FittedNetwork:
+    def _members(
+        self, rows: pd.DataFrame, epochs: list[int] | None, val: pd.DataFrame | None, teacher: np.ndarray | None
+    ) -> FittedNetwork:
         config, features = self.config, list(self.config.features)
         x, y = rows[features].to_numpy(float), rows["label"].to_numpy()
         prepare = _prepare(config, x)
@@ -242,8 +252,9 @@ class NetworkRecipe:
         validation = (prepare(val[features].to_numpy(float)), val["label"].to_numpy()) if val is not None else None
         networks, trained = [], []
         for i in range(config.members):
-            network, n = train_network(encoded, y, config, config.seed * 100 + i,
-                                       epochs[i] if epochs else None, validation, teacher, five_only)
+            network, n = train_network(
+                encoded, y, config, config.seed * 100 + i, epochs[i] if epochs else None, validation, teacher, five_only
+            )
             networks.append(network)
             trained.append(n)
         merged = average_networks(networks, config.negative_slope, config.dropout)
@@ -280,13 +291,15 @@ def five_only(frame: pd.DataFrame) -> pd.DataFrame:
 def version1() -> NetworkRecipe:
     """Today's bundled recipe (training.train before version 2): the legacy five, complete rows,
     clip 5-95 % and a normal QuantileTransformer, five networks of [32, 32, 16] averaged."""
-    recipe = NetworkRecipe(NetworkConfig(features=LEGACY_FEATURES, complete_rows_only=True,
-                                         preprocessing="clip_quantile"))
+    recipe = NetworkRecipe(
+        NetworkConfig(features=LEGACY_FEATURES, complete_rows_only=True, preprocessing="clip_quantile")
+    )
     recipe.name = "version 1"
     return recipe
 
 
 # ---------------------------------------------------------------- baselines on the same inputs
+
 
 class BoostingRecipe:
     """scikit-learn's HistGradientBoosting on the raw ratios (it takes NaN as missing itself);
@@ -305,9 +318,15 @@ class BoostingRecipe:
         return frame[self.features].notna().any(axis=1)
 
     def _model(self, rate: float, iterations: int) -> HistGradientBoostingClassifier:
-        return HistGradientBoostingClassifier(learning_rate=rate, max_iter=iterations, max_leaf_nodes=15,
-                                              min_samples_leaf=40, l2_regularization=1.0,
-                                              early_stopping=False, random_state=self.seed)
+        return HistGradientBoostingClassifier(
+            learning_rate=rate,
+            max_iter=iterations,
+            max_leaf_nodes=15,
+            min_samples_leaf=40,
+            l2_regularization=1.0,
+            early_stopping=False,
+            random_state=self.seed,
+        )
 
     def select(self, fit: pd.DataFrame, val: pd.DataFrame) -> dict[str, Any]:
         x, y = fit[self.features].to_numpy(float), fit["label"].to_numpy()

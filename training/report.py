@@ -3,6 +3,7 @@
 report.png: ROC on the US test years and on the Korean table, and the test reliability
 curve; rolling.png: each recipe's ROC-AUC year by year on the rolling yardstick.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -13,12 +14,17 @@ import numpy as np
 from .data import SERVED_SPLITS, SPLITS
 
 TARGETS = {"rolling": 0.89, "test": 0.875, "kr": 0.87}
-NAMES = {"ours": "this model (MLP, v2)", "ours_five_only": "this model given only the legacy five",
-         "version_1": "version 1 recipe (MLP, seed's five)", "logistic_regression": "logistic regression",
-         "hist_gradient_boosting": "HistGradientBoosting", "altman_z_1968": "Altman Z (1968)",
-         "served": "served model (fit {}-{})".format(*SERVED_SPLITS["fit"]),
-         "fixed_split": "fixed-split model (fit {}-{})".format(*SPLITS["train"]),
-         "seed": "legacy published model"}
+NAMES = {
+    "ours": "this model (MLP, v2)",
+    "ours_five_only": "this model given only the legacy five",
+    "version_1": "version 1 recipe (MLP, seed's five)",
+    "logistic_regression": "logistic regression",
+    "hist_gradient_boosting": "HistGradientBoosting",
+    "altman_z_1968": "Altman Z (1968)",
+    "served": "served model (fit {}-{})".format(*SERVED_SPLITS["fit"]),
+    "fixed_split": "fixed-split model (fit {}-{})".format(*SPLITS["train"]),
+    "seed": "legacy published model",
+}
 
 
 def _interval(i: list[float]) -> str:
@@ -47,9 +53,11 @@ def rolling_section(r: dict[str, Any]) -> list[str]:
     ]
     for name, m in r["models"].items():
         seconds = r["seconds"].get(name, r["seconds"].get("ours") if name == "ours_five_only" else None)
-        lines.append(f"| {NAMES[name]} | {m['mean_auc']:.4f} | {_interval(m['interval'])} | "
-                     f"{m['minus_version_1']:+.4f} | {_signed(m['difference_interval'])} | "
-                     f"{'(same fits)' if name == 'ours_five_only' else seconds} |")
+        lines.append(
+            f"| {NAMES[name]} | {m['mean_auc']:.4f} | {_interval(m['interval'])} | "
+            f"{m['minus_version_1']:+.4f} | {_signed(m['difference_interval'])} | "
+            f"{'(same fits)' if name == 'ours_five_only' else seconds} |"
+        )
     every = r["ours_on_every_scoreable_row"]
     lines += [
         "",
@@ -87,8 +95,11 @@ def fixed_section(f: dict[str, Any]) -> list[str]:
         "",
         "| model | test ROC-AUC | 95 % interval | minus version 1 | 95 % interval of the difference |",
         "|---|---|---|---|---|",
-        *[f"| {NAMES[n]} | {m['mean_auc']:.4f} | {_interval(m['interval'])} | {m['minus_version_1']:+.4f} | "
-          f"{_signed(m['difference_interval'])} |" for n, m in paired.items()],
+        *[
+            f"| {NAMES[n]} | {m['mean_auc']:.4f} | {_interval(m['interval'])} | {m['minus_version_1']:+.4f} | "
+            f"{_signed(m['difference_interval'])} |"
+            for n, m in paired.items()
+        ],
         f"| {NAMES['altman_z_1968']} | {t['altman_z_1968']['roc_auc']:.4f} | | | |",
         "",
     ]
@@ -133,20 +144,29 @@ def korean_section(k: dict[str, Any]) -> list[str]:
         "",
         "| model | rows | positives | ROC-AUC | 95 % interval | minus the reference | its interval |",
         "|---|---|---|---|---|---|---|",
-        *[f"| {NAMES[n]} | {k['rows']} | {k['positives']} | {m['mean_auc']:.4f} | {_interval(m['interval'])} | "
-          f"{m['minus_served']:+.4f} (served) | {_signed(m['difference_interval'])} |"
-          for n, m in k["every_row"].items()],
+        *[
+            f"| {NAMES[n]} | {k['rows']} | {k['positives']} | {m['mean_auc']:.4f} | {_interval(m['interval'])} | "
+            f"{m['minus_served']:+.4f} (served) | {_signed(m['difference_interval'])} |"
+            for n, m in k["every_row"].items()
+        ],
     ]
     if "seed_rows" in k:
         s = k["seed_rows"]
-        lines += [f"| {NAMES[n]}, rows the legacy model can score | {s['rows']} | {s['positives']} | "
-                  f"{m['mean_auc']:.4f} | {_interval(m['interval'])} | {m['minus_seed']:+.4f} (seed) | "
-                  f"{_signed(m['difference_interval'])} |"
-                  for n, m in s.items() if isinstance(m, dict)]
+        lines += [
+            f"| {NAMES[n]}, rows the legacy model can score | {s['rows']} | {s['positives']} | "
+            f"{m['mean_auc']:.4f} | {_interval(m['interval'])} | {m['minus_seed']:+.4f} (seed) | "
+            f"{_signed(m['difference_interval'])} |"
+            for n, m in s.items()
+            if isinstance(m, dict)
+        ]
     served = k["served_metrics"]
-    lines += ["", f"Served model's Brier on the Korean rows {served['brier']:.5f} against {served['base_rate_brier']:.5f} "
-              f"for their base rate ({served['base_rate']:.2%}); mean forecast {served['mean_probability']:.4f} "
-              "(a different label and market: calibration is not expected to carry over).", ""]
+    lines += [
+        "",
+        f"Served model's Brier on the Korean rows {served['brier']:.5f} against {served['base_rate_brier']:.5f} "
+        f"for their base rate ({served['base_rate']:.2%}); mean forecast {served['mean_probability']:.4f} "
+        "(a different label and market: calibration is not expected to carry over).",
+        "",
+    ]
     return lines
 
 
@@ -157,22 +177,29 @@ def targets(manifest: dict[str, Any]) -> list[str]:
     test = m["fixed_split"]["test"]["ours"]
     kr = m["kr_dart"]
     served_kr = kr["every_row"]["served"]["mean_auc"]
-    lines = ["## Against the targets", "",
-             f"- Rolling mean per-year ROC-AUC {r['mean_auc']:.4f} (target >= {TARGETS['rolling']}): "
-             f"{'met' if r['mean_auc'] >= TARGETS['rolling'] else 'missed'}; its paired difference to version 1 "
-             f"{_signed(r['difference_interval'])} is {'above 0' if r['difference_interval'][0] > 0 else 'not above 0'}.",
-             f"- The legacy five alone: {five['mean_auc']:.4f} vs version 1 {m['rolling']['models']['version_1']['mean_auc']:.4f}, "
-             f"difference {_signed(five['difference_interval'])}.",
-             f"- US test ROC-AUC {test['roc_auc']:.4f} (target >= {TARGETS['test']}): "
-             f"{'met' if test['roc_auc'] >= TARGETS['test'] else 'missed'}.",
-             f"- Korean ROC-AUC of the served model {served_kr:.4f} (target >= {TARGETS['kr']}): "
-             f"{'met' if served_kr >= TARGETS['kr'] else 'missed'}."]
+    lines = [
+        "## Against the targets",
+        "",
+        f"- Rolling mean per-year ROC-AUC {r['mean_auc']:.4f} (target >= {TARGETS['rolling']}): "
+        f"{'met' if r['mean_auc'] >= TARGETS['rolling'] else 'missed'}; its paired difference to version 1 "
+        f"{_signed(r['difference_interval'])} is {'above 0' if r['difference_interval'][0] > 0 else 'not above 0'}.",
+        f"- The legacy five alone: {five['mean_auc']:.4f} vs version 1 {m['rolling']['models']['version_1']['mean_auc']:.4f}, "
+        f"difference {_signed(five['difference_interval'])}.",
+        f"- US test ROC-AUC {test['roc_auc']:.4f} (target >= {TARGETS['test']}): "
+        f"{'met' if test['roc_auc'] >= TARGETS['test'] else 'missed'}.",
+        f"- Korean ROC-AUC of the served model {served_kr:.4f} (target >= {TARGETS['kr']}): "
+        f"{'met' if served_kr >= TARGETS['kr'] else 'missed'}.",
+    ]
     if "seed_rows" in kr:
         d = kr["seed_rows"]["served"]
-        lines.append(f"- Against the legacy model on its rows: {d['minus_seed']:+.4f} {_signed(d['difference_interval'])}: "
-                     + ("not below it by the interval" if d["difference_interval"][1] >= 0 else "below it"))
-    lines.append(f"- Calibrated: test Brier {test['brier']:.5f} vs base rate {test['base_rate_brier']:.5f} "
-                 f"({'better' if test['brier'] < test['base_rate_brier'] else 'not better'}).")
+        lines.append(
+            f"- Against the legacy model on its rows: {d['minus_seed']:+.4f} {_signed(d['difference_interval'])}: "
+            + ("not below it by the interval" if d["difference_interval"][1] >= 0 else "below it")
+        )
+    lines.append(
+        f"- Calibrated: test Brier {test['brier']:.5f} vs base rate {test['base_rate_brier']:.5f} "
+        f"({'better' if test['brier'] < test['base_rate_brier'] else 'not better'})."
+    )
     return [*lines, ""]
 
 
@@ -234,9 +261,11 @@ def summary(manifest: dict[str, Any]) -> str:
     m = manifest["metrics"]
     r, test = m["rolling"]["models"]["ours"], m["fixed_split"]["test"]["ours"]
     kr = m["kr_dart"]["every_row"]["served"]
-    return (f"rolling {r['mean_auc']} (vs version 1 {r['minus_version_1']:+.4f} {r['difference_interval']}); "
-            f"test {test['roc_auc']} (Brier {test['brier']} vs {test['base_rate_brier']}); "
-            f"kr-dart {kr['mean_auc']} {kr['interval']} ({m['kr_dart']['positives']} positives)")
+    return (
+        f"rolling {r['mean_auc']} (vs version 1 {r['minus_version_1']:+.4f} {r['difference_interval']}); "
+        f"test {test['roc_auc']} (Brier {test['brier']} vs {test['base_rate_brier']}); "
+        f"kr-dart {kr['mean_auc']} {kr['interval']} ({m['kr_dart']['positives']} positives)"
+    )
 
 
 def _plt():
@@ -253,8 +282,10 @@ def figure(path: Path, scores: dict[str, dict[str, np.ndarray]], reliability: li
 
     plt = _plt()
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.8))
-    for ax, set_name, title in ((axes[0], "test", "ROC, US test years {}-{} (fixed split)".format(*SPLITS["test"])),
-                                (axes[1], "kr_dart", "ROC, Korean DART (external)")):
+    for ax, set_name, title in (
+        (axes[0], "test", "ROC, US test years {}-{} (fixed split)".format(*SPLITS["test"])),
+        (axes[1], "kr_dart", "ROC, Korean DART (external)"),
+    ):
         y = scores[set_name]["label"]
         for name, score in scores[set_name].items():
             if name == "label":
@@ -282,10 +313,12 @@ def rolling_figure(path: Path, per_year: dict[str, dict[int, float]]) -> None:
     fig, ax = plt.subplots(figsize=(8, 4.5))
     for name, values in per_year.items():
         years = sorted(values)
-        ax.plot(years, [values[y] for y in years], marker="o", label=NAMES[name],
-                linewidth=2 if name == "ours" else 1)
-    ax.set(title="Rolling origin: each year scored by a model fitted on the years before",
-           xlabel="scored year", ylabel="ROC-AUC")
+        ax.plot(years, [values[y] for y in years], marker="o", label=NAMES[name], linewidth=2 if name == "ours" else 1)
+    ax.set(
+        title="Rolling origin: each year scored by a model fitted on the years before",
+        xlabel="scored year",
+        ylabel="ROC-AUC",
+    )
     ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=90, metadata={"Software": None})

@@ -15,6 +15,7 @@
    next to the legacy published model on the rows it can score, paired.
 Out-of-year scores are cached (.cache/rolling), so a second run retrains only what changed.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -44,13 +45,15 @@ SERVED = data.SERVED_SPLITS
 LEGACY_ARTIFACTS = data.ROOT.parent / "shared" / "reference" / "seed-artifacts"
 LEGACY_PUBLISHED_KR_AUC = 0.886
 # Chosen on the rolling yardstick (training/report/selection.md, `python -m training.compare`).
-CHOSEN = recipes.NetworkConfig(members=2, batch_size=2048, learning_rate=0.003, patience=8, max_epochs=40,
-                               five_only_fraction=0.2)
+CHOSEN = recipes.NetworkConfig(
+    members=2, batch_size=2048, learning_rate=0.003, patience=8, max_epochs=40, five_only_fraction=0.2
+)
 THRESHOLD_RULE = (
     "unsound when the calibrated probability_unsound >= threshold; the threshold maximises F1 of the "
     "unsound class on the validation years. Failures are about 1% of company-years, so F1 weighs missed "
     "failures against false alarms among the few flagged companies; Youden's J (decision.alternatives) "
-    "would call a far larger share of sound companies unsound.")
+    "would call a far larger share of sound companies unsound."
+)
 
 
 def years(frame: pd.DataFrame, span: tuple[int, int]) -> pd.DataFrame:
@@ -58,6 +61,7 @@ def years(frame: pd.DataFrame, span: tuple[int, int]) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------- calibration and the decision
+
 
 def fit_platt(margin: np.ndarray, y: np.ndarray, fitted_on: str) -> dict[str, Any]:
     """P(unsound) = sigmoid(a * margin + b), fitted (unpenalised) on rows the network did not fit."""
@@ -83,15 +87,21 @@ def youden_threshold(p: np.ndarray, y: np.ndarray) -> float:
 def decision(p_val: np.ndarray, y_val: np.ndarray, span: tuple[int, int]) -> dict[str, Any]:
     """The F1 threshold, with what Youden's J would have chosen next to it (both on validation)."""
     chosen, youden = round(max_f1_threshold(p_val, y_val), 6), round(youden_threshold(p_val, y_val), 6)
-    return {"threshold": chosen, "rule": THRESHOLD_RULE, "chosen_on": f"validation years {span[0]}-{span[1]}",
-            "validation": evaluate.confusion(y_val, p_val, chosen),
-            "alternatives": {"youden_j": evaluate.confusion(y_val, p_val, youden)}}
+    return {
+        "threshold": chosen,
+        "rule": THRESHOLD_RULE,
+        "chosen_on": f"validation years {span[0]}-{span[1]}",
+        "validation": evaluate.confusion(y_val, p_val, chosen),
+        "alternatives": {"youden_j": evaluate.confusion(y_val, p_val, youden)},
+    }
 
 
 # ---------------------------------------------------------------- one fitted and calibrated model
 
-def fit_calibrated(recipe: recipes.NetworkRecipe, frame: pd.DataFrame, split: dict[str, tuple[int, int]]
-                   ) -> tuple[recipes.FittedNetwork, dict[str, Any], dict[str, Any]]:
+
+def fit_calibrated(
+    recipe: recipes.NetworkRecipe, frame: pd.DataFrame, split: dict[str, tuple[int, int]]
+) -> tuple[recipes.FittedNetwork, dict[str, Any], dict[str, Any]]:
     """Fit on split["fit"], members kept at their best epoch on split["validation"], where
     Platt calibration and the threshold are fitted too."""
     fitted = recipe.fit_validated(years(frame, split["fit"]), years(frame, split["validation"]))
@@ -104,33 +114,58 @@ def fit_calibrated(recipe: recipes.NetworkRecipe, frame: pd.DataFrame, split: di
 
 # ---------------------------------------------------------------- 1. the rolling yardstick
 
+
 def rolling(table: data.Table, recipe: recipes.NetworkRecipe, log=print) -> dict[str, Any]:
     """Per-year ROC-AUC of each recipe and the paired intervals against version 1."""
-    runs = {"ours": recipe, "version_1": recipes.version1(),
-            "logistic_regression": recipes.LogisticRecipe(), "hist_gradient_boosting": recipes.BoostingRecipe()}
+    runs = {
+        "ours": recipe,
+        "version_1": recipes.version1(),
+        "logistic_regression": recipes.LogisticRecipe(),
+        "hist_gradient_boosting": recipes.BoostingRecipe(),
+    }
     scores = {name: yardstick.rolling_scores(r, table, log=log) for name, r in runs.items()}
     seconds = {name: round(float(s.groupby("year")["seconds"].first().sum()), 1) for name, s in scores.items()}
-    columns = {**{name: s[["row", "score"]] for name, s in scores.items()},
-               "ours_five_only": scores["ours"][["row", "score_five_only"]].rename(columns={"score_five_only": "score"})}
+    columns = {
+        **{name: s[["row", "score"]] for name, s in scores.items()},
+        "ours_five_only": scores["ours"][["row", "score_five_only"]].rename(columns={"score_five_only": "score"}),
+    }
     common = yardstick.common_rows(table, columns)  # the rows version 1 can score (all five defined)
     y, year, company = (common[c].to_numpy() for c in ("label", "year", "company"))
     names = list(columns)
     paired = bootstrap.paired(y, year, company, {n: common[n].to_numpy() for n in names}, "version_1")
-    per_year = {n: {int(t): round(float(roc_auc_score(g["label"], g[n])), 4) for t, g in common.groupby("year")}
-                for n in names}
+    per_year = {
+        n: {int(t): round(float(roc_auc_score(g["label"], g[n])), 4) for t, g in common.groupby("year")} for n in names
+    }
     everything = scores["ours"].join(table.frame[["label", "company"]], on="row")
-    all_rows = bootstrap.paired(everything["label"].to_numpy(), everything["year"].to_numpy(),
-                                everything["company"].to_numpy(), {"ours": everything["score"].to_numpy()}, "ours")
-    return {"years": [yardstick.YEARS[0], yardstick.YEARS[-1]], "rows": len(common), "positives": int(y.sum()),
-            "resamples": bootstrap.RESAMPLES, "models": paired, "per_year": per_year, "seconds": seconds,
-            "ours_on_every_scoreable_row": {"rows": len(everything), "positives": int(everything["label"].sum()),
-                                            **all_rows["ours"]}}
+    all_rows = bootstrap.paired(
+        everything["label"].to_numpy(),
+        everything["year"].to_numpy(),
+        everything["company"].to_numpy(),
+        {"ours": everything["score"].to_numpy()},
+        "ours",
+    )
+    return {
+        "years": [yardstick.YEARS[0], yardstick.YEARS[-1]],
+        "rows": len(common),
+        "positives": int(y.sum()),
+        "resamples": bootstrap.RESAMPLES,
+        "models": paired,
+        "per_year": per_year,
+        "seconds": seconds,
+        "ours_on_every_scoreable_row": {
+            "rows": len(everything),
+            "positives": int(everything["label"].sum()),
+            **all_rows["ours"],
+        },
+    }
 
 
 # ---------------------------------------------------------------- 2. the fixed split
 
-def fixed_split(table: data.Table, recipe: recipes.NetworkRecipe, log=print
-                ) -> tuple[dict[str, Any], recipes.FittedNetwork, dict[str, Any], dict[str, np.ndarray]]:
+
+def fixed_split(
+    table: data.Table, recipe: recipes.NetworkRecipe, log=print
+) -> tuple[dict[str, Any], recipes.FittedNetwork, dict[str, Any], dict[str, np.ndarray]]:
     frame = table.frame
     fitted, calibration, chosen = fit_calibrated(recipe, frame, FIXED)
     log(f"fixed split: epochs {fitted.epochs}, Platt a={calibration['a']:.3f} b={calibration['b']:.3f}")
@@ -140,12 +175,18 @@ def fixed_split(table: data.Table, recipe: recipes.NetworkRecipe, log=print
     p = platt(calibration, fitted(test))
     metrics = {"ours": evaluate.full_metrics(y, p, chosen["threshold"])}
     scores = {"label": y, "ours": p}
-    baselines = {"version_1": recipes.version1(), "logistic_regression": recipes.LogisticRecipe(),
-                 "hist_gradient_boosting": recipes.BoostingRecipe()}
+    baselines = {
+        "version_1": recipes.version1(),
+        "logistic_regression": recipes.LogisticRecipe(),
+        "hist_gradient_boosting": recipes.BoostingRecipe(),
+    }
     fit, val = years(frame, FIXED["fit"]), years(frame, FIXED["validation"])
     for name, baseline in baselines.items():
-        scorer = (baseline.fit_validated(fit, val) if isinstance(baseline, recipes.NetworkRecipe)
-                  else baseline.fit(fit, baseline.select(fit, val)))
+        scorer = (
+            baseline.fit_validated(fit, val)
+            if isinstance(baseline, recipes.NetworkRecipe)
+            else baseline.fit(fit, baseline.select(fit, val))
+        )
         usable = baseline.usable(test).to_numpy()
         scores[name] = np.full(len(test), np.nan)
         scores[name][usable] = scorer(test[usable])
@@ -153,15 +194,28 @@ def fixed_split(table: data.Table, recipe: recipes.NetworkRecipe, log=print
     # Paired on the rows version 1 can score; ours also on every row it scores.
     common = np.isfinite(scores["version_1"])
     metrics["paired_on_version_1_rows"] = bootstrap.single_auc(
-        y[common], test["company"].to_numpy()[common],
-        {n: scores[n][common] for n in ("ours", *baselines)}, "version_1")
-    metrics["ours"]["interval"] = bootstrap.single_auc(y, test["company"].to_numpy(), {"ours": p}, "ours")["ours"]["interval"]
+        y[common], test["company"].to_numpy()[common], {n: scores[n][common] for n in ("ours", *baselines)}, "version_1"
+    )
+    metrics["ours"]["interval"] = bootstrap.single_auc(y, test["company"].to_numpy(), {"ours": p}, "ours")["ours"][
+        "interval"
+    ]
     metrics["altman_z_1968"] = evaluate.altman_metrics(test)
-    return {"splits": {k: list(v) for k, v in FIXED.items()}, "calibration": calibration, "decision": chosen,
-            "epochs": fitted.epochs, "test": metrics}, fitted, calibration, scores
+    return (
+        {
+            "splits": {k: list(v) for k, v in FIXED.items()},
+            "calibration": calibration,
+            "decision": chosen,
+            "epochs": fitted.epochs,
+            "test": metrics,
+        },
+        fitted,
+        calibration,
+        scores,
+    )
 
 
 # ---------------------------------------------------------------- 4. the Korean check
+
 
 def legacy_model_scores(frame: pd.DataFrame) -> np.ndarray | None:
     """The legacy service's published model on the rows with its five ratios (NaN elsewhere); None without it."""
@@ -173,8 +227,9 @@ def legacy_model_scores(frame: pd.DataFrame) -> np.ndarray | None:
     if not (LEGACY_ARTIFACTS / "predict_model.pth").is_file():
         return None
     with tempfile.TemporaryDirectory() as scratch:
-        directory = import_legacy(LEGACY_ARTIFACTS / "predict_model.pth", LEGACY_ARTIFACTS / "minmax_scaler.pkl",
-                                  Path(scratch) / "seed")
+        directory = import_legacy(
+            LEGACY_ARTIFACTS / "predict_model.pth", LEGACY_ARTIFACTS / "minmax_scaler.pkl", Path(scratch) / "seed"
+        )
         predictor = Predictor(artifacts.load(directory))
     defined = frame[list(LEGACY_FEATURES)].notna().all(axis=1).to_numpy()
     out = np.full(len(frame), np.nan)
@@ -186,27 +241,39 @@ def korean(kr: data.Table, models: dict[str, tuple[recipes.FittedNetwork, dict]]
     frame = kr.frame[kr.frame[list(recipes.ALL_RATIOS)].notna().any(axis=1)]
     y, company = frame["label"].to_numpy(), frame["company"].to_numpy()
     scores = {name: platt(cal, fitted(frame)) for name, (fitted, cal) in models.items()}
-    out: dict[str, Any] = {"rows": len(frame), "positives": int(y.sum()), "source": str(data.KR_FILE),
-                           "label": kr.label_definition}
+    out: dict[str, Any] = {
+        "rows": len(frame),
+        "positives": int(y.sum()),
+        "source": str(data.KR_FILE),
+        "label": kr.label_definition,
+    }
     out["every_row"] = bootstrap.single_auc(y, company, scores, "served")
     out["served_metrics"] = evaluate.probability_metrics(y, scores["served"])
     legacy = legacy_model_scores(frame)
     if legacy is not None:
         common = np.isfinite(legacy)
-        out["seed_rows"] = {"rows": int(common.sum()), "positives": int(y[common].sum()),
-                            **bootstrap.single_auc(y[common], company[common],
-                                                   {**{n: s[common] for n, s in scores.items()}, "seed": legacy[common]},
-                                                   "seed")}
+        out["seed_rows"] = {
+            "rows": int(common.sum()),
+            "positives": int(y[common].sum()),
+            **bootstrap.single_auc(
+                y[common],
+                company[common],
+                {**{n: s[common] for n, s in scores.items()}, "seed": legacy[common]},
+                "seed",
+            ),
+        }
         scores["seed"] = legacy
     return out, {"label": y, **scores}
 
 
 # ---------------------------------------------------------------- the manifest
 
+
 def feature_quantiles(frame: pd.DataFrame, features: list[str]) -> dict[str, Any]:
     values = np.nanquantile(frame[features].to_numpy(float), QUANTILES, axis=0)
-    return {name: {"q": QUANTILES, "values": [round(float(v), 6) for v in values[:, i]]}
-            for i, name in enumerate(features)}
+    return {
+        name: {"q": QUANTILES, "values": [round(float(v), 6) for v in values[:, i]]} for i, name in enumerate(features)
+    }
 
 
 def limits(features: list[str]) -> list[str]:
@@ -229,35 +296,63 @@ def limits(features: list[str]) -> list[str]:
     ]
 
 
-def build_manifest(recipe: recipes.NetworkRecipe, us: data.Table, fitted: recipes.FittedNetwork,
-                   calibration: dict, chosen: dict, evaluation: dict, command: str, seconds: float) -> dict[str, Any]:
+def build_manifest(
+    recipe: recipes.NetworkRecipe,
+    us: data.Table,
+    fitted: recipes.FittedNetwork,
+    calibration: dict,
+    chosen: dict,
+    evaluation: dict,
+    command: str,
+    seconds: float,
+) -> dict[str, Any]:
     features = fitted.features
     fit_rows = years(us.frame, SERVED["fit"])
     config = recipe.config
     return {
-        "model": {"name": MODEL_NAME, "version": MODEL_VERSION,
-                  "description": ("Neural network scoring the risk that a listed company files for bankruptcy "
-                                  f"within a year, from {len(features)} unit-free ratios of nine statement "
-                                  "values; unknown ratios are inputs too.")},
+        "model": {
+            "name": MODEL_NAME,
+            "version": MODEL_VERSION,
+            "description": (
+                "Neural network scoring the risk that a listed company files for bankruptcy "
+                f"within a year, from {len(features)} unit-free ratios of nine statement "
+                "values; unknown ratios are inputs too."
+            ),
+        },
         "created": {"by": "training.train", "command": command, "config": asdict(config), "seconds": round(seconds, 1)},
         "features": features,
-        "network": {"architecture": "NeuralNet", "input_size": 2 * len(features),
-                    "hidden": [w * config.members for w in config.hidden], "num_classes": 2,
-                    "negative_slope": config.negative_slope, "dropout": config.dropout,
-                    "note": f"{config.members} networks of hidden widths {list(config.hidden)} side by side "
-                            "(block-diagonal): its logits are the mean of theirs",
-                    "epochs": fitted.epochs},
+        "network": {
+            "architecture": "NeuralNet",
+            "input_size": 2 * len(features),
+            "hidden": [w * config.members for w in config.hidden],
+            "num_classes": 2,
+            "negative_slope": config.negative_slope,
+            "dropout": config.dropout,
+            "note": f"{config.members} networks of hidden widths {list(config.hidden)} side by side "
+            "(block-diagonal): its logits are the mean of theirs",
+            "epochs": fitted.epochs,
+        },
         "decision": chosen,
         "calibration": calibration,
         "metrics": evaluation,
         "training_data": {
-            "description": ("US companies listed on NYSE and NASDAQ, fiscal years 1999-2018 "
-                            "(Lombardo et al. 2022); label: files for Chapter 7 or 11 within the next year"),
-            "source": str(data.US_FILE), "label": us.label_definition,
-            "columns": {**data.US_COLUMNS, "total_equity": "X10 - X17"}, **us.facts,
-            "served_model": {name: {"years": list(span), "rows": int(recipe.usable(years(us.frame, span)).sum()),
-                                    "positives": int(years(us.frame, span)["label"].sum())}
-                             for name, span in SERVED.items()}},
+            "description": (
+                "US companies listed on NYSE and NASDAQ, fiscal years 1999-2018 "
+                "(Lombardo et al. 2022); label: files for Chapter 7 or 11 within the next year"
+            ),
+            "source": str(data.US_FILE),
+            "label": us.label_definition,
+            "columns": {**data.US_COLUMNS, "total_equity": "X10 - X17"},
+            **us.facts,
+            "served_model": {
+                name: {
+                    "years": list(span),
+                    "rows": int(recipe.usable(years(us.frame, span)).sum()),
+                    "positives": int(years(us.frame, span)["label"].sum()),
+                }
+                for name, span in SERVED.items()
+            },
+        },
         "feature_quantiles": feature_quantiles(fit_rows, features),
         "limits": limits(features),
     }
@@ -272,8 +367,9 @@ EXPLANATION = {
 }
 
 
-def write_artifact(out: Path, fitted: recipes.FittedNetwork, calibration: dict, manifest: dict,
-                   fit: pd.DataFrame, val: pd.DataFrame) -> Path:
+def write_artifact(
+    out: Path, fitted: recipes.FittedNetwork, calibration: dict, manifest: dict, fit: pd.DataFrame, val: pd.DataFrame
+) -> Path:
     """The served model as a format-2 artifact, held to torch's forward (training.export)."""
     usable = fit[fit[fitted.features].notna().any(axis=1)]
     background = fitted.encode(usable.sample(BACKGROUND_ROWS, random_state=0))
@@ -283,8 +379,15 @@ def write_artifact(out: Path, fitted: recipes.FittedNetwork, calibration: dict, 
     return export.write(out, model, manifest, rows)
 
 
-def run(recipe: recipes.NetworkRecipe, us: data.Table, kr: data.Table, out: Path | None, report_dir: Path | None,
-        command: str, log=print) -> dict[str, Any]:
+def run(
+    recipe: recipes.NetworkRecipe,
+    us: data.Table,
+    kr: data.Table,
+    out: Path | None,
+    report_dir: Path | None,
+    command: str,
+    log=print,
+) -> dict[str, Any]:
     started = time.monotonic()
     torch.set_num_threads(1)
     evaluation: dict[str, Any] = {"rolling": rolling(us, recipe, log)}
@@ -295,8 +398,9 @@ def run(recipe: recipes.NetworkRecipe, us: data.Table, kr: data.Table, out: Path
     evaluation["kr_dart"], kr_scores = korean(kr, {"served": (served, calibration), "fixed_split": (fixed, fixed_cal)})
     manifest = build_manifest(recipe, us, served, calibration, chosen, evaluation, command, time.monotonic() - started)
     if out is not None:
-        write_artifact(out, served, calibration, manifest, years(us.frame, SERVED["fit"]),
-                       years(us.frame, SERVED["validation"]))
+        write_artifact(
+            out, served, calibration, manifest, years(us.frame, SERVED["fit"]), years(us.frame, SERVED["validation"])
+        )
     if report_dir is not None:
         report.write(report_dir, manifest, {"test": test_scores, "kr_dart": kr_scores})
     log(report.summary(manifest))
@@ -307,8 +411,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, help="artifact directory to write")
     parser.add_argument("--report", type=Path, help="directory for report.md and its pictures")
-    parser.add_argument("--data-dir", type=Path, default=data.DEFAULT_DATA_DIR,
-                        help="directory holding us-bankruptcy/ and kr-dart/ (default: ../shared/data)")
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=data.DEFAULT_DATA_DIR,
+        help="directory holding us-bankruptcy/ and kr-dart/ (default: ../shared/data)",
+    )
     args = parser.parse_args(argv)
     command = shlex.join(["python", "-m", "training.train", *(sys.argv[1:] if argv is None else argv)])
     try:

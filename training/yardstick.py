@@ -8,6 +8,7 @@ and a paired company-level bootstrap can.
 Each recipe's out-of-year scores are cached under .cache/rolling/ (keyed by the recipe's
 settings and the data file's hash), so comparing a new recipe retrains only that one.
 """
+
 from __future__ import annotations
 
 import hashlib

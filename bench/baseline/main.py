@@ -5,6 +5,7 @@ state_dict from disk, builds the network, runs scikit-learn's transform and an e
 forward. It accepts the legacy service's request, {"data": [[five ratios], ...]}, and answers each
 row's label and probability. Files come from LEGACY_ARTIFACTS (read in place).
 """
+
 import os
 from pathlib import Path
 
@@ -14,8 +15,9 @@ import torch
 
 from training.network import NeuralNet
 
-LEGACY_ARTIFACTS = Path(os.environ.get(
-    "LEGACY_ARTIFACTS", Path(__file__).resolve().parents[3] / "shared" / "reference" / "seed-artifacts"))
+LEGACY_ARTIFACTS = Path(
+    os.environ.get("LEGACY_ARTIFACTS", Path(__file__).resolve().parents[3] / "shared" / "reference" / "seed-artifacts")
+)
 # The legacy service's NeuralNet(5, 2) had these hidden widths written into its class.
 INPUTS, HIDDEN, CLASSES = 5, [8, 32, 518, 32, 16], 2
 

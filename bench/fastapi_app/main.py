@@ -4,6 +4,7 @@ once at start-up, a pydantic model of the statement form, the same ratios and pr
     python -m uvicorn bench.fastapi_app.main:app --host 127.0.0.1 --port 8080
 MODEL_DIR names the artifact directory (default artifacts/default).
 """
+
 import os
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -57,6 +58,9 @@ async def predict(request: PredictRequest):
     computed = [ratios.compute(c.model_dump(exclude={"id"})) for c in request.companies]
     probabilities = predictor.probabilities(np.array([[r.values[n] for n in predictor.features] for r in computed]))
     labels = predictor.labels(probabilities)
-    return {"predictions": [{"index": i, "id": c.id, "label": int(label), "probability_unsound": float(p),
-                             "ratios": r.values}
-                            for i, (c, r, p, label) in enumerate(zip(request.companies, computed, probabilities, labels))]}
+    return {
+        "predictions": [
+            {"index": i, "id": c.id, "label": int(label), "probability_unsound": float(p), "ratios": r.values}
+            for i, (c, r, p, label) in enumerate(zip(request.companies, computed, probabilities, labels))
+        ]
+    }

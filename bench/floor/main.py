@@ -5,6 +5,7 @@ with our HTTP protocol from function/api/connection.py), no request can be answe
 under the same server, so its throughput bounds what any implementation, ours or the
 legacy one, can reach on the machine.
 """
+
 import sys
 from pathlib import Path
 

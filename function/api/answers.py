@@ -1,4 +1,5 @@
 """One predict request: rows in, the answer body out, in request order."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -9,11 +10,19 @@ from .errors import ApiError, detail, error_object
 from .payloads import Row, RowError, explain_requested, parse_rows
 
 
-def _scored(row: Row, probability: float, label: int, classes: dict[int, dict],
-            explanation: dict[str, Any] | None) -> dict[str, Any]:
-    scored = {"index": row.index, "id": row.id, "label": label, "class": classes[label]["name"],
-              "class_ko": classes[label]["ko"], "probability_unsound": probability,
-              "ratios": row.ratios, "warnings": row.warnings}
+def _scored(
+    row: Row, probability: float, label: int, classes: dict[int, dict], explanation: dict[str, Any] | None
+) -> dict[str, Any]:
+    scored = {
+        "index": row.index,
+        "id": row.id,
+        "label": label,
+        "class": classes[label]["name"],
+        "class_ko": classes[label]["ko"],
+        "probability_unsound": probability,
+        "ratios": row.ratios,
+        "warnings": row.warnings,
+    }
     if explanation is not None:
         scored["explanation"] = explanation
     return scored
@@ -24,13 +33,18 @@ def explanations(predictor, x: np.ndarray) -> list[dict[str, Any] | None]:
     if not predictor.explains:
         return [None] * len(x)
     baseline, contributions = predictor.explain(x)
-    return [{"unit": "log_odds", "baseline": baseline,
-             "contributions": dict(zip(predictor.features, map(float, row)))} for row in contributions]
+    return [
+        {"unit": "log_odds", "baseline": baseline, "contributions": dict(zip(predictor.features, map(float, row)))}
+        for row in contributions
+    ]
 
 
 def _refused(row) -> dict[str, Any]:
-    return {"index": row.index, "id": row.id,
-            "error": error_object("invalid_row", "this row cannot be scored", row.details)}
+    return {
+        "index": row.index,
+        "id": row.id,
+        "error": error_object("invalid_row", "this row cannot be scored", row.details),
+    }
 
 
 def range_warnings(row: Row, features: list[str], ranges: dict[str, dict[str, float]]) -> list[dict[str, Any]]:
@@ -41,13 +55,20 @@ def range_warnings(row: Row, features: list[str], ranges: dict[str, dict[str, fl
         span = ranges.get(name)
         if span is None or np.isnan(value) or span["low"] <= value <= span["high"]:  # NaN: unknown
             continue
-        warnings.append({
-            "code": "outside_training_range", "fields": [name], "value": value,
-            "range": [span["low"], span["high"]], "quantiles": span["quantiles"],
-            "message": (f"{name} is {value:.6g}, outside the range of {span['share']}% of the training companies "
-                        f"({span['low']:.6g} to {span['high']:.6g}): the model scores it like the most extreme "
-                        "companies it learnt from; check the units"),
-        })
+        warnings.append(
+            {
+                "code": "outside_training_range",
+                "fields": [name],
+                "value": value,
+                "range": [span["low"], span["high"]],
+                "quantiles": span["quantiles"],
+                "message": (
+                    f"{name} is {value:.6g}, outside the range of {span['share']}% of the training companies "
+                    f"({span['low']:.6g} to {span['high']:.6g}): the model scores it like the most extreme "
+                    "companies it learnt from; check the units"
+                ),
+            }
+        )
     return warnings
 
 
@@ -55,8 +76,10 @@ def _without_overflow(rows: list, valid: list[Row], probabilities: np.ndarray) -
     finite = np.isfinite(probabilities)
     overflowed = {row.index for row, ok in zip(valid, finite) if not ok}
     problem = "these values are too extreme for the model to score; check the units"
-    rows = [RowError(row.index, row.id, [detail(None, problem, row.index)]) if row.index in overflowed
-            else row for row in rows]
+    rows = [
+        RowError(row.index, row.id, [detail(None, problem, row.index)]) if row.index in overflowed else row
+        for row in rows
+    ]
     return rows, [row for row, ok in zip(valid, finite) if ok], probabilities[finite]
 
 
@@ -74,8 +97,10 @@ def predictions(predictor, rows: list, explain: bool = False) -> list[dict[str, 
     classes = {c["label"]: c for c in predictor.manifest["classes"]}
     x = np.array([row.features for row in valid])
     explained = explanations(predictor, x) if explain and valid else [None] * len(valid)
-    scored = {row.index: _scored(row, float(p), int(label), classes, e)
-              for row, p, label, e in zip(valid, probabilities, labels, explained)}
+    scored = {
+        row.index: _scored(row, float(p), int(label), classes, e)
+        for row, p, label, e in zip(valid, probabilities, labels, explained)
+    }
     return [scored.get(row.index) or _refused(row) for row in rows]
 
 
@@ -84,7 +109,10 @@ def answer(predictor, body: Any, max_batch: int) -> tuple[dict[str, Any], int]:
     rows = parse_rows(body, predictor.features, max_batch, predictor.accepts_missing)
     answers = predictions(predictor, rows, explain_requested(body))
     if all("error" in a for a in answers):
-        raise ApiError(422, "invalid_input", "no row could be scored; see details",
-                       [d for a in answers for d in a["error"]["details"]])
-    return {"model": {"name": predictor.name, "version": predictor.version},
-            "predictions": answers}, len(rows)
+        raise ApiError(
+            422,
+            "invalid_input",
+            "no row could be scored; see details",
+            [d for a in answers for d in a["error"]["details"]],
+        )
+    return {"model": {"name": predictor.name, "version": predictor.version}, "predictions": answers}, len(rows)

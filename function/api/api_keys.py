@@ -1,4 +1,5 @@
 """API keys: when configured, predictions and company searches need one of them in X-API-Key."""
+
 from __future__ import annotations
 
 import hmac
@@ -23,6 +24,9 @@ class ApiKeys:
         # Compare against every key, always, so timing tells nothing about which nearly matched.
         matches = [hmac.compare_digest(given, key) for key in self._keys]
         if not any(matches):
-            raise ApiError(401, "unauthorized",
-                           "a valid X-API-Key header is required for predictions and company searches",
-                           [detail("X-API-Key", "missing or not recognised")])
+            raise ApiError(
+                401,
+                "unauthorized",
+                "a valid X-API-Key header is required for predictions and company searches",
+                [detail("X-API-Key", "missing or not recognised")],
+            )

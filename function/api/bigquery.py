@@ -6,6 +6,7 @@ gets `{"error": {...}}` as its reply, so one bad row does not fail the query; a 
 wrong as a whole gets `{"errorMessage"}` (400, not retried; 503 when the model is unavailable,
 which BigQuery retries). Framework-free: a parsed body in, a body out, ApiError for the rest.
 """
+
 from __future__ import annotations
 
 import re
@@ -32,8 +33,9 @@ def replies(predictor, body: Any, max_batch: int) -> tuple[dict[str, Any], int]:
     """BigQuery's answer to its request body, and how many calls it carried."""
     calls, form, names = _calls(body, predictor.features)
     arguments = [[_decoded(value) for value in call] for call in calls]
-    rows_body = ({"companies": [dict(zip(names, args)) for args in arguments]} if form == "companies"
-                 else {"data": arguments})
+    rows_body = (
+        {"companies": [dict(zip(names, args)) for args in arguments]} if form == "companies" else {"data": arguments}
+    )
     rows = parse_rows(rows_body, predictor.features, max_batch)
     return {"replies": [_reply(answer) for answer in predictions(predictor, rows)]}, len(rows)
 
@@ -41,22 +43,33 @@ def replies(predictor, body: Any, max_batch: int) -> tuple[dict[str, Any], int]:
 def _calls(body: Any, features: list[str]) -> tuple[list, str, list[str]]:
     """The calls, the input form they fill and the argument names, or a 400 saying what is wrong."""
     if not isinstance(body, dict) or not isinstance(body.get("calls"), list):
-        raise ApiError(400, "invalid_request", "expected BigQuery's request: an object with calls",
-                       [detail("calls", "must be an array of calls, each an array of arguments")])
+        raise ApiError(
+            400,
+            "invalid_request",
+            "expected BigQuery's request: an object with calls",
+            [detail("calls", "must be an array of calls, each an array of arguments")],
+        )
     # The other envelope fields (requestId, caller, sessionUser) are BigQuery's; they are not read.
     context = {} if body.get("userDefinedContext") is None else body["userDefinedContext"]
     if not isinstance(context, dict) or set(context) - {"input"} or context.get("input", INPUTS[0]) not in INPUTS:
-        raise ApiError(400, "invalid_request", "userDefinedContext may only say which input the calls carry",
-                       [detail("userDefinedContext", 'expected {} or {"input": "statements"} or {"input": "ratios"}')])
+        raise ApiError(
+            400,
+            "invalid_request",
+            "userDefinedContext may only say which input the calls carry",
+            [detail("userDefinedContext", 'expected {} or {"input": "statements"} or {"input": "ratios"}')],
+        )
     if context.get("input", INPUTS[0]) == "ratios":
         form, names = "data", list(features)
     else:
         form, names = "companies", list(ratios.STATEMENT_FIELDS)
     wrong = [i for i, call in enumerate(body["calls"]) if not isinstance(call, list) or len(call) != len(names)]
     if wrong:
-        raise ApiError(400, "invalid_request",
-                       f"each call must carry {len(names)} arguments: {', '.join(names)}",
-                       [detail("calls", "has the wrong number of arguments", i) for i in wrong])
+        raise ApiError(
+            400,
+            "invalid_request",
+            f"each call must carry {len(names)} arguments: {', '.join(names)}",
+            [detail("calls", "has the wrong number of arguments", i) for i in wrong],
+        )
     return body["calls"], form, names
 
 

@@ -3,6 +3,7 @@
 And the other side of it: a body the handler did not read (a refusal) is read and dropped
 up to a bound, so the client's connection stays usable; beyond the bound the answer closes it.
 """
+
 from __future__ import annotations
 
 import zlib
@@ -28,8 +29,12 @@ def _coding(exchange: Exchange) -> str:
     """The body's content coding: "identity" or "gzip"; 415 for any other."""
     coding = exchange.request.headers.get("content-encoding", "").strip().lower() or "identity"
     if coding not in ("identity", "gzip"):
-        raise ApiError(415, "unsupported_content_encoding", "send the body as is, or gzip-compressed",
-                       [detail("Content-Encoding", f"got {coding[:50]}; accepted: identity, gzip")])
+        raise ApiError(
+            415,
+            "unsupported_content_encoding",
+            "send the body as is, or gzip-compressed",
+            [detail("Content-Encoding", f"got {coding[:50]}; accepted: identity, gzip")],
+        )
     return coding
 
 
@@ -38,8 +43,12 @@ def _check_charset(exchange: Exchange) -> None:
         name, _, value = parameter.partition("=")
         charset = value.strip().strip('"').lower()
         if name.strip().lower() == "charset" and charset not in CHARSETS:
-            raise ApiError(415, "unsupported_charset", "send the body as UTF-8",
-                           [detail("Content-Type", f"charset {charset[:50]}; accepted: utf-8")])
+            raise ApiError(
+                415,
+                "unsupported_charset",
+                "send the body as UTF-8",
+                [detail("Content-Type", f"charset {charset[:50]}; accepted: utf-8")],
+            )
 
 
 async def read(exchange: Exchange, limit: int) -> bytes:
@@ -47,8 +56,12 @@ async def read(exchange: Exchange, limit: int) -> bytes:
     server's deadline ended it (api/connection.py), 400 if the client stopped short of its length."""
     coding = _coding(exchange)
     _check_charset(exchange)
-    too_large = ApiError(413, "payload_too_large", f"the body may be at most {limit} bytes",
-                         [detail(None, f"body larger than {limit} bytes")])
+    too_large = ApiError(
+        413,
+        "payload_too_large",
+        f"the body may be at most {limit} bytes",
+        [detail(None, f"body larger than {limit} bytes")],
+    )
     length = declared_length(exchange)
     if length is not None and length > limit:
         raise too_large  # refused before reading a byte of it
@@ -80,13 +93,15 @@ def _gunzip(raw: bytes, limit: int, too_large: ApiError) -> bytes:
     try:
         data = inflater.decompress(raw, limit + 1)  # never more than the limit in memory
     except zlib.error:
-        raise ApiError(400, "malformed_body", "the body is not valid gzip",
-                       [detail("Content-Encoding", "gzip declared")]) from None
+        raise ApiError(
+            400, "malformed_body", "the body is not valid gzip", [detail("Content-Encoding", "gzip declared")]
+        ) from None
     if len(data) > limit or inflater.unconsumed_tail:
         raise too_large
     if not inflater.eof:
-        raise ApiError(400, "malformed_body", "the gzip body ended early",
-                       [detail("Content-Encoding", "gzip declared")])
+        raise ApiError(
+            400, "malformed_body", "the gzip body ended early", [detail("Content-Encoding", "gzip declared")]
+        )
     return data
 
 

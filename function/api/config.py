@@ -1,4 +1,5 @@
 """Configuration, read only from environment variables (see the README's table)."""
+
 from __future__ import annotations
 
 import os
@@ -8,9 +9,20 @@ from pathlib import Path
 DART_API_URL = "https://opendart.fss.or.kr/api"
 # Every environment variable Settings.from_env reads: the one list the test harness clears and
 # deploy.sh passes through (tests/test_config.py holds from_env and deploy.sh to it).
-ENV_NAMES = ("MODEL_DIR", "FRONTEND_DIR", "MAX_BATCH", "MAX_BODY_BYTES", "ALLOWED_ORIGINS", "API_KEYS",
-             "CLIENT_TIMEOUT_SECONDS", "DART_API_KEY", "DART_API_URL", "DART_TIMEOUT", "DART_CACHE_SIZE",
-             "BIGQUERY_ROUTE")
+ENV_NAMES = (
+    "MODEL_DIR",
+    "FRONTEND_DIR",
+    "MAX_BATCH",
+    "MAX_BODY_BYTES",
+    "ALLOWED_ORIGINS",
+    "API_KEYS",
+    "CLIENT_TIMEOUT_SECONDS",
+    "DART_API_KEY",
+    "DART_API_URL",
+    "DART_TIMEOUT",
+    "DART_CACHE_SIZE",
+    "BIGQUERY_ROUTE",
+)
 FUNCTION_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -69,8 +81,10 @@ def _api_keys(env: dict[str, str]) -> tuple[str, ...]:
         # Header values reach us as latin-1 and keys compare as UTF-8: anything beyond
         # printable ASCII could never match, so a key that looks set would lock everyone out.
         if not (key.isascii() and key.isprintable()):
-            raise ConfigError(f"API_KEYS: key number {number} of {len(keys)} has a character outside "
-                              "printable ASCII, which no client can send in an X-API-Key header")
+            raise ConfigError(
+                f"API_KEYS: key number {number} of {len(keys)} has a character outside "
+                "printable ASCII, which no client can send in an X-API-Key header"
+            )
     return keys
 
 

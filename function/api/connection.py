@@ -20,6 +20,7 @@ forks), so the worker starts with them. What this adds to uvicorn's own protocol
   answer is flushed, writing is shut down, and what still arrives is read and dropped until
   the client closes or LINGER_SECONDS pass, so the client reads the answer rather than a reset.
 """
+
 from __future__ import annotations
 
 import json
@@ -55,8 +56,12 @@ def install(client_timeout: float, allow: Callable[[str], str]) -> None:
     EdgeProtocol.client_timeout = client_timeout
     EdgeProtocol.allow = staticmethod(allow)
     # No "server: uvicorn" header: it tells a prober the stack, and costs a header per answer.
-    UvicornWorker.CONFIG_KWARGS = {**UvicornWorker.CONFIG_KWARGS, "http": EdgeProtocol, "server_header": False,
-                                   "h11_max_incomplete_event_size": MAX_HEAD_BYTES}
+    UvicornWorker.CONFIG_KWARGS = {
+        **UvicornWorker.CONFIG_KWARGS,
+        "http": EdgeProtocol,
+        "server_header": False,
+        "h11_max_incomplete_event_size": MAX_HEAD_BYTES,
+    }
 
 
 def error_body(status: int, problem: str | None = None) -> bytes:
@@ -79,18 +84,37 @@ def json_errors(app, allow: Callable[[str], str]):
             nonlocal replaced
             if replaced:
                 return  # the text body of a replaced answer
-            if message["type"] == "http.response.start" and message["status"] >= 400 and not any(
-                    k.lower() == b"content-type" and v.startswith(b"application/json") for k, v in message["headers"]):
+            if (
+                message["type"] == "http.response.start"
+                and message["status"] >= 400
+                and not any(
+                    k.lower() == b"content-type" and v.startswith(b"application/json") for k, v in message["headers"]
+                )
+            ):
                 replaced = True
                 body = error_body(message["status"])
-                logs.emit("WARNING", f"{scope['method']} {scope['path'][:200]} {message['status']} (framework)",
-                          httpRequest={"requestMethod": scope["method"], "requestUrl": scope["path"][:200],
-                                       "status": message["status"]})
+                logs.emit(
+                    "WARNING",
+                    f"{scope['method']} {scope['path'][:200]} {message['status']} (framework)",
+                    httpRequest={
+                        "requestMethod": scope["method"],
+                        "requestUrl": scope["path"][:200],
+                        "status": message["status"],
+                    },
+                )
                 headers = [(k, v) for k, v in message["headers"] if k.lower() in KEPT_HEADERS]
                 if message["status"] == 405:
                     headers.append((b"allow", allow(scope["path"]).encode()))
-                await send({**message, "headers": [*headers, (b"content-type", b"application/json"),
-                                                   (b"content-length", str(len(body)).encode())]})
+                await send(
+                    {
+                        **message,
+                        "headers": [
+                            *headers,
+                            (b"content-type", b"application/json"),
+                            (b"content-length", str(len(body)).encode()),
+                        ],
+                    }
+                )
                 await send({"type": "http.response.body", "body": body})
                 return
             await send(message)
@@ -249,9 +273,10 @@ class EdgeProtocol(H11Protocol):
         request it has parsed (a head that never finished is not one)."""
         if self.conn.our_state in (h11.IDLE, h11.SEND_RESPONSE):  # not in the middle of an answer
             body = error_body(status, problem)
-            head = (f"HTTP/1.1 {status} {STATUS_PHRASES[status].decode()}\r\ncontent-type: application/json\r\n"
-                    f"content-length: {len(body)}\r\nconnection: close\r\n\r\n")
+            head = (
+                f"HTTP/1.1 {status} {STATUS_PHRASES[status].decode()}\r\ncontent-type: application/json\r\n"
+                f"content-length: {len(body)}\r\nconnection: close\r\n\r\n"
+            )
             self.transport.write(head.encode() + body)
-        logs.emit("WARNING", f"HTTP {status} before the function", httpRequest={"status": status},
-                  problem=problem)
+        logs.emit("WARNING", f"HTTP {status} before the function", httpRequest={"status": status}, problem=problem)
         self.transport.close()

@@ -1,4 +1,5 @@
 """Cross-origin access: which origins may read answers, and the preflight answer."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable

@@ -9,6 +9,7 @@ CORPCODE.xml, or a small XML `<result>` with the status when it is refused.
 The key travels only in the query string of the outbound request: it is never part of an
 exception's message, so nothing that logs or answers one can show it.
 """
+
 from __future__ import annotations
 
 import http.client
@@ -101,8 +102,7 @@ class Company:
     stock_code: str
 
     def public(self) -> dict[str, Any]:
-        return {"corp_code": self.corp_code, "name": self.name, "name_en": self.name_en,
-                "stock_code": self.stock_code}
+        return {"corp_code": self.corp_code, "name": self.name, "name_en": self.name_en, "stock_code": self.stock_code}
 
 
 @dataclass(frozen=True)
@@ -132,9 +132,11 @@ class DartClient:
 
     def annual_accounts(self, corp_code: str, year: int) -> list[dict[str, Any]]:
         """The main accounts of the company's annual report for `year` (fnlttSinglAcnt.json rows)."""
-        raw = self._get("fnlttSinglAcnt.json",
-                        {"corp_code": corp_code, "bsns_year": str(year), "reprt_code": ANNUAL_REPORT},
-                        MAX_ANSWER_BYTES)
+        raw = self._get(
+            "fnlttSinglAcnt.json",
+            {"corp_code": corp_code, "bsns_year": str(year), "reprt_code": ANNUAL_REPORT},
+            MAX_ANSWER_BYTES,
+        )
         try:
             answer = json.loads(raw)
         except ValueError:
@@ -150,8 +152,9 @@ class DartClient:
 
     def _get(self, endpoint: str, params: dict[str, str], limit: int) -> bytes:
         query = urllib.parse.urlencode({"crtfc_key": self._key, **params})
-        request = urllib.request.Request(f"{self._base}/{endpoint}?{query}",
-                                         headers={"User-Agent": "soundness-company-lookup"})
+        request = urllib.request.Request(
+            f"{self._base}/{endpoint}?{query}", headers={"User-Agent": "soundness-company-lookup"}
+        )
         deadline = time.monotonic() + self._timeout
         # Only the exception's type is looked at: its text may hold the URL, and the URL the key.
         try:
@@ -183,6 +186,7 @@ def _read_until(response, limit: int, deadline: float) -> bytes:
 
 
 # ---------------------------------------------------------------- corpCode.xml
+
 
 class _CompanyRows:
     """An ElementTree parser target that keeps only listed companies, without building a tree.
@@ -223,8 +227,9 @@ class _CompanyRows:
         elif tag == "list" and self._row is not None:
             row, self._row = self._row, None
             if row.get("stock_code") and row.get("corp_code") and row.get("corp_name"):
-                self.companies.append(Company(row["corp_code"], row["corp_name"],
-                                              row.get("corp_eng_name") or None, row["stock_code"]))
+                self.companies.append(
+                    Company(row["corp_code"], row["corp_name"], row.get("corp_eng_name") or None, row["stock_code"])
+                )
 
 
 def _parse_xml(stream, limit: int) -> _CompanyRows:
@@ -267,6 +272,7 @@ def read_company_list(data: bytes) -> list[Company]:
 
 # ---------------------------------------------------------------- fnlttSinglAcnt.json
 
+
 def parse_amount(text: Any) -> int | float | None:
     """DART's amount text ("1,234", "-5,678") as a number; None when blank; ValueError otherwise."""
     if not isinstance(text, str):
@@ -300,8 +306,9 @@ def read_filing(rows: list[dict[str, Any]]) -> Filing:
         try:
             values = {parse_amount(row.get(column)) for row in found} - {None}
         except ValueError as error:
-            malformed.append((field, f"DART gave {str(error.args[0])[:40]!r} for {' / '.join(names)}, "
-                                     "which is not an amount"))
+            malformed.append(
+                (field, f"DART gave {str(error.args[0])[:40]!r} for {' / '.join(names)}, which is not an amount")
+            )
             continue
         if len(values) > 1:
             malformed.append((field, f"DART gave {' / '.join(names)} more than once, with different amounts"))

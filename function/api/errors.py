@@ -1,4 +1,5 @@
 """The one error type the HTTP layer turns into a JSON answer."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -11,9 +12,15 @@ MAX_ECHO = 64
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str,
-                 details: list[dict[str, Any]] | None = None,
-                 headers: dict[str, str] | None = None, omitted: int = 0):
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        details: list[dict[str, Any]] | None = None,
+        headers: dict[str, str] | None = None,
+        omitted: int = 0,
+    ):
         super().__init__(message)
         self.status = status
         self.code = code
@@ -51,11 +58,15 @@ def detail(field: str | None, problem: str, index: int | None = None) -> dict[st
 def summary(error: ApiError, limit: int = 1000) -> str:
     """The error as one line for protocols whose errors are a single string, at most `limit` bytes."""
     parts = [error.message] + [
-        " ".join(str(part) for part in (
-            f"row {d['index']}:" if "index" in d else None, d["field"], d["problem"]) if part is not None)
-        for d in error.details]
+        " ".join(
+            str(part)
+            for part in (f"row {d['index']}:" if "index" in d else None, d["field"], d["problem"])
+            if part is not None
+        )
+        for d in error.details
+    ]
     text = "; ".join(parts)
     encoded = text.encode()
     if len(encoded) <= limit:
         return text
-    return encoded[:limit - 3].decode(errors="ignore") + "..."
+    return encoded[: limit - 3].decode(errors="ignore") + "..."

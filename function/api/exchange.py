@@ -1,4 +1,5 @@
 """One request as the handlers see it, and what they note about it for the log line."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

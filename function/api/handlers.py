@@ -1,4 +1,5 @@
 """What each route answers. The request cycle around them owns errors, CORS and the log line."""
+
 from __future__ import annotations
 
 import asyncio
@@ -42,15 +43,13 @@ class Handlers:
 
     async def ready(self, exchange: Exchange) -> Response:
         predictor = await self.predictor()
-        return json_response({"status": "ready",
-                              "model": {"name": predictor.name, "version": predictor.version}})
+        return json_response({"status": "ready", "model": {"name": predictor.name, "version": predictor.version}})
 
     async def model_info(self, exchange: Exchange) -> Response:
         # max_batch: the page splits a long CSV into requests of this many rows; company_lookup:
         # whether it offers to fill the form from DART.
         manifest = public_manifest((await self.predictor()).manifest)
-        return json_response({**manifest, "max_batch": self.settings.max_batch,
-                              "company_lookup": self.lookup.enabled})
+        return json_response({**manifest, "max_batch": self.settings.max_batch, "company_lookup": self.lookup.enabled})
 
     async def openapi(self, exchange: Exchange) -> Response:
         from soundness.artifacts import ArtifactError, verified_manifest
@@ -83,8 +82,11 @@ class Handlers:
 
     async def statements(self, exchange: Exchange) -> Response:
         self.keys.check(exchange.request)
-        return json_response(await self._off_loop(self.lookup.statements, exchange.params["code"],
-                                                  exchange.request.query_params.get("year")))
+        return json_response(
+            await self._off_loop(
+                self.lookup.statements, exchange.params["code"], exchange.request.query_params.get("year")
+            )
+        )
 
     async def _off_loop(self, call, *args):
         return await asyncio.get_running_loop().run_in_executor(self._dart_threads, call, *args)
@@ -93,13 +95,15 @@ class Handlers:
 
     def constant(self, answer: Any) -> Callable[[Exchange], Awaitable[Response]]:
         """A route that always gives the same answer, and never loads the model."""
+
         async def handler(exchange: Exchange) -> Response:
             return json_response(answer)
 
         return handler
 
-    def protocol(self, error_body: Callable[[ApiError], dict], answer: Callable[..., Any],
-                 scores: bool = False) -> Callable[[Exchange], Awaitable[Response]]:
+    def protocol(
+        self, error_body: Callable[[ApiError], dict], answer: Callable[..., Any], scores: bool = False
+    ) -> Callable[[Exchange], Awaitable[Response]]:
         """A route of another protocol (bigquery.py, kserve_v1.py, open_inference.py): the request
         cycle /predict has, the protocol's answer and the protocol's error shape.
 
@@ -107,6 +111,7 @@ class Handlers:
         /predict) answer(predictor, body, max_batch=..., **path parameters). It returns a body, or a
         body and how many rows it carried.
         """
+
         async def handler(exchange: Exchange) -> Response:
             try:
                 if scores:
@@ -115,13 +120,13 @@ class Handlers:
                     # These protocols' bodies are JSON by definition: a client that names no type
                     # (tritonclient names none) is not refused; one that names another type is.
                     parsed = parse_json(raw, exchange.request.headers.get("content-type") or "application/json")
-                    result = answer(await self.predictor(), parsed, max_batch=self.settings.max_batch,
-                                    **exchange.params)
+                    result = answer(
+                        await self.predictor(), parsed, max_batch=self.settings.max_batch, **exchange.params
+                    )
                 else:
                     result = answer(await self.predictor(), **exchange.params)
             except ApiError as error:  # these protocols know 400, not 422, for a request they cannot use
-                return json_response(error_body(error), 400 if error.status == 422 else error.status,
-                                     error.headers)
+                return json_response(error_body(error), 400 if error.status == 422 else error.status, error.headers)
             if isinstance(result, tuple):
                 result, exchange.rows = result
             return json_response(result)

@@ -5,6 +5,7 @@
 in feature order, and answers `{"predictions": [...]}` in the same order, each as /predict answers
 it. Errors are KServe's `{"error": "..."}`. Framework-free: parsed body in, body out.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -20,8 +21,12 @@ def error_body(error: ApiError) -> dict[str, str]:
 def served(predictor, name: str) -> None:
     """Nothing but the served model answers to a name: any other is 404 (shared with V2)."""
     if name != predictor.name:
-        raise ApiError(404, "model_not_found", f"model {name[:100]!r} is not served here",
-                       [detail("name", f"must be {predictor.name!r}, the model served here")])
+        raise ApiError(
+            404,
+            "model_not_found",
+            f"model {name[:100]!r} is not served here",
+            [detail("name", f"must be {predictor.name!r}, the model served here")],
+        )
 
 
 def model_status(predictor, name: str) -> dict[str, Any]:
@@ -33,12 +38,18 @@ def predict(predictor, body: Any, name: str, max_batch: int) -> tuple[dict[str, 
     """The predictions for a V1 request body, and how many instances it carried."""
     served(predictor, name)
     if not isinstance(body, dict) or set(body) - {"instances", "parameters"} or "instances" not in body:
-        raise ApiError(400, "invalid_request", 'expected {"instances": [...]} with optional "parameters"',
-                       [detail(key, "is not a V1 request field") for key in body if key not in (
-                           "instances", "parameters")] if isinstance(body, dict) else [])
+        raise ApiError(
+            400,
+            "invalid_request",
+            'expected {"instances": [...]} with optional "parameters"',
+            [detail(key, "is not a V1 request field") for key in body if key not in ("instances", "parameters")]
+            if isinstance(body, dict)
+            else [],
+        )
     if body.get("parameters") not in (None, {}):  # what clients send when they have none
-        raise ApiError(400, "invalid_request", "this model takes no parameters",
-                       [detail("parameters", "must be empty or absent")])
+        raise ApiError(
+            400, "invalid_request", "this model takes no parameters", [detail("parameters", "must be empty or absent")]
+        )
     instances = body["instances"]
     # By name or in feature order, decided by the first instance; a row in the other shape is refused.
     form = "data" if isinstance(instances, list) and instances and isinstance(instances[0], list) else "instances"

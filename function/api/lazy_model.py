@@ -6,6 +6,7 @@ a lock: the first requests wait for it on threads beside the event loop, which k
 answering /health meanwhile. Loading reads numpy arrays only: about 30 ms for the bundled
 model on a busy 2-core machine, plus importing numpy.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -68,5 +69,4 @@ class LazyModel:
             self._failure = f"model artifacts cannot be served: {reason}"
             logs.emit("ERROR", self._failure, model_dir=self._model_dir.name)
             return
-        logs.emit("INFO", "model loaded", model=self._predictor.name,
-                  model_version=self._predictor.version)
+        logs.emit("INFO", "model loaded", model=self._predictor.name, model_version=self._predictor.version)

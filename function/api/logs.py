@@ -1,4 +1,5 @@
 """One JSON object per line on stdout: the shape Cloud Logging turns into structured entries."""
+
 from __future__ import annotations
 
 import json
@@ -27,8 +28,9 @@ LINE_ENDS = str.maketrans({c: f"\\u{ord(c):04x}" for c in "\x85\u2028\u2029"})
 
 
 def emit(severity: str, message: str, **fields: Any) -> None:
-    line = json.dumps({"severity": severity, "message": message, **fields},
-                      ensure_ascii=False, default=str).translate(LINE_ENDS)
+    line = json.dumps({"severity": severity, "message": message, **fields}, ensure_ascii=False, default=str).translate(
+        LINE_ENDS
+    )
     sys.stdout.write(line + "\n")
     sys.stdout.flush()
 
@@ -37,8 +39,16 @@ def request(exchange: Exchange, status: int, started: float, model_version: str 
     """The request's one line: method, path, status, latency, rows; never a body's values."""
     severity = "ERROR" if status >= 500 else "WARNING" if status >= 400 else "INFO"
     method, path = exchange.request.method, exchange.request.scope["path"][:200]
-    emit(severity, f"{method} {path} {status}",
-         httpRequest={"requestMethod": method, "requestUrl": path, "status": status,
-                      "latency": f"{time.perf_counter() - started:.6f}s"},
-         rows=exchange.rows, model_version=model_version,
-         **trace_field(exchange.request.headers.get("x-cloud-trace-context")))
+    emit(
+        severity,
+        f"{method} {path} {status}",
+        httpRequest={
+            "requestMethod": method,
+            "requestUrl": path,
+            "status": status,
+            "latency": f"{time.perf_counter() - started:.6f}s",
+        },
+        rows=exchange.rows,
+        model_version=model_version,
+        **trace_field(exchange.request.headers.get("x-cloud-trace-context")),
+    )

@@ -5,6 +5,7 @@ ApiError. DART's company list is fetched on first use, once per instance (under 
 the model) and again after a day; statements answers are kept in a bounded LRU cache, so a
 person going back and forth between companies does not spend DART's daily quota.
 """
+
 from __future__ import annotations
 
 import re
@@ -137,20 +138,32 @@ class CompanyLookup:
         self._require_configured()
         query = (query or "").strip()
         if not query or len(query) > MAX_QUERY_LENGTH:
-            raise ApiError(422, "invalid_query", "q must be a company name or stock code",
-                           [detail("q", f"must be 1 to {MAX_QUERY_LENGTH} characters")])
+            raise ApiError(
+                422,
+                "invalid_query",
+                "q must be a company name or stock code",
+                [detail("q", f"must be 1 to {MAX_QUERY_LENGTH} characters")],
+            )
         return {"companies": [c.public() for c in self._companies().search(query)]}
 
     def statements(self, code: str, year: str | None) -> dict[str, Any]:
         self._require_configured()
         if not (STOCK_CODE.fullmatch(code) or CORP_CODE.fullmatch(code)):
-            raise ApiError(422, "invalid_code", "the company code is not a stock code or a DART code",
-                           [detail("code", "must be a 6-digit stock code or an 8-digit DART corp_code")])
+            raise ApiError(
+                422,
+                "invalid_code",
+                "the company code is not a stock code or a DART code",
+                [detail("code", "must be a 6-digit stock code or an 8-digit DART corp_code")],
+            )
         fiscal_year = self._year(year)
         company = self._companies().find(code)
         if company is None:
-            raise ApiError(404, "company_not_found", f"no listed company has the code {code}",
-                           [detail("code", "not in DART's list of listed companies")])
+            raise ApiError(
+                404,
+                "company_not_found",
+                f"no listed company has the code {code}",
+                [detail("code", "not in DART's list of listed companies")],
+            )
         key = (company.corp_code, fiscal_year)
         answer = self.cache.get(key)
         if answer is None:
@@ -162,8 +175,11 @@ class CompanyLookup:
 
     def _require_configured(self) -> None:
         if not self.enabled:
-            raise ApiError(503, "lookup_not_configured",
-                           "the DART company lookup is not configured on this server (no DART_API_KEY)")
+            raise ApiError(
+                503,
+                "lookup_not_configured",
+                "the DART company lookup is not configured on this server (no DART_API_KEY)",
+            )
 
     def _year(self, year: str | None) -> int:
         """The fiscal year asked for; the latest finished one when none is given."""
@@ -171,8 +187,12 @@ class CompanyLookup:
         if not year:
             return latest
         if not re.fullmatch(r"\d{4}", year) or not FIRST_YEAR <= int(year) <= latest + 1:
-            raise ApiError(422, "invalid_year", "year must be a fiscal year DART has statements for",
-                           [detail("year", f"must be a year from {FIRST_YEAR} to {latest + 1}")])
+            raise ApiError(
+                422,
+                "invalid_year",
+                "year must be a fiscal year DART has statements for",
+                [detail("year", f"must be a year from {FIRST_YEAR} to {latest + 1}")],
+            )
         return int(year)
 
     def _companies(self) -> CompanyIndex:
@@ -202,8 +222,9 @@ class CompanyLookup:
         except DartFailure as failure:
             self._failure = (now, failure)
             if self._index is not None:  # no request fails for it, so only this line tells
-                logs.emit("WARNING", "DART's company list could not be renewed; the old one is kept",
-                          reason=str(failure))
+                logs.emit(
+                    "WARNING", "DART's company list could not be renewed; the old one is kept", reason=str(failure)
+                )
                 self._renew_at = now + RETRY_SECONDS
             return
         self._index = CompanyIndex(companies)
@@ -215,23 +236,33 @@ class CompanyLookup:
             filing = read_filing(self._client.annual_accounts(company.corp_code, year))
         except DartStatus as failure:
             if failure.status == NO_DATA:
-                raise ApiError(404, "no_filing",
-                               f"{company.name} ({company.stock_code}) has no annual report on DART for {year}",
-                               [detail("year", "no annual report with statements for this year")]) from None
+                raise ApiError(
+                    404,
+                    "no_filing",
+                    f"{company.name} ({company.stock_code}) has no annual report on DART for {year}",
+                    [detail("year", "no annual report with statements for this year")],
+                ) from None
             raise self._as_api_error(failure) from None
         except MissingAccounts as problem:
-            raise ApiError(422, "accounts_missing",
-                           f"{company.name}'s {year} annual report lacks accounts the form needs",
-                           [detail(field, text) for field, text in problem.details]) from None
+            raise ApiError(
+                422,
+                "accounts_missing",
+                f"{company.name}'s {year} annual report lacks accounts the form needs",
+                [detail(field, text) for field, text in problem.details],
+            ) from None
         except UnreadableAmounts as problem:
-            raise ApiError(502, "dart_bad_answer", str(problem),
-                           [detail(field, text) for field, text in problem.details]) from None
+            raise ApiError(
+                502, "dart_bad_answer", str(problem), [detail(field, text) for field, text in problem.details]
+            ) from None
         except DartFailure as failure:
             raise self._as_api_error(failure) from None
-        return {"company": company.public(), "year": year, "statements": filing.statements,
-                "source": {"rcept_no": filing.rcept_no, "url": filing.url, "fs_div": filing.fs_div,
-                           "report": "annual"},
-                "currency": filing.currency}
+        return {
+            "company": company.public(),
+            "year": year,
+            "statements": filing.statements,
+            "source": {"rcept_no": filing.rcept_no, "url": filing.url, "fs_div": filing.fs_div, "report": "annual"},
+            "currency": filing.currency,
+        }
 
     def _as_api_error(self, failure: DartFailure) -> ApiError:
         if isinstance(failure, DartTimeout):
@@ -240,20 +271,27 @@ class CompanyLookup:
             return ApiError(502, "dart_bad_answer", str(failure))
         status = failure.status if isinstance(failure, DartStatus) else "?"
         if status == OVER_LIMIT:
-            return ApiError(429, "dart_busy", "DART's daily request limit for this server is used up",
-                            headers={"Retry-After": str(seconds_to_kst_midnight())})
+            return ApiError(
+                429,
+                "dart_busy",
+                "DART's daily request limit for this server is used up",
+                headers={"Retry-After": str(seconds_to_kst_midnight())},
+            )
         self._report_once(status)
         if status in KEY_PROBLEMS:
-            return ApiError(503, "lookup_unavailable",
-                            "the DART company lookup is unavailable: DART refuses this server's key")
+            return ApiError(
+                503, "lookup_unavailable", "the DART company lookup is unavailable: DART refuses this server's key"
+            )
         if status == MAINTENANCE:
-            return ApiError(503, "lookup_unavailable", "DART is down for maintenance",
-                            headers={"Retry-After": "600"})
+            return ApiError(503, "lookup_unavailable", "DART is down for maintenance", headers={"Retry-After": "600"})
         return ApiError(502, "dart_bad_answer", f"DART answered status {status}")
 
     def _report_once(self, status: str) -> None:
         """A misconfigured key would otherwise fill the log with one line per request."""
         if status not in self._reported:
             self._reported.add(status)
-            logs.emit("ERROR", f"DART refused a request with status {status}",
-                      hint="check DART_API_KEY" if status in KEY_PROBLEMS else None)
+            logs.emit(
+                "ERROR",
+                f"DART refused a request with status {status}",
+                hint="check DART_API_KEY" if status in KEY_PROBLEMS else None,
+            )

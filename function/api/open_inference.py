@@ -6,6 +6,7 @@ order, or one [N] tensor per feature named after it; data flat (row-major) or ne
 shape; a row that cannot be scored fails the request (a tensor has no place for a row's error),
 naming the row and the feature. Framework-free: parsed body in, body out.
 """
+
 from __future__ import annotations
 
 import math
@@ -30,6 +31,7 @@ def invalid(message: str, field: str | None = None, problem: str | None = None) 
 
 # ---------------------------------------------------------------- health and metadata
 
+
 def ready(predictor) -> dict[str, bool]:
     return {"ready": True}  # given a predictor, the model loaded; the caller answers 503 when it cannot
 
@@ -37,8 +39,12 @@ def ready(predictor) -> dict[str, bool]:
 def _model(predictor, name: str, version: str | None) -> None:
     served(predictor, name)
     if version is not None and version != predictor.version:
-        raise ApiError(404, "model_not_found", f"version {version[:100]!r} of {name!r} is not served here",
-                       [detail("version", f"must be {predictor.version!r}, the version served here")])
+        raise ApiError(
+            404,
+            "model_not_found",
+            f"version {version[:100]!r} of {name!r} is not served here",
+            [detail("version", f"must be {predictor.version!r}, the version served here")],
+        )
 
 
 def model_ready(predictor, name: str, version: str | None = None) -> dict[str, Any]:
@@ -48,16 +54,19 @@ def model_ready(predictor, name: str, version: str | None = None) -> dict[str, A
 
 def metadata(predictor, name: str, version: str | None = None) -> dict[str, Any]:
     _model(predictor, name, version)
-    return {"name": predictor.name, "versions": [predictor.version], "platform": PLATFORM,
-            "inputs": [{"name": MATRIX, "datatype": "FP64", "shape": [-1, len(predictor.features)]}],
-            "outputs": [{"name": output, "datatype": datatype, "shape": [-1]}
-                        for output, datatype in OUTPUTS.items()]}
+    return {
+        "name": predictor.name,
+        "versions": [predictor.version],
+        "platform": PLATFORM,
+        "inputs": [{"name": MATRIX, "datatype": "FP64", "shape": [-1, len(predictor.features)]}],
+        "outputs": [{"name": output, "datatype": datatype, "shape": [-1]} for output, datatype in OUTPUTS.items()],
+    }
 
 
 # ---------------------------------------------------------------- inference
 
-def infer(predictor, body: Any, name: str, max_batch: int,
-          version: str | None = None) -> tuple[dict[str, Any], int]:
+
+def infer(predictor, body: Any, name: str, max_batch: int, version: str | None = None) -> tuple[dict[str, Any], int]:
     """The inference response for a V2 request body, and how many rows it carried."""
     _model(predictor, name, version)
     if not isinstance(body, dict) or not isinstance(body.get("inputs"), list) or not body["inputs"]:
@@ -72,11 +81,18 @@ def infer(predictor, body: Any, name: str, max_batch: int,
     refused = [d for a in answers if "error" in a for d in a["error"]["details"]]
     if refused:
         raise ApiError(400, "invalid_input", "some rows cannot be scored", refused)
-    columns = {"probability_unsound": [a["probability_unsound"] for a in answers],
-               "label": [a["label"] for a in answers]}
-    response = {"model_name": predictor.name, "model_version": predictor.version,
-                "outputs": [{"name": output, "datatype": OUTPUTS[output], "shape": [len(rows)],
-                             "data": columns[output]} for output in wanted]}
+    columns = {
+        "probability_unsound": [a["probability_unsound"] for a in answers],
+        "label": [a["label"] for a in answers],
+    }
+    response = {
+        "model_name": predictor.name,
+        "model_version": predictor.version,
+        "outputs": [
+            {"name": output, "datatype": OUTPUTS[output], "shape": [len(rows)], "data": columns[output]}
+            for output in wanted
+        ],
+    }
     if "id" in body:
         response["id"] = body["id"]
     return response, len(rows)
@@ -86,9 +102,12 @@ def _requested_outputs(outputs: Any) -> list[str]:
     if outputs is None:
         return list(OUTPUTS)
     if not isinstance(outputs, list) or not outputs or not all(isinstance(o, dict) for o in outputs):
-        raise invalid("outputs, when given, name the outputs wanted", "outputs",
-                      'must be a non-empty array of {"name": ...}')
-    unknown = [str(o.get("name"))[:50] for o in outputs if not isinstance(o.get("name"), str) or o["name"] not in OUTPUTS]
+        raise invalid(
+            "outputs, when given, name the outputs wanted", "outputs", 'must be a non-empty array of {"name": ...}'
+        )
+    unknown = [
+        str(o.get("name"))[:50] for o in outputs if not isinstance(o.get("name"), str) or o["name"] not in OUTPUTS
+    ]
     if unknown:
         raise invalid("this model's outputs are " + ", ".join(OUTPUTS), "outputs", "asks for " + ", ".join(unknown))
     for output in outputs:
@@ -100,7 +119,9 @@ def _parameters(holder: dict, field: str) -> dict:
     """The protocol's parameters object of a request, input or output ({} when absent)."""
     parameters = holder.get("parameters", {})
     if not isinstance(parameters, dict):
-        raise invalid("parameters must be an object of names and values", field, "has parameters that are not an object")
+        raise invalid(
+            "parameters must be an object of names and values", field, "has parameters that are not an object"
+        )
     return parameters
 
 
@@ -118,18 +139,22 @@ def _rows(inputs: list, features: list[str], max_batch: int) -> list[list[Any]]:
         if len(shape) != 2 or shape[1] != width:
             raise invalid(f"{MATRIX} must have shape [N, {width}]", MATRIX, f"has shape {shape}")
         count = shape[0]
-        rows = [values[r * width:(r + 1) * width] for r in range(count)]
+        rows = [values[r * width : (r + 1) * width] for r in range(count)]
     elif set(tensors) == set(features):
         shapes = {tuple(shape) for _, shape in tensors.values()}
         if len(shapes) != 1 or len(next(iter(shapes))) != 1:
-            raise invalid("each feature's input must have the same shape [N]", "shape",
-                          f"got {sorted(list(s) for s in shapes)}")
+            raise invalid(
+                "each feature's input must have the same shape [N]", "shape", f"got {sorted(list(s) for s in shapes)}"
+            )
         count = next(iter(shapes))[0]
         rows = [list(row) for row in zip(*(tensors[f][0] for f in features))]
     else:
-        raise invalid(f"send one input {MATRIX!r} of shape [N, {width}], or one input of shape [N] per "
-                      "feature named after it: " + ", ".join(features), "inputs",
-                      "got " + ", ".join(str(name)[:50] for name in tensors))
+        raise invalid(
+            f"send one input {MATRIX!r} of shape [N, {width}], or one input of shape [N] per "
+            "feature named after it: " + ", ".join(features),
+            "inputs",
+            "got " + ", ".join(str(name)[:50] for name in tensors),
+        )
     if not 1 <= count <= max_batch:
         raise invalid(f"between 1 and {max_batch} rows per request", "shape", f"has {count} rows")
     return rows
@@ -143,16 +168,25 @@ def _tensor(tensor: Any, index: int) -> tuple[str, list[Any], list[int]]:
     if _parameters(tensor, name).get("binary_data_size") is not None:
         raise invalid("binary tensor data is not supported; send the data as JSON", name, "has binary_data_size")
     if tensor.get("datatype") not in DATATYPES:
-        raise invalid(f"input {name!r} must be one of " + ", ".join(DATATYPES), name,
-                      f"has datatype {str(tensor.get('datatype'))[:20]!r}")
+        raise invalid(
+            f"input {name!r} must be one of " + ", ".join(DATATYPES),
+            name,
+            f"has datatype {str(tensor.get('datatype'))[:20]!r}",
+        )
     shape = tensor.get("shape")
-    if (not isinstance(shape, list) or not shape
-            or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape)):
+    if (
+        not isinstance(shape, list)
+        or not shape
+        or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape)
+    ):
         raise invalid(f"input {name!r} needs a shape of non-negative integers", name, "has no valid shape")
     values = _flat(tensor.get("data"), len(shape), name)
     if len(values) != math.prod(shape):
-        raise invalid(f"input {name!r} has {len(values)} values for shape {shape}", name,
-                      f"shape {shape} needs {math.prod(shape)} values")
+        raise invalid(
+            f"input {name!r} has {len(values)} values for shape {shape}",
+            name,
+            f"shape {shape} needs {math.prod(shape)} values",
+        )
     return name, values, shape
 
 

@@ -1,4 +1,5 @@
 """The OpenAPI 3 document of the service, built from the same lists the code uses."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -12,10 +13,14 @@ from .lookup import FIRST_YEAR, MAX_QUERY_LENGTH, MAX_RESULTS, latest_finished_y
 from .payloads import MAX_ID_LENGTH, MAX_MAGNITUDE, MAX_SAFE_INTEGER
 
 NUMBER = {"type": "number", "minimum": -MAX_MAGNITUDE, "maximum": MAX_MAGNITUDE}
-ID = {"oneOf": [{"type": "string", "maxLength": MAX_ID_LENGTH},
-               {"type": "integer", "minimum": -MAX_SAFE_INTEGER, "maximum": MAX_SAFE_INTEGER}],
-      "description": "Optional; echoed back in the prediction. No control or bidirectional "
-                     "formatting characters; integers within 2^53 - 1 (send larger ones as strings)."}
+ID = {
+    "oneOf": [
+        {"type": "string", "maxLength": MAX_ID_LENGTH},
+        {"type": "integer", "minimum": -MAX_SAFE_INTEGER, "maximum": MAX_SAFE_INTEGER},
+    ],
+    "description": "Optional; echoed back in the prediction. No control or bidirectional "
+    "formatting characters; integers within 2^53 - 1 (send larger ones as strings).",
+}
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -31,101 +36,222 @@ def _error(description: str) -> dict[str, Any]:
 
 
 def _schemas(max_batch: int) -> dict[str, Any]:
-    statement = {name: {**NUMBER, "type": ["number", "null"], "description": f"{label['en']} ({label['ko']})"}
-                 for name, label in ratios.STATEMENT_FIELDS.items()}
-    ratio_values = {r.name: {"type": ["number", "null"], "description": f"{r.en} ({r.ko})"}
-                    for r in ratios.RATIOS}
+    statement = {
+        name: {**NUMBER, "type": ["number", "null"], "description": f"{label['en']} ({label['ko']})"}
+        for name, label in ratios.STATEMENT_FIELDS.items()
+    }
+    ratio_values = {r.name: {"type": ["number", "null"], "description": f"{r.en} ({r.ko})"} for r in ratios.RATIOS}
     batch = {"minItems": 1, "maxItems": max_batch}
-    explain = {"type": "boolean", "default": True,
-               "description": "false leaves out each prediction's explanation (a large batch answers sooner)"}
-    explanation = {"type": "object", "required": ["unit", "baseline", "contributions"], "properties": {
-        "unit": {"type": "string", "enum": ["log_odds", "probability"]}, "baseline": {"type": "number"},
-        "contributions": {"type": "object", "additionalProperties": {"type": "number"}}},
+    explain = {
+        "type": "boolean",
+        "default": True,
+        "description": "false leaves out each prediction's explanation (a large batch answers sooner)",
+    }
+    explanation = {
+        "type": "object",
+        "required": ["unit", "baseline", "contributions"],
+        "properties": {
+            "unit": {"type": "string", "enum": ["log_odds", "probability"]},
+            "baseline": {"type": "number"},
+            "contributions": {"type": "object", "additionalProperties": {"type": "number"}},
+        },
         "description": "baseline + the sum of contributions = the score in that unit (models with an "
-                       "explanation background; GET /model says)"}
-    detail = {"type": "object", "required": ["field", "problem"], "properties": {
-        "index": {"type": "integer"}, "field": {"type": ["string", "null"]},
-        "problem": {"type": "string"}}}
-    error_body = {"type": "object", "required": ["code", "message", "details"], "properties": {
-        "code": {"type": "string"}, "message": {"type": "string"},
-        "details": {"type": "array", "items": detail, "maxItems": MAX_DETAILS},
-        "details_omitted": {"type": "integer", "description": "details left out to keep the answer small"}}}
+        "explanation background; GET /model says)",
+    }
+    detail = {
+        "type": "object",
+        "required": ["field", "problem"],
+        "properties": {
+            "index": {"type": "integer"},
+            "field": {"type": ["string", "null"]},
+            "problem": {"type": "string"},
+        },
+    }
+    error_body = {
+        "type": "object",
+        "required": ["code", "message", "details"],
+        "properties": {
+            "code": {"type": "string"},
+            "message": {"type": "string"},
+            "details": {"type": "array", "items": detail, "maxItems": MAX_DETAILS},
+            "details_omitted": {"type": "integer", "description": "details left out to keep the answer small"},
+        },
+    }
     return {
-        "Company": {"type": "object", "additionalProperties": False, "properties": {"id": ID, **statement},
-                    "description": "For a model that takes unknown inputs (GET /model: version 2), a value "
-                                   "absent or null is unknown; other models need all nine."},
-        "Instance": {"type": "object", "properties": {"id": ID},
-                     "additionalProperties": NUMBER,
-                     "description": "The model's features by name (GET /model lists them)."},
-        "PredictRequest": {"oneOf": [
-            {"type": "object", "required": ["companies"], "additionalProperties": False,
-             "properties": {"companies": {"type": "array", "items": _ref("Company"), **batch}, "explain": explain}},
-            {"type": "object", "required": ["instances"], "additionalProperties": False,
-             "properties": {"instances": {"type": "array", "items": _ref("Instance"), **batch}, "explain": explain}},
-            {"type": "object", "required": ["data"], "additionalProperties": False,
-             "properties": {"data": {"type": "array", **batch, "items": {
-                 "type": "array", "items": NUMBER,
-                 "description": "The model's features in its order (the legacy five for legacy models); "
-                                "a model that takes unknown inputs also takes null, or the legacy five alone."}},
-                            "explain": explain}},
-        ]},
-        "Prediction": {"type": "object", "required": [
-            "index", "id", "label", "class", "class_ko", "probability_unsound", "ratios", "warnings"],
+        "Company": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {"id": ID, **statement},
+            "description": "For a model that takes unknown inputs (GET /model: version 2), a value "
+            "absent or null is unknown; other models need all nine.",
+        },
+        "Instance": {
+            "type": "object",
+            "properties": {"id": ID},
+            "additionalProperties": NUMBER,
+            "description": "The model's features by name (GET /model lists them).",
+        },
+        "PredictRequest": {
+            "oneOf": [
+                {
+                    "type": "object",
+                    "required": ["companies"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "companies": {"type": "array", "items": _ref("Company"), **batch},
+                        "explain": explain,
+                    },
+                },
+                {
+                    "type": "object",
+                    "required": ["instances"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "instances": {"type": "array", "items": _ref("Instance"), **batch},
+                        "explain": explain,
+                    },
+                },
+                {
+                    "type": "object",
+                    "required": ["data"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "data": {
+                            "type": "array",
+                            **batch,
+                            "items": {
+                                "type": "array",
+                                "items": NUMBER,
+                                "description": "The model's features in its order (the legacy five for legacy models); "
+                                "a model that takes unknown inputs also takes null, or the legacy five alone.",
+                            },
+                        },
+                        "explain": explain,
+                    },
+                },
+            ]
+        },
+        "Prediction": {
+            "type": "object",
+            "required": ["index", "id", "label", "class", "class_ko", "probability_unsound", "ratios", "warnings"],
             "properties": {
-                "index": {"type": "integer"}, "id": {"type": ["string", "integer", "null"]},
+                "index": {"type": "integer"},
+                "id": {"type": ["string", "integer", "null"]},
                 "label": {"type": "integer", "enum": [0, 1]},
                 "class": {"type": "string", "enum": [c["name"] for c in artifacts.CLASSES]},
                 "class_ko": {"type": "string", "enum": [c["ko"] for c in artifacts.CLASSES]},
                 "probability_unsound": {"type": "number", "minimum": 0, "maximum": 1},
-                "ratios": {"type": "object", "properties": ratio_values,
-                           "additionalProperties": {"type": ["number", "null"]}},
+                "ratios": {
+                    "type": "object",
+                    "properties": ratio_values,
+                    "additionalProperties": {"type": ["number", "null"]},
+                },
                 "warnings": {"type": "array", "items": {"type": "object"}},
-                "explanation": explanation}},
-        "RowError": {"type": "object", "required": ["index", "error"], "properties": {
-            "index": {"type": "integer"}, "id": {"type": ["string", "integer", "null"]},
-            "error": error_body}},
-        "PredictResponse": {"type": "object", "required": ["model", "predictions"], "properties": {
-            "model": {"type": "object", "required": ["name", "version"], "properties": {
-                "name": {"type": "string"}, "version": {"type": "string"}}},
-            "predictions": {"type": "array",
-                            "items": {"oneOf": [_ref("Prediction"), _ref("RowError")]}}}},
+                "explanation": explanation,
+            },
+        },
+        "RowError": {
+            "type": "object",
+            "required": ["index", "error"],
+            "properties": {
+                "index": {"type": "integer"},
+                "id": {"type": ["string", "integer", "null"]},
+                "error": error_body,
+            },
+        },
+        "PredictResponse": {
+            "type": "object",
+            "required": ["model", "predictions"],
+            "properties": {
+                "model": {
+                    "type": "object",
+                    "required": ["name", "version"],
+                    "properties": {"name": {"type": "string"}, "version": {"type": "string"}},
+                },
+                "predictions": {"type": "array", "items": {"oneOf": [_ref("Prediction"), _ref("RowError")]}},
+            },
+        },
         "Error": {"type": "object", "required": ["error"], "properties": {"error": error_body}},
-        "Health": {"type": "object", "required": ["status", "model_loaded"], "properties": {
-            "status": {"type": "string", "enum": ["ok"]}, "model_loaded": {"type": "boolean"}}},
-        "Ready": {"type": "object", "required": ["status", "model"], "properties": {
-            "status": {"type": "string", "enum": ["ready"]}, "model": {"type": "object"}}},
-        "ModelInfo": {"type": "object", "required": [
-            "model", "features", "classes", "decision", "metrics", "training_data", "feature_quantiles",
-            "company_lookup", "statement_labels"],
-            "properties": {"features": {"type": "array", "items": {"type": "string"}},
-                           "statement_labels": {
-                               "type": "object", "description": "Each statement field's name in Korean and English",
-                               "additionalProperties": {"type": "object", "required": ["ko", "en"]}},
-                           "max_batch": {"type": "integer", "description": "MAX_BATCH: rows per request"},
-                           "classes": {"type": "array", "items": {"type": "object"}},
-                           "company_lookup": {"type": "boolean",
-                                              "description": "Whether GET /companies is configured"}}},
-        "ListedCompany": {"type": "object", "required": ["corp_code", "name", "name_en", "stock_code"],
-                          "properties": {
-                              "corp_code": {"type": "string", "pattern": "^[0-9]{8}$",
-                                            "description": "DART's 8-digit company code"},
-                              "name": {"type": "string"}, "name_en": {"type": ["string", "null"]},
-                              "stock_code": {"type": "string", "description": "6-digit stock code"}}},
-        "Companies": {"type": "object", "required": ["companies"], "properties": {
-            "companies": {"type": "array", "maxItems": MAX_RESULTS, "items": _ref("ListedCompany")}}},
-        "Statements": {"type": "object", "required": ["company", "year", "statements", "source", "currency"],
-                       "properties": {
-                           "company": _ref("ListedCompany"), "year": {"type": "integer"},
-                           "statements": {"type": "object", "required": list(statement),
-                                          "properties": {name: {"type": "number", "description": s["description"]}
-                                                         for name, s in statement.items()}},
-                           "source": {"type": "object", "required": ["rcept_no", "url", "fs_div", "report"],
-                                      "properties": {
-                                          "rcept_no": {"type": "string"}, "url": {"type": "string"},
-                                          "fs_div": {"type": "string", "enum": ["CFS", "OFS"],
-                                                     "description": "consolidated (CFS) or separate (OFS)"},
-                                          "report": {"type": "string", "enum": ["annual"]}}},
-                           "currency": {"type": ["string", "null"]}}},
+        "Health": {
+            "type": "object",
+            "required": ["status", "model_loaded"],
+            "properties": {"status": {"type": "string", "enum": ["ok"]}, "model_loaded": {"type": "boolean"}},
+        },
+        "Ready": {
+            "type": "object",
+            "required": ["status", "model"],
+            "properties": {"status": {"type": "string", "enum": ["ready"]}, "model": {"type": "object"}},
+        },
+        "ModelInfo": {
+            "type": "object",
+            "required": [
+                "model",
+                "features",
+                "classes",
+                "decision",
+                "metrics",
+                "training_data",
+                "feature_quantiles",
+                "company_lookup",
+                "statement_labels",
+            ],
+            "properties": {
+                "features": {"type": "array", "items": {"type": "string"}},
+                "statement_labels": {
+                    "type": "object",
+                    "description": "Each statement field's name in Korean and English",
+                    "additionalProperties": {"type": "object", "required": ["ko", "en"]},
+                },
+                "max_batch": {"type": "integer", "description": "MAX_BATCH: rows per request"},
+                "classes": {"type": "array", "items": {"type": "object"}},
+                "company_lookup": {"type": "boolean", "description": "Whether GET /companies is configured"},
+            },
+        },
+        "ListedCompany": {
+            "type": "object",
+            "required": ["corp_code", "name", "name_en", "stock_code"],
+            "properties": {
+                "corp_code": {"type": "string", "pattern": "^[0-9]{8}$", "description": "DART's 8-digit company code"},
+                "name": {"type": "string"},
+                "name_en": {"type": ["string", "null"]},
+                "stock_code": {"type": "string", "description": "6-digit stock code"},
+            },
+        },
+        "Companies": {
+            "type": "object",
+            "required": ["companies"],
+            "properties": {"companies": {"type": "array", "maxItems": MAX_RESULTS, "items": _ref("ListedCompany")}},
+        },
+        "Statements": {
+            "type": "object",
+            "required": ["company", "year", "statements", "source", "currency"],
+            "properties": {
+                "company": _ref("ListedCompany"),
+                "year": {"type": "integer"},
+                "statements": {
+                    "type": "object",
+                    "required": list(statement),
+                    "properties": {
+                        name: {"type": "number", "description": s["description"]} for name, s in statement.items()
+                    },
+                },
+                "source": {
+                    "type": "object",
+                    "required": ["rcept_no", "url", "fs_div", "report"],
+                    "properties": {
+                        "rcept_no": {"type": "string"},
+                        "url": {"type": "string"},
+                        "fs_div": {
+                            "type": "string",
+                            "enum": ["CFS", "OFS"],
+                            "description": "consolidated (CFS) or separate (OFS)",
+                        },
+                        "report": {"type": "string", "enum": ["annual"]},
+                    },
+                },
+                "currency": {"type": ["string", "null"]},
+            },
+        },
     }
 
 
@@ -133,35 +259,64 @@ def _lookup_paths(secured: list) -> dict[str, Any]:
     dart_errors = {
         "401": _error("API keys are configured and X-API-Key is missing or wrong"),
         "422": _error("A parameter is malformed; details name it"),
-        "429": {**_error("DART's daily request limit is used up"), "headers": {
-            "Retry-After": {"schema": {"type": "integer"}, "description": "Seconds until DART's limit resets"}}},
+        "429": {
+            **_error("DART's daily request limit is used up"),
+            "headers": {
+                "Retry-After": {"schema": {"type": "integer"}, "description": "Seconds until DART's limit resets"}
+            },
+        },
         "502": _error("DART answered something that cannot be read"),
         "503": _error("The lookup is not configured (lookup_not_configured) or DART refuses this server"),
         "504": _error("DART did not answer in time"),
     }
-    code = {"name": "code", "in": "path", "required": True,
-            "description": "6-digit stock code or 8-digit DART corp_code",
-            "schema": {"type": "string", "pattern": "^([0-9]{6}|[0-9]{8})$"}, "example": "005930"}
-    year = {"name": "year", "in": "query", "required": False,
-            "description": "Fiscal year; the latest finished one when absent",
-            "schema": {"type": "integer", "minimum": FIRST_YEAR, "maximum": latest_finished_year() + 1},
-            "example": 2023}
-    query = {"name": "q", "in": "query", "required": True, "description": "Company name or stock code",
-             "schema": {"type": "string", "minLength": 1, "maxLength": MAX_QUERY_LENGTH, "pattern": "\\S"},
-             "example": "삼성전자"}
+    code = {
+        "name": "code",
+        "in": "path",
+        "required": True,
+        "description": "6-digit stock code or 8-digit DART corp_code",
+        "schema": {"type": "string", "pattern": "^([0-9]{6}|[0-9]{8})$"},
+        "example": "005930",
+    }
+    year = {
+        "name": "year",
+        "in": "query",
+        "required": False,
+        "description": "Fiscal year; the latest finished one when absent",
+        "schema": {"type": "integer", "minimum": FIRST_YEAR, "maximum": latest_finished_year() + 1},
+        "example": 2023,
+    }
+    query = {
+        "name": "q",
+        "in": "query",
+        "required": True,
+        "description": "Company name or stock code",
+        "schema": {"type": "string", "minLength": 1, "maxLength": MAX_QUERY_LENGTH, "pattern": "\\S"},
+        "example": "삼성전자",
+    }
     return {
-        "/companies": {"get": {
-            "operationId": "companies", "summary": "Listed companies whose name or stock code matches q",
-            "parameters": [query], "security": secured,
-            "responses": {"200": _json(_ref("Companies"), "Up to 20 companies, best match first"),
-                          **dart_errors}}},
-        "/companies/{code}/statements": {"get": {
-            "operationId": "statements", "summary": "The nine statement fields from the annual report on DART",
-            "parameters": [code, year], "security": secured,
-            "responses": {"200": _json(_ref("Statements"), "The statements and the filing they come from"),
-                          "404": _error("No listed company with that code, or no annual report that year"),
-                          **dart_errors,
-                          "422": _error("A parameter is malformed, or the filing lacks an account")}}},
+        "/companies": {
+            "get": {
+                "operationId": "companies",
+                "summary": "Listed companies whose name or stock code matches q",
+                "parameters": [query],
+                "security": secured,
+                "responses": {"200": _json(_ref("Companies"), "Up to 20 companies, best match first"), **dart_errors},
+            }
+        },
+        "/companies/{code}/statements": {
+            "get": {
+                "operationId": "statements",
+                "summary": "The nine statement fields from the annual report on DART",
+                "parameters": [code, year],
+                "security": secured,
+                "responses": {
+                    "200": _json(_ref("Statements"), "The statements and the filing they come from"),
+                    "404": _error("No listed company with that code, or no annual report that year"),
+                    **dart_errors,
+                    "422": _error("A parameter is malformed, or the filing lacks an account"),
+                },
+            }
+        },
     }
 
 
@@ -169,11 +324,11 @@ def document(settings: Settings, model: dict[str, str] | None = None) -> dict[st
     """The document; `model` (name and version), when the model loads, names the only model served."""
     predict = {
         "summary": "Predict soundness for 1 to MAX_BATCH companies",
-        "requestBody": {"required": True, "content": {
-            "application/json": {"schema": _ref("PredictRequest")}}},
+        "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("PredictRequest")}}},
         "responses": {
-            "200": _json(_ref("PredictResponse"),
-                         "Predictions in request order; invalid rows carry their errors in place"),
+            "200": _json(
+                _ref("PredictResponse"), "Predictions in request order; invalid rows carry their errors in place"
+            ),
             "400": _error("Malformed JSON, corrupt gzip, or a body that ended early"),
             "401": _error("API keys are configured and X-API-Key is missing or wrong"),
             "408": _error("The body did not arrive within CLIENT_TIMEOUT_SECONDS (the connection closes)"),
@@ -188,19 +343,41 @@ def document(settings: Settings, model: dict[str, str] | None = None) -> dict[st
     not_allowed = {"405": _error("Method not allowed on this route")}
     return {
         "openapi": "3.1.0",
-        "info": {"title": "Financial soundness prediction", "version": "1",
-                 "description": "Tells whether a company is financially sound (건전) or "
-                                "unsound (비건전) from its financial statements."},
+        "info": {
+            "title": "Financial soundness prediction",
+            "version": "1",
+            "description": "Tells whether a company is financially sound (건전) or "
+            "unsound (비건전) from its financial statements.",
+        },
         "paths": {
             "/predict": {"post": {**predict, "operationId": "predict"}},
-            "/health": {"get": {"operationId": "health", "summary": "Liveness; never loads the model",
-                                "responses": {"200": _json(_ref("Health"), "Alive"), **not_allowed}}},
-            "/ready": {"get": {"operationId": "ready", "summary": "Loads the model if needed",
-                               "responses": {"200": _json(_ref("Ready"), "Can predict"),
-                                             "503": _error("Cannot predict, with the reason")}}},
-            "/model": {"get": {"operationId": "model", "summary": "The model's public manifest",
-                               "responses": {"200": _json(_ref("ModelInfo"), "Model facts"),
-                                             "503": _error("The model cannot be loaded")}}},
+            "/health": {
+                "get": {
+                    "operationId": "health",
+                    "summary": "Liveness; never loads the model",
+                    "responses": {"200": _json(_ref("Health"), "Alive"), **not_allowed},
+                }
+            },
+            "/ready": {
+                "get": {
+                    "operationId": "ready",
+                    "summary": "Loads the model if needed",
+                    "responses": {
+                        "200": _json(_ref("Ready"), "Can predict"),
+                        "503": _error("Cannot predict, with the reason"),
+                    },
+                }
+            },
+            "/model": {
+                "get": {
+                    "operationId": "model",
+                    "summary": "The model's public manifest",
+                    "responses": {
+                        "200": _json(_ref("ModelInfo"), "Model facts"),
+                        "503": _error("The model cannot be loaded"),
+                    },
+                }
+            },
             **_lookup_paths(predict.get("security", [])),
             **_protocol_paths(settings, model),
         },
@@ -213,118 +390,257 @@ def document(settings: Settings, model: dict[str, str] | None = None) -> dict[st
 
 # ---------------------------------------------------------------- the other protocols
 
+
 def _message(name: str, description: str) -> dict[str, Any]:
     return _json(_ref(name), description)
 
 
 def _protocol_schemas(max_batch: int) -> dict[str, Any]:
     parameters = {"type": "object", "description": "The protocol's parameters: names and values"}
-    tensor = {"type": "object", "required": ["name", "datatype", "shape"], "properties": {
-        "name": {"type": "string"}, "datatype": {"type": "string"},
-        "shape": {"type": "array", "items": {"type": "integer"}}}}
-    scored = {"type": "object", "required": ["label", "class", "class_ko", "probability_unsound"],
-              "description": "As /predict answers a row, without index and id"}
+    tensor = {
+        "type": "object",
+        "required": ["name", "datatype", "shape"],
+        "properties": {
+            "name": {"type": "string"},
+            "datatype": {"type": "string"},
+            "shape": {"type": "array", "items": {"type": "integer"}},
+        },
+    }
+    scored = {
+        "type": "object",
+        "required": ["label", "class", "class_ko", "probability_unsound"],
+        "description": "As /predict answers a row, without index and id",
+    }
     return {
-        "BigQueryRequest": {"type": "object", "required": ["calls"], "properties": {
-            "requestId": {}, "caller": {}, "sessionUser": {},
-            "userDefinedContext": {"type": ["object", "null"], "additionalProperties": False, "properties": {
-                "input": {"enum": list(bigquery.INPUTS)}}},
-            "calls": {"type": "array", "minItems": 1, "maxItems": max_batch, "items": {
-                "type": "array", "description": "One row's arguments: the nine statement values in "
-                "their order, or with input ratios the model's features; numbers, numeric strings or null"}}}},
-        "BigQueryResponse": {"type": "object", "required": ["replies"], "properties": {
-            "replies": {"type": "array", "items": {"oneOf": [
-                scored, {"type": "object", "required": ["error"], "properties": {"error": {"type": "object"}}}]}}}},
-        "BigQueryError": {"type": "object", "required": ["errorMessage"], "properties": {
-            "errorMessage": {"type": "string", "maxLength": bigquery.MAX_ERROR_BYTES}}},
+        "BigQueryRequest": {
+            "type": "object",
+            "required": ["calls"],
+            "properties": {
+                "requestId": {},
+                "caller": {},
+                "sessionUser": {},
+                "userDefinedContext": {
+                    "type": ["object", "null"],
+                    "additionalProperties": False,
+                    "properties": {"input": {"enum": list(bigquery.INPUTS)}},
+                },
+                "calls": {
+                    "type": "array",
+                    "minItems": 1,
+                    "maxItems": max_batch,
+                    "items": {
+                        "type": "array",
+                        "description": "One row's arguments: the nine statement values in "
+                        "their order, or with input ratios the model's features; numbers, numeric strings or null",
+                    },
+                },
+            },
+        },
+        "BigQueryResponse": {
+            "type": "object",
+            "required": ["replies"],
+            "properties": {
+                "replies": {
+                    "type": "array",
+                    "items": {
+                        "oneOf": [
+                            scored,
+                            {"type": "object", "required": ["error"], "properties": {"error": {"type": "object"}}},
+                        ]
+                    },
+                }
+            },
+        },
+        "BigQueryError": {
+            "type": "object",
+            "required": ["errorMessage"],
+            "properties": {"errorMessage": {"type": "string", "maxLength": bigquery.MAX_ERROR_BYTES}},
+        },
         "ProtocolError": {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}},
-        "V1Status": {"type": "object", "required": ["name", "ready"], "properties": {
-            "name": {"type": "string"}, "ready": {"type": "boolean"}}},
-        "V1Request": {"type": "object", "required": ["instances"], "additionalProperties": False, "properties": {
-            "instances": {"type": "array", "minItems": 1, "maxItems": max_batch, "items": {"oneOf": [
-                _ref("Instance"), {"type": "array", "items": NUMBER}]}},
-            "parameters": {"type": ["object", "null"], "maxProperties": 0}}},
-        "V1Response": {"type": "object", "required": ["predictions"], "properties": {
-            "predictions": {"type": "array", "items": {"oneOf": [_ref("Prediction"), _ref("RowError")]}}}},
+        "V1Status": {
+            "type": "object",
+            "required": ["name", "ready"],
+            "properties": {"name": {"type": "string"}, "ready": {"type": "boolean"}},
+        },
+        "V1Request": {
+            "type": "object",
+            "required": ["instances"],
+            "additionalProperties": False,
+            "properties": {
+                "instances": {
+                    "type": "array",
+                    "minItems": 1,
+                    "maxItems": max_batch,
+                    "items": {"oneOf": [_ref("Instance"), {"type": "array", "items": NUMBER}]},
+                },
+                "parameters": {"type": ["object", "null"], "maxProperties": 0},
+            },
+        },
+        "V1Response": {
+            "type": "object",
+            "required": ["predictions"],
+            "properties": {
+                "predictions": {"type": "array", "items": {"oneOf": [_ref("Prediction"), _ref("RowError")]}}
+            },
+        },
         "V2Server": {"type": "object", "required": ["name", "version", "extensions"]},
         "V2Live": {"type": "object", "required": ["live"], "properties": {"live": {"type": "boolean"}}},
         "V2Ready": {"type": "object", "required": ["ready"], "properties": {"ready": {"type": "boolean"}}},
-        "V2ModelReady": {"type": "object", "required": ["name", "ready"], "properties": {
-            "name": {"type": "string"}, "ready": {"type": "boolean"}}},
-        "V2Metadata": {"type": "object", "required": ["name", "platform", "inputs", "outputs"], "properties": {
-            "name": {"type": "string"}, "versions": {"type": "array", "items": {"type": "string"}},
-            "platform": {"type": "string"}, "inputs": {"type": "array", "items": tensor},
-            "outputs": {"type": "array", "items": tensor}}},
-        "V2InferRequest": {"type": "object", "required": ["inputs"], "properties": {
-            "id": {"type": "string"}, "parameters": parameters,
-            "inputs": {"type": "array", "minItems": 1, "items": {**tensor, "required": [
-                "name", "datatype", "shape", "data"], "properties": {
-                **tensor["properties"], "datatype": {"enum": list(open_inference.DATATYPES)},
-                "shape": {"type": "array", "minItems": 1, "items": {"type": "integer", "minimum": 0}},
+        "V2ModelReady": {
+            "type": "object",
+            "required": ["name", "ready"],
+            "properties": {"name": {"type": "string"}, "ready": {"type": "boolean"}},
+        },
+        "V2Metadata": {
+            "type": "object",
+            "required": ["name", "platform", "inputs", "outputs"],
+            "properties": {
+                "name": {"type": "string"},
+                "versions": {"type": "array", "items": {"type": "string"}},
+                "platform": {"type": "string"},
+                "inputs": {"type": "array", "items": tensor},
+                "outputs": {"type": "array", "items": tensor},
+            },
+        },
+        "V2InferRequest": {
+            "type": "object",
+            "required": ["inputs"],
+            "properties": {
+                "id": {"type": "string"},
                 "parameters": parameters,
-                "data": {"type": "array", "description": "Row-major values, flat or nested as the shape"}}},
-                "description": f"One {open_inference.MATRIX!r} tensor [N, F] in feature order, or one [N] "
-                               "tensor per feature named after it (GET /model lists the features)"},
-            "outputs": {"type": "array", "minItems": 1, "items": {"type": "object", "required": ["name"], "properties": {
-                "name": {"enum": list(open_inference.OUTPUTS)}, "parameters": parameters}}}}},
-        "V2InferResponse": {"type": "object", "required": ["model_name", "outputs"], "properties": {
-            "model_name": {"type": "string"}, "model_version": {"type": "string"}, "id": {"type": "string"},
-            "outputs": {"type": "array", "items": {**tensor, "required": ["name", "datatype", "shape", "data"]}}}},
+                "inputs": {
+                    "type": "array",
+                    "minItems": 1,
+                    "items": {
+                        **tensor,
+                        "required": ["name", "datatype", "shape", "data"],
+                        "properties": {
+                            **tensor["properties"],
+                            "datatype": {"enum": list(open_inference.DATATYPES)},
+                            "shape": {"type": "array", "minItems": 1, "items": {"type": "integer", "minimum": 0}},
+                            "parameters": parameters,
+                            "data": {"type": "array", "description": "Row-major values, flat or nested as the shape"},
+                        },
+                    },
+                    "description": f"One {open_inference.MATRIX!r} tensor [N, F] in feature order, or one [N] "
+                    "tensor per feature named after it (GET /model lists the features)",
+                },
+                "outputs": {
+                    "type": "array",
+                    "minItems": 1,
+                    "items": {
+                        "type": "object",
+                        "required": ["name"],
+                        "properties": {"name": {"enum": list(open_inference.OUTPUTS)}, "parameters": parameters},
+                    },
+                },
+            },
+        },
+        "V2InferResponse": {
+            "type": "object",
+            "required": ["model_name", "outputs"],
+            "properties": {
+                "model_name": {"type": "string"},
+                "model_version": {"type": "string"},
+                "id": {"type": "string"},
+                "outputs": {"type": "array", "items": {**tensor, "required": ["name", "datatype", "shape", "data"]}},
+            },
+        },
     }
 
 
 def _protocol_paths(settings: Settings, model: dict[str, str] | None) -> dict[str, Any]:
     def parameter(name: str, served: str | None) -> dict[str, Any]:
         schema = {"type": "string", **({"enum": [served]} if served else {})}
-        return {"name": name, "in": "path", "required": True, "schema": schema,
-                "description": "The served model's " + name + " (GET /model says it); any other is 404"}
+        return {
+            "name": name,
+            "in": "path",
+            "required": True,
+            "schema": schema,
+            "description": "The served model's " + name + " (GET /model says it); any other is 404",
+        }
 
     name = parameter("name", model and model["name"])
     version = parameter("version", model and model["version"])
     keyed = {"security": [{"apiKey": []}]} if settings.api_keys else {}
-    common = {"405": _error("Method not allowed on this route"),
-              "503": _message("ProtocolError", "The model cannot be loaded")}
+    common = {
+        "405": _error("Method not allowed on this route"),
+        "503": _message("ProtocolError", "The model cannot be loaded"),
+    }
     not_found = _json({"oneOf": [_ref("ProtocolError"), _ref("Error")]}, "Not the served model, or no such route")
-    refusals = {"400": _message("ProtocolError", "A request this model cannot use, saying why"),
-                "401": _message("ProtocolError", "API keys are configured and X-API-Key is missing or wrong"),
-                "413": _message("ProtocolError", "Body larger than MAX_BODY_BYTES"),
-                "415": _message("ProtocolError", "Body declared as something other than JSON")}
+    refusals = {
+        "400": _message("ProtocolError", "A request this model cannot use, saying why"),
+        "401": _message("ProtocolError", "API keys are configured and X-API-Key is missing or wrong"),
+        "413": _message("ProtocolError", "Body larger than MAX_BODY_BYTES"),
+        "415": _message("ProtocolError", "Body declared as something other than JSON"),
+    }
 
     def get(operation: str, schema: str, summary: str, *parameters) -> dict[str, Any]:
-        return {"get": {"operationId": operation, "summary": summary, "parameters": list(parameters),
-                        "responses": {"200": _message(schema, summary), "404": not_found, **common}}}
+        return {
+            "get": {
+                "operationId": operation,
+                "summary": summary,
+                "parameters": list(parameters),
+                "responses": {"200": _message(schema, summary), "404": not_found, **common},
+            }
+        }
 
     def post(operation: str, request: str, response: str, summary: str, *parameters) -> dict[str, Any]:
-        return {"post": {"operationId": operation, "summary": summary, "parameters": list(parameters), **keyed,
-                         "requestBody": {"required": True, "content": {"application/json": {"schema": _ref(request)}}},
-                         "responses": {"200": _message(response, summary), "404": not_found, **refusals, **common}}}
+        return {
+            "post": {
+                "operationId": operation,
+                "summary": summary,
+                "parameters": list(parameters),
+                **keyed,
+                "requestBody": {"required": True, "content": {"application/json": {"schema": _ref(request)}}},
+                "responses": {"200": _message(response, summary), "404": not_found, **refusals, **common},
+            }
+        }
 
     paths = {
         "/v1/models/{name}": get("v1_model", "V1Status", "KServe V1: is the model ready", name),
-        "/v1/models/{name}:predict": post("v1_predict", "V1Request", "V1Response",
-                                          "KServe V1 / Vertex AI predict: instances by name or in feature order", name),
+        "/v1/models/{name}:predict": post(
+            "v1_predict",
+            "V1Request",
+            "V1Response",
+            "KServe V1 / Vertex AI predict: instances by name or in feature order",
+            name,
+        ),
         "/v2": get("v2_server", "V2Server", "Open Inference Protocol: server metadata"),
         "/v2/health/live": get("v2_live", "V2Live", "Open Inference Protocol: alive; never loads the model"),
         "/v2/health/ready": get("v2_ready", "V2Ready", "Open Inference Protocol: the model is loaded"),
         "/v2/models/{name}": get("v2_metadata", "V2Metadata", "Open Inference Protocol: model metadata", name),
         "/v2/models/{name}/versions/{version}": get(
-            "v2_version_metadata", "V2Metadata", "Open Inference Protocol: model metadata", name, version),
+            "v2_version_metadata", "V2Metadata", "Open Inference Protocol: model metadata", name, version
+        ),
         "/v2/models/{name}/ready": get("v2_model_ready", "V2ModelReady", "Open Inference Protocol: model ready", name),
         "/v2/models/{name}/versions/{version}/ready": get(
-            "v2_version_ready", "V2ModelReady", "Open Inference Protocol: model ready", name, version),
-        "/v2/models/{name}/infer": post("v2_infer", "V2InferRequest", "V2InferResponse",
-                                        "Open Inference Protocol: inference", name),
+            "v2_version_ready", "V2ModelReady", "Open Inference Protocol: model ready", name, version
+        ),
+        "/v2/models/{name}/infer": post(
+            "v2_infer", "V2InferRequest", "V2InferResponse", "Open Inference Protocol: inference", name
+        ),
         "/v2/models/{name}/versions/{version}/infer": post(
-            "v2_version_infer", "V2InferRequest", "V2InferResponse", "Open Inference Protocol: inference",
-            name, version),
+            "v2_version_infer", "V2InferRequest", "V2InferResponse", "Open Inference Protocol: inference", name, version
+        ),
     }
     if settings.bigquery_route:
         error = _message("BigQueryError", "errorMessage, under 1 KB")
-        paths["/bigquery"] = {"post": {
-            "operationId": "bigquery", **keyed,
-            "summary": "BigQuery remote function: one reply per call, in order (BIGQUERY_ROUTE=on)",
-            "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("BigQueryRequest")}}},
-            "responses": {"200": _message("BigQueryResponse", "One reply per call; a row's error as its reply"),
-                          "400": error, "401": error, "413": error, "415": error, "503": error,
-                          "405": _error("Method not allowed on this route")}}}
+        paths["/bigquery"] = {
+            "post": {
+                "operationId": "bigquery",
+                **keyed,
+                "summary": "BigQuery remote function: one reply per call, in order (BIGQUERY_ROUTE=on)",
+                "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("BigQueryRequest")}}},
+                "responses": {
+                    "200": _message("BigQueryResponse", "One reply per call; a row's error as its reply"),
+                    "400": error,
+                    "401": error,
+                    "413": error,
+                    "415": error,
+                    "503": error,
+                    "405": _error("Method not allowed on this route"),
+                },
+            }
+        }
     return paths

@@ -7,6 +7,7 @@ has missing indicators) gets a ratio that cannot be computed, or a value not giv
 (absent or null), as unknown (NaN), with a warning naming it; only a row with none of the
 model's inputs known is refused. Any other model needs every input, as before.
 """
+
 from __future__ import annotations
 
 import json
@@ -49,6 +50,7 @@ class RowError:
 
 # ---------------------------------------------------------------- JSON
 
+
 class _NotANumber(float):
     """NaN or Infinity as written in the body: kept so validation can name its field."""
 
@@ -66,8 +68,12 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     result = {}
     for key, value in pairs:
         if key in result:
-            raise ApiError(400, "malformed_json", f"duplicate key {echo(key)!r} in a JSON object",
-                           [detail(key, "appears more than once in the same object")])
+            raise ApiError(
+                400,
+                "malformed_json",
+                f"duplicate key {echo(key)!r} in a JSON object",
+                [detail(key, "appears more than once in the same object")],
+            )
         result[key] = value
     return result
 
@@ -76,19 +82,20 @@ def parse_json(raw: bytes, content_type: str | None) -> Any:
     """Body bytes to a JSON value: 415 if not declared JSON, 400 if not valid JSON."""
     mimetype = (content_type or "").split(";", 1)[0].strip().lower()
     if mimetype != "application/json" and not mimetype.endswith("+json"):
-        raise ApiError(415, "unsupported_media_type",
-                       "send the body as JSON with Content-Type: application/json",
-                       [detail("Content-Type", f"got {mimetype or 'none'}")])
+        raise ApiError(
+            415,
+            "unsupported_media_type",
+            "send the body as JSON with Content-Type: application/json",
+            [detail("Content-Type", f"got {mimetype or 'none'}")],
+        )
     if not raw.strip():
-        raise ApiError(400, "malformed_json", "the request body is empty",
-                       [detail(None, "expected a JSON object")])
+        raise ApiError(400, "malformed_json", "the request body is empty", [detail(None, "expected a JSON object")])
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise ApiError(400, "malformed_json", "the request body is not UTF-8 text") from None
     try:
-        return jsontext.loads(text, parse_constant=_constant, parse_int=_integer,
-                              object_pairs_hook=_unique_keys)
+        return jsontext.loads(text, parse_constant=_constant, parse_int=_integer, object_pairs_hook=_unique_keys)
     except ApiError:
         raise
     except jsontext.TooDeep:
@@ -99,6 +106,7 @@ def parse_json(raw: bytes, content_type: str | None) -> Any:
 
 
 # ---------------------------------------------------------------- values
+
 
 def number_problem(value: Any) -> str | None:
     """Why `value` is not a usable number, or None when it is one."""
@@ -112,27 +120,33 @@ def number_problem(value: Any) -> str | None:
 
 
 def _json_type(value: Any) -> str:
-    return {dict: "an object", list: "an array", str: "a string", bool: "a boolean",
-            type(None): "null"}.get(type(value), type(value).__name__)
+    return {dict: "an object", list: "an array", str: "a string", bool: "a boolean", type(None): "null"}.get(
+        type(value), type(value).__name__
+    )
 
 
 def _id_problem(value: Any) -> str | None:
     # Refused, not cleaned: the id is the client's key to its own rows and comes back as sent.
     if isinstance(value, str) and len(value) <= MAX_ID_LENGTH:
         if hidden := HIDDEN_CHARACTERS.search(value):
-            return (f"must not contain control or bidirectional formatting characters "
-                    f"(U+{ord(hidden.group()):04X} at position {hidden.start()})")
+            return (
+                f"must not contain control or bidirectional formatting characters "
+                f"(U+{ord(hidden.group()):04X} at position {hidden.start()})"
+            )
         return None
     if isinstance(value, int) and not isinstance(value, bool):
         if abs(value) > MAX_SAFE_INTEGER:
-            return (f"must be an integer within ±{MAX_SAFE_INTEGER} (2^53 - 1), which JavaScript "
-                    "reads exactly; send a larger id as a string")
+            return (
+                f"must be an integer within ±{MAX_SAFE_INTEGER} (2^53 - 1), which JavaScript "
+                "reads exactly; send a larger id as a string"
+            )
         return None
     return f"must be a string of at most {MAX_ID_LENGTH} characters or an integer"
 
 
-def _read_numbers(obj: dict[str, Any], names: list[str], index: int,
-                  optional: bool = False) -> tuple[dict[str, float], list]:
+def _read_numbers(
+    obj: dict[str, Any], names: list[str], index: int, optional: bool = False
+) -> tuple[dict[str, float], list]:
     """The named numbers of `obj`; with `optional`, one absent or null is left out, not an error."""
     values, problems = {}, []
     for name in names:
@@ -160,10 +174,16 @@ def _check_known_fields(rows: list, form: str, allowed: list[str]) -> None:
                 found.setdefault(key, [index, 0])[1] += 1
     if found:
         named = list(found.items())[:MAX_DETAILS]
-        raise ApiError(422, "unknown_field",
-                       f"{len(found)} unknown field name(s) in {form}; expected: " + ", ".join(allowed),
-                       [detail(key, f"is not a known field (in {count} row{'s' * (count > 1)})", first)
-                        for key, (first, count) in named], omitted=len(found) - len(named))
+        raise ApiError(
+            422,
+            "unknown_field",
+            f"{len(found)} unknown field name(s) in {form}; expected: " + ", ".join(allowed),
+            [
+                detail(key, f"is not a known field (in {count} row{'s' * (count > 1)})", first)
+                for key, (first, count) in named
+            ],
+            omitted=len(found) - len(named),
+        )
 
 
 def _broken_fields(result: ratios.RatioResult, features: list[str]) -> dict[tuple[str, str], list[str]]:
@@ -177,15 +197,26 @@ def _broken_fields(result: ratios.RatioResult, features: list[str]) -> dict[tupl
 
 def _ratio_problems(result: ratios.RatioResult, features: list[str], index: int) -> list:
     """One detail per field that breaks a feature, naming every feature it breaks."""
-    return [detail(field, ratios.problem_text(problem, names), index)
-            for (field, problem), names in _broken_fields(result, features).items()]
+    return [
+        detail(field, ratios.problem_text(problem, names), index)
+        for (field, problem), names in _broken_fields(result, features).items()
+    ]
 
 
 # ---------------------------------------------------------------- the three forms
 
-def _scoreable(index: int, id_: Any, values: dict[str, float | None], features: list[str], missing: bool,
-               refusal: list, why: str, shown: dict[str, float | None],
-               warnings: list[dict[str, Any]] | None = None) -> Row | RowError:
+
+def _scoreable(
+    index: int,
+    id_: Any,
+    values: dict[str, float | None],
+    features: list[str],
+    missing: bool,
+    refusal: list,
+    why: str,
+    shown: dict[str, float | None],
+    warnings: list[dict[str, Any]] | None = None,
+) -> Row | RowError:
     """A row from the model's inputs (None: unknown). Refused, with the `refusal` details, when
     the model cannot take what is unknown or nothing is known; else unknowns are warned of (`why`)."""
     unknown = [name for name in features if values.get(name) is None]
@@ -193,8 +224,13 @@ def _scoreable(index: int, id_: Any, values: dict[str, float | None], features: 
         return RowError(index, id_, refusal)
     warnings = list(warnings or [])
     if unknown:
-        warnings.append({"code": UNKNOWN_WARNING, "fields": unknown, "message": (
-            f"{len(unknown)} of the model's {len(features)} inputs unknown, scored as unknown: {why}")})
+        warnings.append(
+            {
+                "code": UNKNOWN_WARNING,
+                "fields": unknown,
+                "message": (f"{len(unknown)} of the model's {len(features)} inputs unknown, scored as unknown: {why}"),
+            }
+        )
     row = [float("nan") if values.get(n) is None else values[n] for n in features]
     return Row(index, id_, row, shown, warnings)
 
@@ -211,10 +247,21 @@ def _company(obj: Any, index: int, features: list[str], missing: bool) -> Row | 
     if problems:
         return RowError(index, obj.get("id"), problems)
     result = ratios.compute(values)
-    why = "; ".join(f"{field} {ratios.problem_text(problem, names)}"
-                    for (field, problem), names in _broken_fields(result, features).items())
-    return _scoreable(index, obj.get("id"), result.values, features, missing,
-                      _ratio_problems(result, features, index), why, result.values, result.warnings)
+    why = "; ".join(
+        f"{field} {ratios.problem_text(problem, names)}"
+        for (field, problem), names in _broken_fields(result, features).items()
+    )
+    return _scoreable(
+        index,
+        obj.get("id"),
+        result.values,
+        features,
+        missing,
+        _ratio_problems(result, features, index),
+        why,
+        result.values,
+        result.warnings,
+    )
 
 
 def _instance(obj: Any, index: int, features: list[str], missing: bool) -> Row | RowError:
@@ -224,28 +271,46 @@ def _instance(obj: Any, index: int, features: list[str], missing: bool) -> Row |
     if problems:
         return RowError(index, obj.get("id"), problems)
     unknown = ", ".join(name for name in features if name not in values)
-    return _scoreable(index, obj.get("id"), values, features, missing, _nothing_known(features, index),
-                      f"{unknown} not given", dict(values))
+    return _scoreable(
+        index,
+        obj.get("id"),
+        values,
+        features,
+        missing,
+        _nothing_known(features, index),
+        f"{unknown} not given",
+        dict(values),
+    )
 
 
 def _data(obj: Any, index: int, features: list[str], missing: bool) -> Row | RowError:
     # The model's inputs in its order; or, for a model that takes unknowns, the legacy five alone.
     five = list(ratios.LEGACY_FEATURES)
-    order = (five if missing and isinstance(obj, list) and len(obj) == len(five) and set(five) <= set(features)
-             else features)
+    order = (
+        five if missing and isinstance(obj, list) and len(obj) == len(five) and set(five) <= set(features) else features
+    )
     if not isinstance(obj, list) or len(obj) != len(order):
         alternative = f" (or the legacy five: {', '.join(five)})" if missing else ""
-        return RowError(index, None, [detail(None, (
-            f"must be an array of {len(features)} numbers in this order: {', '.join(features)}{alternative}"),
-            index)])
+        return RowError(
+            index,
+            None,
+            [
+                detail(
+                    None,
+                    (f"must be an array of {len(features)} numbers in this order: {', '.join(features)}{alternative}"),
+                    index,
+                )
+            ],
+        )
     given = {name: value for name, value in zip(order, obj) if not (missing and value is None)}
     problems = [detail(name, p, index) for name, value in given.items() if (p := number_problem(value))]
     if problems:
         return RowError(index, None, problems)
     values = {name: float(value) for name, value in given.items()}
     unknown = ", ".join(name for name in features if name not in values)
-    return _scoreable(index, None, values, features, missing, _nothing_known(features, index),
-                      f"{unknown} not given", dict(values))
+    return _scoreable(
+        index, None, values, features, missing, _nothing_known(features, index), f"{unknown} not given", dict(values)
+    )
 
 
 _READERS = {"companies": _company, "instances": _instance, "data": _data}
@@ -263,40 +328,54 @@ def explain_requested(body: dict[str, Any]) -> bool:
     return body.get(EXPLAIN, True)
 
 
-def parse_rows(body: Any, features: list[str], max_batch: int,
-               missing: bool = False) -> list[Row | RowError]:
+def parse_rows(body: Any, features: list[str], max_batch: int, missing: bool = False) -> list[Row | RowError]:
     """The body's rows, each either scoreable or with its errors.
 
     `missing`: the model takes unknown inputs (see the module's docstring)."""
     if not isinstance(body, dict):
-        raise ApiError(422, "invalid_request", "the body must be a JSON object with one of: "
-                       + ", ".join(FORMS), [detail(None, f"got {_json_type(body)}")])
+        raise ApiError(
+            422,
+            "invalid_request",
+            "the body must be a JSON object with one of: " + ", ".join(FORMS),
+            [detail(None, f"got {_json_type(body)}")],
+        )
     present = [form for form in FORMS if form in body]
     extra = [key for key in body if key not in FORMS and key != EXPLAIN]
     if len(present) != 1 or extra:
         problems = [detail(key, "is not a known input form") for key in extra]
         if len(present) != 1:
             problems.append(detail(None, "give exactly one of: " + ", ".join(FORMS)))
-        raise ApiError(422, "unknown_input_form",
-                       "the body must have exactly one of: " + ", ".join(FORMS), problems)
+        raise ApiError(422, "unknown_input_form", "the body must have exactly one of: " + ", ".join(FORMS), problems)
     if not isinstance(body.get(EXPLAIN, True), bool):
-        raise ApiError(422, "invalid_request", f"{EXPLAIN} must be true or false",
-                       [detail(EXPLAIN, f"must be a boolean, got {_json_type(body[EXPLAIN])}")])
+        raise ApiError(
+            422,
+            "invalid_request",
+            f"{EXPLAIN} must be true or false",
+            [detail(EXPLAIN, f"must be a boolean, got {_json_type(body[EXPLAIN])}")],
+        )
     form = present[0]
     rows = body[form]
     if not isinstance(rows, list) or not rows:
-        raise ApiError(422, "invalid_request", f"{form} must be a non-empty array",
-                       [detail(form, "must be a non-empty array")])
+        raise ApiError(
+            422, "invalid_request", f"{form} must be a non-empty array", [detail(form, "must be a non-empty array")]
+        )
     if len(rows) > max_batch:
-        raise ApiError(422, "too_many_rows", f"at most {max_batch} rows per request",
-                       [detail(form, f"has {len(rows)} rows; the limit is {max_batch}")])
+        raise ApiError(
+            422,
+            "too_many_rows",
+            f"at most {max_batch} rows per request",
+            [detail(form, f"has {len(rows)} rows; the limit is {max_batch}")],
+        )
     if form == "companies":
         underivable = [name for name in features if name not in ratios.RATIO_BY_NAME]
         if underivable:
-            raise ApiError(422, "form_not_supported",
-                           "this model's features cannot be derived from statement values; "
-                           "send them by name with the instances form",
-                           [detail(name, "is not a ratio of the statement fields") for name in underivable])
+            raise ApiError(
+                422,
+                "form_not_supported",
+                "this model's features cannot be derived from statement values; "
+                "send them by name with the instances form",
+                [detail(name, "is not a ratio of the statement fields") for name in underivable],
+            )
     if form != "data":
         _check_known_fields(rows, form, list(ratios.STATEMENT_FIELDS) if form == "companies" else features)
     reader = _READERS[form]

@@ -1,4 +1,5 @@
 """One request from arrival to answer: route it, turn every refusal into JSON, add CORS, log it."""
+
 from __future__ import annotations
 
 import time
@@ -30,8 +31,11 @@ class Service:
         self.handlers = Handlers(settings, self.model, ApiKeys(settings.api_keys), self.lookup)
         self.router = router(self.handlers)
         if settings.bigquery_route and settings.api_keys:
-            logs.emit("WARNING", "BIGQUERY_ROUTE is on beside API_KEYS: BigQuery cannot send X-API-Key, so "
-                      "its calls get 401; deploy it as its own IAM-only service (deploy.sh --bigquery)")
+            logs.emit(
+                "WARNING",
+                "BIGQUERY_ROUTE is on beside API_KEYS: BigQuery cannot send X-API-Key, so "
+                "its calls get 401; deploy it as its own IAM-only service (deploy.sh --bigquery)",
+            )
 
     async def handle(self, request: Request) -> Response:
         started = time.perf_counter()
@@ -64,8 +68,9 @@ class Service:
         else:
             static = pages.find(self.settings.frontend_dir, path)
             if static is None:
-                raise ApiError(404, "not_found", f"no route {path[:100]}",
-                               [detail("path", "see GET /openapi.json for the routes")])
+                raise ApiError(
+                    404, "not_found", f"no route {path[:100]}", [detail("path", "see GET /openapi.json for the routes")]
+                )
 
             async def serve_static(exchange: Exchange) -> Response:
                 return pages.serve(static)
@@ -77,8 +82,13 @@ class Service:
         handler = methods.get("GET" if method == "HEAD" else method)
         if handler is None:
             allow = _allow(methods)
-            raise ApiError(405, "method_not_allowed", f"{method} is not allowed on {path}",
-                           [detail("method", f"allowed: {allow}")], {"Allow": allow})
+            raise ApiError(
+                405,
+                "method_not_allowed",
+                f"{method} is not allowed on {path}",
+                [detail("method", f"allowed: {allow}")],
+                {"Allow": allow},
+            )
         return await handler(exchange)
 
 

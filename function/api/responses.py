@@ -1,4 +1,5 @@
 """Answers: JSON bodies, and the error answer every refusal becomes."""
+
 from __future__ import annotations
 
 import json

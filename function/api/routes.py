@@ -1,4 +1,5 @@
 """The routing table: one line per method and path template (see routing.py for templates)."""
+
 from __future__ import annotations
 
 from functools import partial

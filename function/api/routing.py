@@ -1,5 +1,6 @@
 """Path templates to handlers: "/v1/models/{name}:predict" matches "/v1/models/m:predict" with
 params {"name": "m"}. A segment in braces matches one path segment; the rest is literal."""
+
 from __future__ import annotations
 
 import re
@@ -24,7 +25,7 @@ class Match:
 def _pattern(template: str) -> re.Pattern[str]:
     parts, last = [], 0
     for param in _PARAM.finditer(template):
-        parts += [re.escape(template[last:param.start()]), f"(?P<{param.group(1)}>[^/]+)"]
+        parts += [re.escape(template[last : param.start()]), f"(?P<{param.group(1)}>[^/]+)"]
         last = param.end()
     return re.compile("".join([*parts, re.escape(template[last:])]))
 

@@ -3,6 +3,7 @@
 The ratio formulas, the model artifact format and the predictor. Training, the importer
 and the HTTP function (`function/`) all build on it; importing it loads nothing heavy.
 """
+
 import os
 
 # One BLAS thread: a server's parallelism is its requests. OpenBLAS's own threads turned a

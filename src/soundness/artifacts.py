@@ -9,6 +9,7 @@ Loading trusts nothing it has not checked: the manifest's shape (standard librar
 deploy.sh can run it where numpy is absent), then the sha256 of every file, and only then
 the tensors, each held to the name, shape and kind the manifest implies.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -48,14 +49,16 @@ class Artifact:
 
 # ---------------------------------------------------------------- preprocessing step kinds
 
+
 def _no_settings(step: dict[str, Any]) -> str | None:
     return None
 
 
 def _bounds_setting(step: dict[str, Any]) -> str | None:
     bounds = step.get("bounds")
-    if bounds is None or (isinstance(bounds, list) and len(bounds) == 2 and all(map(_number, bounds))
-                          and bounds[0] <= bounds[1]):
+    if bounds is None or (
+        isinstance(bounds, list) and len(bounds) == 2 and all(map(_number, bounds)) and bounds[0] <= bounds[1]
+    ):
         return None
     return "bounds must be null or [low, high]"
 
@@ -72,6 +75,7 @@ class StepKind:
     any other name is a size the step's arrays must agree on. A kind that adds columns
     (missing-value indicators, say) gives `width`, the columns it hands on.
     """
+
     arrays: dict[str, tuple[str, ...]]
     settings: Callable[[dict[str, Any]], str | None] = _no_settings
     width: Callable[[dict[str, Any], int], int] = field(default=lambda step, width: width)
@@ -103,6 +107,7 @@ def step_tensor(index: int, array: str) -> str:
 
 # ---------------------------------------------------------------- manifest checks
 
+
 def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
@@ -131,10 +136,14 @@ def _check_format(manifest: dict[str, Any]) -> None:
     if version == FORMAT_VERSION:
         return
     if version is None and manifest.get("schema_version") == 1:
-        raise ArtifactError("manifest.json: this is artifact format 1 (model.pt and a pickled scaler), "
-                            f"which is no longer served: {CONVERT_HINT}")
-    raise ArtifactError(f"manifest.json: artifact format {version!r} is not one this server reads "
-                        f"(it reads format_version {FORMAT_VERSION})")
+        raise ArtifactError(
+            "manifest.json: this is artifact format 1 (model.pt and a pickled scaler), "
+            f"which is no longer served: {CONVERT_HINT}"
+        )
+    raise ArtifactError(
+        f"manifest.json: artifact format {version!r} is not one this server reads "
+        f"(it reads format_version {FORMAT_VERSION})"
+    )
 
 
 def preprocessed_width(manifest: dict[str, Any]) -> int:
@@ -148,9 +157,11 @@ def preprocessed_width(manifest: dict[str, Any]) -> int:
 def _check_preprocessing(steps: Any) -> None:
     _require(isinstance(steps, list), "preprocessing must be a list of steps")
     for index, step in enumerate(steps):
-        _require(isinstance(step, dict) and step.get("kind") in STEP_KINDS,
-                 f"preprocessing step {index} must be an object whose kind is one of "
-                 f"{', '.join(STEP_KINDS)}, got {step.get('kind') if isinstance(step, dict) else step!r}")
+        _require(
+            isinstance(step, dict) and step.get("kind") in STEP_KINDS,
+            f"preprocessing step {index} must be an object whose kind is one of "
+            f"{', '.join(STEP_KINDS)}, got {step.get('kind') if isinstance(step, dict) else step!r}",
+        )
         problem = STEP_KINDS[step["kind"]].settings(step)
         _require(problem is None, f"preprocessing step {index} ({step['kind']}): {problem}")
 
@@ -160,47 +171,72 @@ def validate_manifest(manifest: Any) -> None:
     _require(isinstance(manifest, dict), "must be a JSON object")
     _check_format(manifest)
     model = manifest.get("model")
-    _require(isinstance(model, dict) and isinstance(model.get("name"), str)
-             and isinstance(model.get("version"), str), "model.name and model.version are required")
+    _require(
+        isinstance(model, dict) and isinstance(model.get("name"), str) and isinstance(model.get("version"), str),
+        "model.name and model.version are required",
+    )
     features = manifest.get("features")
-    _require(isinstance(features, list) and features and all(isinstance(f, str) for f in features),
-             "features must be a non-empty list of names")
+    _require(
+        isinstance(features, list) and features and all(isinstance(f, str) for f in features),
+        "features must be a non-empty list of names",
+    )
     _require(len(set(features)) == len(features), "features must not repeat")
     _check_preprocessing(manifest.get("preprocessing"))
     network = manifest.get("network")
-    _require(isinstance(network, dict) and network.get("architecture") == "NeuralNet",
-             "network.architecture must be 'NeuralNet'")
-    _require(network.get("input_size") == preprocessed_width(manifest),
-             "network.input_size must equal the number of columns preprocessing hands on")
+    _require(
+        isinstance(network, dict) and network.get("architecture") == "NeuralNet",
+        "network.architecture must be 'NeuralNet'",
+    )
+    _require(
+        network.get("input_size") == preprocessed_width(manifest),
+        "network.input_size must equal the number of columns preprocessing hands on",
+    )
     hidden = network.get("hidden")
-    _require(isinstance(hidden, list) and hidden and all(
-        isinstance(w, int) and not isinstance(w, bool) and w > 0 for w in hidden),
-        "network.hidden must list positive layer widths")
+    _require(
+        isinstance(hidden, list)
+        and hidden
+        and all(isinstance(w, int) and not isinstance(w, bool) and w > 0 for w in hidden),
+        "network.hidden must list positive layer widths",
+    )
     _require(network.get("num_classes") == 2, "network.num_classes must be 2 (sound, unsound)")
-    _require(_number(network.get("negative_slope", 0.01)) and _number(network.get("dropout", 0.0))
-             and 0 <= network.get("dropout", 0.0) < 1,
-             "network.negative_slope must be a number and network.dropout one in [0, 1)")
-    _require(_number(network.get("batchnorm_eps", BATCHNORM_EPS)) and network.get("batchnorm_eps", 1) > 0,
-             "network.batchnorm_eps must be a positive number")
+    _require(
+        _number(network.get("negative_slope", 0.01))
+        and _number(network.get("dropout", 0.0))
+        and 0 <= network.get("dropout", 0.0) < 1,
+        "network.negative_slope must be a number and network.dropout one in [0, 1)",
+    )
+    _require(
+        _number(network.get("batchnorm_eps", BATCHNORM_EPS)) and network.get("batchnorm_eps", 1) > 0,
+        "network.batchnorm_eps must be a positive number",
+    )
     classes = manifest.get("classes")
-    _require(isinstance(classes, list) and len(classes) == 2 and all(
-        isinstance(c, dict) and isinstance(c.get("name"), str) and isinstance(c.get("ko"), str)
-        for c in classes) and {c["label"] for c in classes if "label" in c} == {0, 1},
-        "classes must name label 0 and label 1")
+    _require(
+        isinstance(classes, list)
+        and len(classes) == 2
+        and all(
+            isinstance(c, dict) and isinstance(c.get("name"), str) and isinstance(c.get("ko"), str) for c in classes
+        )
+        and {c["label"] for c in classes if "label" in c} == {0, 1},
+        "classes must name label 0 and label 1",
+    )
     threshold = _section(manifest, "decision", {}).get("threshold")
-    _require(_number(threshold) and 0 < threshold < 1,
-             "decision.threshold must be a number between 0 and 1")
+    _require(_number(threshold) and 0 < threshold < 1, "decision.threshold must be a number between 0 and 1")
     calibration = _section(manifest, "calibration", {"method": "none"})
-    _require(calibration.get("method") in ("none", "platt"),
-             "calibration.method must be 'none' or 'platt'")
-    _require(calibration["method"] == "none" or all(_number(calibration.get(k)) for k in ("a", "b")),
-             "platt calibration needs numbers a and b")
+    _require(calibration.get("method") in ("none", "platt"), "calibration.method must be 'none' or 'platt'")
+    _require(
+        calibration["method"] == "none" or all(_number(calibration.get(k)) for k in ("a", "b")),
+        "platt calibration needs numbers a and b",
+    )
     explanation = _section(manifest, "explanation", {"background_rows": 1})
-    _require(isinstance(explanation.get("background_rows"), int) and explanation["background_rows"] > 0,
-             "explanation.background_rows must be a positive integer")
+    _require(
+        isinstance(explanation.get("background_rows"), int) and explanation["background_rows"] > 0,
+        "explanation.background_rows must be a positive integer",
+    )
     files = manifest.get("files")
-    _require(isinstance(files, dict) and set(files) == {TENSORS},
-             f"files must give the sha256 of {TENSORS}, and of nothing else")
+    _require(
+        isinstance(files, dict) and set(files) == {TENSORS},
+        f"files must give the sha256 of {TENSORS}, and of nothing else",
+    )
 
 
 def verify_files(directory: Path, manifest: dict[str, Any]) -> None:
@@ -212,7 +248,8 @@ def verify_files(directory: Path, manifest: dict[str, Any]) -> None:
         if actual != expected:
             raise ArtifactError(
                 f"{name} does not match its sha256 in manifest.json "
-                f"(expected {str(expected)[:12]}..., found {actual[:12]}...): refusing to load it")
+                f"(expected {str(expected)[:12]}..., found {actual[:12]}...): refusing to load it"
+            )
 
 
 def verified_manifest(directory: Path) -> dict[str, Any]:
@@ -231,6 +268,7 @@ def verified_manifest(directory: Path) -> dict[str, Any]:
 
 # ---------------------------------------------------------------- tensors
 
+
 def network_shapes(spec: dict[str, Any]) -> dict[str, tuple[int, ...]]:
     """The state_dict names and shapes of the legacy service's NeuralNet with this manifest's widths."""
     widths = [spec["input_size"], *spec["hidden"]]
@@ -239,8 +277,10 @@ def network_shapes(spec: dict[str, Any]) -> dict[str, tuple[int, ...]]:
         linear, norm = ("input_layer", "batchnorm") if i == 0 else (f"hidden_layer{i}", f"batchnorm{i}")
         shapes |= {f"{linear}.weight": (width_out, width_in), f"{linear}.bias": (width_out,)}
         shapes |= {f"{norm}.{name}": (width_out,) for name in ("weight", "bias", "running_mean", "running_var")}
-    return shapes | {"output_layer.weight": (spec["num_classes"], widths[-1]),
-                     "output_layer.bias": (spec["num_classes"],)}
+    return shapes | {
+        "output_layer.weight": (spec["num_classes"], widths[-1]),
+        "output_layer.bias": (spec["num_classes"],),
+    }
 
 
 def _step_shapes(manifest: dict[str, Any], tensors: dict[str, Any]) -> dict[str, tuple[int, ...]]:
@@ -268,23 +308,32 @@ def check_tensors(manifest: dict[str, Any], tensors: dict[str, Any]) -> None:
     if "explanation" in manifest:
         expected[BACKGROUND] = (manifest["explanation"]["background_rows"], manifest["network"]["input_size"])
     # torch's BatchNorm counts batches seen; eval mode never reads it, a state_dict carries it.
-    counters = {name for name in tensors if name.endswith(".num_batches_tracked")
-                and name.rsplit(".", 1)[0] + ".running_mean" in expected}
+    counters = {
+        name
+        for name in tensors
+        if name.endswith(".num_batches_tracked") and name.rsplit(".", 1)[0] + ".running_mean" in expected
+    }
     missing = sorted(set(expected) - set(tensors))
     unknown = sorted(set(tensors) - set(expected) - counters)
     if missing or unknown:
         raise ArtifactError(
             f"{TENSORS} does not fit the network and preprocessing described in manifest.json: "
-            + "; ".join(part for part in (
-                f"it lacks {', '.join(missing[:5])}" if missing else "",
-                f"it holds {', '.join(unknown[:5])}, which the manifest does not describe" if unknown else "")
-                if part))
+            + "; ".join(
+                part
+                for part in (
+                    f"it lacks {', '.join(missing[:5])}" if missing else "",
+                    f"it holds {', '.join(unknown[:5])}, which the manifest does not describe" if unknown else "",
+                )
+                if part
+            )
+        )
     for name, shape in expected.items():
         array = tensors[name]
         if array.shape != shape:
             raise ArtifactError(
                 f"{TENSORS} does not fit the network and preprocessing described in manifest.json: "
-                f"{name} has shape {tuple(array.shape)}, the manifest implies {shape}")
+                f"{name} has shape {tuple(array.shape)}, the manifest implies {shape}"
+            )
         if array.dtype.kind != "f" or not np.isfinite(array).all():
             raise ArtifactError(f"{TENSORS}: {name} must hold finite floating-point numbers")
 
@@ -309,12 +358,12 @@ def load(directory: Path | str) -> Artifact:
 
 # ---------------------------------------------------------------- writing
 
+
 def library_versions() -> dict[str, str]:
     import numpy
     import safetensors
 
-    return {"python": platform.python_version(), "numpy": numpy.__version__,
-            "safetensors": safetensors.__version__}
+    return {"python": platform.python_version(), "numpy": numpy.__version__, "safetensors": safetensors.__version__}
 
 
 def save(directory: Path | str, artifact: Artifact) -> Path:
@@ -337,6 +386,5 @@ def save(directory: Path | str, artifact: Artifact) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     save_file(artifact.tensors, directory / TENSORS)
     manifest["files"] = {TENSORS: sha256_of(directory / TENSORS)}
-    (directory / MANIFEST).write_text(
-        json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    (directory / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return directory

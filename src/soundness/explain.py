@@ -10,6 +10,7 @@ The encoded columns that come from one input (a ratio's value and its missing in
 are added up, so each input gets one number. The network is the predictor's compiled
 one: (weight, bias) layers each followed by LeakyReLU, then one vector to the log-odds.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -22,8 +23,15 @@ def _leaky(z: np.ndarray, slope: float) -> np.ndarray:
 
 
 class Explainer:
-    def __init__(self, layers: list[Layer], slope: float, score_weight: np.ndarray, score_bias: float,
-                 background: np.ndarray, groups: np.ndarray):
+    def __init__(
+        self,
+        layers: list[Layer],
+        slope: float,
+        score_weight: np.ndarray,
+        score_bias: float,
+        background: np.ndarray,
+        groups: np.ndarray,
+    ):
         """`background`: encoded rows (what the first layer receives); `groups[j]`: the input
         encoded column j comes from."""
         self.layers, self.slope = layers, slope

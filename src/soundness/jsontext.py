@@ -3,6 +3,7 @@
 json.loads raises RecursionError on `[[[[...` a few thousand levels deep; callers that
 report "not valid JSON" by catching ValueError would otherwise say only "RecursionError".
 """
+
 from __future__ import annotations
 
 import json
@@ -18,5 +19,6 @@ def loads(text: str, **options: Any) -> Any:
     try:
         return json.loads(text, **options)
     except RecursionError:
-        raise TooDeep("arrays or objects nested more than about 1000 levels deep, "
-                      "deeper than Python's JSON reader follows") from None
+        raise TooDeep(
+            "arrays or objects nested more than about 1000 levels deep, deeper than Python's JSON reader follows"
+        ) from None

@@ -10,6 +10,7 @@ float32 took 1.2 ms for a 1000-row batch against 1.8 ms and the same 41-43 us fo
 on the eight-ratio legacy model it differed from torch's float64 forward by 2.2e-6 in probability,
 beyond the 1e-6 every model is held to (training.export); float64 agrees to about 1e-15.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -43,8 +44,9 @@ def _layers(spec: dict[str, Any], tensors: dict[str, np.ndarray]) -> list[tuple[
     return layers
 
 
-def _compile_network(spec: dict[str, Any], tensors: dict[str, np.ndarray],
-                     platt: tuple[float, float]) -> tuple[list[tuple[np.ndarray, np.ndarray]], np.ndarray, float]:
+def _compile_network(
+    spec: dict[str, Any], tensors: dict[str, np.ndarray], platt: tuple[float, float]
+) -> tuple[list[tuple[np.ndarray, np.ndarray]], np.ndarray, float]:
     layers = _layers(spec, tensors)
     out_weight = tensors["output_layer.weight"].astype(np.float64)
     out_bias = tensors["output_layer.bias"].astype(np.float64)
@@ -56,7 +58,7 @@ def _compile_network(spec: dict[str, Any], tensors: dict[str, np.ndarray],
         (w0, b0), (w1, b1) = layers[:2]
         layers[:2] = [(w0 @ w1, b0 @ w1 + b1)]
     else:  # one block: nothing nonlinear at all
-        (w0, b0), = layers
+        ((w0, b0),) = layers
         return [], w0 @ score_weight, float(b0 @ score_weight + score_bias)
     contiguous = [(np.ascontiguousarray(w, DTYPE), np.ascontiguousarray(b, DTYPE)) for w, b in layers]
     return contiguous, np.ascontiguousarray(score_weight, DTYPE), float(score_bias)
@@ -99,8 +101,14 @@ class Predictor:
         self.accepts_missing = "missing_indicator" in kinds
         self._explainer = None
         if BACKGROUND in tensors:
-            self._explainer = Explainer(self._layers, self._slope, self._score_weight, self._score_bias,
-                                        tensors[BACKGROUND].astype(DTYPE), _input_of_columns(kinds, len(self.features)))
+            self._explainer = Explainer(
+                self._layers,
+                self._slope,
+                self._score_weight,
+                self._score_bias,
+                tensors[BACKGROUND].astype(DTYPE),
+                _input_of_columns(kinds, len(self.features)),
+            )
 
     @property
     def explains(self) -> bool:
@@ -130,7 +138,7 @@ class Predictor:
         h = self._preprocess(x)
         if len(h) <= BLOCK:
             return self._network(h)
-        return np.concatenate([self._network(h[i:i + BLOCK]) for i in range(0, len(h), BLOCK)])
+        return np.concatenate([self._network(h[i : i + BLOCK]) for i in range(0, len(h), BLOCK)])
 
     def _network(self, h: np.ndarray) -> np.ndarray:
         h = h.astype(DTYPE, copy=False)
@@ -146,4 +154,3 @@ class Predictor:
 
     def labels(self, probabilities: np.ndarray) -> np.ndarray:
         return (probabilities >= self.threshold).astype(int)
-

@@ -6,6 +6,7 @@ this module, so a formula exists exactly once. Every formula works on plain floa
 company, checked field by field) and on numpy arrays or pandas Series (a whole data
 set at once, where an undefined ratio becomes NaN).
 """
+
 from __future__ import annotations
 
 import math
@@ -62,54 +63,153 @@ def _ratio(name, ko, en, numerator, denominator, rule, formula) -> Ratio:
 
 RATIOS: tuple[Ratio, ...] = (
     # The legacy five, in the legacy order (its model took them as a positional list).
-    _ratio("revenue_growth_pct", "매출액증가율", "Revenue growth (%)",
-           ["revenue"], "revenue_prior", POSITIVE, _growth("revenue", "revenue_prior")),
-    _ratio("total_asset_growth_pct", "총자산증가율", "Total asset growth (%)",
-           ["total_assets"], "total_assets_prior", POSITIVE,
-           _growth("total_assets", "total_assets_prior")),
-    _ratio("operating_margin_pct", "매출액영업이익률", "Operating margin (%)",
-           ["operating_income"], "revenue", POSITIVE, _share("operating_income", "revenue")),
-    _ratio("equity_ratio_pct", "자기자본비율", "Equity ratio (%)",
-           ["total_equity"], "total_assets", POSITIVE, _share("total_equity", "total_assets")),
-    _ratio("total_asset_turnover", "총자산회전율", "Total asset turnover (times)",
-           ["revenue"], "total_assets", POSITIVE, _share("revenue", "total_assets", scale=1)),
+    _ratio(
+        "revenue_growth_pct",
+        "매출액증가율",
+        "Revenue growth (%)",
+        ["revenue"],
+        "revenue_prior",
+        POSITIVE,
+        _growth("revenue", "revenue_prior"),
+    ),
+    _ratio(
+        "total_asset_growth_pct",
+        "총자산증가율",
+        "Total asset growth (%)",
+        ["total_assets"],
+        "total_assets_prior",
+        POSITIVE,
+        _growth("total_assets", "total_assets_prior"),
+    ),
+    _ratio(
+        "operating_margin_pct",
+        "매출액영업이익률",
+        "Operating margin (%)",
+        ["operating_income"],
+        "revenue",
+        POSITIVE,
+        _share("operating_income", "revenue"),
+    ),
+    _ratio(
+        "equity_ratio_pct",
+        "자기자본비율",
+        "Equity ratio (%)",
+        ["total_equity"],
+        "total_assets",
+        POSITIVE,
+        _share("total_equity", "total_assets"),
+    ),
+    _ratio(
+        "total_asset_turnover",
+        "총자산회전율",
+        "Total asset turnover (times)",
+        ["revenue"],
+        "total_assets",
+        POSITIVE,
+        _share("revenue", "total_assets", scale=1),
+    ),
     # What a reader of a result also expects to see.
-    _ratio("debt_ratio_pct", "부채비율", "Debt ratio (%)",
-           ["total_liabilities"], "total_equity", POSITIVE,
-           _share("total_liabilities", "total_equity")),
-    _ratio("liabilities_to_assets_pct", "부채자산비율", "Liabilities to assets (%)",
-           ["total_liabilities"], "total_assets", POSITIVE,
-           _share("total_liabilities", "total_assets")),
-    _ratio("net_margin_pct", "매출액순이익률", "Net margin (%)",
-           ["net_income"], "revenue", POSITIVE, _share("net_income", "revenue")),
-    _ratio("roa_pct", "총자산순이익률(ROA)", "Return on assets (%)",
-           ["net_income"], "total_assets", POSITIVE, _share("net_income", "total_assets")),
-    _ratio("operating_roa_pct", "총자산영업이익률", "Operating income to assets (%)",
-           ["operating_income"], "total_assets", POSITIVE,
-           _share("operating_income", "total_assets")),
-    _ratio("operating_income_growth_pct", "영업이익증가율", "Operating income growth (%)",
-           ["operating_income"], "operating_income_prior", NONZERO,
-           _growth("operating_income", "operating_income_prior")),
+    _ratio(
+        "debt_ratio_pct",
+        "부채비율",
+        "Debt ratio (%)",
+        ["total_liabilities"],
+        "total_equity",
+        POSITIVE,
+        _share("total_liabilities", "total_equity"),
+    ),
+    _ratio(
+        "liabilities_to_assets_pct",
+        "부채자산비율",
+        "Liabilities to assets (%)",
+        ["total_liabilities"],
+        "total_assets",
+        POSITIVE,
+        _share("total_liabilities", "total_assets"),
+    ),
+    _ratio(
+        "net_margin_pct",
+        "매출액순이익률",
+        "Net margin (%)",
+        ["net_income"],
+        "revenue",
+        POSITIVE,
+        _share("net_income", "revenue"),
+    ),
+    _ratio(
+        "roa_pct",
+        "총자산순이익률(ROA)",
+        "Return on assets (%)",
+        ["net_income"],
+        "total_assets",
+        POSITIVE,
+        _share("net_income", "total_assets"),
+    ),
+    _ratio(
+        "operating_roa_pct",
+        "총자산영업이익률",
+        "Operating income to assets (%)",
+        ["operating_income"],
+        "total_assets",
+        POSITIVE,
+        _share("operating_income", "total_assets"),
+    ),
+    _ratio(
+        "operating_income_growth_pct",
+        "영업이익증가율",
+        "Operating income growth (%)",
+        ["operating_income"],
+        "operating_income_prior",
+        NONZERO,
+        _growth("operating_income", "operating_income_prior"),
+    ),
     # The year before, and the change since: a company on its way down shows it in the trend.
-    _ratio("prior_operating_roa_pct", "전기 총자산영업이익률", "Prior-year operating income to assets (%)",
-           ["operating_income_prior"], "total_assets_prior", POSITIVE,
-           _share("operating_income_prior", "total_assets_prior")),
-    _ratio("prior_total_asset_turnover", "전기 총자산회전율", "Prior-year total asset turnover (times)",
-           ["revenue_prior"], "total_assets_prior", POSITIVE,
-           _share("revenue_prior", "total_assets_prior", scale=1)),
-    _ratio("prior_operating_margin_pct", "전기 매출액영업이익률", "Prior-year operating margin (%)",
-           ["operating_income_prior"], "revenue_prior", POSITIVE,
-           _share("operating_income_prior", "revenue_prior")),
-    _ratio("non_operating_to_assets_pct", "영업외손익 총자산비율",
-           "Net minus operating income, to assets (%)",
-           ["net_income", "operating_income"], "total_assets", POSITIVE,
-           lambda v: (v["net_income"] - v["operating_income"]) / v["total_assets"] * 100),
-    Ratio("operating_roa_change_pp", "총자산영업이익률 변화(%p)",
-          "Change in operating income to assets (percentage points)",
-          ("operating_income", "operating_income_prior"),
-          (("total_assets", POSITIVE), ("total_assets_prior", POSITIVE)),
-          lambda v: (v["operating_income"] / v["total_assets"]
-                     - v["operating_income_prior"] / v["total_assets_prior"]) * 100),
+    _ratio(
+        "prior_operating_roa_pct",
+        "전기 총자산영업이익률",
+        "Prior-year operating income to assets (%)",
+        ["operating_income_prior"],
+        "total_assets_prior",
+        POSITIVE,
+        _share("operating_income_prior", "total_assets_prior"),
+    ),
+    _ratio(
+        "prior_total_asset_turnover",
+        "전기 총자산회전율",
+        "Prior-year total asset turnover (times)",
+        ["revenue_prior"],
+        "total_assets_prior",
+        POSITIVE,
+        _share("revenue_prior", "total_assets_prior", scale=1),
+    ),
+    _ratio(
+        "prior_operating_margin_pct",
+        "전기 매출액영업이익률",
+        "Prior-year operating margin (%)",
+        ["operating_income_prior"],
+        "revenue_prior",
+        POSITIVE,
+        _share("operating_income_prior", "revenue_prior"),
+    ),
+    _ratio(
+        "non_operating_to_assets_pct",
+        "영업외손익 총자산비율",
+        "Net minus operating income, to assets (%)",
+        ["net_income", "operating_income"],
+        "total_assets",
+        POSITIVE,
+        lambda v: (v["net_income"] - v["operating_income"]) / v["total_assets"] * 100,
+    ),
+    Ratio(
+        "operating_roa_change_pp",
+        "총자산영업이익률 변화(%p)",
+        "Change in operating income to assets (percentage points)",
+        ("operating_income", "operating_income_prior"),
+        (("total_assets", POSITIVE), ("total_assets_prior", POSITIVE)),
+        lambda v: (
+            (v["operating_income"] / v["total_assets"] - v["operating_income_prior"] / v["total_assets_prior"]) * 100
+        ),
+    ),
 )
 
 RATIO_BY_NAME: dict[str, Ratio] = {r.name: r for r in RATIOS}
@@ -191,14 +291,20 @@ def balance_warnings(statement: Mapping[str, float]) -> list[dict[str, Any]]:
     size = max(abs(statement["total_assets"]), abs(statement["total_liabilities"]))
     if not math.isfinite(gap) or abs(gap) <= BALANCE_TOLERANCE * size:
         return []
-    share = f"{gap / size:.2%} of the larger of total_assets and total_liabilities" if size else (
-        "the whole of total_equity, with total_assets and total_liabilities both 0")
-    return [{
-        "code": "balance_mismatch",
-        "fields": ["total_equity", "total_assets", "total_liabilities"],
-        "message": (f"total_equity differs from total_assets - total_liabilities by {share}; "
-                    "total_equity was used as given"),
-    }]
+    share = (
+        f"{gap / size:.2%} of the larger of total_assets and total_liabilities"
+        if size
+        else ("the whole of total_equity, with total_assets and total_liabilities both 0")
+    )
+    return [
+        {
+            "code": "balance_mismatch",
+            "fields": ["total_equity", "total_assets", "total_liabilities"],
+            "message": (
+                f"total_equity differs from total_assets - total_liabilities by {share}; total_equity was used as given"
+            ),
+        }
+    ]
 
 
 def compute_frame(frame: Any, names: Any = None) -> Any:

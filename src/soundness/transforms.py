@@ -5,6 +5,7 @@ scaler gives that scaler's numbers (tests hold each kind to it). NaN goes throug
 as NaN, as it does in scikit-learn. What each kind holds is declared in artifacts.STEP_KINDS;
 a new kind needs an entry there and a builder here.
 """
+
 from __future__ import annotations
 
 import math
@@ -64,8 +65,12 @@ def _maxabs(step: dict[str, Any], arrays: Arrays) -> Transform:
 def _quantile(step: dict[str, Any], arrays: Arrays) -> Transform:
     """QuantileTransformer.transform on dense rows: its _transform_col, all columns at once."""
     quantiles, references = arrays["quantiles"], arrays["references"]
-    if np.any(np.diff(quantiles, axis=0) < 0) or np.any(np.diff(references) <= 0) \
-            or references[0] < 0 or references[-1] > 1:
+    if (
+        np.any(np.diff(quantiles, axis=0) < 0)
+        or np.any(np.diff(references) <= 0)
+        or references[0] < 0
+        or references[-1] > 1
+    ):
         raise ValueError("needs non-decreasing quantiles and increasing references within [0, 1]")
     normal = step["output"] == "normal"
     columns = [_interpolation(q, references) for q in quantiles.T]
@@ -98,8 +103,7 @@ def _interpolation(q: np.ndarray, references: np.ndarray) -> Transform:
     if not np.any(np.diff(q[~ends]) == 0) and np.sum(q == q[0]) + np.sum(q == q[-1]) == np.sum(ends):
         return lambda column: np.interp(column, q, references)
     reversed_q, reversed_references = np.ascontiguousarray(-q[::-1]), -references[::-1]
-    return lambda column: 0.5 * (np.interp(column, q, references)
-                                 - np.interp(-column, reversed_q, reversed_references))
+    return lambda column: 0.5 * (np.interp(column, q, references) - np.interp(-column, reversed_q, reversed_references))
 
 
 def _interpolate(step: dict[str, Any], arrays: Arrays) -> Transform:
@@ -132,8 +136,14 @@ def _missing_indicator(step: dict[str, Any], arrays: Arrays) -> Transform:
 
 
 BUILDERS: dict[str, Callable[[dict[str, Any], Arrays], Transform]] = {
-    "clip": _clip, "minmax": _minmax, "standard": _centered, "robust": _centered, "maxabs": _maxabs,
-    "quantile": _quantile, "interpolate": _interpolate, "missing_indicator": _missing_indicator,
+    "clip": _clip,
+    "minmax": _minmax,
+    "standard": _centered,
+    "robust": _centered,
+    "maxabs": _maxabs,
+    "quantile": _quantile,
+    "interpolate": _interpolate,
+    "missing_indicator": _missing_indicator,
 }
 
 
@@ -149,23 +159,68 @@ def build(step: dict[str, Any], arrays: Arrays) -> Transform:
 
 _SQRT_2PI = 2.50662827463100050242
 _EXP_MINUS_2 = 0.13533528323661269189
-_P0 = (-5.99633501014107895267e1, 9.80010754185999661536e1, -5.66762857469070293439e1,
-       1.39312609387279679503e1, -1.23916583867381258016e0)
-_Q0 = (1.0, 1.95448858338141759834e0, 4.67627912898881538453e0, 8.63602421390890590575e1,
-       -2.25462687854119370527e2, 2.00260212380060660359e2, -8.20372256168333339912e1,
-       1.59056225126211695515e1, -1.18331621121330003142e0)
-_P1 = (4.05544892305962419923e0, 3.15251094599893866154e1, 5.71628192246421288162e1,
-       4.40805073893200834700e1, 1.46849561928858024014e1, 2.18663306850790267539e0,
-       -1.40256079171354495875e-1, -3.50424626827848203418e-2, -8.57456785154685413611e-4)
-_Q1 = (1.0, 1.57799883256466749731e1, 4.53907635128879210584e1, 4.13172038254672030440e1,
-       1.50425385692907503408e1, 2.50464946208309415979e0, -1.42182922854787788574e-1,
-       -3.80806407691578277194e-2, -9.33259480895457427372e-4)
-_P2 = (3.23774891776946035970e0, 6.91522889068984211695e0, 3.93881025292474443415e0,
-       1.33303460815807542389e0, 2.01485389549179081538e-1, 1.23716634817820021358e-2,
-       3.01581553508235416007e-4, 2.65806974686737550832e-6, 6.23974539184983293730e-9)
-_Q2 = (1.0, 6.02427039364742014255e0, 3.67983563856160859403e0, 1.37702099489081330271e0,
-       2.16236993594496635890e-1, 1.34204006088543189037e-2, 3.28014464682127739104e-4,
-       2.89247864745380683936e-6, 6.79019408009981274425e-9)
+_P0 = (
+    -5.99633501014107895267e1,
+    9.80010754185999661536e1,
+    -5.66762857469070293439e1,
+    1.39312609387279679503e1,
+    -1.23916583867381258016e0,
+)
+_Q0 = (
+    1.0,
+    1.95448858338141759834e0,
+    4.67627912898881538453e0,
+    8.63602421390890590575e1,
+    -2.25462687854119370527e2,
+    2.00260212380060660359e2,
+    -8.20372256168333339912e1,
+    1.59056225126211695515e1,
+    -1.18331621121330003142e0,
+)
+_P1 = (
+    4.05544892305962419923e0,
+    3.15251094599893866154e1,
+    5.71628192246421288162e1,
+    4.40805073893200834700e1,
+    1.46849561928858024014e1,
+    2.18663306850790267539e0,
+    -1.40256079171354495875e-1,
+    -3.50424626827848203418e-2,
+    -8.57456785154685413611e-4,
+)
+_Q1 = (
+    1.0,
+    1.57799883256466749731e1,
+    4.53907635128879210584e1,
+    4.13172038254672030440e1,
+    1.50425385692907503408e1,
+    2.50464946208309415979e0,
+    -1.42182922854787788574e-1,
+    -3.80806407691578277194e-2,
+    -9.33259480895457427372e-4,
+)
+_P2 = (
+    3.23774891776946035970e0,
+    6.91522889068984211695e0,
+    3.93881025292474443415e0,
+    1.33303460815807542389e0,
+    2.01485389549179081538e-1,
+    1.23716634817820021358e-2,
+    3.01581553508235416007e-4,
+    2.65806974686737550832e-6,
+    6.23974539184983293730e-9,
+)
+_Q2 = (
+    1.0,
+    6.02427039364742014255e0,
+    3.67983563856160859403e0,
+    1.37702099489081330271e0,
+    2.16236993594496635890e-1,
+    1.34204006088543189037e-2,
+    3.28014464682127739104e-4,
+    2.89247864745380683936e-6,
+    6.79019408009981274425e-9,
+)
 
 
 _SMALL = 16  # up to this many values (a request's few companies), the scalar path is faster

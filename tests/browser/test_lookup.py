@@ -1,5 +1,6 @@
 """Filling the form from DART, in a real browser against the real function and the local DART
 stand-in: search by name, pick with the keyboard, see the form filled and score it."""
+
 from __future__ import annotations
 
 import datetime
@@ -65,8 +66,7 @@ def test_a_company_found_by_name_fills_the_form_and_is_scored(lookup_url, open_p
     assert f"삼성전자 {stand_in.YEAR}" in result.inner_text()
 
 
-def test_filled_values_stay_editable_and_an_edited_form_is_no_longer_named_after_the_filing(
-        lookup_url, open_page):
+def test_filled_values_stay_editable_and_an_edited_form_is_no_longer_named_after_the_filing(lookup_url, open_page):
     page = open_page(lookup_url)
     page.get_by_test_id("lookup-year").select_option(str(stand_in.YEAR))
     search(page, "000660")
@@ -120,10 +120,15 @@ def test_without_a_dart_key_the_page_hides_the_lookup(page_server, served_model_
 
 def test_a_lookup_that_turns_out_unconfigured_says_so_and_hides_the_search(lookup_url, open_page):
     refusal = json.dumps({"error": {"code": "lookup_not_configured", "message": "no key", "details": []}})
-    page = open_page(lookup_url, before=lambda p: p.route("**/companies?*", lambda route: route.fulfill(
-        status=503, content_type="application/json", body=refusal)))
+    page = open_page(
+        lookup_url,
+        before=lambda p: p.route(
+            "**/companies?*", lambda route: route.fulfill(status=503, content_type="application/json", body=refusal)
+        ),
+    )
     page.get_by_test_id("company-search").fill("삼성")
     page.keyboard.press("Enter")
     page.get_by_test_id("company-search").wait_for(state="hidden")
     assert page.get_by_test_id("lookup-status").inner_text() == (
-        "이 서버에는 DART 조회가 설정되어 있지 않습니다. 값을 직접 입력하세요.")
+        "이 서버에는 DART 조회가 설정되어 있지 않습니다. 값을 직접 입력하세요."
+    )

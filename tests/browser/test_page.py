@@ -1,4 +1,5 @@
 """The web page, in a real browser against the real function: what a person types, sees and downloads."""
+
 from __future__ import annotations
 
 import csv
@@ -70,7 +71,8 @@ def label_texts(page) -> dict[str, str]:
 
 
 def test_typed_legacy_example_shows_the_class_probability_and_ratios_the_api_returns(
-        page_server, open_page, served_model_dir, legacy_example):
+    page_server, open_page, served_model_dir, legacy_example
+):
     url = page_server(served_model_dir)
     page = open_page(url)
     predict_by_keyboard(page, legacy_example["statement"])
@@ -82,14 +84,17 @@ def test_typed_legacy_example_shows_the_class_probability_and_ratios_the_api_ret
     expected = body["predictions"][0]
     assert result.get_by_test_id("result-class").inner_text() == expected["class_ko"]
     assert result.get_by_test_id("result-probability").inner_text() == shown_probability(
-        expected["probability_unsound"])
+        expected["probability_unsound"]
+    )
     if served_model_dir != DEFAULT_MODEL:  # the legacy service's own model: its write-up's answer
         assert expected["class_ko"] == "건전"
     for name, value in zip(legacy_example["ratio_names"], legacy_example["ratios"]):
         assert result.get_by_test_id(f"feature-{name}").inner_text() == shown_ratio(value)
 
 
-def test_an_invalid_field_shows_the_servers_message_beside_that_field(page_server, open_page, legacy_model_dir, legacy_example):
+def test_an_invalid_field_shows_the_servers_message_beside_that_field(
+    page_server, open_page, legacy_model_dir, legacy_example
+):
     url = page_server(legacy_model_dir)  # a model that needs every ratio: a zero prior revenue is refused
     page = open_page(url)
     statement = {**legacy_example["statement"], "revenue_prior": 0}
@@ -106,7 +111,8 @@ def test_an_invalid_field_shows_the_servers_message_beside_that_field(page_serve
 
 
 def test_empty_and_unreadable_fields_are_named_without_asking_the_server(
-        page_server, open_page, served_model_dir, legacy_example):
+    page_server, open_page, served_model_dir, legacy_example
+):
     page = open_page(page_server(served_model_dir))
     predictions = []
     page.on("request", lambda r: predictions.append(r.url) if r.url.endswith("/predict") else None)
@@ -123,18 +129,53 @@ def test_empty_and_unreadable_fields_are_named_without_asking_the_server(
 
 def test_amounts_are_read_the_way_people_write_them(page_server, open_page, served_model_dir):
     page = open_page(page_server(served_model_dir), wait_ready=False)
-    cases = ["1,234,567", " 1 234 567 ", "(1,234)", "-1,234.5", "\u22125", "１，２３４", "₩12,000", "12,000원",
-             "+7", "0", "", "abc", "1,23", "12만", "(-5)", "1.2.3", "--3", "1e3"]
-    read = page.evaluate("""async (cases) => {
+    cases = [
+        "1,234,567",
+        " 1 234 567 ",
+        "(1,234)",
+        "-1,234.5",
+        "\u22125",
+        "１，２３４",
+        "₩12,000",
+        "12,000원",
+        "+7",
+        "0",
+        "",
+        "abc",
+        "1,23",
+        "12만",
+        "(-5)",
+        "1.2.3",
+        "--3",
+        "1e3",
+    ]
+    read = page.evaluate(
+        """async (cases) => {
         const {parseAmount} = await import("./amounts.js");
         return cases.map((text) => parseAmount(text));
-    }""", cases)
+    }""",
+        cases,
+    )
     assert read == [
-        {"value": 1234567}, {"value": 1234567}, {"value": -1234}, {"value": -1234.5}, {"value": -5},
-        {"value": 1234}, {"value": 12000}, {"value": 12000}, {"value": 7}, {"value": 0},
-        {"problem": "empty"}, {"problem": "not_a_number"}, {"problem": "not_a_number"},
-        {"problem": "not_a_number"}, {"problem": "not_a_number"}, {"problem": "not_a_number"},
-        {"problem": "not_a_number"}, {"value": 1000}]
+        {"value": 1234567},
+        {"value": 1234567},
+        {"value": -1234},
+        {"value": -1234.5},
+        {"value": -5},
+        {"value": 1234},
+        {"value": 12000},
+        {"value": 12000},
+        {"value": 7},
+        {"value": 0},
+        {"problem": "empty"},
+        {"problem": "not_a_number"},
+        {"problem": "not_a_number"},
+        {"problem": "not_a_number"},
+        {"problem": "not_a_number"},
+        {"problem": "not_a_number"},
+        {"problem": "not_a_number"},
+        {"value": 1000},
+    ]
 
 
 def test_csv_reader_handles_quotes_bom_crlf_and_semicolons(page_server, open_page, served_model_dir):
@@ -144,7 +185,8 @@ def test_csv_reader_handles_quotes_bom_crlf_and_semicolons(page_server, open_pag
         "multiline": 'a,b\n"x\ny",2\nz,3',
         "semicolons": 'a;b\n"1,5";2',
     }
-    parsed = page.evaluate("""async (texts) => {
+    parsed = page.evaluate(
+        """async (texts) => {
         const {parseCsv} = await import("./csv.js");
         const result = {};
         for (const [name, text] of Object.entries(texts)) {
@@ -152,7 +194,9 @@ def test_csv_reader_handles_quotes_bom_crlf_and_semicolons(page_server, open_pag
         }
         try { parseCsv('a,b\\n"1,2') } catch (e) { result.unclosed = [e.code, e.line] }
         return result;
-    }""", texts)
+    }""",
+        texts,
+    )
     assert parsed["quoted"] == [[1, "name", "revenue"], [2, "A, Inc.", "1,234"], [4, 'say "hi"', "(5)"]]
     assert parsed["multiline"] == [[1, "a", "b"], [2, "x\ny", "2"], [4, "z", "3"]]
     assert parsed["semicolons"] == [[1, "a", "b"], [2, "1,5", "2"]]
@@ -181,16 +225,24 @@ def model_facts_changed(change):
 
 
 def test_the_form_labels_and_csv_headers_are_the_ones_get_model_gives(
-        page_server, open_page, served_model_dir, legacy_example, tmp_path):
+    page_server, open_page, served_model_dir, legacy_example, tmp_path
+):
     renamed = {name: {"ko": f"항목 {i}", "en": f"Item {i}"} for i, name in enumerate(FIELDS)}
-    page = open_page(page_server(served_model_dir),
-                     before=model_facts_changed(lambda facts: facts.update(statement_labels=renamed)))
+    page = open_page(
+        page_server(served_model_dir), before=model_facts_changed(lambda facts: facts.update(statement_labels=renamed))
+    )
     assert page.locator("#fields input").evaluate_all("inputs => inputs.map((i) => i.name)") == FIELDS
     assert label_texts(page) == {name: label["ko"] for name, label in renamed.items()}
     path = tmp_path / "renamed.csv"
-    path.write_text("\n".join([",".join(["name", *(renamed[f]["en"] for f in FIELDS)]),
-                               ",".join(["A", *(str(legacy_example["statement"][f]) for f in FIELDS)])]),
-                    encoding="utf-8")
+    path.write_text(
+        "\n".join(
+            [
+                ",".join(["name", *(renamed[f]["en"] for f in FIELDS)]),
+                ",".join(["A", *(str(legacy_example["statement"][f]) for f in FIELDS)]),
+            ]
+        ),
+        encoding="utf-8",
+    )
     upload(page, path)
     rows = page.get_by_test_id("batch-table").locator("tbody tr")
     assert rows.count() == 1 and rows.nth(0).locator(".notes").inner_text() == ""
@@ -218,8 +270,13 @@ def test_the_example_button_fills_the_first_company_of_the_example_csv(page_serv
 
     header = EXAMPLE_CSV.read_text(encoding="utf-8").splitlines()[0]
     changed = "\n".join([header, ",".join(["Changed", *(f'"{(i + 1) * 1000:,}"' for i in range(len(FIELDS)))])])
-    page = open_page(url, before=lambda p: p.route("**/example-companies.csv", lambda route: route.fulfill(
-        status=200, content_type="text/csv; charset=utf-8", body=changed)))
+    page = open_page(
+        url,
+        before=lambda p: p.route(
+            "**/example-companies.csv",
+            lambda route: route.fulfill(status=200, content_type="text/csv; charset=utf-8", body=changed),
+        ),
+    )
     page.get_by_role("button", name="예시 값 채우기").click()
     (first,) = example_rows(changed)
     assert form_values(page) == {name: f"{first[name]:,.0f}" for name in FIELDS}
@@ -254,14 +311,14 @@ KNOWN_Q = [0.01, 0.25, 0.5, 0.75, 0.99]
 
 def give_known_distribution(facts: dict) -> None:
     facts["features"] = list(KNOWN_DISTRIBUTION)
-    facts["feature_quantiles"] = {name: {"q": KNOWN_Q, "values": values}
-                                  for name, values in KNOWN_DISTRIBUTION.items()}
+    facts["feature_quantiles"] = {name: {"q": KNOWN_Q, "values": values} for name, values in KNOWN_DISTRIBUTION.items()}
     facts["training_data"] = {"description": "a distribution the test made up"}
     facts["limits"] = ["a test limit", "another test limit"]
 
 
 def test_bars_place_the_company_at_its_percentile_of_the_training_population(
-        page_server, open_page, served_model_dir, legacy_example):
+    page_server, open_page, served_model_dir, legacy_example
+):
     page = open_page(page_server(served_model_dir), before=model_facts_changed(give_known_distribution))
     page.locator("#lang-toggle").click()
     page.get_by_role("button", name="Fill in an example").click()
@@ -273,7 +330,8 @@ def test_bars_place_the_company_at_its_percentile_of_the_training_population(
     for i, name in enumerate(legacy_example["ratio_names"]):
         percent = np.interp(legacy_example["ratios"][i], KNOWN_DISTRIBUTION[name], np.array(KNOWN_Q) * 100)
         assert items.nth(i).get_by_test_id("percentile").inner_text() == (
-            f"higher than {round(percent)}% of training companies")
+            f"higher than {round(percent)}% of training companies"
+        )
         marker_left = items.nth(i).locator(".bar-marker").evaluate("e => parseFloat(e.style.left)")
         assert marker_left == pytest.approx(percent, abs=0.01)
     assert "a distribution the test made up" in page.get_by_test_id("model-line").inner_text()
@@ -283,7 +341,8 @@ def test_bars_place_the_company_at_its_percentile_of_the_training_population(
 
 
 def test_a_model_without_a_recorded_distribution_shows_its_ratios_without_bars(
-        page_server, open_page, served_model_dir, legacy_example):
+    page_server, open_page, served_model_dir, legacy_example
+):
     url = page_server(served_model_dir)
     page = open_page(url, before=model_facts_changed(lambda facts: facts.update(feature_quantiles={})))
     page.get_by_role("button", name="예시 값 채우기").click()
@@ -296,8 +355,11 @@ def test_a_model_without_a_recorded_distribution_shows_its_ratios_without_bars(
     _, body, _ = post_json(url + "/predict", {"companies": [legacy_example["statement"]]})
     debt_ratio = body["predictions"][0]["ratios"]["debt_ratio_pct"]
     features = json.loads((served_model_dir / "manifest.json").read_text())["features"]
-    shown = (result.get_by_test_id("feature-debt_ratio_pct") if "debt_ratio_pct" in features  # a model input
-             else result.get_by_test_id("other-ratios").locator('[data-ratio="debt_ratio_pct"] td'))
+    shown = (
+        result.get_by_test_id("feature-debt_ratio_pct")
+        if "debt_ratio_pct" in features  # a model input
+        else result.get_by_test_id("other-ratios").locator('[data-ratio="debt_ratio_pct"] td')
+    )
     assert shown.inner_text() == shown_ratio(debt_ratio)
 
 
@@ -313,8 +375,11 @@ def test_a_balance_mismatch_warning_is_shown_with_the_result(page_server, open_p
 def test_the_largest_contributions_are_said_in_words_in_both_languages(page_server, open_page, legacy_example):
     url = page_server(DEFAULT_MODEL)
     page = open_page(url)
-    statement = {**legacy_example["statement"], "total_equity": -legacy_example["statement"]["total_equity"],
-                 "total_liabilities": legacy_example["statement"]["total_assets"] + legacy_example["statement"]["total_equity"]}
+    statement = {
+        **legacy_example["statement"],
+        "total_equity": -legacy_example["statement"]["total_equity"],
+        "total_liabilities": legacy_example["statement"]["total_assets"] + legacy_example["statement"]["total_equity"],
+    }
     predict_by_keyboard(page, statement)
     reasons = page.get_by_test_id("reasons")
     reasons.wait_for()
@@ -326,13 +391,19 @@ def test_the_largest_contributions_are_said_in_words_in_both_languages(page_serv
     assert items.first.get_attribute("data-ratio") == largest
     assert items.first.inner_text().endswith("위험을 높였습니다" if contributions[largest] > 0 else "위험을 낮췄습니다")
     page.get_by_role("button", name="English").click()
-    assert page.get_by_test_id("reasons").locator("li").first.inner_text().endswith(
-        "raised the risk" if contributions[largest] > 0 else "lowered the risk")
+    assert (
+        page.get_by_test_id("reasons")
+        .locator("li")
+        .first.inner_text()
+        .endswith("raised the risk" if contributions[largest] > 0 else "lowered the risk")
+    )
 
 
 def test_the_button_says_the_request_is_under_way_until_the_answer_comes(page_server, open_page, served_model_dir):
     held = []
-    page = open_page(page_server(served_model_dir), before=lambda p: p.route("**/predict", lambda route: held.append(route)))
+    page = open_page(
+        page_server(served_model_dir), before=lambda p: p.route("**/predict", lambda route: held.append(route))
+    )
     page.get_by_role("button", name="예시 값 채우기").click()
     submit = page.locator("#submit")
     with page.expect_request("**/predict"):
@@ -349,8 +420,11 @@ def test_the_button_says_the_request_is_under_way_until_the_answer_comes(page_se
 
 
 def test_an_unreachable_service_is_said_to_be_unreachable(page_server, open_page, served_model_dir):
-    page = open_page(page_server(served_model_dir), wait_ready=False,
-                     before=lambda p: p.route(re.compile(r".*/(model|predict)$"), lambda r: r.abort()))
+    page = open_page(
+        page_server(served_model_dir),
+        wait_ready=False,
+        before=lambda p: p.route(re.compile(r".*/(model|predict)$"), lambda r: r.abort()),
+    )
     status = page.locator('[data-testid="service-status"][data-state="error"]')
     status.wait_for()
     assert "서비스에 연결할 수 없습니다" in status.inner_text()
@@ -362,10 +436,15 @@ def test_an_unreachable_service_is_said_to_be_unreachable(page_server, open_page
 
 
 def test_an_error_answer_is_reported_with_its_status_and_message(page_server, open_page, served_model_dir):
-    refusal = json.dumps({"error": {"code": "model_unavailable", "message": "the model is being replaced",
-                                    "details": []}})
-    page = open_page(page_server(served_model_dir), before=lambda p: p.route("**/predict", lambda r: r.fulfill(
-        status=503, content_type="application/json", body=refusal)))
+    refusal = json.dumps(
+        {"error": {"code": "model_unavailable", "message": "the model is being replaced", "details": []}}
+    )
+    page = open_page(
+        page_server(served_model_dir),
+        before=lambda p: p.route(
+            "**/predict", lambda r: r.fulfill(status=503, content_type="application/json", body=refusal)
+        ),
+    )
     page.get_by_role("button", name="예시 값 채우기").click()
     page.get_by_role("button", name="예측", exact=True).click()
     message = page.get_by_test_id("form-message")
@@ -405,14 +484,16 @@ def test_the_example_csv_gives_three_results_and_a_downloadable_csv_of_them(page
         assert float(row["equity_ratio_pct"]) == pytest.approx(expected["ratios"]["equity_ratio_pct"])
 
 
-def test_csv_rows_that_cannot_be_scored_carry_their_own_errors(page_server, open_page, legacy_model_dir, legacy_example,
-                                                               tmp_path):
+def test_csv_rows_that_cannot_be_scored_carry_their_own_errors(
+    page_server, open_page, legacy_model_dir, legacy_example, tmp_path
+):
     statement = legacy_example["statement"]
     lines = [",".join(["id", *FIELDS])]
     for name, changes in [("good", {}), ("zero prior revenue", {"revenue_prior": 0}), ("typo", {"revenue": "12x"})]:
         values = {**statement, **changes}
-        lines.append(",".join([name] + [f'"{values[f]:,}"' if isinstance(values[f], int) else values[f]
-                                        for f in FIELDS]))
+        lines.append(
+            ",".join([name] + [f'"{values[f]:,}"' if isinstance(values[f], int) else values[f] for f in FIELDS])
+        )
     path = tmp_path / "companies.csv"
     path.write_bytes(("\ufeff" + "\r\n".join(lines) + "\r\n").encode())
 
@@ -468,8 +549,9 @@ def test_the_language_switch_changes_every_label_and_is_remembered(page_server, 
 
 @pytest.mark.parametrize("lang", ["ko", "en"])
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
-def test_the_page_fits_its_width_with_a_result_and_a_batch(page_server, open_page, served_model_dir, screenshot_dir,
-                                                           lang, viewport):
+def test_the_page_fits_its_width_with_a_result_and_a_batch(
+    page_server, open_page, served_model_dir, screenshot_dir, lang, viewport
+):
     page = open_page(page_server(served_model_dir), viewport=viewport)
     if lang == "en":
         page.locator("#lang-toggle").click()
@@ -507,7 +589,8 @@ def recording_predictions(sizes: list, held: list):
 
 
 def test_a_1001_row_csv_goes_in_requests_of_the_servers_limit_with_progress(
-        page_server, open_page, served_model_dir, legacy_example, tmp_path):
+    page_server, open_page, served_model_dir, legacy_example, tmp_path
+):
     path = write_companies(tmp_path / "many.csv", legacy_example["statement"], [f"c{i}" for i in range(1001)])
     sizes, held = [], []
     page = open_page(page_server(served_model_dir), before=recording_predictions(sizes, held))
@@ -525,7 +608,8 @@ def test_a_1001_row_csv_goes_in_requests_of_the_servers_limit_with_progress(
 
 
 def test_the_batch_size_is_the_one_the_server_states_and_progress_is_said_in_english(
-        page_server, open_page, served_model_dir, legacy_example, tmp_path):
+    page_server, open_page, served_model_dir, legacy_example, tmp_path
+):
     path = write_companies(tmp_path / "many.csv", legacy_example["statement"], [f"c{i}" for i in range(450)])
     sizes, held = [], []
 
@@ -540,17 +624,21 @@ def test_the_batch_size_is_the_one_the_server_states_and_progress_is_said_in_eng
         page.locator("#batch-submit").click()
     page.locator('[data-testid="batch-status"][data-state="info"]').wait_for()
     assert page.get_by_test_id("batch-status").inner_text() == (
-        "Predicting… 0 of 450 companies done (request 1 of 3, at most 200 each)")
+        "Predicting… 0 of 450 companies done (request 1 of 3, at most 200 each)"
+    )
     held[0].continue_()
     page.get_by_test_id("batch-table").wait_for()
     assert sizes == [200, 200, 50]
     assert "450 of 450 companies predicted, 0 with errors" in page.get_by_test_id("batch-status").inner_text()
 
 
-def test_a_batch_that_fails_midway_says_where_it_stopped(page_server, open_page, served_model_dir, legacy_example, tmp_path):
+def test_a_batch_that_fails_midway_says_where_it_stopped(
+    page_server, open_page, served_model_dir, legacy_example, tmp_path
+):
     path = write_companies(tmp_path / "many.csv", legacy_example["statement"], [f"c{i}" for i in range(5)])
-    refusal = json.dumps({"error": {"code": "model_unavailable", "message": "the model is being replaced",
-                                    "details": []}})
+    refusal = json.dumps(
+        {"error": {"code": "model_unavailable", "message": "the model is being replaced", "details": []}}
+    )
     answered = []
 
     def handle(route):
@@ -560,8 +648,13 @@ def test_a_batch_that_fails_midway_says_where_it_stopped(page_server, open_page,
         else:
             route.fulfill(status=503, content_type="application/json", body=refusal)
 
-    page = open_page(page_server(served_model_dir), before=lambda p: (
-        model_facts_changed(lambda facts: facts.update(max_batch=2))(p), p.route("**/predict", handle)))
+    page = open_page(
+        page_server(served_model_dir),
+        before=lambda p: (
+            model_facts_changed(lambda facts: facts.update(max_batch=2))(p),
+            p.route("**/predict", handle),
+        ),
+    )
     page.locator("#batch-file").set_input_files(str(path))
     page.locator("#batch-submit").click()
     status = page.locator('[data-testid="batch-status"][data-state="error"]')
@@ -571,14 +664,17 @@ def test_a_batch_that_fails_midway_says_where_it_stopped(page_server, open_page,
 
 
 def test_a_ratio_outside_the_training_range_is_warned_beside_the_answer_in_both_languages(
-        page_server, open_page, served_model_dir, legacy_example):
+    page_server, open_page, served_model_dir, legacy_example
+):
     page = open_page(page_server(served_model_dir))
     # The balance sheet in 백만원, the income statement in won: turnover near 1.3 million.
     mixed = {**legacy_example["statement"]}
     for name in ("total_assets", "total_assets_prior", "total_liabilities", "total_equity"):
         mixed[name] = round(mixed[name] / 1e6)
     predict_by_keyboard(page, mixed)
-    warning = page.get_by_test_id("warnings").locator('[data-code="outside_training_range"][data-field="total_asset_turnover"]')
+    warning = page.get_by_test_id("warnings").locator(
+        '[data-code="outside_training_range"][data-field="total_asset_turnover"]'
+    )
     warning.wait_for()
     text = warning.inner_text()
     recorded = json.loads((served_model_dir / "manifest.json").read_text())["feature_quantiles"]["total_asset_turnover"]
@@ -590,20 +686,26 @@ def test_a_ratio_outside_the_training_range_is_warned_beside_the_answer_in_both_
 
 
 def test_names_with_bidirectional_overrides_are_shown_as_written_and_refused(
-        page_server, open_page, served_model_dir, legacy_example, tmp_path):
+    page_server, open_page, served_model_dir, legacy_example, tmp_path
+):
     path = write_companies(tmp_path / "odd.csv", legacy_example["statement"], ["Acme\u202etxt.exe", "Plain"])
     page = open_page(page_server(served_model_dir))
     upload(page, path)
     rows = page.get_by_test_id("batch-table").locator("tbody tr")
     assert rows.nth(0).locator("th").inner_text() == "Acme[U+202E]txt.exe"
     assert "\u202e" not in page.get_by_test_id("batch-table").inner_text()
-    assert rows.nth(0).locator(".notes").inner_text().startswith(
-        "id: must not contain control or bidirectional formatting characters (U+202E at position 4)")
+    assert (
+        rows.nth(0)
+        .locator(".notes")
+        .inner_text()
+        .startswith("id: must not contain control or bidirectional formatting characters (U+202E at position 4)")
+    )
     assert rows.nth(1).locator(".class-cell").inner_text() in ("건전", "비건전")
 
 
 def test_rows_past_the_details_the_server_lists_are_still_marked_refused(
-        page_server, open_page, legacy_model_dir, legacy_example, tmp_path):
+    page_server, open_page, legacy_model_dir, legacy_example, tmp_path
+):
     statement = {**legacy_example["statement"], "revenue_prior": 0}  # no row can be scored: one 422
     path = write_companies(tmp_path / "zeros.csv", statement, [f"c{i}" for i in range(60)])
     page = open_page(page_server(legacy_model_dir))  # a model that needs every ratio
@@ -615,7 +717,8 @@ def test_rows_past_the_details_the_server_lists_are_still_marked_refused(
 
 
 def test_a_csv_sent_after_a_failed_first_look_at_the_model_still_uses_its_limit(
-        page_server, open_page, served_model_dir, legacy_example, tmp_path):
+    page_server, open_page, served_model_dir, legacy_example, tmp_path
+):
     path = write_companies(tmp_path / "five.csv", legacy_example["statement"], [f"c{i}" for i in range(5)])
     looks, sizes = [], []
 
@@ -631,8 +734,11 @@ def test_a_csv_sent_after_a_failed_first_look_at_the_model_still_uses_its_limit(
         sizes.append(len(route.request.post_data_json["companies"]))
         route.continue_()
 
-    page = open_page(page_server(served_model_dir), wait_ready=False,
-                     before=lambda p: (p.route("**/model", model), p.route("**/predict", predict)))
+    page = open_page(
+        page_server(served_model_dir),
+        wait_ready=False,
+        before=lambda p: (p.route("**/model", model), p.route("**/predict", predict)),
+    )
     page.locator('[data-testid="service-status"][data-state="error"]').wait_for()
     upload(page, path)
     assert sizes == [2, 2, 1]

@@ -3,6 +3,7 @@
 No Google Cloud here: tests/deploy/fake-bin/gcloud is put first on PATH and writes each call's
 arguments as a JSON line; the deploy commands are compared to the exact expected argv.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -30,10 +31,26 @@ STARTUP_PROBE = "httpGet.path=/ready,periodSeconds=1,timeoutSeconds=1,failureThr
 # The repo venv's python3 first: deploy.sh needs only its standard library, and it starts fast.
 BASE_PATH = os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]])
 # Everything deploy.sh reads from the environment: cleared so the caller's shell cannot leak in.
-DEPLOY_ENV_KEYS = (*ENV_NAMES, "PROJECT", "GOOGLE_CLOUD_PROJECT", "REGION", "NAME", "BUCKET", "TARGET",
-                   "ALLOW_UNAUTHENTICATED", "DRY_RUN", "API_KEYS_SECRET", "DART_API_KEY_SECRET", "BIGQUERY",
-                   "MEMORY", "CONCURRENCY", "MIN_INSTANCES", "MAX_INSTANCES", "FAKE_GCLOUD_ACCOUNT",
-                   "FAKE_GCLOUD_FAIL")
+DEPLOY_ENV_KEYS = (
+    *ENV_NAMES,
+    "PROJECT",
+    "GOOGLE_CLOUD_PROJECT",
+    "REGION",
+    "NAME",
+    "BUCKET",
+    "TARGET",
+    "ALLOW_UNAUTHENTICATED",
+    "DRY_RUN",
+    "API_KEYS_SECRET",
+    "DART_API_KEY_SECRET",
+    "BIGQUERY",
+    "MEMORY",
+    "CONCURRENCY",
+    "MIN_INSTANCES",
+    "MAX_INSTANCES",
+    "FAKE_GCLOUD_ACCOUNT",
+    "FAKE_GCLOUD_FAIL",
+)
 # What a deploy stages itself (the model as model/, the page as frontend/), so passes through no setting for.
 STAGED_SETTINGS = {"MODEL_DIR", "FRONTEND_DIR"}
 
@@ -55,10 +72,20 @@ class Deploy:
 
     def __call__(self, *args: str, path: str | None = None, **env: str) -> subprocess.CompletedProcess:
         full_env = {k: v for k, v in os.environ.items() if k not in DEPLOY_ENV_KEYS}
-        full_env.update(PATH=path or f"{FAKE_BIN}{os.pathsep}{BASE_PATH}",
-                        FAKE_GCLOUD_LOG=str(self.log), FAKE_GCLOUD_URL=FAKE_URL, **env)
-        return subprocess.run([str(DEPLOY), "--name", self.name, *args], env=full_env, cwd=ROOT,
-                              capture_output=True, text=True, timeout=120)
+        full_env.update(
+            PATH=path or f"{FAKE_BIN}{os.pathsep}{BASE_PATH}",
+            FAKE_GCLOUD_LOG=str(self.log),
+            FAKE_GCLOUD_URL=FAKE_URL,
+            **env,
+        )
+        return subprocess.run(
+            [str(DEPLOY), "--name", self.name, *args],
+            env=full_env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
 
     def calls(self) -> list[list[str]]:
         if not self.log.exists():
@@ -69,18 +96,49 @@ class Deploy:
         return [call for call in self.calls() if "deploy" in call[:2]]
 
     def expected_functions_deploy(self, access: str = "--no-allow-unauthenticated") -> list[str]:
-        return ["functions", "deploy", self.name, f"--project={PROJECT}", "--gen2", f"--region={REGION}",
-                "--runtime=python311", f"--source={self.stage}", "--entry-point=predict", "--trigger-http",
-                *self.sizing(), access, "--quiet"]
+        return [
+            "functions",
+            "deploy",
+            self.name,
+            f"--project={PROJECT}",
+            "--gen2",
+            f"--region={REGION}",
+            "--runtime=python311",
+            f"--source={self.stage}",
+            "--entry-point=predict",
+            "--trigger-http",
+            *self.sizing(),
+            access,
+            "--quiet",
+        ]
 
     def expected_run_deploy(self, access: str = "--no-allow-unauthenticated") -> list[str]:
-        return ["run", "deploy", self.name, f"--project={PROJECT}", f"--region={REGION}",
-                f"--source={self.stage}", "--function=predict", "--base-image=python311",
-                "--cpu-boost", f"--startup-probe={STARTUP_PROBE}", *self.sizing(), access, "--quiet"]
+        return [
+            "run",
+            "deploy",
+            self.name,
+            f"--project={PROJECT}",
+            f"--region={REGION}",
+            f"--source={self.stage}",
+            "--function=predict",
+            "--base-image=python311",
+            "--cpu-boost",
+            f"--startup-probe={STARTUP_PROBE}",
+            *self.sizing(),
+            access,
+            "--quiet",
+        ]
 
     def sizing(self) -> list[str]:
-        return ["--memory=512Mi", "--cpu=1", "--timeout=60s", "--concurrency=16", "--min-instances=0",
-                "--max-instances=10", f"--env-vars-file={self.env_file}"]
+        return [
+            "--memory=512Mi",
+            "--cpu=1",
+            "--timeout=60s",
+            "--concurrency=16",
+            "--min-instances=0",
+            "--max-instances=10",
+            f"--env-vars-file={self.env_file}",
+        ]
 
 
 @pytest.fixture
@@ -99,8 +157,11 @@ def required(model: Path) -> list[str]:
 
 
 def tree(directory: Path) -> dict[str, str]:
-    return {str(p.relative_to(directory)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(directory.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(directory)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(directory.rglob("*"))
+        if p.is_file()
+    }
 
 
 def env_file(path: Path) -> dict[str, str]:
@@ -108,6 +169,7 @@ def env_file(path: Path) -> dict[str, str]:
 
 
 # ---------------------------------------------------------------- the deploy commands
+
 
 def test_functions_target_deploys_gen2_http_function_with_deliberate_sizing(deploy, small_model_dir):
     result = deploy(*required(small_model_dir))
@@ -122,8 +184,9 @@ def test_run_target_deploys_a_cloud_run_service_built_as_a_function(deploy, smal
 
 
 def test_every_setting_can_come_from_the_environment(deploy, small_model_dir):
-    result = deploy(PROJECT=PROJECT, REGION=REGION, MODEL_DIR=str(small_model_dir), TARGET="run",
-                    ALLOW_UNAUTHENTICATED="true")
+    result = deploy(
+        PROJECT=PROJECT, REGION=REGION, MODEL_DIR=str(small_model_dir), TARGET="run", ALLOW_UNAUTHENTICATED="true"
+    )
     assert result.returncode == 0, result.stderr
     assert deploy.deploy_calls() == [deploy.expected_run_deploy("--allow-unauthenticated")]
 
@@ -139,19 +202,29 @@ def test_dry_run_prints_each_command_shell_quoted_and_runs_none(deploy, small_mo
     assert result.returncode == 0, result.stderr
     printed = [shlex.split(line) for line in result.stdout.splitlines()]
     assert printed[0] == ["gcloud", *deploy.expected_functions_deploy()]
-    assert [p[:3] for p in printed[1:]] == [["gcloud", "functions", "describe"],
-                                            ["gcloud", "storage", "rsync"], ["gcloud", "storage", "cp"]]
+    assert [p[:3] for p in printed[1:]] == [
+        ["gcloud", "functions", "describe"],
+        ["gcloud", "storage", "rsync"],
+        ["gcloud", "storage", "cp"],
+    ]
     assert deploy.calls() == [["auth", "list", "--filter=status:ACTIVE", "--format=value(account)"]]
     assert (deploy.stage / "main.py").is_file()  # staged anyway, to be inspected
 
 
 def test_service_settings_reach_the_function_through_its_env_vars_file(deploy, small_model_dir):
-    result = deploy(*required(small_model_dir), MAX_BATCH="200", MAX_BODY_BYTES="65536",
-                    ALLOWED_ORIGINS="https://a.example,https://b.example")
+    result = deploy(
+        *required(small_model_dir),
+        MAX_BATCH="200",
+        MAX_BODY_BYTES="65536",
+        ALLOWED_ORIGINS="https://a.example,https://b.example",
+    )
     assert result.returncode == 0, result.stderr
-    assert env_file(deploy.env_file) == {"MAX_BATCH": "200", "MAX_BODY_BYTES": "65536",
-                                         "ALLOWED_ORIGINS": "https://a.example,https://b.example",
-                                         "FUNCTION_USE_ASGI": "true"}
+    assert env_file(deploy.env_file) == {
+        "MAX_BATCH": "200",
+        "MAX_BODY_BYTES": "65536",
+        "ALLOWED_ORIGINS": "https://a.example,https://b.example",
+        "FUNCTION_USE_ASGI": "true",
+    }
 
 
 def test_deploy_passes_through_every_setting_the_function_reads():
@@ -181,8 +254,12 @@ def test_an_api_keys_secret_is_mounted_from_secret_manager(deploy, small_model_d
 
 
 def test_the_dart_key_is_mounted_from_secret_manager_beside_the_api_keys(deploy, small_model_dir):
-    result = deploy(*required(small_model_dir), API_KEYS_SECRET="soundness-api-keys:3",
-                    DART_API_KEY_SECRET="opendart-key", DART_TIMEOUT="5")
+    result = deploy(
+        *required(small_model_dir),
+        API_KEYS_SECRET="soundness-api-keys:3",
+        DART_API_KEY_SECRET="opendart-key",
+        DART_TIMEOUT="5",
+    )
     assert result.returncode == 0, result.stderr
     (call,) = deploy.deploy_calls()
     assert "--set-secrets=API_KEYS=soundness-api-keys:3,DART_API_KEY=opendart-key:latest" in call
@@ -199,18 +276,46 @@ def test_a_dart_key_given_directly_goes_into_the_env_file_and_is_never_printed(d
 
 
 def test_with_a_bucket_the_page_is_published_pointing_at_the_deployed_url(deploy, small_model_dir):
-    result = deploy(*required(small_model_dir), "--bucket", "pytest-page", "--allow-unauthenticated",
-                    ALLOWED_ORIGINS="https://a.example")
+    result = deploy(
+        *required(small_model_dir),
+        "--bucket",
+        "pytest-page",
+        "--allow-unauthenticated",
+        ALLOWED_ORIGINS="https://a.example",
+    )
     assert result.returncode == 0, result.stderr
     site = str(deploy.site)
     assert deploy.calls()[1:] == [
         deploy.expected_functions_deploy("--allow-unauthenticated"),
-        ["functions", "describe", deploy.name, f"--project={PROJECT}", "--gen2", f"--region={REGION}",
-         "--format=value(serviceConfig.uri)"],
-        ["storage", "rsync", site, "gs://pytest-page", f"--project={PROJECT}", "--recursive", "--checksums-only",
-         "--delete-unmatched-destination-objects", "--exclude=^config\\.js$", "--cache-control=public,max-age=300"],
-        ["storage", "cp", f"{site}/config.js", "gs://pytest-page/config.js", f"--project={PROJECT}",
-         "--cache-control=no-cache"],
+        [
+            "functions",
+            "describe",
+            deploy.name,
+            f"--project={PROJECT}",
+            "--gen2",
+            f"--region={REGION}",
+            "--format=value(serviceConfig.uri)",
+        ],
+        [
+            "storage",
+            "rsync",
+            site,
+            "gs://pytest-page",
+            f"--project={PROJECT}",
+            "--recursive",
+            "--checksums-only",
+            "--delete-unmatched-destination-objects",
+            "--exclude=^config\\.js$",
+            "--cache-control=public,max-age=300",
+        ],
+        [
+            "storage",
+            "cp",
+            f"{site}/config.js",
+            "gs://pytest-page/config.js",
+            f"--project={PROJECT}",
+            "--cache-control=no-cache",
+        ],
     ]
     config = (deploy.site / "config.js").read_text()
     assert f'window.SOUNDNESS_CONFIG = {{apiBase: "{FAKE_URL}"}};' in config.splitlines()
@@ -221,8 +326,15 @@ def test_with_a_bucket_the_page_is_published_pointing_at_the_deployed_url(deploy
 def test_the_run_target_reads_its_url_from_the_cloud_run_service(deploy, small_model_dir):
     result = deploy(*required(small_model_dir), "--target", "run", "--bucket", "pytest-page")
     assert result.returncode == 0, result.stderr
-    assert ["run", "services", "describe", deploy.name, f"--project={PROJECT}", f"--region={REGION}",
-            "--format=value(status.url)"] in deploy.calls()
+    assert [
+        "run",
+        "services",
+        "describe",
+        deploy.name,
+        f"--project={PROJECT}",
+        f"--region={REGION}",
+        "--format=value(status.url)",
+    ] in deploy.calls()
     assert "--allow-unauthenticated" in result.stderr  # warns: a browser cannot call a private service
 
 
@@ -233,6 +345,7 @@ def test_a_failed_deploy_publishes_nothing(deploy, small_model_dir):
 
 
 # ---------------------------------------------------------------- the BigQuery service
+
 
 def test_bigquery_deploys_a_separate_iam_only_service_with_the_route_on(deploy, small_model_dir):
     result = deploy(*required(small_model_dir), "--bigquery", MAX_BATCH="500")
@@ -276,22 +389,43 @@ def test_the_route_cannot_be_switched_on_without_bigquery(deploy, small_model_di
 
 # ---------------------------------------------------------------- bucket names
 
-@pytest.mark.parametrize("bucket", ["abc", "my-project_page", "gs://my-page/", "a" * 63, "www.example.com",
-                                    ".".join(["a" * 63] * 3) + "." + "b" * 30, "1.2.3.four"])
+
+@pytest.mark.parametrize(
+    "bucket",
+    [
+        "abc",
+        "my-project_page",
+        "gs://my-page/",
+        "a" * 63,
+        "www.example.com",
+        ".".join(["a" * 63] * 3) + "." + "b" * 30,
+        "1.2.3.four",
+    ],
+)
 def test_a_bucket_name_cloud_storage_accepts_is_published_to(deploy, small_model_dir, bucket):
     result = deploy(*required(small_model_dir), "--allow-unauthenticated", "--bucket", bucket, "--dry-run")
     assert result.returncode == 0, result.stderr
 
 
-@pytest.mark.parametrize("bucket, problem", [
-    ("ab", "3 to 63 characters"), ("a" * 64, "3 to 63 characters"),
-    (".".join(["a" * 63] * 3) + "." + "b" * 31, "3 to 222 characters"),
-    ("a" * 64 + ".com", "at most 63 characters"),
-    ("My-Page", "lowercase"), ("page!", "lowercase"), ("page name", "lowercase"),
-    ("-page", "start and end"), ("page_", "start and end"), ("page.", "start and end"),
-    ("goog-page", "'goog'"), ("my-google-page", "'google'"), ("my-g00gle-page", "'google'"),
-    ("192.168.5.4", "IP address"),
-])
+@pytest.mark.parametrize(
+    "bucket, problem",
+    [
+        ("ab", "3 to 63 characters"),
+        ("a" * 64, "3 to 63 characters"),
+        (".".join(["a" * 63] * 3) + "." + "b" * 31, "3 to 222 characters"),
+        ("a" * 64 + ".com", "at most 63 characters"),
+        ("My-Page", "lowercase"),
+        ("page!", "lowercase"),
+        ("page name", "lowercase"),
+        ("-page", "start and end"),
+        ("page_", "start and end"),
+        ("page.", "start and end"),
+        ("goog-page", "'goog'"),
+        ("my-google-page", "'google'"),
+        ("my-g00gle-page", "'google'"),
+        ("192.168.5.4", "IP address"),
+    ],
+)
 def test_a_bucket_name_cloud_storage_would_refuse_stops_everything(deploy, small_model_dir, bucket, problem):
     result = deploy(*required(small_model_dir), "--allow-unauthenticated", "--bucket", bucket)
     assert result.returncode == 2
@@ -300,6 +434,7 @@ def test_a_bucket_name_cloud_storage_would_refuse_stops_everything(deploy, small
 
 
 # ---------------------------------------------------------------- refusing early
+
 
 def path_without_gcloud(tmp_path: Path) -> str:
     """A PATH with every program of this one except gcloud."""
@@ -330,11 +465,16 @@ REFUSALS = {
     "no region": (lambda m, t: dict(args=["--project", PROJECT, "--model", str(m)]), "no region"),
     "bad target": (lambda m, t: dict(args=[*required(m), "--target", "lambda"]), "--target must be"),
     "model without manifest": (lambda m, t: dict(args=required(t)), "no manifest.json in"),
-    "tampered model file": (lambda m, t: dict(args=required(tampered(m, t))), "model.safetensors does not match its sha256"),
+    "tampered model file": (
+        lambda m, t: dict(args=required(tampered(m, t))),
+        "model.safetensors does not match its sha256",
+    ),
     "bad service setting": (lambda m, t: dict(args=required(m), MAX_BATCH="0"), "MAX_BATCH must be a positive"),
     "unknown option": (lambda m, t: dict(args=[*required(m), "--regoin", "x"]), "unknown argument '--regoin'"),
-    "dart key twice": (lambda m, t: dict(args=required(m), DART_API_KEY="k", DART_API_KEY_SECRET="s"),
-                       "set DART_API_KEY or DART_API_KEY_SECRET, not both"),
+    "dart key twice": (
+        lambda m, t: dict(args=required(m), DART_API_KEY="k", DART_API_KEY_SECRET="s"),
+        "set DART_API_KEY or DART_API_KEY_SECRET, not both",
+    ),
     "bad dart url": (lambda m, t: dict(args=required(m), DART_API_URL="ftp://x"), "DART_API_URL must be"),
 }
 
@@ -353,26 +493,56 @@ def test_each_missing_precondition_stops_before_any_deploy_with_its_reason(deplo
 def test_help_documents_every_setting(deploy):
     result = deploy("--help")
     assert result.returncode == 0
-    for name in ("PROJECT", "GOOGLE_CLOUD_PROJECT", "REGION", "NAME", "BUCKET", "MODEL_DIR", "TARGET",
-                 "ALLOW_UNAUTHENTICATED", "DRY_RUN", "MAX_BATCH", "MAX_BODY_BYTES", "ALLOWED_ORIGINS",
-                 "API_KEYS", "API_KEYS_SECRET", "MEMORY", "CONCURRENCY", "MIN_INSTANCES",
-                 "MAX_INSTANCES", "CLIENT_TIMEOUT_SECONDS", "DART_API_KEY", "DART_API_KEY_SECRET",
-                 "DART_API_URL", "DART_TIMEOUT", "DART_CACHE_SIZE", "BIGQUERY"):
+    for name in (
+        "PROJECT",
+        "GOOGLE_CLOUD_PROJECT",
+        "REGION",
+        "NAME",
+        "BUCKET",
+        "MODEL_DIR",
+        "TARGET",
+        "ALLOW_UNAUTHENTICATED",
+        "DRY_RUN",
+        "MAX_BATCH",
+        "MAX_BODY_BYTES",
+        "ALLOWED_ORIGINS",
+        "API_KEYS",
+        "API_KEYS_SECRET",
+        "MEMORY",
+        "CONCURRENCY",
+        "MIN_INSTANCES",
+        "MAX_INSTANCES",
+        "CLIENT_TIMEOUT_SECONDS",
+        "DART_API_KEY",
+        "DART_API_KEY_SECRET",
+        "DART_API_URL",
+        "DART_TIMEOUT",
+        "DART_CACHE_SIZE",
+        "BIGQUERY",
+    ):
         assert re.search(rf"\b{name}\b", result.stdout), name
     assert deploy.calls() == []
 
 
 def test_the_checks_deploy_runs_need_only_pythons_standard_library(small_model_dir):
     # The Cloud SDK image deploy.sh runs in has python3 but no torch, numpy or flask.
-    code = ("import sys; from pathlib import Path; from soundness.artifacts import verified_manifest; "
-            "from api.config import Settings; verified_manifest(Path(sys.argv[1])); Settings.from_env({}); "
-            "print(sorted(m for m in ('torch', 'numpy', 'sklearn', 'joblib', 'flask') if m in sys.modules))")
-    result = subprocess.run([sys.executable, "-S", "-c", code, str(small_model_dir)], capture_output=True, text=True,
-                            env={"PYTHONPATH": f"{ROOT / 'function'}:{ROOT / 'src'}", "PATH": os.environ["PATH"]}, timeout=60)
+    code = (
+        "import sys; from pathlib import Path; from soundness.artifacts import verified_manifest; "
+        "from api.config import Settings; verified_manifest(Path(sys.argv[1])); Settings.from_env({}); "
+        "print(sorted(m for m in ('torch', 'numpy', 'sklearn', 'joblib', 'flask') if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-S", "-c", code, str(small_model_dir)],
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": f"{ROOT / 'function'}:{ROOT / 'src'}", "PATH": os.environ["PATH"]},
+        timeout=60,
+    )
     assert (result.returncode, result.stdout.strip()) == (0, "[]"), result.stderr
 
 
 # ---------------------------------------------------------------- the staged folder
+
 
 def test_staging_twice_gives_the_same_tree(deploy, small_model_dir):
     assert deploy(*required(small_model_dir)).returncode == 0
@@ -385,34 +555,53 @@ def test_staging_twice_gives_the_same_tree(deploy, small_model_dir):
 def test_the_staged_folder_holds_only_what_the_function_needs(deploy, small_model_dir):
     assert deploy(*required(small_model_dir), "--dry-run").returncode == 0
     files = tree(deploy.stage)
-    assert {name.split("/")[0] for name in files} == {"main.py", "requirements.txt", "api", "soundness", "model", "frontend"}
-    assert sorted(n for n in files if n.startswith("model/")) == [
-        "model/manifest.json", "model/model.safetensors"]
+    assert {name.split("/")[0] for name in files} == {
+        "main.py",
+        "requirements.txt",
+        "api",
+        "soundness",
+        "model",
+        "frontend",
+    }
+    assert sorted(n for n in files if n.startswith("model/")) == ["model/manifest.json", "model/model.safetensors"]
     assert {n for n in files if n.startswith("soundness/")} == {
-        f"soundness/{p.name}" for p in (ROOT / "src" / "soundness").glob("*.py")}
+        f"soundness/{p.name}" for p in (ROOT / "src" / "soundness").glob("*.py")
+    }
     assert {n for n in files if n.startswith("api/")} == {
-        f"api/{p.name}" for p in (ROOT / "function" / "api").glob("*.py")}
+        f"api/{p.name}" for p in (ROOT / "function" / "api").glob("*.py")
+    }
     assert not [n for n in files if n.endswith(".pyc") or "__pycache__" in n or "test" in n or "training" in n]
     assert files["model/model.safetensors"] == tree(small_model_dir)["model.safetensors"]
 
 
 def test_the_staged_requirements_pin_every_runtime_package_and_no_training_stack(deploy, small_model_dir):
     assert deploy(*required(small_model_dir), "--dry-run").returncode == 0
-    packages = [line for line in (deploy.stage / "requirements.txt").read_text().splitlines()
-                if line and not line.startswith("#")]
+    packages = [
+        line
+        for line in (deploy.stage / "requirements.txt").read_text().splitlines()
+        if line and not line.startswith("#")
+    ]
     assert all(re.fullmatch(r"[A-Za-z0-9._-]+==\S+", line) for line in packages), packages
     names = {line.split("==")[0].lower() for line in packages}
     assert {"functions-framework", "numpy", "safetensors"} <= names
     assert not names & {"torch", "scikit-learn", "scipy", "joblib", "pandas"}
-    assert packages == [line for line in (ROOT / "requirements.txt").read_text().splitlines()
-                        if line.strip() and not line.startswith("#")]
+    assert packages == [
+        line
+        for line in (ROOT / "requirements.txt").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
 
 
 @pytest.mark.server
 def test_the_staged_folder_serves_a_prediction_on_its_own(deploy, served_model_dir, legacy_example, start_server):
     assert deploy(*required(served_model_dir), "--dry-run").returncode == 0
-    imported = subprocess.run([sys.executable, "-c", "import soundness; print(soundness.__file__)"],
-                              cwd=deploy.stage, capture_output=True, text=True, check=True).stdout.strip()
+    imported = subprocess.run(
+        [sys.executable, "-c", "import soundness; print(soundness.__file__)"],
+        cwd=deploy.stage,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     assert Path(imported).is_relative_to(deploy.stage)
     server = start_server(source=deploy.stage / "main.py", cwd=deploy.stage, env={"PYTHONDONTWRITEBYTECODE": "1"})
     status, body, _ = post_json(server.url + "/predict", {"companies": [legacy_example["statement"]]})
@@ -424,6 +613,7 @@ def test_the_staged_folder_serves_a_prediction_on_its_own(deploy, served_model_d
 
 
 # ---------------------------------------------------------------- Cloud Build and uploads
+
 
 def cloudbuild() -> dict:
     return yaml.safe_load((ROOT / "cloudbuild.yaml").read_text())
@@ -440,15 +630,22 @@ def strings_in(value) -> list[str]:
 def test_cloud_build_tests_before_it_deploys():
     steps = cloudbuild()["steps"]
     assert [step["id"] for step in steps] == ["test", "deploy"]
-    assert steps[0]["name"].startswith("python:3.11") and [steps[0]["entrypoint"], *steps[0]["args"]] == ["make", "test"]
+    assert steps[0]["name"].startswith("python:3.11") and [steps[0]["entrypoint"], *steps[0]["args"]] == [
+        "make",
+        "test",
+    ]
     assert steps[1].get("waitFor", ["test"]) == ["test"]  # after the tests, never beside them
     assert "cloud-sdk" in steps[1]["name"]
     assert "./deploy.sh" in steps[1]["args"]
 
 
 def test_cloud_build_calls_only_scripts_that_exist_and_are_executable():
-    called = [arg for step in cloudbuild()["steps"] for arg in [step.get("entrypoint", ""), *step["args"]]
-              if arg.startswith("./")]
+    called = [
+        arg
+        for step in cloudbuild()["steps"]
+        for arg in [step.get("entrypoint", ""), *step["args"]]
+        if arg.startswith("./")
+    ]
     assert called
     for script in called:
         assert os.access(ROOT / script, os.X_OK), f"{script} is missing or not executable"
@@ -457,8 +654,11 @@ def test_cloud_build_calls_only_scripts_that_exist_and_are_executable():
 
 def test_cloud_build_uses_only_declared_substitutions_and_project_id():
     config = cloudbuild()
-    used = {m.group(1) or m.group(2) for text in strings_in(config["steps"])
-            for m in re.finditer(r"\$\{(\w+)\}|\$(\w+)", text)}
+    used = {
+        m.group(1) or m.group(2)
+        for text in strings_in(config["steps"])
+        for m in re.finditer(r"\$\{(\w+)\}|\$(\w+)", text)
+    }
     declared = set(config["substitutions"])
     assert used - declared == {"PROJECT_ID"}  # no trigger-only ones such as $BRANCH_NAME
     assert declared <= used
@@ -466,8 +666,11 @@ def test_cloud_build_uses_only_declared_substitutions_and_project_id():
 
 
 def test_uploads_leave_out_local_state_results_and_data():
-    patterns = {line.strip() for line in (ROOT / ".gcloudignore").read_text().splitlines()
-                if line.strip() and not line.startswith("#")}
+    patterns = {
+        line.strip()
+        for line in (ROOT / ".gcloudignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    }
     assert {".git/", ".venv/", "build/", "bench/results/", "__pycache__/", "*.pyc"} <= patterns
     # The build's first step runs the tests and the second needs these: none may be left out.
     for needed in ("tests/", "function/", "frontend/", "deploy.sh", "Makefile", "artifacts/", "requirements.txt"):

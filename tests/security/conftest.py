@@ -1,5 +1,6 @@
 """Fixtures for the reliability and security tests: a served model, real servers, and
 artifact directories to tamper with. Raw-socket helpers are in raw_http.py."""
+
 from __future__ import annotations
 
 import json

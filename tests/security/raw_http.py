@@ -1,13 +1,15 @@
 """Raw HTTP over a socket: for what only a socket can do (announce a body and never send it,
 send it slowly, cut it short) and for reading the bytes a server really answers."""
+
 from __future__ import annotations
 
 import re
 import socket
 
 
-def exchange(port: int, data: bytes, *, timeout: float = 5.0,
-             close_write: bool = False) -> tuple[int | None, dict, bytes]:
+def exchange(
+    port: int, data: bytes, *, timeout: float = 5.0, close_write: bool = False
+) -> tuple[int | None, dict, bytes]:
     """Send raw bytes, read one response: (status, or None if none came in time; headers; body).
 
     `close_write` half-closes after sending: the client says it has nothing more to send."""
@@ -45,10 +47,9 @@ def _parse(received: bytes) -> tuple[int | None, dict, bytes]:
     return int(match.group(1)), headers, body
 
 
-def post_head(path: str, content_length: int | None = None, content_type: str = "application/json",
-              extra: str = "") -> bytes:
+def post_head(
+    path: str, content_length: int | None = None, content_type: str = "application/json", extra: str = ""
+) -> bytes:
     """The head of a POST; with content_length None it announces a chunked body."""
-    length = ("Transfer-Encoding: chunked\r\n" if content_length is None
-              else f"Content-Length: {content_length}\r\n")
-    return (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: {content_type}\r\n"
-            f"{length}{extra}\r\n").encode()
+    length = "Transfer-Encoding: chunked\r\n" if content_length is None else f"Content-Length: {content_length}\r\n"
+    return (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: {content_type}\r\n{length}{extra}\r\n").encode()

@@ -1,5 +1,6 @@
 """Who may call what: CORS, API keys, the page's security headers, static files that stay
 inside their folder, and logs and errors that keep secrets and private values out."""
+
 import hmac
 import json
 
@@ -28,11 +29,18 @@ def keyed_client(make_client, served_model_dir):
 
 
 def preflight(client, origin: str, path: str = "/predict"):
-    return client.options(path, headers={"Origin": origin, "Access-Control-Request-Method": "POST",
-                                         "Access-Control-Request-Headers": "content-type, x-api-key"})
+    return client.options(
+        path,
+        headers={
+            "Origin": origin,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type, x-api-key",
+        },
+    )
 
 
 # ---------------------------------------------------------------- CORS
+
 
 def test_an_allowed_origin_gets_a_full_preflight_answer(cors_client):
     response = preflight(cors_client, ALLOWED)
@@ -45,15 +53,27 @@ def test_an_allowed_origin_gets_a_full_preflight_answer(cors_client):
 
 
 def test_an_allowed_origin_can_read_answers_and_errors(cors_client, served_features):
-    for response in (cors_client.post("/predict", json=row(len(served_features)), headers={"Origin": ALLOWED}),
-                     cors_client.post("/predict", json={}, headers={"Origin": ALLOWED}),
-                     cors_client.get("/nowhere", headers={"Origin": ALLOWED})):
+    for response in (
+        cors_client.post("/predict", json=row(len(served_features)), headers={"Origin": ALLOWED}),
+        cors_client.post("/predict", json={}, headers={"Origin": ALLOWED}),
+        cors_client.get("/nowhere", headers={"Origin": ALLOWED}),
+    ):
         assert response.headers["Access-Control-Allow-Origin"] == ALLOWED
         assert "Origin" in response.headers.get_list("Vary")
 
 
-@pytest.mark.parametrize("origin", ["https://b.example", "https://a.example.evil.example", "http://a.example",
-                                    "https://evil.a.example", "null", "https://A.EXAMPLE.", ""])
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "https://b.example",
+        "https://a.example.evil.example",
+        "http://a.example",
+        "https://evil.a.example",
+        "null",
+        "https://A.EXAMPLE.",
+        "",
+    ],
+)
 def test_any_other_origin_gets_no_cors_grant(cors_client, served_features, origin):
     answer = cors_client.post("/predict", json=row(len(served_features)), headers={"Origin": origin})
     for response in (preflight(cors_client, origin), answer):
@@ -70,9 +90,20 @@ def test_by_default_any_origin_may_call(make_client, served_model_dir, served_fe
 
 # ---------------------------------------------------------------- API keys
 
-@pytest.mark.parametrize("headers", [{}, {"X-API-Key": ""}, {"X-API-Key": "k3"}, {"X-API-Key": "K1"},
-                                     {"X-API-Key": "k1,k2"}, {"X-API-Key": "k"}, {"X-API-Key": "k1k2"},
-                                     {"Authorization": "Bearer k1"}])
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"X-API-Key": ""},
+        {"X-API-Key": "k3"},
+        {"X-API-Key": "K1"},
+        {"X-API-Key": "k1,k2"},
+        {"X-API-Key": "k"},
+        {"X-API-Key": "k1k2"},
+        {"Authorization": "Bearer k1"},
+    ],
+)
 def test_predictions_without_a_matching_key_are_401_json(keyed_client, served_features, headers):
     for path in ("/predict", "/"):
         response = keyed_client.post(path, json=row(len(served_features)), headers=headers)
@@ -112,7 +143,8 @@ def test_the_document_says_predictions_need_a_key_only_when_keys_are_set(keyed_c
 
 @pytest.mark.parametrize("given", ["k1", "k2", "wrong", ""])
 def test_keys_are_compared_in_constant_time_against_every_configured_key(
-        keyed_client, served_features, monkeypatch, given):
+    keyed_client, served_features, monkeypatch, given
+):
     compared = []
     real = hmac.compare_digest
 
@@ -127,6 +159,7 @@ def test_keys_are_compared_in_constant_time_against_every_configured_key(
 
 # ---------------------------------------------------------------- the page
 
+
 @pytest.mark.parametrize("path", ["/", "/index.html", "/app.js", "/style.css"])
 def test_the_page_and_its_files_carry_security_headers(keyed_client, path):
     response = keyed_client.get(path)
@@ -138,13 +171,30 @@ def test_the_page_and_its_files_carry_security_headers(keyed_client, path):
     assert response.headers["Referrer-Policy"]
 
 
-@pytest.mark.parametrize("path", [
-    "/../main.py", "/../function/main.py", "/%2e%2e/function/main.py", "/%2e%2e%2ffunction%2fmain.py",
-    "/..%2ffunction%2fmain.py", "/.%2e/function/main.py", "/%252e%252e/function/main.py",
-    "/..\\function\\main.py", "/....//function/main.py", "//etc/passwd", "/%2Fetc%2Fpasswd",
-    "/etc/passwd", "/proc/self/environ", "/index.html%00.js", "/../../../../../../etc/hosts",
-    "/frontend/../pyproject.toml", "/.git/config", "/.env", "/app.js/..%2f..%2fpyproject.toml",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/../main.py",
+        "/../function/main.py",
+        "/%2e%2e/function/main.py",
+        "/%2e%2e%2ffunction%2fmain.py",
+        "/..%2ffunction%2fmain.py",
+        "/.%2e/function/main.py",
+        "/%252e%252e/function/main.py",
+        "/..\\function\\main.py",
+        "/....//function/main.py",
+        "//etc/passwd",
+        "/%2Fetc%2Fpasswd",
+        "/etc/passwd",
+        "/proc/self/environ",
+        "/index.html%00.js",
+        "/../../../../../../etc/hosts",
+        "/frontend/../pyproject.toml",
+        "/.git/config",
+        "/.env",
+        "/app.js/..%2f..%2fpyproject.toml",
+    ],
+)
 def test_paths_that_reach_outside_the_page_folder_are_404(keyed_client, path):
     response = keyed_client.get(path)
     assert response.status_code == 404
@@ -153,8 +203,12 @@ def test_paths_that_reach_outside_the_page_folder_are_404(keyed_client, path):
 
 @pytest.mark.server
 def test_raw_dot_dot_request_targets_on_a_real_server_are_404(warm_server):
-    for target in ("/../function/main.py", "/%2e%2e/function/main.py", "/..%2f..%2fetc%2fpasswd",
-                   "/static/../../pyproject.toml"):
+    for target in (
+        "/../function/main.py",
+        "/%2e%2e/function/main.py",
+        "/..%2f..%2fetc%2fpasswd",
+        "/static/../../pyproject.toml",
+    ):
         request = f"GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode()
         status, _, body = exchange(warm_server.port, request)
         assert status == 404, target
@@ -163,17 +217,29 @@ def test_raw_dot_dot_request_targets_on_a_real_server_are_404(warm_server):
 
 # ---------------------------------------------------------------- nothing private in logs or errors
 
+
 @pytest.mark.server
 def test_logs_and_errors_never_show_statement_values_keys_or_paths(serve, served_model_dir, served_features):
     key, wrong = "key-7Hq2-secret", "guess-9Zx4-wrong"
     server = serve(MODEL_DIR=served_model_dir, API_KEYS=key)
-    statement = {"total_assets": 918273645.5, "total_assets_prior": 817263544.25,
-                 "total_liabilities": 716253443.75, "total_equity": 202020201.75, "revenue": 615243342.5,
-                 "revenue_prior": 514233241.5, "operating_income": 41322314.5,
-                 "operating_income_prior": 31222313.5, "net_income": 21122312.5}
-    sent = [(statement, key), ({"companies": [{**statement, "revenue_prior": 0}]}, key),
-            (row(len(served_features)), wrong), (b'{"companies": [918273645.5, ', key),
-            ({"instances": [{"revenue_growth_pct": 918273645.5, "secret_field_8812": 1}]}, key)]
+    statement = {
+        "total_assets": 918273645.5,
+        "total_assets_prior": 817263544.25,
+        "total_liabilities": 716253443.75,
+        "total_equity": 202020201.75,
+        "revenue": 615243342.5,
+        "revenue_prior": 514233241.5,
+        "operating_income": 41322314.5,
+        "operating_income_prior": 31222313.5,
+        "net_income": 21122312.5,
+    }
+    sent = [
+        (statement, key),
+        ({"companies": [{**statement, "revenue_prior": 0}]}, key),
+        (row(len(served_features)), wrong),
+        (b'{"companies": [918273645.5, ', key),
+        ({"instances": [{"revenue_growth_pct": 918273645.5, "secret_field_8812": 1}]}, key),
+    ]
     bodies = []
     for body, given in sent:
         payload = {"companies": [body]} if body is statement else body

@@ -2,6 +2,7 @@
 predict with the reason, says so in one ERROR line, and never runs code from the files.
 Pickles (users' joblib scalers and .pth files) are read only by the importer, through a
 restricted unpickler; the server reads format 2, which has none."""
+
 import json
 import os
 import pickle
@@ -69,8 +70,12 @@ def format_1_dir(tmp_path):
 
 
 def format_1_rehash(directory) -> None:
-    rewrite_manifest(directory, lambda m: m.update(files={
-        name: artifacts.sha256_of(directory / name) for name in ("model.pt", "scaler.joblib")}))
+    rewrite_manifest(
+        directory,
+        lambda m: m.update(
+            files={name: artifacts.sha256_of(directory / name) for name in ("model.pt", "scaler.joblib")}
+        ),
+    )
 
 
 def break_artifact(directory, how: str, marker) -> str:
@@ -101,7 +106,7 @@ def break_artifact(directory, how: str, marker) -> str:
         rehash(directory)
         return "model.safetensors is not a readable safetensors file"
     if how == "hidden widths the tensors lack":
-        rewrite_manifest(directory, lambda m: m["network"].update(hidden=[10 ** 9, 7]))
+        rewrite_manifest(directory, lambda m: m["network"].update(hidden=[10**9, 7]))
         return "model.safetensors does not fit the network"
     if how == "a preprocessing step of an unknown kind":
         rewrite_manifest(directory, lambda m: m["preprocessing"].append({"kind": "pickle", "path": "x.pkl"}))
@@ -121,20 +126,35 @@ def break_artifact(directory, how: str, marker) -> str:
     raise ValueError(how)
 
 
-FAULTS = ["no manifest", "manifest cut short", "manifest nested 100,000 deep", "no tensors", "tensors tampered",
-          "tensors cut short, hash updated", "a pickle that runs code in place of the tensors, hash updated",
-          "hidden widths the tensors lack", "a preprocessing step of an unknown kind", "format 1",
-          "a format from the future", "decision that is not an object", "calibration without numbers"]
+FAULTS = [
+    "no manifest",
+    "manifest cut short",
+    "manifest nested 100,000 deep",
+    "no tensors",
+    "tensors tampered",
+    "tensors cut short, hash updated",
+    "a pickle that runs code in place of the tensors, hash updated",
+    "hidden widths the tensors lack",
+    "a preprocessing step of an unknown kind",
+    "format 1",
+    "a format from the future",
+    "decision that is not an object",
+    "calibration without numbers",
+]
 
 
 def artifact_errors(lines: list[dict]) -> list[dict]:
-    return [line for line in lines
-            if line["severity"] == "ERROR" and line["message"].startswith("model artifacts cannot be served")]
+    return [
+        line
+        for line in lines
+        if line["severity"] == "ERROR" and line["message"].startswith("model artifacts cannot be served")
+    ]
 
 
 @pytest.mark.parametrize("how", FAULTS)
 def test_a_broken_artifact_is_refused_once_with_its_reason_and_the_instance_stays_up(
-        how, make_client, small_model_dir, tmp_path, capsys):
+    how, make_client, small_model_dir, tmp_path, capsys
+):
     marker = tmp_path / "code-ran"
     reason = break_artifact(small_model_dir, how, marker)
     client = make_client(MODEL_DIR=small_model_dir)
@@ -161,15 +181,15 @@ def test_a_broken_artifact_is_refused_once_with_its_reason_and_the_instance_stay
 @pytest.mark.server
 @pytest.mark.parametrize("how", ["call-0-5", "object array"])
 def test_a_real_server_given_a_format_1_directory_with_a_hostile_scaler_refuses_it_and_runs_nothing(
-        how, serve, format_1_dir, tmp_path):
+    how, serve, format_1_dir, tmp_path
+):
     marker = tmp_path / "code-ran"
     hostile_scaler(format_1_dir / "scaler.joblib", marker, how)
     format_1_rehash(format_1_dir)  # the manifest vouches for it: only the format stands in the way
     server = serve(MODEL_DIR=format_1_dir)
 
     def get(path, data=None):
-        request = urllib.request.Request(server.url + path, data=data,
-                                         headers={"Content-Type": "application/json"})
+        request = urllib.request.Request(server.url + path, data=data, headers={"Content-Type": "application/json"})
         try:
             with urllib.request.urlopen(request, timeout=60) as response:
                 return response.status, json.loads(response.read())

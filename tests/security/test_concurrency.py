@@ -1,4 +1,5 @@
 """Many clients at once on a cold instance, and requests that fail half-way."""
+
 import asyncio
 import json
 import threading
@@ -17,7 +18,8 @@ def body_for(i: int, n: int) -> dict:
 
 @pytest.mark.server
 def test_a_cold_server_hit_by_many_clients_loads_the_model_once_and_answers_each_as_alone(
-        serve, served_model_dir, served_features):
+    serve, served_model_dir, served_features
+):
     server = serve(MODEL_DIR=served_model_dir)
     n = len(served_features)
     barrier = threading.Barrier(CLIENTS + 1)
@@ -50,7 +52,8 @@ def test_a_cold_server_hit_by_many_clients_loads_the_model_once_and_answers_each
 
 
 def test_a_request_that_fails_inside_leaves_the_instance_healthy_and_says_nothing_private(
-        make_client, served_model_dir, served_features, monkeypatch, capsys, model_loads):
+    make_client, served_model_dir, served_features, monkeypatch, capsys, model_loads
+):
     from soundness.predictor import Predictor
 
     client = make_client(MODEL_DIR=served_model_dir)
@@ -69,8 +72,9 @@ def test_a_request_that_fails_inside_leaves_the_instance_healthy_and_says_nothin
     captured = capsys.readouterr()
     for leak in ("/work", "987654321", "Traceback", "disk"):
         assert leak not in response.text + captured.out + captured.err
-    assert [json.loads(line)["error_type"] for line in captured.out.splitlines()
-            if "error_type" in line] == ["RuntimeError"]
+    assert [json.loads(line)["error_type"] for line in captured.out.splitlines() if "error_type" in line] == [
+        "RuntimeError"
+    ]
 
     monkeypatch.setattr(Predictor, "probabilities", working)
     again = client.post("/predict", json=body)
@@ -79,7 +83,8 @@ def test_a_request_that_fails_inside_leaves_the_instance_healthy_and_says_nothin
 
 
 def test_a_failure_while_reading_the_body_is_a_400_and_the_next_request_is_served(
-        make_client, served_model_dir, served_features):
+    make_client, served_model_dir, served_features
+):
     client = make_client(MODEL_DIR=served_model_dir)
 
     arriving = [{"type": "http.request", "body": b" " * 50, "more_body": True}]
@@ -91,10 +96,20 @@ def test_a_failure_while_reading_the_body_is_a_400_and_the_next_request_is_serve
     async def send(message):
         sent.append(message)
 
-    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
-             "scheme": "http", "path": "/predict", "raw_path": b"/predict", "query_string": b"",
-             "root_path": "", "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 80),
-             "headers": [(b"content-type", b"application/json"), (b"content-length", b"100")]}
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/predict",
+        "raw_path": b"/predict",
+        "query_string": b"",
+        "root_path": "",
+        "client": ("127.0.0.1", 1),
+        "server": ("127.0.0.1", 80),
+        "headers": [(b"content-type", b"application/json"), (b"content-length", b"100")],
+    }
     # On a thread of its own: a test run may already have an event loop on this one (Playwright's).
     runner = threading.Thread(target=asyncio.run, args=(client.app(scope, receive, send),))
     runner.start()

@@ -1,6 +1,7 @@
 """An error answer stays under 64 KiB for any body the server accepts to read (MAX_BODY_BYTES):
 details are capped with a count of those left out, a client's text is echoed cut short, and an
 unknown key is named once per request, not once per row."""
+
 import json
 import string
 
@@ -12,9 +13,17 @@ JSON = {"Content-Type": "application/json"}
 
 LIMIT = 64 * 1024
 MAX_BODY = 1 << 20
-STATEMENT = {"total_assets": 5000, "total_assets_prior": 4000, "total_liabilities": 3000,
-             "total_equity": 2000, "revenue": 6000, "revenue_prior": 5000, "operating_income": 500,
-             "operating_income_prior": 400, "net_income": 300}
+STATEMENT = {
+    "total_assets": 5000,
+    "total_assets_prior": 4000,
+    "total_liabilities": 3000,
+    "total_equity": 2000,
+    "revenue": 6000,
+    "revenue_prior": 5000,
+    "operating_income": 500,
+    "operating_income_prior": 400,
+    "net_income": 300,
+}
 # 150 short keys: 52 letters and 98 letter pairs, so 1000 rows of them fit in 1 MiB.
 KEYS = list(string.ascii_letters) + [a + b for a in "xyz" for b in string.ascii_letters][:98]
 
@@ -29,16 +38,35 @@ def bodies() -> dict[str, bytes]:
         # The issue's body: 1000 rows x 150 unknown keys, which once got a 32 MiB 422.
         "1000 rows x 150 unknown keys": compact({"companies": [{key: 0 for key in KEYS}] * 1000}),
         "a different unknown key in every row": compact(
-            {"instances": [{f"u{i}_{j}": 0 for j in range(75)} for i in range(1000)]}),
+            {"instances": [{f"u{i}_{j}": 0 for j in range(75)} for i in range(1000)]}
+        ),
         "1000 rows x 9 wrong values": compact({"companies": [{k: "x" for k in STATEMENT}] * 1000}),
-        "1000 rows x 6 ids and values wrong": compact({"companies": [
-            {"id": [1], **STATEMENT, "total_assets": 0, "revenue": 0, "revenue_prior": -1,
-             "operating_income_prior": 0, "total_assets_prior": None}] * 1000}),
+        "1000 rows x 6 ids and values wrong": compact(
+            {
+                "companies": [
+                    {
+                        "id": [1],
+                        **STATEMENT,
+                        "total_assets": 0,
+                        "revenue": 0,
+                        "revenue_prior": -1,
+                        "operating_income_prior": 0,
+                        "total_assets_prior": None,
+                    }
+                ]
+                * 1000
+            }
+        ),
         "one unknown key of 900 KB": compact({"companies": [{**STATEMENT, huge_key: 1}]}),
         "an unknown input form of 900 KB": compact({huge_key: [], "data": [[1, 2, 3, 4, 5]]}),
-        "a duplicate key of 500 KB": b'{"' + huge_key[:500_000].encode() + b'":1,"' + huge_key[:500_000].encode() + b'":2}',
+        "a duplicate key of 500 KB": b'{"'
+        + huge_key[:500_000].encode()
+        + b'":1,"'
+        + huge_key[:500_000].encode()
+        + b'":2}',
         "lone surrogates as unknown keys": compact(
-            {"companies": [{f"\ud800{i}" * 20: 0 for i in range(40)} for _ in range(100)]}),
+            {"companies": [{f"\ud800{i}" * 20: 0 for i in range(40)} for _ in range(100)]}
+        ),
     }
 
 

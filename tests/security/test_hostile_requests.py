@@ -5,6 +5,7 @@ server (gunicorn, as production) for what only a socket can do: announce a body 
 never send it, send it slowly, cut it short, or send a chunked one without end.
 After every battery the instance still answers a plain prediction.
 """
+
 import json
 import socket
 import threading
@@ -18,9 +19,17 @@ from .raw_http import exchange, post_head
 
 MAX_BATCH = 1000
 MAX_BODY = 1 << 20
-STATEMENT = {"total_assets": 5000, "total_assets_prior": 4000, "total_liabilities": 3000,
-             "total_equity": 2000, "revenue": 6000, "revenue_prior": 5000, "operating_income": 300,
-             "operating_income_prior": 250, "net_income": 200}
+STATEMENT = {
+    "total_assets": 5000,
+    "total_assets_prior": 4000,
+    "total_liabilities": 3000,
+    "total_equity": 2000,
+    "revenue": 6000,
+    "revenue_prior": 5000,
+    "operating_income": 300,
+    "operating_income_prior": 250,
+    "net_income": 200,
+}
 JSON = "application/json"
 
 
@@ -56,12 +65,22 @@ def battery(n: int, clips: bool, unknowns: bool) -> list[tuple[str, bytes, str |
         ("NaN literal", raw_row("NaN"), JSON, 422, "invalid_input"),
         ("Infinity literal", raw_row("Infinity"), JSON, 422, "invalid_input"),
         ("-Infinity literal", raw_row("-Infinity"), JSON, 422, "invalid_input"),
-        ("NaN in a statement", b'{"companies": [' + dumps(statement())[:-1] + b', "net_income": NaN}]}',
-         JSON, 400, "malformed_json"),  # net_income twice: a duplicate key
+        (
+            "NaN in a statement",
+            b'{"companies": [' + dumps(statement())[:-1] + b', "net_income": NaN}]}',
+            JSON,
+            400,
+            "malformed_json",
+        ),  # net_income twice: a duplicate key
         ("100000 [", b"[" * 100_000, JSON, 400, "malformed_json"),
         ("100000 nested objects", b'{"a":' * 100_000, JSON, 400, "malformed_json"),
-        ("a row nested 50 deep", data([[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]),
-         JSON, 422, "invalid_input"),
+        (
+            "a row nested 50 deep",
+            data([[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]),
+            JSON,
+            422,
+            "invalid_input",
+        ),
         ("1e308", raw_row("1e308"), JSON, 422, "invalid_input"),
         ("-1e308", raw_row("-1e308"), JSON, 422, "invalid_input"),
         ("1e400", raw_row("1e400"), JSON, 422, "invalid_input"),
@@ -80,12 +99,16 @@ def battery(n: int, clips: bool, unknowns: bool) -> list[tuple[str, bytes, str |
         ("an object", data([{}, *row[1:]]), JSON, 422, "invalid_input"),
         ("500 KB of text for a number", data(["9" * 500000, *row[1:]]), JSON, 422, "invalid_input"),
         ("a duplicate top-level key", b'{"data": [[1]], "data": [[2]]}', JSON, 400, "malformed_json"),
-        ("a duplicate key in a row", b'{"companies": [{"revenue": 1, "revenue": 2}]}', JSON, 400,
-         "malformed_json"),
+        ("a duplicate key in a row", b'{"companies": [{"revenue": 1, "revenue": 2}]}', JSON, 400, "malformed_json"),
         ("an unknown top-level field", dumps({"data": [row], "debug": True}), JSON, 422, "unknown_input_form"),
         ("an unknown field in a row", dumps({"companies": [statement(surplus=1)]}), JSON, 422, "unknown_field"),
-        ("10000 unknown fields", dumps({"companies": [{f"k{i}": 1 for i in range(10_000)}]}), JSON, 422,
-         "unknown_field"),
+        (
+            "10000 unknown fields",
+            dumps({"companies": [{f"k{i}": 1 for i in range(10_000)}]}),
+            JSON,
+            422,
+            "unknown_field",
+        ),
         ("two forms at once", dumps({"data": [row], "instances": [{}]}), JSON, 422, "unknown_input_form"),
         ("no form", b"{}", JSON, 422, "unknown_input_form"),
         ("a top-level array", dumps([row]), JSON, 422, "invalid_request"),
@@ -102,14 +125,17 @@ def battery(n: int, clips: bool, unknowns: bool) -> list[tuple[str, bytes, str |
         ("an id of 201 characters", dumps({"instances": [{"id": "x" * 201}]}), JSON, 422, "invalid_input"),
         ("an id that is an object", dumps({"data": [row], "id": {}}), JSON, 422, "unknown_input_form"),
         ("an id that is a boolean", dumps({"companies": [statement(id=True)]}), JSON, 422, "invalid_input"),
-        ("an id of 400 digits", dumps({"companies": [statement(id=10 ** 400)]}), JSON, 422, "invalid_input"),
+        ("an id of 400 digits", dumps({"companies": [statement(id=10**400)]}), JSON, 422, "invalid_input"),
         ("a lone surrogate as id", dumps({"companies": [statement(id="\ud800")]}), JSON, 200, None),
-        ("a lone surrogate as a key", dumps({"companies": [statement(**{"\udfff": 1})]}), JSON, 422,
-         "unknown_field"),
-        ("a right-to-left override in an id", dumps({"companies": [statement(id="a\u202etxt.exe")]}), JSON, 422,
-         "invalid_input"),
-        ("an integer id beyond 2^53", dumps({"companies": [statement(id=2 ** 53 + 1)]}), JSON, 422,
-         "invalid_input"),
+        ("a lone surrogate as a key", dumps({"companies": [statement(**{"\udfff": 1})]}), JSON, 422, "unknown_field"),
+        (
+            "a right-to-left override in an id",
+            dumps({"companies": [statement(id="a\u202etxt.exe")]}),
+            JSON,
+            422,
+            "invalid_input",
+        ),
+        ("an integer id beyond 2^53", dumps({"companies": [statement(id=2**53 + 1)]}), JSON, 422, "invalid_input"),
         ("a NUL in a key", dumps({"data": [row], "\u0000": 1}), JSON, 422, "unknown_input_form"),
         ("one good row, one bad", dumps({"companies": [statement(), statement(revenue="x")]}), JSON, 200, None),
     ]
@@ -119,8 +145,9 @@ def test_a_battery_of_hostile_bodies_gets_the_documented_answers(client, served_
     manifest = json.loads((served_model_dir / "manifest.json").read_text())
     kinds = {step["kind"] for step in manifest["preprocessing"]}
     # interpolate holds its outer values beyond its knots: it clips too.
-    cases = battery(len(served_features), clips=bool(kinds & {"clip", "interpolate"}),
-                    unknowns="missing_indicator" in kinds)
+    cases = battery(
+        len(served_features), clips=bool(kinds & {"clip", "interpolate"}), unknowns="missing_indicator" in kinds
+    )
     wrong = []
     for what, body, content_type, status, code in cases:
         headers = {"Content-Type": content_type} if content_type else {}
@@ -136,12 +163,23 @@ def test_a_battery_of_hostile_bodies_gets_the_documented_answers(client, served_
     assert client.post("/predict", json={"companies": [STATEMENT]}).status_code == 200
 
 
-@pytest.mark.parametrize("method, path, status", [
-    ("GET", "/predict", 405), ("PUT", "/predict", 405), ("DELETE", "/", 405), ("PATCH", "/health", 405),
-    ("TRACE", "/predict", 405), ("OPTIONS", "/predict", 204), ("HEAD", "/health", 200),
-    ("POST", "/predict/", 415), ("GET", "/nowhere", 404), ("POST", "/nowhere", 404),
-    ("GET", "/%ED%A0%80", 404), ("GET", "/" + "a" * 10_000, 404),
-])
+@pytest.mark.parametrize(
+    "method, path, status",
+    [
+        ("GET", "/predict", 405),
+        ("PUT", "/predict", 405),
+        ("DELETE", "/", 405),
+        ("PATCH", "/health", 405),
+        ("TRACE", "/predict", 405),
+        ("OPTIONS", "/predict", 204),
+        ("HEAD", "/health", 200),
+        ("POST", "/predict/", 415),
+        ("GET", "/nowhere", 404),
+        ("POST", "/nowhere", 404),
+        ("GET", "/%ED%A0%80", 404),
+        ("GET", "/" + "a" * 10_000, 404),
+    ],
+)
 def test_other_methods_and_paths_get_json_errors_not_html(client, method, path, status):
     response = client.request(method, path)
     assert response.status_code == status
@@ -151,6 +189,7 @@ def test_other_methods_and_paths_get_json_errors_not_html(client, method, path, 
 
 
 # ---------------------------------------------------------------- a real server, raw sockets
+
 
 def plain_prediction(server, n: int) -> int:
     body = dumps({"data": [[1.0] * n]})
@@ -165,16 +204,22 @@ def test_raw_hostile_requests_get_their_status_and_the_server_keeps_answering(wa
     chunk = b"[" * 65536
     over_chunked = (b"%x\r\n" % len(chunk) + chunk + b"\r\n") * (big // len(chunk) + 1)
     cases = [  # (what, bytes sent, expected status)
-        ("Content-Length over the limit, nothing sent", post_head("/predict", 10 ** 9), 413),
-        ("Content-Length over the limit on a route without a body", post_head("/health", 10 ** 9), 405),
-        ("Content-Length over the limit with an API route that does not exist", post_head("/x", 10 ** 9), 404),
+        ("Content-Length over the limit, nothing sent", post_head("/predict", 10**9), 413),
+        ("Content-Length over the limit on a route without a body", post_head("/health", 10**9), 405),
+        ("Content-Length over the limit with an API route that does not exist", post_head("/x", 10**9), 404),
         ("chunked body over the limit, never finished", post_head("/predict") + over_chunked, 413),
         ("deeply nested JSON", post_head("/predict", 100_000) + b"[" * 100_000, 400),
         ("garbage request line", b"HELLO WORLD\r\n\r\n", 400),
-        ("invalid Content-Length", post_head("/predict", None).replace(
-            b"Transfer-Encoding: chunked", b"Content-Length: abc"), 400),
-        ("Content-Length and chunked together", post_head("/predict", None).replace(
-            b"\r\n\r\n", b"\r\nContent-Length: 5\r\n\r\n") + b"0\r\n\r\n", 400),
+        (
+            "invalid Content-Length",
+            post_head("/predict", None).replace(b"Transfer-Encoding: chunked", b"Content-Length: abc"),
+            400,
+        ),
+        (
+            "Content-Length and chunked together",
+            post_head("/predict", None).replace(b"\r\n\r\n", b"\r\nContent-Length: 5\r\n\r\n") + b"0\r\n\r\n",
+            400,
+        ),
         ("100 KB of headers", b"GET /health HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 100_000 + b"\r\n\r\n", 431),
     ]
     wrong = []
@@ -190,7 +235,7 @@ def test_raw_hostile_requests_get_their_status_and_the_server_keeps_answering(wa
 @pytest.mark.server
 def test_a_body_announced_too_large_is_refused_before_the_client_sends_it(warm_server):
     # The client sends the head only and waits: an answer at all means nothing waited for the body.
-    status, _, body = exchange(warm_server.port, post_head("/predict", 10 ** 10), timeout=10)
+    status, _, body = exchange(warm_server.port, post_head("/predict", 10**10), timeout=10)
     assert status == 413
     assert json.loads(body)["error"]["code"] == "payload_too_large"
 
@@ -208,7 +253,7 @@ def test_a_slow_body_is_answered_once_complete(warm_server, served_features):
     with socket.create_connection(("127.0.0.1", warm_server.port), timeout=5) as sock:
         sock.sendall(post_head("/predict", len(body)))
         for i in range(0, len(body), max(1, len(body) // 5)):
-            sock.sendall(body[i:i + max(1, len(body) // 5)])
+            sock.sendall(body[i : i + max(1, len(body) // 5)])
             time.sleep(0.1)
         assert sock.recv(65536).startswith(b"HTTP/1.1 200")
 
@@ -230,9 +275,11 @@ def test_clients_that_never_finish_their_body_do_not_stop_others_being_answered(
 def test_a_client_that_disconnects_mid_body_leaves_the_server_healthy(warm_server, served_features):
     threads = []
     for _ in range(8):
+
         def cut_short():
             with socket.create_connection(("127.0.0.1", warm_server.port), timeout=5) as sock:
                 sock.sendall(post_head("/predict", 5000) + b'{"companies": [{"revenue": 1')
+
         threads.append(threading.Thread(target=cut_short))
     for thread in threads:
         thread.start()

@@ -8,6 +8,7 @@ Every check runs except positive_data_acceptance: a schema-valid row can still b
 (a zero denominator, a data row of the wrong length for this model), which no JSON Schema
 can express, and the 422 that says so is documented.
 """
+
 import re
 import subprocess
 import sys
@@ -18,13 +19,29 @@ import pytest
 pytestmark = pytest.mark.server
 
 
-def run_schemathesis(server, workdir, max_examples: int, *options: str,
-                     excluded: str = "positive_data_acceptance") -> tuple[int, str]:
-    command = [sys.executable, "-m", "schemathesis.cli", "run", f"{server.url}/openapi.json",
-               "--checks", "all", "--exclude-checks", excluded,
-               "--max-examples", str(max_examples), "--generation-deterministic",
-               "--workers", "1", "--request-timeout", "10",
-               "--no-color", *options]
+def run_schemathesis(
+    server, workdir, max_examples: int, *options: str, excluded: str = "positive_data_acceptance"
+) -> tuple[int, str]:
+    command = [
+        sys.executable,
+        "-m",
+        "schemathesis.cli",
+        "run",
+        f"{server.url}/openapi.json",
+        "--checks",
+        "all",
+        "--exclude-checks",
+        excluded,
+        "--max-examples",
+        str(max_examples),
+        "--generation-deterministic",
+        "--workers",
+        "1",
+        "--request-timeout",
+        "10",
+        "--no-color",
+        *options,
+    ]
     done = subprocess.run(command, cwd=workdir, capture_output=True, text=True, timeout=480)
     return done.returncode, done.stdout + done.stderr
 
@@ -46,12 +63,16 @@ def warmed(server):
 
 
 def server_errors(server) -> list[dict]:
-    return [line for line in server.log_lines() if line.get("httpRequest", {}).get("status", 0) >= 500
-            and line["httpRequest"]["status"] != 503]
+    return [
+        line
+        for line in server.log_lines()
+        if line.get("httpRequest", {}).get("status", 0) >= 500 and line["httpRequest"]["status"] != 503
+    ]
 
 
-def test_every_answer_of_a_healthy_server_matches_its_openapi_document(serve, served_model_dir, tmp_path,
-                                                                       dart_stand_in):
+def test_every_answer_of_a_healthy_server_matches_its_openapi_document(
+    serve, served_model_dir, tmp_path, dart_stand_in
+):
     server = warmed(serve(MODEL_DIR=served_model_dir, BIGQUERY_ROUTE="on", **dart_stand_in.env()))
     code, output = run_schemathesis(server, tmp_path, 60)
     assert code == 0, output[-4000:]
@@ -59,8 +80,9 @@ def test_every_answer_of_a_healthy_server_matches_its_openapi_document(serve, se
     assert not server_errors(server)
 
 
-def test_with_api_keys_the_document_still_holds_and_predictions_need_the_key(serve, served_model_dir, tmp_path,
-                                                                             dart_stand_in):
+def test_with_api_keys_the_document_still_holds_and_predictions_need_the_key(
+    serve, served_model_dir, tmp_path, dart_stand_in
+):
     server = warmed(serve(MODEL_DIR=served_model_dir, API_KEYS="k1,k2", BIGQUERY_ROUTE="on", **dart_stand_in.env()))
     code, output = run_schemathesis(server, tmp_path, 25, "--header", "X-API-Key: k2")
     assert code == 0, output[-4000:]
@@ -71,8 +93,7 @@ def test_with_api_keys_the_document_still_holds_and_predictions_need_the_key(ser
 def test_without_a_model_every_route_answers_as_documented(serve, tmp_path):
     server = serve(MODEL_DIR=tmp_path / "no-model-here", BIGQUERY_ROUTE="on")
     # The documented 503 is the right answer here, so "no 5xx" is checked from the log instead.
-    code, output = run_schemathesis(server, tmp_path, 15,
-                                    excluded="positive_data_acceptance,not_a_server_error")
+    code, output = run_schemathesis(server, tmp_path, 15, excluded="positive_data_acceptance,not_a_server_error")
     assert code == 0, output[-4000:]
     assert cases_passed(output) >= 50
     statuses = {line["httpRequest"]["status"] for line in server.log_lines() if "httpRequest" in line}

@@ -1,4 +1,5 @@
 """Ratios of any finite statement values: defined and finite, or undefined with the field to blame."""
+
 import math
 
 import pandas as pd
@@ -11,7 +12,8 @@ FIELDS = list(ratios.STATEMENT_FIELDS)
 
 # Any finite float: zero, negative, subnormal, 1e308; plus the values that break denominators.
 any_finite = st.floats(allow_nan=False, allow_infinity=False) | st.sampled_from(
-    [0.0, -0.0, 5e-324, -5e-324, 1e-300, 1.7976931348623157e308, -1.7976931348623157e308, 1.0, -1.0])
+    [0.0, -0.0, 5e-324, -5e-324, 1e-300, 1.7976931348623157e308, -1.7976931348623157e308, 1.0, -1.0]
+)
 statements = st.fixed_dictionaries({name: any_finite for name in FIELDS})
 EXTREMES = {name: 1.7976931348623157e308 * (-1) ** i for i, name in enumerate(FIELDS)}
 PROPERTY = settings(max_examples=400, derandomize=True, deadline=None)
@@ -73,8 +75,15 @@ def companies_in_won(draw):
 
 @PROPERTY
 @given(companies_in_won(), st.sampled_from(UNITS))
-@example({**{name: 1e9 for name in FIELDS}, "total_assets": 273842119656, "total_liabilities": 186096875465,
-          "total_equity": 87745244191 + 0.017 * 273842119656}, 1e12)
+@example(
+    {
+        **{name: 1e9 for name in FIELDS},
+        "total_assets": 273842119656,
+        "total_liabilities": 186096875465,
+        "total_equity": 87745244191 + 0.017 * 273842119656,
+    },
+    1e12,
+)
 def test_ratios_and_warnings_do_not_depend_on_the_unit(statement, unit):
     in_won, in_unit = ratios.compute(statement), ratios.compute({k: v / unit for k, v in statement.items()})
     assert [(w["code"], w["fields"]) for w in in_unit.warnings] == [(w["code"], w["fields"]) for w in in_won.warnings]

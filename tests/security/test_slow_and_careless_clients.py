@@ -5,6 +5,7 @@ refused body is read and dropped up to MAX_BODY_BYTES so the client's connection
 next request, and beyond that the answer says Connection: close and the connection closes
 cleanly, so urllib, requests and curl all read the answer instead of a broken pipe.
 """
+
 import json
 import socket
 import subprocess
@@ -63,8 +64,9 @@ def test_sixty_four_silent_clients_do_not_stop_health_or_predictions(server, ser
             assert response.status == 200
         assert time.monotonic() - started < 1.0
         for _ in range(5):
-            status, body, _ = post_json(server.url + "/predict", json.loads(row(len(served_features))),
-                                        {"X-API-Key": KEY}, timeout=5)
+            status, body, _ = post_json(
+                server.url + "/predict", json.loads(row(len(served_features))), {"X-API-Key": KEY}, timeout=5
+            )
             assert status == 200 and body["predictions"][0]["label"] in (0, 1)
     finally:
         for sock in clients:
@@ -73,9 +75,11 @@ def test_sixty_four_silent_clients_do_not_stop_health_or_predictions(server, ser
 
 def test_a_request_that_stops_arriving_gets_408_json_and_is_closed(server):
     answers = []
-    for partial in (post_head("/predict", 10, extra=f"X-API-Key: {KEY}\r\n"),
-                    post_head("/predict", 1000, extra=f"X-API-Key: {KEY}\r\n") + b'{"data": ',
-                    b"POST /predict HTTP/1.1\r\nHost: x\r\n"):
+    for partial in (
+        post_head("/predict", 10, extra=f"X-API-Key: {KEY}\r\n"),
+        post_head("/predict", 1000, extra=f"X-API-Key: {KEY}\r\n") + b'{"data": ',
+        b"POST /predict HTTP/1.1\r\nHost: x\r\n",
+    ):
         started = time.monotonic()
         status, headers, body = exchange(server.port, partial, timeout=DEADLINE * 3)
         answers.append((status, time.monotonic() - started))
@@ -112,10 +116,32 @@ def test_a_refused_body_leaves_urllib_requests_and_curl_reading_the_answer(serve
             assert session.get(server.url + "/health", timeout=10).status_code == 200
 
     curl = subprocess.run(
-        ["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code} %{num_connects}\\n", "-H", "Content-Type: application/json",
-         "-H", "X-API-Key: wrong", "--data-binary", f"@{body}", url,
-         "--next", "-sS", "-o", "/dev/null", "-w", "%{http_code} %{num_connects}\\n", server.url + "/health"],
-        capture_output=True, text=True, timeout=60)
+        [
+            "curl",
+            "-sS",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code} %{num_connects}\\n",
+            "-H",
+            "Content-Type: application/json",
+            "-H",
+            "X-API-Key: wrong",
+            "--data-binary",
+            f"@{body}",
+            url,
+            "--next",
+            "-sS",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code} %{num_connects}\\n",
+            server.url + "/health",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert curl.returncode == 0, curl.stderr
     (first, _), (second, reconnects) = (line.split() for line in curl.stdout.split("\n") if line)
     assert (first, second) == ("401", "200")
@@ -124,8 +150,11 @@ def test_a_refused_body_leaves_urllib_requests_and_curl_reading_the_answer(serve
 
 @pytest.mark.parametrize("size", [2_000_000, 20_000_000], ids=["2 MB", "20 MB"])
 def test_a_body_over_the_limit_is_413_with_connection_close_for_urllib(server, tmp_path, size):
-    request = urllib.request.Request(server.url + "/predict", data=big_body(tmp_path, size).read_bytes(),
-                                     headers={"Content-Type": "application/json", "X-API-Key": KEY})
+    request = urllib.request.Request(
+        server.url + "/predict",
+        data=big_body(tmp_path, size).read_bytes(),
+        headers={"Content-Type": "application/json", "X-API-Key": KEY},
+    )
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(request, timeout=30)
     assert refused.value.code == 413 and refused.value.headers["Connection"] == "close"
@@ -137,11 +166,14 @@ def worker_cpu_seconds(server) -> float:
     return (int(fields[11]) + int(fields[12])) / 100  # utime + stime, in clock ticks of 10 ms
 
 
-@pytest.mark.parametrize("what, head, status", [
-    ("a 100 KB URL", b"GET /" + b"a" * 100_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414),
-    ("100 KB of headers", b"GET /health HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 100_000 + b"\r\n\r\n", 431),
-    ("a request line that never ends", b"GET /" + b"a" * 100_000, 414),
-])
+@pytest.mark.parametrize(
+    "what, head, status",
+    [
+        ("a 100 KB URL", b"GET /" + b"a" * 100_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414),
+        ("100 KB of headers", b"GET /health HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 100_000 + b"\r\n\r\n", 431),
+        ("a request line that never ends", b"GET /" + b"a" * 100_000, 414),
+    ],
+)
 def test_long_request_lines_and_headers_get_json_refusals(server, what, head, status):
     got, headers, body = exchange(server.port, head, timeout=10)
     assert got == status, what
@@ -160,12 +192,15 @@ def test_a_16_mb_request_line_costs_the_server_at_most_50_ms_of_cpu(server):
     assert worker_cpu_seconds(server) - before <= 0.05
 
 
-@pytest.mark.parametrize("head, status", [
-    (b"GET /health HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: xchunked\r\n\r\n", 501),
-    (b"GET /health HTTP/1.1\r\n\r\n", 400),  # no Host
-    (b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Length: 1e3\r\n\r\n", 400),
-    (b"TRACE /predict HTTP/1.1\r\nHost: x\r\n\r\n", 405),
-])
+@pytest.mark.parametrize(
+    "head, status",
+    [
+        (b"GET /health HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: xchunked\r\n\r\n", 501),
+        (b"GET /health HTTP/1.1\r\n\r\n", 400),  # no Host
+        (b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Length: 1e3\r\n\r\n", 400),
+        (b"TRACE /predict HTTP/1.1\r\nHost: x\r\n\r\n", 405),
+    ],
+)
 def test_the_servers_own_refusals_are_json(server, head, status):
     got, headers, body = exchange(server.port, head, timeout=10)
     assert got == status
@@ -176,8 +211,10 @@ def test_the_servers_own_refusals_are_json(server, head, status):
 
 
 def test_the_server_keeps_answering_after_all_that(server, served_features):
-    threads = [threading.Thread(target=exchange, args=(server.port, post_head("/predict", 10)),
-                                kwargs={"timeout": 1}) for _ in range(8)]
+    threads = [
+        threading.Thread(target=exchange, args=(server.port, post_head("/predict", 10)), kwargs={"timeout": 1})
+        for _ in range(8)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
