@@ -38,6 +38,20 @@ LEGACY_STATEMENT = {
 LEGACY_RATIOS = [49.91501544939611, 34.313635398408515, 5.831879364143251, 32.04227468777463, 1.3027215102597665]
 
 
+# A small, plain company in round numbers (any unit): for tests that need a valid row, not the example.
+SMALL_STATEMENT = {
+    "total_assets": 5000,
+    "total_assets_prior": 4000,
+    "total_liabilities": 3000,
+    "total_equity": 2000,
+    "revenue": 6000,
+    "revenue_prior": 5000,
+    "operating_income": 300,
+    "operating_income_prior": 250,
+    "net_income": 200,
+}
+
+
 def need_shared(path: Path) -> Path:
     if not path.exists():
         pytest.skip(f"{path} is absent: this test reads ../shared (the legacy service's reference or the real data)")

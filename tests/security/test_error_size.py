@@ -8,22 +8,12 @@ import string
 import pytest
 
 from api.errors import MAX_DETAILS
+from helpers import SMALL_STATEMENT
 
 JSON = {"Content-Type": "application/json"}
 
 LIMIT = 64 * 1024
 MAX_BODY = 1 << 20
-STATEMENT = {
-    "total_assets": 5000,
-    "total_assets_prior": 4000,
-    "total_liabilities": 3000,
-    "total_equity": 2000,
-    "revenue": 6000,
-    "revenue_prior": 5000,
-    "operating_income": 500,
-    "operating_income_prior": 400,
-    "net_income": 300,
-}
 # 150 short keys: 52 letters and 98 letter pairs, so 1000 rows of them fit in 1 MiB.
 KEYS = list(string.ascii_letters) + [a + b for a in "xyz" for b in string.ascii_letters][:98]
 
@@ -40,13 +30,13 @@ def bodies() -> dict[str, bytes]:
         "a different unknown key in every row": compact(
             {"instances": [{f"u{i}_{j}": 0 for j in range(75)} for i in range(1000)]}
         ),
-        "1000 rows x 9 wrong values": compact({"companies": [{k: "x" for k in STATEMENT}] * 1000}),
+        "1000 rows x 9 wrong values": compact({"companies": [{k: "x" for k in SMALL_STATEMENT}] * 1000}),
         "1000 rows x 6 ids and values wrong": compact(
             {
                 "companies": [
                     {
                         "id": [1],
-                        **STATEMENT,
+                        **SMALL_STATEMENT,
                         "total_assets": 0,
                         "revenue": 0,
                         "revenue_prior": -1,
@@ -57,7 +47,7 @@ def bodies() -> dict[str, bytes]:
                 * 1000
             }
         ),
-        "one unknown key of 900 KB": compact({"companies": [{**STATEMENT, huge_key: 1}]}),
+        "one unknown key of 900 KB": compact({"companies": [{**SMALL_STATEMENT, huge_key: 1}]}),
         "an unknown input form of 900 KB": compact({huge_key: [], "data": [[1, 2, 3, 4, 5]]}),
         "a duplicate key of 500 KB": b'{"'
         + huge_key[:500_000].encode()

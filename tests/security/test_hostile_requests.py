@@ -13,28 +13,17 @@ import time
 
 import pytest
 
-from helpers import assert_error_shape, mimetype
+from helpers import SMALL_STATEMENT, assert_error_shape, mimetype
 
 from .raw_http import exchange, post_head
 
 MAX_BATCH = 1000
 MAX_BODY = 1 << 20
-STATEMENT = {
-    "total_assets": 5000,
-    "total_assets_prior": 4000,
-    "total_liabilities": 3000,
-    "total_equity": 2000,
-    "revenue": 6000,
-    "revenue_prior": 5000,
-    "operating_income": 300,
-    "operating_income_prior": 250,
-    "net_income": 200,
-}
 JSON = "application/json"
 
 
 def statement(**changes):
-    return {**STATEMENT, **changes}
+    return {**SMALL_STATEMENT, **changes}
 
 
 def dumps(value) -> bytes:
@@ -118,7 +107,7 @@ def battery(n: int, clips: bool, unknowns: bool) -> list[tuple[str, bytes, str |
         ("rows that are an object", dumps({"data": {"0": row}}), JSON, 422, "invalid_request"),
         ("a zero denominator", dumps({"companies": [statement(revenue_prior=0)]}), JSON, *unknown),
         ("a negative denominator", dumps({"companies": [statement(total_assets=-1)]}), JSON, *unknown),
-        ("every value zero", dumps({"companies": [{k: 0 for k in STATEMENT}]}), JSON, 422, "invalid_input"),
+        ("every value zero", dumps({"companies": [{k: 0 for k in SMALL_STATEMENT}]}), JSON, 422, "invalid_input"),
         ("MAX_BATCH rows", data(*[row] * MAX_BATCH), JSON, 200, None),
         ("MAX_BATCH + 1 rows", data(*[row] * (MAX_BATCH + 1)), JSON, 422, "too_many_rows"),
         ("a body over MAX_BODY_BYTES", b" " * MAX_BODY + dumps({"data": [row]}), JSON, 413, "payload_too_large"),
@@ -160,7 +149,7 @@ def test_a_battery_of_hostile_bodies_gets_the_documented_answers(client, served_
             wrong.append((what, got, (status, code)))
     print(f"\nhostile bodies: {len(cases)} tried, {len(cases) - len(wrong)} as expected")
     assert not wrong
-    assert client.post("/predict", json={"companies": [STATEMENT]}).status_code == 200
+    assert client.post("/predict", json={"companies": [SMALL_STATEMENT]}).status_code == 200
 
 
 @pytest.mark.parametrize(
