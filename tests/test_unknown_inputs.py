@@ -7,6 +7,7 @@ explanation adds up to its probability's log-odds.
 
 import math
 
+import numpy as np
 import pytest
 
 from helpers import DEFAULT_MODEL, LEGACY_RATIOS, LEGACY_STATEMENT
@@ -88,3 +89,11 @@ def test_a_denominator_too_close_to_zero_makes_the_ratios_it_breaks_unknown_nami
     assert status == 200
     [warning] = [w for w in body["predictions"][0]["warnings"] if w["code"] == "unknown_inputs"]
     assert "total_assets is too close to 0 to compute equity_ratio_pct and total_asset_turnover" in warning["message"]
+
+
+def test_a_non_finite_explanation_is_an_internal_error_not_a_null(client, monkeypatch):
+    from soundness.predictor import Predictor
+
+    monkeypatch.setattr(Predictor, "explain", lambda self, x: (0.0, np.full((len(x), len(self.features)), np.nan)))
+    response = client.post("/predict", json={"companies": [LEGACY_STATEMENT]})
+    assert response.status_code == 500 and response.json()["error"]["code"] == "internal"

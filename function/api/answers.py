@@ -33,6 +33,9 @@ def explanations(predictor, x: np.ndarray) -> list[dict[str, Any] | None]:
     if not predictor.explains:
         return [None] * len(x)
     baseline, contributions = predictor.explain(x)
+    if not (np.isfinite(baseline) and np.isfinite(contributions).all()):
+        # orjson would write NaN as null: a broken explanation must fail loudly, never pass as data.
+        raise ValueError("the model gave a non-finite explanation")
     return [
         {"unit": "log_odds", "baseline": baseline, "contributions": dict(zip(predictor.features, map(float, row)))}
         for row in contributions
