@@ -251,13 +251,27 @@ class RatioResult:
     warnings: list[dict[str, Any]]
 
 
-def _problem(ratio: Ratio, statement: Mapping[str, float | None]) -> tuple[str, str] | None:
-    for name in ratio.fields:
-        if statement.get(name) is None:
-            return name, NOT_GIVEN
-    for name, rule in ratio.denominators:
-        if problem := denominator_problem(rule, statement[name]):
-            return name, problem
+# Every (field, rule) some ratio divides by: each is judged once per company, not once per ratio.
+DENOMINATORS: tuple[tuple[str, str], ...] = tuple(dict.fromkeys(d for r in RATIOS for d in r.denominators))
+
+
+def _field_problems(statement: Mapping[str, float | None]) -> dict[Any, tuple[str, str]]:
+    """What keeps a field from serving: by field name when it was not given, by (field, rule)
+    when it cannot divide under the rule."""
+    problems: dict[Any, tuple[str, str]] = {
+        name: (name, NOT_GIVEN) for name in STATEMENT_FIELDS if statement.get(name) is None
+    }
+    for name, rule in DENOMINATORS:
+        if name not in problems and (problem := denominator_problem(rule, statement[name])):
+            problems[name, rule] = (name, problem)
+    return problems
+
+
+def _problem(ratio: Ratio, problems: dict[Any, tuple[str, str]]) -> tuple[str, str] | None:
+    """The first field keeping this ratio from existing: one not given, else a bad denominator."""
+    for key in (*ratio.fields, *ratio.denominators):
+        if key in problems:
+            return problems[key]
     return None
 
 
@@ -268,8 +282,9 @@ def compute(statement: Mapping[str, float | None]) -> RatioResult:
     """
     values: dict[str, float | None] = {}
     problems: dict[str, tuple[str, str]] = {}
+    fields = _field_problems(statement)
     for ratio in RATIOS:
-        problem = _problem(ratio, statement)
+        problem = _problem(ratio, fields) if fields else None
         value = None if problem else ratio.formula(statement)
         if value is not None and not math.isfinite(value):
             problem, value = (ratio.denominators[0][0], TOO_CLOSE_TO_ZERO), None
