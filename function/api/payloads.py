@@ -27,6 +27,7 @@ MAX_ID_LENGTH = 200
 MAX_MAGNITUDE = 1e300  # leaves room for the ratios' arithmetic before floats overflow
 # JavaScript reads JSON numbers as doubles: a larger integer id would come back as another one.
 MAX_SAFE_INTEGER = 2**53 - 1
+NAN = float("nan")
 # Characters that are invisible or reorder the text around them (U+202E shows "exe.txt" as
 # "txt.exe"): an id carrying one could pass for another company's name in a table.
 HIDDEN_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]")
@@ -216,26 +217,31 @@ def _scoreable(
     values: dict[str, float | None],
     features: list[str],
     missing: bool,
-    refusal: list,
-    why: str,
     shown: dict[str, float | None],
+    refusal: list | None = None,
+    why: str | None = None,
     warnings: list[dict[str, Any]] | None = None,
 ) -> Row | RowError:
-    """A row from the model's inputs (None: unknown). Refused, with the `refusal` details, when
-    the model cannot take what is unknown or nothing is known; else unknowns are warned of (`why`)."""
-    unknown = [name for name in features if values.get(name) is None]
-    if unknown and (not missing or len(unknown) == len(features)):
-        return RowError(index, id_, refusal)
-    warnings = list(warnings or [])
+    """A row from the model's inputs (None: unknown). Refused when the model cannot take what is
+    unknown or nothing is known, with the `refusal` details (by default: none of the inputs is
+    given); else the unknowns are warned of, `why` (by default: they were not given)."""
+    row = [values.get(name) for name in features]
+    warnings = list(warnings or ())
+    unknown = [name for name, value in zip(features, row) if value is None]
     if unknown:
+        if not missing or len(unknown) == len(features):
+            return RowError(index, id_, refusal or _nothing_known(features, index))
+        row = [NAN if value is None else value for value in row]
         warnings.append(
             {
                 "code": UNKNOWN_WARNING,
                 "fields": unknown,
-                "message": (f"{len(unknown)} of the model's {len(features)} inputs unknown, scored as unknown: {why}"),
+                "message": (
+                    f"{len(unknown)} of the model's {len(features)} inputs unknown, scored as unknown: "
+                    f"{why or ', '.join(unknown) + ' not given'}"
+                ),
             }
         )
-    row = [float("nan") if values.get(n) is None else values[n] for n in features]
     return Row(index, id_, row, shown, warnings)
 
 
@@ -261,9 +267,9 @@ def _company(obj: Any, index: int, features: list[str], missing: bool) -> Row | 
         result.values,
         features,
         missing,
+        result.values,
         _ratio_problems(result, features, index),
         why,
-        result.values,
         result.warnings,
     )
 
@@ -274,17 +280,7 @@ def _instance(obj: Any, index: int, features: list[str], missing: bool) -> Row |
     values, problems = _read_numbers(obj, features, index, optional=missing)
     if problems:
         return RowError(index, obj.get("id"), problems)
-    unknown = ", ".join(name for name in features if name not in values)
-    return _scoreable(
-        index,
-        obj.get("id"),
-        values,
-        features,
-        missing,
-        _nothing_known(features, index),
-        f"{unknown} not given",
-        dict(values),
-    )
+    return _scoreable(index, obj.get("id"), values, features, missing, dict(values))
 
 
 def _data(obj: Any, index: int, features: list[str], missing: bool) -> Row | RowError:
@@ -311,10 +307,7 @@ def _data(obj: Any, index: int, features: list[str], missing: bool) -> Row | Row
     if problems:
         return RowError(index, None, problems)
     values = {name: float(value) for name, value in given.items()}
-    unknown = ", ".join(name for name in features if name not in values)
-    return _scoreable(
-        index, None, values, features, missing, _nothing_known(features, index), f"{unknown} not given", dict(values)
-    )
+    return _scoreable(index, None, values, features, missing, dict(values))
 
 
 def _plain_statement(obj: Any) -> bool:

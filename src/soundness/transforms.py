@@ -121,10 +121,8 @@ def _interpolate(step: dict[str, Any], arrays: Arrays) -> Transform:
     pairs = [(np.ascontiguousarray(k, np.float64), np.ascontiguousarray(v, np.float64)) for k, v in zip(knots, values)]
 
     def transform(x: np.ndarray) -> np.ndarray:
-        out = np.empty(x.shape, dtype=np.float64)
-        for j, (k, v) in enumerate(pairs):
-            out[:, j] = _interp(x[:, j], k, v)
-        return out
+        # Column by column, stacked once: writing each into a preallocated array cost more.
+        return np.array([_interp(column, k, v) for column, (k, v) in zip(x.T, pairs)]).T
 
     return transform
 
