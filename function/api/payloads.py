@@ -70,17 +70,21 @@ def _integer(text: str) -> int | float:
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result = {}
-    for key, value in pairs:
-        if key in result:
-            raise ApiError(
-                400,
-                "malformed_json",
-                f"duplicate key {echo(key)!r} in a JSON object",
-                [detail(key, "appears more than once in the same object")],
-            )
-        result[key] = value
-    return result
+    result = dict(pairs)
+    if len(result) == len(pairs):
+        return result
+    seen: set[str] = set()
+    key = next(key for key, _ in pairs if key in seen or seen.add(key))
+    raise ApiError(
+        400,
+        "malformed_json",
+        f"duplicate key {echo(key)!r} in a JSON object",
+        [detail(key, "appears more than once in the same object")],
+    )
+
+
+# Made once: json.loads with options builds a new decoder on every call.
+_DECODER = json.JSONDecoder(parse_constant=_constant, parse_int=_integer, object_pairs_hook=_unique_keys)
 
 
 def parse_json(raw: bytes, content_type: str | None) -> Any:
@@ -100,7 +104,7 @@ def parse_json(raw: bytes, content_type: str | None) -> Any:
     except UnicodeDecodeError:
         raise ApiError(400, "malformed_json", "the request body is not UTF-8 text") from None
     try:
-        return jsontext.loads(text, parse_constant=_constant, parse_int=_integer, object_pairs_hook=_unique_keys)
+        return jsontext.loads(text, _DECODER)
     except ApiError:
         raise
     except jsontext.TooDeep:
