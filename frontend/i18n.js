@@ -35,8 +35,7 @@ const TEXT = {
     threshold: "확률이 {threshold} 이상이면 비건전으로 판정합니다.",
     warnings: "주의",
     warning_balance_mismatch: "자본총계가 자산총계 − 부채총계와 맞지 않습니다. 입력한 자본총계를 그대로 썼습니다.",
-    warning_unknown_inputs: "다음 재무비율은 비워 둔 항목이 필요하거나 계산할 수 없어(예: 분모가 0) " +
-      "모르는 값으로 두고 예측했습니다: {ratios}",
+    warning_unknown_inputs: "다음 재무비율은 구할 수 없어(비워 둔 항목, 0인 분모 등) 모르는 값으로 두고 예측했습니다: {ratios}",
     reasons_heading: "판정에 가장 크게 작용한 비율",
     reasons_note: "학습 기업 전체와 비교해 각 비율이 위험(로그 오즈)을 얼마나 옮겼는지로 고른 것입니다.",
     reason_low: "{label}{subject} 낮아 {effect}",
@@ -135,8 +134,8 @@ const TEXT = {
     threshold: "A probability of {threshold} or more is classed as unsound.",
     warnings: "Warnings",
     warning_balance_mismatch: "Total equity does not equal total assets minus total liabilities; the equity entered was used.",
-    warning_unknown_inputs: "These ratios need a field left blank or could not be computed (a zero denominator, " +
-      "say), and were scored as unknown: {ratios}",
+    warning_unknown_inputs: "These ratios could not be computed (a field left blank, a zero denominator…) " +
+      "and were scored as unknown: {ratios}",
     reasons_heading: "What moved the result most",
     reasons_note: "Chosen by how far each ratio moved the risk (log-odds) away from the training companies' average.",
     reason_low: "{label}{subject} is low, which {effect}",

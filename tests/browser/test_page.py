@@ -182,7 +182,7 @@ def test_a_company_without_its_prior_year_is_scored_with_the_unknown_ratios_name
     facts = json.loads(urllib.request.urlopen(url + "/model").read())
     shown = result.get_by_test_id("warnings").locator('[data-code="unknown_inputs"]').inner_text()
     assert shown == (
-        "다음 재무비율은 비워 둔 항목이 필요하거나 계산할 수 없어(예: 분모가 0) 모르는 값으로 두고 예측했습니다: "
+        "다음 재무비율은 구할 수 없어(비워 둔 항목, 0인 분모 등) 모르는 값으로 두고 예측했습니다: "
         + ", ".join(expected_label(facts, name) for name in unknown["fields"])
     )
     assert "revenue_growth_pct" in unknown["fields"]
@@ -628,7 +628,7 @@ def test_a_csv_with_blank_cells_is_scored_with_them_unknown_and_a_row_with_none_
     _, answer, _ = post_json(url + "/predict", body)
     blank, full = answer["predictions"]
     assert rows.nth(0).locator(".class-cell").inner_text() == blank["class_ko"]
-    assert rows.nth(0).locator(".notes").inner_text().startswith("다음 재무비율은 비워 둔 항목이 필요하거나")
+    assert rows.nth(0).locator(".notes").inner_text().startswith("다음 재무비율은 구할 수 없어")
     assert rows.nth(1).locator(".notes").inner_text() == ""
     assert rows.nth(2).locator(".notes").inner_text() == "값을 하나 이상 입력하세요."
     assert "3개 기업 중 2개 예측, 1개 오류" in page.get_by_test_id("batch-status").inner_text()
