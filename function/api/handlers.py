@@ -47,9 +47,17 @@ class Handlers:
 
     async def model_info(self, exchange: Exchange) -> Response:
         # max_batch: the page splits a long CSV into requests of this many rows; company_lookup:
-        # whether it offers to fill the form from DART.
-        manifest = public_manifest((await self.predictor()).manifest)
-        return json_response({**manifest, "max_batch": self.settings.max_batch, "company_lookup": self.lookup.enabled})
+        # whether it offers to fill the form from DART; accepts_unknown_inputs: whether a value
+        # left blank may be sent as unknown (null) rather than refused.
+        predictor = await self.predictor()
+        return json_response(
+            {
+                **public_manifest(predictor.manifest),
+                "max_batch": self.settings.max_batch,
+                "company_lookup": self.lookup.enabled,
+                "accepts_unknown_inputs": predictor.accepts_missing,
+            }
+        )
 
     async def openapi(self, exchange: Exchange) -> Response:
         from soundness.artifacts import ArtifactError, verified_manifest

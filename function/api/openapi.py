@@ -193,6 +193,7 @@ def _schemas(max_batch: int) -> dict[str, Any]:
                 "training_data",
                 "feature_quantiles",
                 "company_lookup",
+                "accepts_unknown_inputs",
                 "statement_labels",
             ],
             "properties": {
@@ -205,6 +206,12 @@ def _schemas(max_batch: int) -> dict[str, Any]:
                 "max_batch": {"type": "integer", "description": "MAX_BATCH: rows per request"},
                 "classes": {"type": "array", "items": {"type": "object"}},
                 "company_lookup": {"type": "boolean", "description": "Whether GET /companies is configured"},
+                "accepts_unknown_inputs": {
+                    "type": "boolean",
+                    "description": "Whether the model takes unknown inputs: a company's field absent or null "
+                    "is scored as unknown, with an unknown_inputs warning naming the ratios it leaves unknown; "
+                    "false: every field is needed",
+                },
             },
         },
         "ListedCompany": {
