@@ -102,8 +102,9 @@ def predictions(predictor, rows: list, explain: bool = False) -> list[dict[str, 
     finite = np.isfinite(probabilities)
     if not finite.all():
         # Values far beyond any real statement (1e300, say) overflow the network to NaN.
-        rows, valid, x = _overflowed(rows, valid, finite), [r for r, ok in zip(valid, finite) if ok], x[finite]
-        probabilities = probabilities[finite]
+        rows = _overflowed(rows, valid, finite)
+        valid = [row for row, ok in zip(valid, finite) if ok]
+        x, probabilities = x[finite], probabilities[finite]
         contributions = contributions[finite] if contributions is not None else None
     for i in np.flatnonzero(_outside_ranges(predictor, x)):
         valid[i].warnings = valid[i].warnings + range_warnings(valid[i], predictor.features, predictor.training_ranges)
