@@ -115,9 +115,10 @@ async function onSubmit(event) {
   focusFirstError();
 }
 
-/** Put these amounts in the nine fields, as if typed; the last result no longer matches them. */
+/** Put these amounts in the nine fields, as if typed (null: left blank); the last result no
+ * longer matches them. */
 function fillFields(values) {
-  for (const name of FIELDS) input(name).value = formatAmount(values[name]);
+  for (const name of FIELDS) input(name).value = values[name] == null ? "" : formatAmount(values[name]);
   state.fieldErrors = {};
   state.form = null;
   state.result = null;
@@ -319,7 +320,7 @@ function start() {
   $("fill-example").addEventListener("click", fillExample);
   $("lang-toggle").addEventListener("click", toggleLanguage);
   $("batch-form").addEventListener("submit", onBatchSubmit);
-  startLookup(fillFields);
+  startLookup(fillFields, (name) => fieldLabel(name, state.model) || name);
   state.service = {key: "connecting"};
   drawAll();
   loadExample();

@@ -101,6 +101,7 @@ const TEXT = {
     lookup_not_configured: "이 서버에는 DART 조회가 설정되어 있지 않습니다. 값을 직접 입력하세요.",
     lookup_timeout: "DART가 제때 응답하지 않았습니다. 잠시 뒤 다시 시도하세요.",
     lookup_accounts_missing: "{name}의 {year}년 보고서에 필요한 계정이 없습니다: {missing}",
+    lookup_missing: "공시에서 {fields}{object} 찾지 못해 비워 두었습니다. 값을 알면 입력하고, 모르면 비워 둔 채 예측하세요.",
   },
   en: {
     title: "Company soundness prediction",
@@ -201,6 +202,8 @@ const TEXT = {
     lookup_not_configured: "This server has no DART lookup configured. Please type the values.",
     lookup_timeout: "DART did not answer in time. Please try again in a moment.",
     lookup_accounts_missing: "{name}'s report for {year} lacks accounts the form needs: {missing}",
+    lookup_missing: "Not found in the filing, so left blank: {fields}. Type them if you know them, " +
+      "or predict without them.",
   },
 };
 
@@ -232,6 +235,14 @@ export function setLang(next) {
 export function t(key, values = {}) {
   const template = TEXT[lang][key] ?? TEXT.ko[key] ?? key;
   return template.replace(/\{(\w+)\}/g, (_, name) => String(values[name] ?? ""));
+}
+
+/** The Korean particle after a word: its first form after a final consonant (이, 을), else the second. */
+export function particle(word, pair) {
+  const last = word.replace(/\s*\([^)]*\)\s*$/, "").trim().slice(-1);
+  const code = last.charCodeAt(0) - 0xac00;
+  const batchim = code >= 0 && code < 11172 ? code % 28 !== 0 : false;
+  return batchim ? pair[0] : pair[1];
 }
 
 /** A value the API gives as plain text or as {ko, en}, in the current language. */

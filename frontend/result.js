@@ -2,7 +2,7 @@
 // ratios on bars against the training population, the other ratios, the model line.
 // Nothing here computes a ratio: every number shown is the API's.
 import {el} from "./dom.js";
-import {currentLang, localized, t} from "./i18n.js";
+import {currentLang, localized, particle, t} from "./i18n.js";
 
 export function formatNumber(value, digits = 2) {
   if (value === null || value === undefined || !Number.isFinite(value)) return "—";
@@ -94,14 +94,6 @@ function bar(value, quantiles) {
 // ------------------------------------------------------------ why: the largest contributions
 
 const REASONS = 3;
-
-/** The Korean particle after a word: its first form after a final consonant (이, 을), else the second. */
-function particle(word, pair) {
-  const last = word.replace(/\s*\([^)]*\)\s*$/, "").trim().slice(-1);
-  const code = last.charCodeAt(0) - 0xac00;
-  const batchim = code >= 0 && code < 11172 ? code % 28 !== 0 : false;
-  return batchim ? pair[0] : pair[1];
-}
 
 /** Low or high against the training median (GET /model's quantiles), or unknown. */
 function level(value, quantiles) {

@@ -17,7 +17,7 @@ from .config import Settings
 from .errors import ApiError
 from .exchange import Exchange
 from .lazy_model import LazyModel, ModelUnavailable
-from .lookup import CompanyLookup
+from .lookup import CompanyLookup, require_scoreable
 from .payloads import parse_json
 from .responses import json_response
 
@@ -90,11 +90,12 @@ class Handlers:
 
     async def statements(self, exchange: Exchange) -> Response:
         self.keys.check(exchange.request)
-        return json_response(
-            await self._off_loop(
-                self.lookup.statements, exchange.params["code"], exchange.request.query_params.get("year")
-            )
+        answer = await self._off_loop(
+            self.lookup.statements, exchange.params["code"], exchange.request.query_params.get("year")
         )
+        if answer["missing"]:  # only then does the answer depend on the model served
+            require_scoreable(answer, await self.predictor())
+        return json_response(answer)
 
     async def _off_loop(self, call, *args):
         return await asyncio.get_running_loop().run_in_executor(self._dart_threads, call, *args)

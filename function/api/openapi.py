@@ -231,16 +231,28 @@ def _schemas(max_batch: int) -> dict[str, Any]:
         },
         "Statements": {
             "type": "object",
-            "required": ["company", "year", "statements", "source", "currency"],
+            "required": ["company", "year", "statements", "missing", "source", "currency"],
             "properties": {
                 "company": _ref("ListedCompany"),
                 "year": {"type": "integer"},
                 "statements": {
                     "type": "object",
                     "required": list(statement),
+                    "description": "All nine fields, null where the filing does not give the account "
+                    "(`missing` says why); as they are, a valid company for POST /predict",
                     "properties": {
-                        name: {"type": "number", "description": s["description"]} for name, s in statement.items()
+                        name: {"type": ["number", "null"], "description": s["description"]}
+                        for name, s in statement.items()
                     },
+                },
+                "missing": {
+                    "type": "array",
+                    "items": detail,
+                    "maxItems": len(statement),
+                    "description": "The fields the filing does not give, in the form's order, each with why "
+                    "(no such account, or its amount left blank: a first filing has no prior year). Empty "
+                    "for a complete filing. Only a model that takes unknown inputs gets an answer with "
+                    "missing fields; for other models such a filing is 422 accounts_missing",
                 },
                 "source": {
                     "type": "object",
@@ -313,14 +325,23 @@ def _lookup_paths(secured: list) -> dict[str, Any]:
         "/companies/{code}/statements": {
             "get": {
                 "operationId": "statements",
-                "summary": "The nine statement fields from the annual report on DART",
+                "summary": "The nine statement fields from the annual report on DART, the missing ones named",
                 "parameters": [code, year],
                 "security": secured,
                 "responses": {
                     "200": _json(_ref("Statements"), "The statements and the filing they come from"),
                     "404": _error("No listed company with that code, or no annual report that year"),
                     **dart_errors,
-                    "422": _error("A parameter is malformed, or the filing lacks an account"),
+                    "422": _error(
+                        "A parameter is malformed (details name it), or accounts_missing: the filing lacks "
+                        "accounts and the served model takes no unknown inputs, or the accounts it gives "
+                        "yield none of the model's inputs (details name the missing fields)"
+                    ),
+                    "503": _error(
+                        "The lookup is not configured (lookup_not_configured), DART refuses this server, or "
+                        "the filing lacks accounts and the model that judges whether it can be scored is "
+                        "unavailable (model_unavailable)"
+                    ),
                 },
             }
         },
