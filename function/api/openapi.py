@@ -406,10 +406,22 @@ def _protocol_schemas(max_batch: int) -> dict[str, Any]:
             "shape": {"type": "array", "items": {"type": "integer"}},
         },
     }
+    described = {
+        **tensor,
+        "properties": {
+            **tensor["properties"],
+            "parameters": {
+                "type": "object",
+                "properties": {"features": {"type": "array", "items": {"type": "string"}}},
+                "description": "features: what the columns of an [N, F] tensor are, in order",
+            },
+        },
+    }
     scored = {
         "type": "object",
         "required": ["label", "class", "class_ko", "probability_unsound"],
-        "description": "As /predict answers a row, without index and id",
+        "description": "As /predict answers a row, without index and id (explanation included unless "
+        'userDefinedContext explain is "false")',
     }
     return {
         "BigQueryRequest": {
@@ -422,7 +434,9 @@ def _protocol_schemas(max_batch: int) -> dict[str, Any]:
                 "userDefinedContext": {
                     "type": ["object", "null"],
                     "additionalProperties": False,
-                    "properties": {"input": {"enum": list(bigquery.INPUTS)}},
+                    "properties": {key: {"enum": list(values)} for key, values in bigquery.CONTEXT.items()},
+                    "description": "The function's user_defined_context, values as strings: input "
+                    'statements (default) or ratios; explain "true" (default) or "false" to leave out explanations',
                 },
                 "calls": {
                     "type": "array",
@@ -498,8 +512,8 @@ def _protocol_schemas(max_batch: int) -> dict[str, Any]:
                 "name": {"type": "string"},
                 "versions": {"type": "array", "items": {"type": "string"}},
                 "platform": {"type": "string"},
-                "inputs": {"type": "array", "items": tensor},
-                "outputs": {"type": "array", "items": tensor},
+                "inputs": {"type": "array", "items": described},
+                "outputs": {"type": "array", "items": described},
             },
         },
         "V2InferRequest": {
@@ -533,6 +547,10 @@ def _protocol_schemas(max_batch: int) -> dict[str, Any]:
                         "required": ["name"],
                         "properties": {"name": {"enum": list(open_inference.OUTPUTS)}, "parameters": parameters},
                     },
+                    "description": "The outputs wanted, all the model gives by default; "
+                    + ", ".join(open_inference.EXPLANATION)
+                    + " (the explanation in log-odds) only from a model that explains (GET /v2/models/{name} lists "
+                    "them), and computed only when wanted",
                 },
             },
         },
