@@ -22,6 +22,12 @@ ID = {
     "formatting characters; integers within 2^53 - 1 (send larger ones as strings).",
 }
 
+EXPLAIN = {
+    "type": "boolean",
+    "default": True,
+    "description": "false leaves out each prediction's explanation (a large batch answers sooner)",
+}
+
 
 def _ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
@@ -42,11 +48,6 @@ def _schemas(max_batch: int) -> dict[str, Any]:
     }
     ratio_values = {r.name: {"type": ["number", "null"], "description": f"{r.en} ({r.ko})"} for r in ratios.RATIOS}
     batch = {"minItems": 1, "maxItems": max_batch}
-    explain = {
-        "type": "boolean",
-        "default": True,
-        "description": "false leaves out each prediction's explanation (a large batch answers sooner)",
-    }
     explanation = {
         "type": "object",
         "required": ["unit", "baseline", "contributions"],
@@ -99,7 +100,7 @@ def _schemas(max_batch: int) -> dict[str, Any]:
                     "additionalProperties": False,
                     "properties": {
                         "companies": {"type": "array", "items": _ref("Company"), **batch},
-                        "explain": explain,
+                        "explain": EXPLAIN,
                     },
                 },
                 {
@@ -108,7 +109,7 @@ def _schemas(max_batch: int) -> dict[str, Any]:
                     "additionalProperties": False,
                     "properties": {
                         "instances": {"type": "array", "items": _ref("Instance"), **batch},
-                        "explain": explain,
+                        "explain": EXPLAIN,
                     },
                 },
                 {
@@ -126,7 +127,7 @@ def _schemas(max_batch: int) -> dict[str, Any]:
                                 "a model that takes unknown inputs also takes null, or the legacy five alone.",
                             },
                         },
-                        "explain": explain,
+                        "explain": EXPLAIN,
                     },
                 },
             ]
@@ -487,7 +488,11 @@ def _protocol_schemas(max_batch: int) -> dict[str, Any]:
                     "maxItems": max_batch,
                     "items": {"oneOf": [_ref("Instance"), {"type": "array", "items": NUMBER}]},
                 },
-                "parameters": {"type": ["object", "null"], "maxProperties": 0},
+                "parameters": {
+                    "type": ["object", "null"],
+                    "additionalProperties": False,
+                    "properties": {"explain": EXPLAIN},
+                },
             },
         },
         "V1Response": {
