@@ -22,6 +22,12 @@ ID = {
     "formatting characters; integers within 2^53 - 1 (send larger ones as strings).",
 }
 
+EXPLAIN = {
+    "type": "boolean",
+    "default": True,
+    "description": "false leaves out each prediction's explanation (a large batch answers sooner)",
+}
+
 
 def _ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
@@ -42,11 +48,6 @@ def _schemas(max_batch: int) -> dict[str, Any]:
     }
     ratio_values = {r.name: {"type": ["number", "null"], "description": f"{r.en} ({r.ko})"} for r in ratios.RATIOS}
     batch = {"minItems": 1, "maxItems": max_batch}
-    explain = {
-        "type": "boolean",
-        "default": True,
-        "description": "false leaves out each prediction's explanation (a large batch answers sooner)",
-    }
     explanation = {
         "type": "object",
         "required": ["unit", "baseline", "contributions"],
@@ -99,7 +100,7 @@ def _schemas(max_batch: int) -> dict[str, Any]:
                     "additionalProperties": False,
                     "properties": {
                         "companies": {"type": "array", "items": _ref("Company"), **batch},
-                        "explain": explain,
+                        "explain": EXPLAIN,
                     },
                 },
                 {
@@ -108,7 +109,7 @@ def _schemas(max_batch: int) -> dict[str, Any]:
                     "additionalProperties": False,
                     "properties": {
                         "instances": {"type": "array", "items": _ref("Instance"), **batch},
-                        "explain": explain,
+                        "explain": EXPLAIN,
                     },
                 },
                 {
@@ -126,7 +127,7 @@ def _schemas(max_batch: int) -> dict[str, Any]:
                                 "a model that takes unknown inputs also takes null, or the legacy five alone.",
                             },
                         },
-                        "explain": explain,
+                        "explain": EXPLAIN,
                     },
                 },
             ]
@@ -434,10 +435,22 @@ def _protocol_schemas(max_batch: int) -> dict[str, Any]:
             "shape": {"type": "array", "items": {"type": "integer"}},
         },
     }
+    described = {
+        **tensor,
+        "properties": {
+            **tensor["properties"],
+            "parameters": {
+                "type": "object",
+                "properties": {"features": {"type": "array", "items": {"type": "string"}}},
+                "description": "features: what the columns of an [N, F] tensor are, in order",
+            },
+        },
+    }
     scored = {
         "type": "object",
         "required": ["label", "class", "class_ko", "probability_unsound"],
-        "description": "As /predict answers a row, without index and id",
+        "description": "As /predict answers a row, without index and id (explanation included unless "
+        'userDefinedContext explain is "false")',
     }
     return {
         "BigQueryRequest": {
@@ -450,7 +463,9 @@ def _protocol_schemas(max_batch: int) -> dict[str, Any]:
                 "userDefinedContext": {
                     "type": ["object", "null"],
                     "additionalProperties": False,
-                    "properties": {"input": {"enum": list(bigquery.INPUTS)}},
+                    "properties": {key: {"enum": list(values)} for key, values in bigquery.CONTEXT.items()},
+                    "description": "The function's user_defined_context, values as strings: input "
+                    'statements (default) or ratios; explain "true" (default) or "false" to leave out explanations',
                 },
                 "calls": {
                     "type": "array",
@@ -501,7 +516,11 @@ def _protocol_schemas(max_batch: int) -> dict[str, Any]:
                     "maxItems": max_batch,
                     "items": {"oneOf": [_ref("Instance"), {"type": "array", "items": NUMBER}]},
                 },
-                "parameters": {"type": ["object", "null"], "maxProperties": 0},
+                "parameters": {
+                    "type": ["object", "null"],
+                    "additionalProperties": False,
+                    "properties": {"explain": EXPLAIN},
+                },
             },
         },
         "V1Response": {
@@ -526,8 +545,8 @@ def _protocol_schemas(max_batch: int) -> dict[str, Any]:
                 "name": {"type": "string"},
                 "versions": {"type": "array", "items": {"type": "string"}},
                 "platform": {"type": "string"},
-                "inputs": {"type": "array", "items": tensor},
-                "outputs": {"type": "array", "items": tensor},
+                "inputs": {"type": "array", "items": described},
+                "outputs": {"type": "array", "items": described},
             },
         },
         "V2InferRequest": {
@@ -561,6 +580,10 @@ def _protocol_schemas(max_batch: int) -> dict[str, Any]:
                         "required": ["name"],
                         "properties": {"name": {"enum": list(open_inference.OUTPUTS)}, "parameters": parameters},
                     },
+                    "description": "The outputs wanted, all the model gives by default; "
+                    + ", ".join(open_inference.EXPLANATION)
+                    + " (the explanation in log-odds) only from a model that explains (GET /v2/models/{name} lists "
+                    "them), and computed only when wanted",
                 },
             },
         },
