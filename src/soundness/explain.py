@@ -74,8 +74,7 @@ class Explainer:
         return scores, out
 
     def _block_contributions(self, x: np.ndarray, pre: list[np.ndarray]) -> np.ndarray:
-        shape = (len(x), len(self.background), len(self.score_weight))
-        multiplier = np.broadcast_to(self.score_weight, shape)  # (rows, background, width)
+        multiplier = self.score_weight  # (rows, background, width) once multiplied by a rescale
         for k in range(len(self.layers) - 1, -1, -1):
             zx = pre[k][:, None, :]
             delta = zx - self._background_pre[k]
@@ -84,5 +83,7 @@ class Explainer:
             if flat.any():
                 rescale[flat] = np.broadcast_to(np.where(zx > 0, 1.0, self.slope), rescale.shape)[flat]
             multiplier = (multiplier * rescale) @ self._transposed[k]
+        if multiplier.ndim == 1:  # no hidden layer: the same weights for every row and background row
+            multiplier = np.broadcast_to(multiplier, (len(x), *self.background.shape))
         shares = np.einsum("bkj,bkj->bj", multiplier, x[:, None, :] - self.background) / len(self.background)
         return shares @ self._onehot
