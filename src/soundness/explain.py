@@ -78,11 +78,13 @@ class Explainer:
         for k in range(len(self.layers) - 1, -1, -1):
             zx = pre[k][:, None, :]
             delta = zx - self._background_pre[k]
-            rescale = (_leaky(zx, self.slope) - self._background_post[k]) / delta
+            rescale = _leaky(zx, self.slope) - self._background_post[k]
+            rescale /= delta
             flat = np.isnan(rescale)  # no change to rescale: the slope where both sit
             if flat.any():
                 rescale[flat] = np.broadcast_to(np.where(zx > 0, 1.0, self.slope), rescale.shape)[flat]
-            multiplier = (multiplier * rescale) @ self._transposed[k]
+            rescale *= multiplier  # in place: one temporary fewer per layer
+            multiplier = rescale @ self._transposed[k]
         if multiplier.ndim == 1:  # no hidden layer: the same weights for every row and background row
             multiplier = np.broadcast_to(multiplier, (len(x), *self.background.shape))
         shares = np.einsum("bkj,bkj->bj", multiplier, x[:, None, :] - self.background) / len(self.background)
