@@ -40,8 +40,14 @@ def feature_rows(n: int, features: list[str]) -> list[list[float]]:
     ]
 
 
+# The companies form with each answer's explanation turned off, as a batch may ask.
+UNEXPLAINED = "companies without explanations"
+
+
 def body(form: str, n: int) -> bytes:
-    """A predict request of n companies: as statements ("companies") or as the legacy service's ratio rows ("data")."""
-    if form == "companies":
-        return json.dumps({"companies": [{"id": f"c{i}", **s} for i, s in enumerate(statements(n))]}).encode()
+    """A predict request of n companies: as statements ("companies", or UNEXPLAINED) or as the
+    legacy service's ratio rows ("data")."""
+    if form in ("companies", UNEXPLAINED):
+        companies = [{"id": f"c{i}", **s} for i, s in enumerate(statements(n))]
+        return json.dumps({"companies": companies} | ({"explain": False} if form == UNEXPLAINED else {})).encode()
     return json.dumps({"data": legacy_ratios(n)}).encode()

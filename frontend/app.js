@@ -4,7 +4,7 @@ import {call, problemText} from "./api.js";
 import {attachAnswer, batchesOf, readCompanies, readFile, renderTable, requestFor, resultsCsv} from "./batch.js";
 import {parseCsv} from "./csv.js";
 import {el, say} from "./dom.js";
-import {FIELDS, fieldLabel} from "./fields.js";
+import {FIELDS, fieldLabel, readStatement, takesUnknowns} from "./fields.js";
 import {currentLang, setLang, t, translateStatic} from "./i18n.js";
 import {drawLookup, filledFrom, forgetPick, setLookupAvailable, startLookup} from "./lookup.js";
 import {modelLine, renderResult} from "./result.js";
@@ -50,15 +50,12 @@ function showFieldErrors() {
   }
 }
 
+/** The form's amounts (null where left blank for a model that takes unknowns); the fields that
+ * cannot be sent go into state.fieldErrors. */
 function readForm() {
-  const values = {};
-  state.fieldErrors = {};
-  for (const name of FIELDS) {
-    const parsed = parseAmount(input(name).value);
-    if (parsed.problem) state.fieldErrors[name] = {key: `err_${parsed.problem}`};
-    else values[name] = parsed.value;
-  }
-  return values;
+  const read = readStatement((name) => input(name).value, state.model);
+  state.fieldErrors = Object.fromEntries(Object.entries(read.problems).map(([name, problem]) => [name, {key: `err_${problem}`}]));
+  return read;
 }
 
 /** Server errors that name a field go beside it; the rest become the form's message. */
@@ -86,12 +83,13 @@ function focusFirstError() {
 
 async function onSubmit(event) {
   event.preventDefault();
-  const values = readForm();
+  const {values, allBlank} = readForm();
   state.form = null;
-  if (Object.keys(state.fieldErrors).length) {
-    state.form = {key: "fix_fields"};
+  if (allBlank || Object.keys(state.fieldErrors).length) {
+    state.form = {key: allBlank ? "err_all_blank" : "fix_fields"};
     drawForm();
-    focusFirstError();
+    if (allBlank) input(FIELDS[0]).focus();
+    else focusFirstError();
     return;
   }
   const button = $("submit");
@@ -117,9 +115,10 @@ async function onSubmit(event) {
   focusFirstError();
 }
 
-/** Put these amounts in the nine fields, as if typed; the last result no longer matches them. */
+/** Put these amounts in the nine fields, as if typed (null: left blank); the last result no
+ * longer matches them. */
 function fillFields(values) {
-  for (const name of FIELDS) input(name).value = formatAmount(values[name]);
+  for (const name of FIELDS) input(name).value = values[name] == null ? "" : formatAmount(values[name]);
   state.fieldErrors = {};
   state.form = null;
   state.result = null;
@@ -159,8 +158,18 @@ function drawLabels() {
   for (const name of FIELDS) document.querySelector(`[data-field="${name}"]`).textContent = fieldLabel(name, state.model);
 }
 
+/** The notes that blank fields and cells are unknown, shown (and read with each field) only for
+ * a model that takes them. */
+function drawUnknownNotes() {
+  const shown = takesUnknowns(state.model);
+  $("unknown-note").hidden = !shown;
+  $("batch-unknown-note").hidden = !shown;
+  for (const name of FIELDS) input(name).setAttribute("aria-describedby", shown ? `e-${name} unknown-note` : `e-${name}`);
+}
+
 function drawForm() {
   drawLabels();
+  drawUnknownNotes();
   showFieldErrors();
   const message = messageText(state.form);
   const isError = state.form && state.form.key !== "connecting";
@@ -184,7 +193,7 @@ async function loadModel() {
     state.model = answer.data;
     state.service = {key: "ready"};
     setLookupAvailable(answer.data.company_lookup === true);
-    drawLabels();
+    drawForm();
   } else {
     state.service = {text: problemText(answer)};
   }
@@ -311,7 +320,7 @@ function start() {
   $("fill-example").addEventListener("click", fillExample);
   $("lang-toggle").addEventListener("click", toggleLanguage);
   $("batch-form").addEventListener("submit", onBatchSubmit);
-  startLookup(fillFields);
+  startLookup(fillFields, (name) => fieldLabel(name, state.model) || name);
   state.service = {key: "connecting"};
   drawAll();
   loadExample();

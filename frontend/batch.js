@@ -1,10 +1,9 @@
 // Many companies from a CSV file: read the columns, turn cells into numbers, ask the API
 // in batches of at most its MAX_BATCH rows, show a table with each row's result or errors,
 // offer it as CSV.
-import {parseAmount} from "./amounts.js";
 import {CsvError, decodeCsv, parseCsv, toCsv} from "./csv.js";
 import {el, visible} from "./dom.js";
-import {FIELDS} from "./fields.js";
+import {FIELDS, readStatement} from "./fields.js";
 import {t} from "./i18n.js";
 import {className, formatNumber, formatPercent, ratioLabel, reasons, warningText} from "./result.js";
 
@@ -50,17 +49,14 @@ function mapColumns(header, model) {
   return {columns, idColumn, ignored, problem};
 }
 
-/** One CSV row to {line, id, values, errors}; errors are the cells that are not numbers. */
-function readRow(row, mapping) {
-  const values = {};
-  const errors = [];
-  for (const name of FIELDS) {
-    const parsed = parseAmount(row.cells[mapping.columns[name]]);
-    if (parsed.problem) errors.push({field: name, key: `err_${parsed.problem}`});
-    else values[name] = parsed.value;
-  }
+/** One CSV row to {line, id, values, errors}; errors are the cells that cannot be sent (as in
+ * the form: a blank cell is unknown for a model that takes unknowns), or a row with none given. */
+function readRow(row, mapping, model) {
+  const read = readStatement((name) => row.cells[mapping.columns[name]], model);
+  const errors = Object.entries(read.problems).map(([field, problem]) => ({field, key: `err_${problem}`}));
+  if (read.allBlank) errors.push({field: null, key: "err_all_blank"});
   const id = mapping.idColumn === null ? "" : (row.cells[mapping.idColumn] ?? "").trim();
-  return {line: row.line, id, values, errors};
+  return {line: row.line, id, values: read.values, errors};
 }
 
 /** Text of a CSV file to {entries, ignored} or {problem}; `model` is GET /model's facts (or null). */
@@ -75,7 +71,7 @@ export function readCompanies(text, model) {
   if (rows.length < 2) return {problem: t("batch_no_rows")};
   const mapping = mapColumns(rows[0].cells, model);
   if (mapping.problem) return {problem: mapping.problem};
-  return {entries: rows.slice(1).map((row) => readRow(row, mapping)), ignored: mapping.ignored};
+  return {entries: rows.slice(1).map((row) => readRow(row, mapping, model)), ignored: mapping.ignored};
 }
 
 export async function readFile(file) {
@@ -120,13 +116,14 @@ function serverErrors(details, message) {
   return details.map((d) => ({field: d.field, text: d.problem}));
 }
 
-function errorText(error) {
-  const what = error.key ? t(error.key) : error.text;
+/** An error as "field: what" (or "what" for the whole row): in words, or as the CSV's code. */
+function errorText(error, asCode = false) {
+  const what = !error.key ? error.text : asCode ? error.key.replace("err_", "") : t(error.key);
   return error.field ? `${error.field}: ${what}` : what;
 }
 
 function notes(entry, model) {
-  const texts = entry.errors.map(errorText);
+  const texts = entry.errors.map((error) => errorText(error));
   for (const warning of entry.prediction?.warnings ?? []) texts.push(warningText(warning, model));
   return texts.join(" · ");
 }
@@ -172,7 +169,7 @@ export function resultsCsv(entries, model) {
       p?.explanation?.baseline,
       ...explained.map((name) => p?.explanation?.contributions?.[name]),
       (p?.warnings ?? []).map((w) => w.code).join(";"),
-      inert(entry.errors.map((e) => `${e.field ?? ""}: ${e.key ? e.key.replace("err_", "") : e.text}`).join("; "))];
+      inert(entry.errors.map((e) => errorText(e, true)).join("; "))];
   });
   return "\uFEFF" + toCsv([header, ...rows]); // the mark makes Excel read UTF-8 Korean
 }

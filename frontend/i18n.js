@@ -17,9 +17,11 @@ const TEXT = {
     fill_example: "예시 값 채우기",
     reset: "지우기",
     err_empty: "값을 입력하세요.",
+    err_all_blank: "값을 하나 이상 입력하세요.",
     err_not_a_number: "숫자로 읽을 수 없습니다. 예: 1,234,567 또는 (1,234)",
     err_server: "서버: {message}",
     fix_fields: "표시된 칸을 고쳐 주세요.",
+    unknown_note: "모르는 항목은 비워 두세요. 비워 둔 항목은 모르는 값으로 처리됩니다.",
     rejected: "서버가 입력을 받아들이지 않았습니다: {message}",
     connecting: "서비스에 연결하는 중… 첫 요청은 서버를 깨우느라 몇 초 걸릴 수 있습니다.",
     ready: "서비스 준비됨",
@@ -33,7 +35,7 @@ const TEXT = {
     threshold: "확률이 {threshold} 이상이면 비건전으로 판정합니다.",
     warnings: "주의",
     warning_balance_mismatch: "자본총계가 자산총계 − 부채총계와 맞지 않습니다. 입력한 자본총계를 그대로 썼습니다.",
-    warning_unknown_inputs: "계산할 수 없는 재무비율이 있어 모르는 값으로 두고 예측했습니다.",
+    warning_unknown_inputs: "다음 재무비율은 구할 수 없어(비워 둔 항목, 0인 분모 등) 모르는 값으로 두고 예측했습니다: {ratios}",
     reasons_heading: "판정에 가장 크게 작용한 비율",
     reasons_note: "학습 기업 전체와 비교해 각 비율이 위험(로그 오즈)을 얼마나 옮겼는지로 고른 것입니다.",
     reason_low: "{label}{subject} 낮아 {effect}",
@@ -50,6 +52,7 @@ const TEXT = {
     below_range: "학습 기업의 {p}% 미만 구간",
     above_range: "학습 기업의 {p}% 초과 구간",
     quantile_axis: "{q}%: {value}",
+    ratio_unknown: "알 수 없음: 모르는 값으로 예측에 넣었습니다.",
     other_ratios: "그 밖의 재무비율",
     ratio: "비율",
     value: "값",
@@ -60,6 +63,7 @@ const TEXT = {
     batch_heading: "여러 기업 한 번에 (CSV)",
     batch_help: "한 줄에 한 기업입니다. 첫 줄 머리글은 API 이름(total_assets …)이나 위의 한글 항목명을 쓰고, " +
       "회사명(또는 name, id) 열은 넣어도 되고 빼도 됩니다.",
+    batch_unknown_note: "빈 칸은 모르는 값으로 처리됩니다. 값이 하나도 없는 행은 예측하지 않습니다.",
     batch_file: "CSV 파일",
     batch_submit: "일괄 예측",
     batch_busy: "예측하는 중…",
@@ -97,6 +101,7 @@ const TEXT = {
     lookup_not_configured: "이 서버에는 DART 조회가 설정되어 있지 않습니다. 값을 직접 입력하세요.",
     lookup_timeout: "DART가 제때 응답하지 않았습니다. 잠시 뒤 다시 시도하세요.",
     lookup_accounts_missing: "{name}의 {year}년 보고서에 필요한 계정이 없습니다: {missing}",
+    lookup_missing: "공시에서 {fields}{object} 찾지 못해 비워 두었습니다. 값을 알면 입력하고, 모르면 비워 둔 채 예측하세요.",
   },
   en: {
     title: "Company soundness prediction",
@@ -112,9 +117,11 @@ const TEXT = {
     fill_example: "Fill in an example",
     reset: "Clear",
     err_empty: "Enter a value.",
+    err_all_blank: "Enter at least one value.",
     err_not_a_number: "Not a number. For example: 1,234,567 or (1,234)",
     err_server: "Server: {message}",
     fix_fields: "Please correct the marked fields.",
+    unknown_note: "Leave a field blank if you do not know it: fields left blank are treated as unknown.",
     rejected: "The server did not accept the input: {message}",
     connecting: "Connecting to the service… the first request may take a few seconds while the server starts.",
     ready: "Service ready",
@@ -128,7 +135,8 @@ const TEXT = {
     threshold: "A probability of {threshold} or more is classed as unsound.",
     warnings: "Warnings",
     warning_balance_mismatch: "Total equity does not equal total assets minus total liabilities; the equity entered was used.",
-    warning_unknown_inputs: "Some ratios could not be computed; the model scored them as unknown.",
+    warning_unknown_inputs: "These ratios could not be computed (a field left blank, a zero denominator…) " +
+      "and were scored as unknown: {ratios}",
     reasons_heading: "What moved the result most",
     reasons_note: "Chosen by how far each ratio moved the risk (log-odds) away from the training companies' average.",
     reason_low: "{label}{subject} is low, which {effect}",
@@ -145,6 +153,7 @@ const TEXT = {
     below_range: "in the lowest {p}% of training companies",
     above_range: "in the highest {p}% of training companies",
     quantile_axis: "{q}%: {value}",
+    ratio_unknown: "Unknown: scored as an unknown value.",
     other_ratios: "Other ratios",
     ratio: "Ratio",
     value: "Value",
@@ -155,6 +164,7 @@ const TEXT = {
     batch_heading: "Many companies at once (CSV)",
     batch_help: "One company per line. Headers are the API names (total_assets …) or the Korean labels above; " +
       "a company name column (name or id) is optional.",
+    batch_unknown_note: "A blank cell is treated as unknown; a row with no value at all is not predicted.",
     batch_file: "CSV file",
     batch_submit: "Predict all",
     batch_busy: "Predicting…",
@@ -192,6 +202,8 @@ const TEXT = {
     lookup_not_configured: "This server has no DART lookup configured. Please type the values.",
     lookup_timeout: "DART did not answer in time. Please try again in a moment.",
     lookup_accounts_missing: "{name}'s report for {year} lacks accounts the form needs: {missing}",
+    lookup_missing: "Not found in the filing, so left blank: {fields}. Type them if you know them, " +
+      "or predict without them.",
   },
 };
 
@@ -223,6 +235,14 @@ export function setLang(next) {
 export function t(key, values = {}) {
   const template = TEXT[lang][key] ?? TEXT.ko[key] ?? key;
   return template.replace(/\{(\w+)\}/g, (_, name) => String(values[name] ?? ""));
+}
+
+/** The Korean particle after a word: its first form after a final consonant (이, 을), else the second. */
+export function particle(word, pair) {
+  const last = word.replace(/\s*\([^)]*\)\s*$/, "").trim().slice(-1);
+  const code = last.charCodeAt(0) - 0xac00;
+  const batchim = code >= 0 && code < 11172 ? code % 28 !== 0 : false;
+  return batchim ? pair[0] : pair[1];
 }
 
 /** A value the API gives as plain text or as {ko, en}, in the current language. */

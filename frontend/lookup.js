@@ -1,9 +1,10 @@
 // Filling the form from DART: search a listed company, pick it, get its annual statements.
 // The API reads DART and names the filing; the page only shows the matches and copies the
-// nine values it is given into the form, where they stay editable.
+// values it is given into the form, where they stay editable. Fields the filing lacks (for a
+// model that takes unknowns the API gives the rest) stay blank, and the page says which.
 import {call, problemText} from "./api.js";
 import {el, say} from "./dom.js";
-import {t} from "./i18n.js";
+import {currentLang, particle, t} from "./i18n.js";
 
 const FIRST_YEAR = 2015; // DART's financial data starts with the 2015 reports
 const SEARCH_DELAY_MS = 250;
@@ -15,11 +16,12 @@ const state = {
   companies: null, // the last search's matches, or null before any search
   query: "",
   chosen: null, // the company last picked: a new year fetches its statements again
-  picked: null, // {company, year, source, values} once statements were filled in
+  picked: null, // {company, year, source, values, missing} once statements were filled in
   message: null, // {key, values, state}
 };
 
 let fill = () => {};
+let labelOf = (name) => name; // a statement field's label in the current language
 let drawnCompanies; // the matches on screen: redrawn only when they change, so focus stays put
 let searchTimer = null;
 let searchCount = 0; // answers to older searches are dropped when a newer one was sent
@@ -101,8 +103,9 @@ async function pick(company) {
   drawLookup();
   const answer = await call(`/companies/${encodeURIComponent(company.stock_code)}/statements?year=${year}`);
   if (answer.kind === "ok") {
-    const {statements, source, year: filedYear} = answer.data;
-    state.picked = {company: answer.data.company, year: filedYear, source, values: statements};
+    const {statements, source, year: filedYear, missing = []} = answer.data;
+    state.picked = {company: answer.data.company, year: filedYear, source, values: statements,
+      missing: missing.map((m) => m.field)};
     state.message = null;
     fill(statements);
   } else {
@@ -150,6 +153,14 @@ function sourceLine(picked) {
   ];
 }
 
+/** The fields the filing lacks, left blank, by their labels: the person types them or predicts without. */
+function missingLine(missing) {
+  if (!missing?.length) return "";
+  const labels = missing.map(labelOf);
+  const object = currentLang() === "ko" ? particle(labels.at(-1), ["을", "를"]) : "";
+  return t("lookup_missing", {fields: labels.join(", "), object});
+}
+
 export function drawLookup() {
   $("lookup").hidden = !state.available;
   $("lookup-form").hidden = state.refused;
@@ -165,6 +176,7 @@ export function drawLookup() {
   const source = $("lookup-source");
   source.replaceChildren(...(state.picked ? sourceLine(state.picked) : []));
   source.hidden = !state.picked;
+  say($("lookup-missing"), missingLine(state.picked?.missing), "info");
 }
 
 /** Offer the lookup or not, as GET /model says this server can. */
@@ -186,8 +198,11 @@ export function forgetPick() {
   drawLookup();
 }
 
-export function startLookup(onFill) {
+/** onFill(values) puts the filing's values in the form (null: left blank); label(name) is a
+ * statement field's label in the current language. */
+export function startLookup(onFill, label) {
   fill = onFill;
+  labelOf = label;
   buildYears();
   $("lookup-form").addEventListener("submit", (event) => {
     event.preventDefault();

@@ -2,7 +2,7 @@
 // ratios on bars against the training population, the other ratios, the model line.
 // Nothing here computes a ratio: every number shown is the API's.
 import {el} from "./dom.js";
-import {currentLang, localized, t} from "./i18n.js";
+import {currentLang, localized, particle, t} from "./i18n.js";
 
 export function formatNumber(value, digits = 2) {
   if (value === null || value === undefined || !Number.isFinite(value)) return "—";
@@ -95,14 +95,6 @@ function bar(value, quantiles) {
 
 const REASONS = 3;
 
-/** The Korean particle after a word: its first form after a final consonant (이, 을), else the second. */
-function particle(word, pair) {
-  const last = word.replace(/\s*\([^)]*\)\s*$/, "").trim().slice(-1);
-  const code = last.charCodeAt(0) - 0xac00;
-  const batchim = code >= 0 && code < 11172 ? code % 28 !== 0 : false;
-  return batchim ? pair[0] : pair[1];
-}
-
 /** Low or high against the training median (GET /model's quantiles), or unknown. */
 function level(value, quantiles) {
   if (value === null || value === undefined || !Number.isFinite(value)) return "unknown";
@@ -152,7 +144,8 @@ function features(prediction, model, names) {
       el("div", {class: "feature-head"},
         el("span", {class: "feature-name"}, ratioLabel(name, model)),
         el("span", {class: "feature-value", dataset: {testid: `feature-${name}`}}, formatNumber(value))),
-      quantiles && Number.isFinite(value) ? bar(value, quantiles) : null);
+      !Number.isFinite(value) ? el("p", {class: "bar-where", dataset: {testid: "unknown"}}, t("ratio_unknown"))
+        : quantiles ? bar(value, quantiles) : null);
   });
   const anyBar = names.some((name) => usableQuantiles(model?.feature_quantiles?.[name]));
   return el("section", {class: "features", "aria-labelledby": "features-heading"},
@@ -173,20 +166,25 @@ function otherRatios(prediction, model, shown) {
         el("td", {}, formatNumber(prediction.ratios[name])))))));
 }
 
-// The values a warning's text needs, from the warning itself (numbers as the API gave them).
-function warningValues(warning, model) {
-  if (warning.code !== "outside_training_range") return {};
-  const [qLow, qHigh] = warning.quantiles ?? [];
-  const percent = Math.max(qLow, qHigh) > 1 ? 1 : 100; // quantiles as fractions or percents
-  return {ratio: ratioLabel(warning.fields?.[0], model), value: formatNumber(warning.value),
-    low: formatNumber(warning.range?.[0]), high: formatNumber(warning.range?.[1]),
-    share: Math.round((qHigh - qLow) * percent)};
-}
+// The values a warning's text needs, by its code, from the warning itself (numbers as the API
+// gave them, ratios by GET /model's labels).
+const WARNING_VALUES = {
+  outside_training_range(warning, model) {
+    const [qLow, qHigh] = warning.quantiles ?? [];
+    const percent = Math.max(qLow, qHigh) > 1 ? 1 : 100; // quantiles as fractions or percents
+    return {ratio: ratioLabel(warning.fields?.[0], model), value: formatNumber(warning.value),
+      low: formatNumber(warning.range?.[0]), high: formatNumber(warning.range?.[1]),
+      share: Math.round((qHigh - qLow) * percent)};
+  },
+  unknown_inputs(warning, model) {
+    return {ratios: (warning.fields ?? []).map((name) => ratioLabel(name, model)).join(", ")};
+  },
+};
 
 /** A warning in the page's language; the API's own words for a code the page does not know. */
 export function warningText(warning, model) {
   const key = `warning_${warning.code}`;
-  const known = t(key, warningValues(warning, model));
+  const known = t(key, WARNING_VALUES[warning.code]?.(warning, model) ?? {});
   return known === key ? warning.message || warning.code : known;
 }
 

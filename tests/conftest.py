@@ -106,6 +106,23 @@ def model_loads(monkeypatch):
 
 
 @pytest.fixture
+def rows_explained(monkeypatch):
+    """rows_explained() -> how many rows the model's explainer has worked on during this test
+    (zero when no explanation was computed), counted by wrapping Explainer.explain."""
+    from soundness.explain import Explainer
+
+    counted = []
+    explain = Explainer.explain
+
+    def counting(explainer, x):
+        counted.append(len(x))
+        return explain(explainer, x)
+
+    monkeypatch.setattr(Explainer, "explain", counting)
+    return lambda: sum(counted)
+
+
+@pytest.fixture
 def client(make_client, served_model_dir):
     """An in-process client of the function serving `served_model_dir` (a module may override either)."""
     return make_client(MODEL_DIR=served_model_dir)

@@ -73,6 +73,16 @@ def _without_operating_income() -> dict[str, tuple[str, str]]:
     return accounts
 
 
+def _first_filing() -> dict[str, tuple[str, str]]:
+    """A newly listed company's first annual report: no prior year to compare with."""
+    return {name: (this_year, "") for name, (this_year, _) in balance_and_income(1_000_000).items()}
+
+
+def _only(*names: str) -> dict[str, tuple[str, str]]:
+    accounts = balance_and_income(1_000_000)
+    return {name: accounts[name] for name in names}
+
+
 COMPANIES = [
     # Consolidated and separate rows with different amounts: the consolidated ones are used.
     StandInCompany(
@@ -107,6 +117,10 @@ COMPANIES = [
     StandInCompany(
         "00999005", "영업이익없음", "NO OPERATING INCOME CO", "900005", {"CFS": _without_operating_income()}
     ),
+    StandInCompany("00999006", "새내기상장", "NEWLY LISTED CO", "900006", {"CFS": _first_filing()}),
+    # Nothing usable: of the nine accounts only net income, which gives no ratio alone; or none.
+    StandInCompany("00999007", "순이익만", "NET INCOME ONLY CO", "900007", {"CFS": _only("유동자산", "당기순이익")}),
+    StandInCompany("00999008", "계정없음", "NO ACCOUNTS CO", "900008", {"CFS": _only("유동자산", "자본금")}),
     # Not listed (blank stock code): never offered.
     StandInCompany("00434003", "다코", "", " "),
 ]

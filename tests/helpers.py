@@ -93,6 +93,15 @@ def assert_kserve_error(response, status: int, *words: str) -> str:
     return body["error"]
 
 
+def schema_validator(document: dict, name: str):
+    """A validator for one of the OpenAPI document's component schemas."""
+    import jsonschema_rs  # schemathesis's own validator
+
+    return jsonschema_rs.Draft202012Validator(
+        {"$ref": f"#/components/schemas/{name}", "components": document["components"]}
+    )
+
+
 def mimetype(response: Any) -> str:
     """The media type of an answer, without parameters."""
     return response.headers.get("content-type", "").split(";", 1)[0].strip()

@@ -395,6 +395,20 @@ def test_model_facts_are_the_public_part_of_the_manifest(client):
     assert facts["max_batch"] == 1000  # MAX_BATCH: the page splits a CSV into requests of this size
 
 
+@pytest.mark.parametrize("model, takes_unknowns", [("bundled", True), ("legacy", False)])
+def test_model_facts_say_whether_a_field_left_out_is_scored_as_unknown_or_refused(
+    make_client, legacy_model_dir, model, takes_unknowns
+):
+    """The page sends a blank field as null only when GET /model says so; what it says is what /predict does."""
+    client = make_client(MODEL_DIR=DEFAULT_MODEL if model == "bundled" else legacy_model_dir)
+    assert client.get("/model").json()["accepts_unknown_inputs"] is takes_unknowns
+    status, body = predict(client, {"companies": [{**LEGACY_STATEMENT, "revenue_prior": None}]})
+    if takes_unknowns:
+        assert status == 200 and "unknown_inputs" in [w["code"] for w in body["predictions"][0]["warnings"]]
+    else:
+        assert status == 422 and body["error"]["details"][0]["field"] == "revenue_prior"
+
+
 def test_model_facts_name_the_statement_fields_and_the_classes_in_korean_and_english(client):
     """The page's form labels, CSV headers and class words come from here, not from a copy."""
     facts = client.get("/model").json()

@@ -4,14 +4,18 @@ The contract is BigQuery's ("Work with remote functions"): `calls` in, exactly o
 out, in order; a row's error in its reply; `errorMessage` under 1 KB for a request that is wrong
 as a whole (400, not retried) or a model that cannot serve (503, retried). Numbers come in
 BigQuery's JSON encoding: NUMERIC, BIGNUMERIC and large INT64 as strings, FLOAT64's NaN and
-infinities as "NaN", "Infinity", "-Infinity", NULL as null.
+infinities as "NaN", "Infinity", "-Infinity", NULL as null. A scored reply carries /predict's
+explanation unless `userDefinedContext` says `"explain": "false"` (BigQuery's context values are
+strings).
 """
 
 import json
+import math
+import re
 
 import pytest
 
-from helpers import LEGACY_STATEMENT
+from helpers import DEFAULT_MODEL, LEGACY_STATEMENT, ROOT
 
 FIELDS = list(LEGACY_STATEMENT)
 
@@ -134,6 +138,61 @@ def test_when_no_call_can_be_scored_each_still_gets_its_error_reply(client):
     assert [sorted(reply) for reply in body["replies"]] == [["error"], ["error"]]
 
 
+# ---------------------------------------------------------------- the bundled model: unknown inputs, explanations
+
+
+@pytest.fixture
+def bundled(make_client):
+    """The bundled model (version 2): it takes unknown inputs and explains its answers."""
+    return make_client(MODEL_DIR=DEFAULT_MODEL, BIGQUERY_ROUTE="on")
+
+
+def test_a_company_predict_scores_with_unknown_ratios_is_scored_the_same_here(bundled):
+    negative_equity = {**LEGACY_STATEMENT, "total_equity": -5e9}
+    first_year = {**LEGACY_STATEMENT, "revenue_prior": None}
+    status, body = bigquery(bundled, envelope([call(total_equity=-5e9), call(revenue_prior=None), call(revenue="NaN")]))
+    assert status == 200
+    assert body["replies"][:2] == predicted(bundled, {"companies": [negative_equity, first_year]})
+    assert [w["code"] for w in body["replies"][0]["warnings"]][-1] == "unknown_inputs"
+    assert list(body["replies"][2]) == ["error"] and body["replies"][2]["error"]["details"][0]["field"] == "revenue"
+
+
+def test_each_scored_reply_carries_predicts_explanation_adding_up_to_its_log_odds(bundled):
+    status, body = bigquery(bundled, envelope([call(), call(total_equity=-5e9), call(revenue=None, net_income="NaN")]))
+    assert status == 200
+    scored, refused = body["replies"][:2], body["replies"][2]
+    assert scored == predicted(bundled, {"companies": [LEGACY_STATEMENT, {**LEGACY_STATEMENT, "total_equity": -5e9}]})
+    for reply in scored:
+        explanation = reply["explanation"]
+        assert explanation["unit"] == "log_odds"
+        p = reply["probability_unsound"]
+        total = explanation["baseline"] + sum(explanation["contributions"].values())
+        assert total == pytest.approx(math.log(p / (1 - p)), abs=1e-6)
+    assert list(refused) == ["error"] and refused["error"]["details"][0]["field"] == "net_income"
+
+
+def test_explain_false_in_the_context_leaves_explanations_out_and_costs_nothing(bundled, rows_explained):
+    status, body = bigquery(bundled, envelope([call(), call(revenue="NaN")], {"explain": "false"}))
+    assert status == 200 and rows_explained() == 0
+    assert body["replies"][0] == predicted(bundled, {"companies": [LEGACY_STATEMENT], "explain": False})[0]
+    assert "explanation" not in body["replies"][0] and list(body["replies"][1]) == ["error"]
+    status, body = bigquery(bundled, envelope([call()], {"input": "statements", "explain": "true"}))
+    assert status == 200 and "explanation" in body["replies"][0] and rows_explained() == 1
+
+
+def test_the_sql_in_the_docs_reads_every_contribution_of_the_bundled_model_by_its_name(bundled):
+    sql = (ROOT / "docs" / "integrations.md").read_text()
+    named = re.findall(r"STRUCT\('(\w+)'.*'\$\.explanation\.contributions\.(\w+)'", sql)
+    assert [a for a, b in named if a == b] == bundled.get("/model").json()["features"]
+
+
+@pytest.mark.parametrize("value", [False, "no", "False", "", None, ["false"]], ids=json.dumps)
+def test_a_context_explain_other_than_the_strings_true_or_false_is_400_naming_it(bundled, value):
+    response = bundled.post("/bigquery", json=envelope([call()], {"explain": value}))
+    message = assert_error_message(response, 400, "userDefinedContext explain", '"true", "false"')
+    assert "userDefinedContext.explain got " + json.dumps(value) in message
+
+
 # ---------------------------------------------------------------- whole-request errors
 
 
@@ -154,7 +213,8 @@ def assert_error_message(response, status: int, *words: str) -> str:
         (b"[]", ["calls"]),
         (json.dumps({"requestId": "1"}).encode(), ["calls"]),
         (json.dumps(envelope([[1, 2, 3]])).encode(), ["9 arguments", "total_assets"]),
-        (json.dumps(envelope([call()], {"input": "columns"})).encode(), ["userDefinedContext"]),
+        (json.dumps(envelope([call()], {"input": "columns"})).encode(), ["userDefinedContext input", '"ratios"']),
+        (json.dumps(envelope([call()], {"explain": "no", "mode": "x"})).encode(), ["userDefinedContext", "explain"]),
         (json.dumps(envelope([call()], {"input": "ratios"})).encode(), ["arguments"]),
     ],
 )

@@ -11,7 +11,7 @@ from helpers import LEGACY_ARTIFACTS, need_shared, small_model, write_format_1
 from soundness import artifacts
 from soundness.predictor import Predictor
 from soundness.ratios import LEGACY_FEATURES
-from training import export
+from training import export, legacy
 from training.import_legacy import import_legacy, main
 
 EIGHT = "a1,a2,a3,a4,a5,a6,a7,a8"
@@ -36,6 +36,21 @@ def test_an_import_records_that_it_was_held_to_torch_on_the_legacy_example_and_2
     agreement = json.loads((legacy_model_dir / "manifest.json").read_text())["created"]["agreement"]
     assert agreement["rows"] == 2000 + 4 + 1  # random rows, the fitted range's ends, zeros, the legacy example
     assert agreement["max_abs_difference"] <= 1e-6
+
+
+def test_an_imported_model_warns_of_a_value_beyond_the_range_its_scaler_was_fitted_on(
+    make_client, legacy_model_dir, legacy_example
+):
+    scaler = legacy.load_scaler(LEGACY_ARTIFACTS / "minmax_scaler.pkl")
+    client = make_client(MODEL_DIR=legacy_model_dir)
+    seen = client.post("/predict", json={"data": [legacy_example["ratios"]]}).json()["predictions"][0]
+    assert seen["warnings"] == []  # the legacy example lies inside the scaler's fitted range
+    beyond = [scaler.data_max_[0] * 10 + 1, *legacy_example["ratios"][1:]]
+    [warning] = client.post("/predict", json={"data": [beyond]}).json()["predictions"][0]["warnings"]
+    assert warning["code"] == "outside_training_range" and warning["fields"] == [LEGACY_FEATURES[0]]
+    assert (
+        warning["range"] == [scaler.data_min_[0], scaler.data_max_[0]] and "100% of the training" in warning["message"]
+    )
 
 
 def test_a_format_1_directory_converts_to_format_2_with_the_same_answers(tmp_path, capsys):

@@ -1,12 +1,13 @@
 """KServe's V1 protocol (Vertex AI's predict shape): /v1/models/{name} and /v1/models/{name}:predict.
 
-Instances by feature name or in feature order, answered as /predict answers them, in order;
-errors as KServe writes them, `{"error": "..."}`; any name but the served model's is 404.
+Instances by feature name or in feature order, answered as /predict answers them, in order,
+explanations included unless `"parameters": {"explain": false}`; errors as KServe writes them,
+`{"error": "..."}`; any name but the served model's is 404.
 """
 
 import pytest
 
-from helpers import LEGACY_RATIOS, assert_kserve_error
+from helpers import DEFAULT_MODEL, LEGACY_RATIOS, assert_kserve_error
 
 
 def rows(features) -> list[list[float]]:
@@ -56,13 +57,31 @@ def test_a_row_that_cannot_be_scored_gets_its_error_in_place(client, served_mode
         ({"instances": [["x", 1, 2, 3, 4]]}, ["no row could be scored"]),
         ({"instances": []}, ["instances must be a non-empty array"]),
         ({"inputs": [[1, 2, 3, 4, 5]]}, ["inputs is not a V1 request field"]),
-        ({"instances": [[1, 2, 3, 4, 5]], "parameters": {"threshold": 0.2}}, ["takes no parameters"]),
+        ({"instances": [[1, 2, 3, 4, 5]], "parameters": {"threshold": 0.2}}, ["the only parameter is explain"]),
+        ({"instances": [[1, 2, 3, 4, 5]], "parameters": [False]}, ["the only parameter is explain"]),
+        ({"instances": [[1, 2, 3, 4, 5]], "parameters": {"explain": "false"}}, ["explain must be true or false"]),
+        ({"instances": [[1, 2, 3, 4, 5]], "explain": False}, ["explain is not a V1 request field"]),
         ([1, 2], ["instances"]),
     ],
 )
 def test_a_request_that_cannot_be_used_is_400_naming_the_problem(client, served_model, body, words):
     response = client.post(f"/v1/models/{served_model['name']}:predict", json=body)
     assert_kserve_error(response, 400, *words)
+
+
+def test_the_bundled_models_predictions_are_explained_unless_the_parameters_say_explain_false(
+    make_client, rows_explained
+):
+    client = make_client(MODEL_DIR=DEFAULT_MODEL)
+    name = client.get("/model").json()["model"]["name"]
+    status, body = v1_predict(client, name, {"instances": [LEGACY_RATIOS], "parameters": {"explain": False}})
+    assert status == 200 and "explanation" not in body["predictions"][0] and rows_explained() == 0
+    assert (
+        body["predictions"]
+        == client.post("/predict", json={"data": [LEGACY_RATIOS], "explain": False}).json()["predictions"]
+    )
+    status, body = v1_predict(client, name, {"instances": [LEGACY_RATIOS]})
+    assert status == 200 and body["predictions"][0]["explanation"]["unit"] == "log_odds" and rows_explained() == 1
 
 
 def test_malformed_json_is_400_in_kserves_shape(client, served_model):

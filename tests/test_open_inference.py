@@ -2,15 +2,18 @@
 
 Inputs as the metadata says (one FP32/FP64 tensor `features` [N, F], or one [N] tensor per
 feature), flat or nested; outputs probability_unsound (FP64) and label (INT64), equal to
-/predict's; the request id echoed; errors `{"error": "..."}`. Checked with the protocol's own
-examples and with Triton's Python client against a real server.
+/predict's, and from a model that explains, /predict's explanation as contributions (FP64 [N, F],
+in feature order) and baseline (FP64 [N]), computed only when wanted; the request id echoed;
+errors `{"error": "..."}`. Checked with the protocol's own examples and with Triton's Python
+client against a real server.
 """
 
 import json
+import math
 
 import pytest
 
-from helpers import LEGACY_RATIOS, assert_kserve_error, post_json
+from helpers import DEFAULT_MODEL, LEGACY_RATIOS, LEGACY_STATEMENT, assert_kserve_error, post_json
 
 SECOND_ROW = [12.5, -3.0, 7.25, 40.0, 0.9]
 
@@ -66,8 +69,10 @@ def test_model_metadata_describes_the_tensors_it_takes_and_gives(client, served_
     ):
         body = client.get(path).json()
         assert body["name"] == served_model["name"] and body["versions"] == [served_model["version"]]
-        assert body["inputs"] == [{"name": "features", "datatype": "FP64", "shape": [-1, len(features)]}]
-        assert body["outputs"] == [
+        assert body["inputs"] == [
+            {"name": "features", "datatype": "FP64", "shape": [-1, len(features)], "parameters": {"features": features}}
+        ]
+        assert body["outputs"] == [  # this model cannot explain its answers: no explanation outputs
             {"name": "probability_unsound", "datatype": "FP64", "shape": [-1]},
             {"name": "label", "datatype": "INT64", "shape": [-1]},
         ]
@@ -128,7 +133,7 @@ def test_requested_outputs_are_the_only_ones_returned(client, infer_path, featur
         },
     ).json()
     assert [o["name"] for o in body["outputs"]] == ["label"]
-    for wrong in ([{"name": {}}], [{"name": "label", "parameters": 1}], "label", []):
+    for wrong in ([{"name": {}}], [{"name": "label", "parameters": 1}], "label", [], [{"name": "contributions"}]):
         assert_kserve_error(
             client.post(infer_path, json={"inputs": [matrix([LEGACY_RATIOS[: len(features)]])], "outputs": wrong}),
             400,
@@ -215,6 +220,80 @@ def test_a_body_declared_as_another_type_is_415_but_an_undeclared_one_is_read_as
     assert client.post(infer_path, content=body, headers={"Content-Type": ""}).status_code == 200
 
 
+# ---------------------------------------------------------------- explanations (the bundled model explains)
+
+
+@pytest.fixture
+def bundled(make_client):
+    return make_client(MODEL_DIR=DEFAULT_MODEL)
+
+
+@pytest.fixture
+def bundled_rows(bundled) -> tuple[list[str], list[list[float]]]:
+    """The bundled model's features and two companies' values of them, as /predict computed them."""
+    features = bundled.get("/model").json()["features"]
+    companies = [LEGACY_STATEMENT, {**LEGACY_STATEMENT, "net_income": -9e9, "operating_income": -4e9}]
+    answers = bundled.post("/predict", json={"companies": companies, "explain": False}).json()["predictions"]
+    return features, [[a["ratios"][f] for f in features] for a in answers]
+
+
+def bundled_infer(bundled, body):
+    response = bundled.post(f"/v2/models/{bundled.get('/model').json()['model']['name']}/infer", json=body)
+    assert response.status_code == 200, response.json()
+    return response.json()
+
+
+def test_the_metadata_of_a_model_that_explains_lists_the_explanation_outputs_and_their_columns(bundled):
+    model = bundled.get("/model").json()
+    body = bundled.get(f"/v2/models/{model['model']['name']}").json()
+    columns = {"shape": [-1, len(model["features"])], "parameters": {"features": model["features"]}}
+    assert body["outputs"] == [
+        {"name": "probability_unsound", "datatype": "FP64", "shape": [-1]},
+        {"name": "label", "datatype": "INT64", "shape": [-1]},
+        {"name": "contributions", "datatype": "FP64", **columns},
+        {"name": "baseline", "datatype": "FP64", "shape": [-1]},
+    ]
+    assert body["inputs"] == [{"name": "features", "datatype": "FP64", **columns}]
+
+
+def test_by_default_every_row_is_explained_as_predict_explains_it_adding_up_to_its_log_odds(bundled, bundled_rows):
+    features, rows = bundled_rows
+    body = bundled_infer(bundled, {"inputs": [matrix(rows)]})
+    assert [(o["name"], o["datatype"], o["shape"]) for o in body["outputs"]] == [
+        ("probability_unsound", "FP64", [2]),
+        ("label", "INT64", [2]),
+        ("contributions", "FP64", [2, len(features)]),
+        ("baseline", "FP64", [2]),
+    ]
+    tensors = outputs(body)
+    width = len(features)
+    contributions = [tensors["contributions"][r * width : (r + 1) * width] for r in range(len(rows))]
+    explained = [p["explanation"] for p in bundled.post("/predict", json={"data": rows}).json()["predictions"]]
+    assert contributions == [[e["contributions"][f] for f in features] for e in explained]
+    assert tensors["baseline"] == [e["baseline"] for e in explained]
+    for p, baseline, row in zip(tensors["probability_unsound"], tensors["baseline"], contributions):
+        assert baseline + sum(row) == pytest.approx(math.log(p / (1 - p)), abs=1e-6)
+
+
+def test_outputs_without_the_explanation_ones_cost_no_explanation(bundled, bundled_rows, rows_explained):
+    _, rows = bundled_rows
+    body = bundled_infer(
+        bundled, {"inputs": [matrix(rows)], "outputs": [{"name": "label"}, {"name": "probability_unsound"}]}
+    )
+    assert [o["name"] for o in body["outputs"]] == ["label", "probability_unsound"] and rows_explained() == 0
+    body = bundled_infer(bundled, {"inputs": [matrix(rows)], "outputs": [{"name": "baseline"}]})
+    assert [(o["name"], o["shape"]) for o in body["outputs"]] == [("baseline", [2])] and rows_explained() == 2
+
+
+def test_a_row_that_cannot_be_scored_still_fails_the_request_when_explaining(bundled, bundled_rows):
+    features, rows = bundled_rows
+    response = bundled.post(
+        f"/v2/models/{bundled.get('/model').json()['model']['name']}/infer",
+        json={"inputs": [matrix([rows[0], [*rows[1][:-1], None]])]},
+    )
+    assert_kserve_error(response, 400, "row 1", features[-1], "got null")
+
+
 # ---------------------------------------------------------------- a real client
 
 
@@ -242,5 +321,35 @@ def test_tritons_python_client_checks_health_reads_metadata_and_infers(start_ser
         assert result.get_response()["id"] == "7"
         with pytest.raises(Exception, match="not served here"):
             triton.infer("other-model", [tensor])
+    finally:
+        triton.close()
+
+
+@pytest.mark.server
+def test_tritons_python_client_reads_the_explanation_tensors(start_server, bundled_rows):
+    np = pytest.importorskip("numpy")
+    http = pytest.importorskip("tritonclient.http")
+    features, rows = bundled_rows
+    server = start_server({"MODEL_DIR": str(DEFAULT_MODEL)})
+    status, body, _ = post_json(server.url + "/predict", {"data": rows})
+    assert status == 200
+    explained = [p["explanation"] for p in body["predictions"]]
+    name = body["model"]["name"]
+    triton = http.InferenceServerClient(url=server.url.removeprefix("http://"))
+    try:
+        metadata = triton.get_model_metadata(name)
+        [contributions_metadata] = [o for o in metadata["outputs"] if o["name"] == "contributions"]
+        assert contributions_metadata["parameters"]["features"] == features
+        tensor = http.InferInput("features", [len(rows), len(features)], "FP64")
+        tensor.set_data_from_numpy(np.array(rows, dtype=np.float64), binary_data=False)
+        result = triton.infer(name, [tensor])
+        contributions = result.as_numpy("contributions")
+        assert contributions.shape == (len(rows), len(features))
+        assert contributions.tolist() == [[e["contributions"][f] for f in features] for e in explained]
+        assert result.as_numpy("baseline").tolist() == [e["baseline"] for e in explained]
+        wanted = [http.InferRequestedOutput("label", binary_data=False)]
+        only_labels = triton.infer(name, [tensor], outputs=wanted)
+        assert only_labels.as_numpy("contributions") is None
+        assert only_labels.as_numpy("label").tolist() == [p["label"] for p in body["predictions"]]
     finally:
         triton.close()

@@ -94,6 +94,9 @@ def test_a_denominator_too_close_to_zero_makes_the_ratios_it_breaks_unknown_nami
 def test_a_non_finite_explanation_is_an_internal_error_not_a_null(client, monkeypatch):
     from soundness.predictor import Predictor
 
-    monkeypatch.setattr(Predictor, "explain", lambda self, x: (0.0, np.full((len(x), len(self.features)), np.nan)))
+    def broken(self, x, explain=False):
+        return np.full(len(x), 0.5), np.full((len(x), len(self.features)), np.nan)
+
+    monkeypatch.setattr(Predictor, "predict", broken)
     response = client.post("/predict", json={"companies": [LEGACY_STATEMENT]})
     assert response.status_code == 500 and response.json()["error"]["code"] == "internal"

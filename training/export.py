@@ -174,24 +174,39 @@ def reference_probabilities(model: Model, x: np.ndarray, dtype: torch.dtype = to
         return 1.0 / (1.0 + np.exp(-(a * margin + b)))
 
 
+def recorded_range(scaler: Any) -> tuple[np.ndarray, np.ndarray] | None:
+    """The span of the training values a fitted scaler recorded (a MinMaxScaler's data_min_ and
+    data_max_, a QuantileTransformer's outer quantiles), or None when it records none."""
+    ranges = {
+        "MinMaxScaler": lambda s: (s.data_min_, s.data_max_),
+        "QuantileTransformer": lambda s: (s.quantiles_[0], s.quantiles_[-1]),
+    }
+    try:
+        return tuple(np.asarray(bound, np.float64) for bound in ranges[type(scaler).__name__](scaler))
+    except (KeyError, AttributeError, TypeError):  # another kind, or one without the fitted arrays
+        return None
+
+
 def _fitted_range(model: Model, width: int) -> tuple[np.ndarray, np.ndarray]:
-    """Where the model's inputs were seen: its clip bounds, else its scaler's fitted range."""
+    """Where the model's inputs were seen: its clip bounds, its first step's knots, its scaler's
+    recorded range, or three scales around a standardising scaler's centre."""
     if model.clip is not None:
         return model.clip
     if model.steps:  # the first step's knots span the training values
         knots = model.steps[0][1]["knots"]
         return knots[:, 0], knots[:, -1]
     s = model.scaler
-    ranges = {
-        "MinMaxScaler": lambda: (s.data_min_, s.data_max_),
+    recorded = recorded_range(s)
+    if recorded is not None:
+        return recorded
+    spread = {
         "StandardScaler": lambda: (s.mean_ - 3 * s.scale_, s.mean_ + 3 * s.scale_),
         "RobustScaler": lambda: (s.center_ - 3 * s.scale_, s.center_ + 3 * s.scale_),
         "MaxAbsScaler": lambda: (-s.max_abs_, s.max_abs_),
-        "QuantileTransformer": lambda: (s.quantiles_[0], s.quantiles_[-1]),
     }
     try:
-        return tuple(np.asarray(bound, np.float64) for bound in ranges[type(s).__name__]())
-    except (KeyError, AttributeError, TypeError):  # no scaler, or one without the fitted ranges
+        return tuple(np.asarray(bound, np.float64) for bound in spread[type(s).__name__]())
+    except (KeyError, AttributeError, TypeError):  # no scaler, or one without the fitted arrays
         return np.full(width, -100.0), np.full(width, 100.0)
 
 

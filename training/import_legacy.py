@@ -99,10 +99,19 @@ def import_legacy(
         },
         "metrics": {},
         "training_data": {"description": "unknown: imported model; its training data is not recorded"},
-        "feature_quantiles": {},
+        "feature_quantiles": fitted_range(scaler, features),
     }
     model = export.Model(network, scaler)
     return export.write(out, model, manifest, export.check_rows(model, features))
+
+
+def fitted_range(scaler: Any, features: list[str]) -> dict[str, dict[str, list[float]]]:
+    """The scaler's recorded training range (export.recorded_range) as the manifest's quantiles
+    0 and 1 per feature, so answers warn of values beyond it; empty when it records none."""
+    recorded = export.recorded_range(scaler)
+    if recorded is None:
+        return {}
+    return {name: {"q": [0.0, 1.0], "values": [float(a), float(b)]} for name, a, b in zip(features, *recorded)}
 
 
 def convert_format_1(directory: Path, out: Path) -> Path:

@@ -28,17 +28,18 @@ def _scored(
     return scored
 
 
-def explanations(predictor, x: np.ndarray) -> list[dict[str, Any] | None]:
-    """Each row's score in log-odds split over the model's inputs (None: the model cannot explain)."""
-    if not predictor.explains:
-        return [None] * len(x)
-    baseline, contributions = predictor.explain(x)
+def explanations(predictor, contributions: np.ndarray | None, rows: int) -> list[dict[str, Any] | None]:
+    """Each row's score in log-odds split over the model's inputs (None: not asked, or the model
+    cannot explain)."""
+    if contributions is None:
+        return [None] * rows
+    baseline = predictor.baseline
     if not (np.isfinite(baseline) and np.isfinite(contributions).all()):
         # orjson would write NaN as null: a broken explanation must fail loudly, never pass as data.
         raise ValueError("the model gave a non-finite explanation")
     return [
-        {"unit": "log_odds", "baseline": baseline, "contributions": dict(zip(predictor.features, map(float, row)))}
-        for row in contributions
+        {"unit": "log_odds", "baseline": baseline, "contributions": dict(zip(predictor.features, row))}
+        for row in contributions.tolist()
     ]
 
 
@@ -75,34 +76,47 @@ def range_warnings(row: Row, features: list[str], ranges: dict[str, dict[str, fl
     return warnings
 
 
-def _without_overflow(rows: list, valid: list[Row], probabilities: np.ndarray) -> tuple[list, list, np.ndarray]:
-    finite = np.isfinite(probabilities)
+def _outside_ranges(predictor, x: np.ndarray) -> np.ndarray:
+    """Which rows have a feature outside its training range (NaN, unknown, never is)."""
+    low, high = predictor.range_bounds
+    return ((x < low) | (x > high)).any(axis=1)
+
+
+def _overflowed(rows: list, valid: list[Row], finite: np.ndarray) -> list:
     overflowed = {row.index for row, ok in zip(valid, finite) if not ok}
     problem = "these values are too extreme for the model to score; check the units"
-    rows = [
+    return [
         RowError(row.index, row.id, [detail(None, problem, row.index)]) if row.index in overflowed else row
         for row in rows
     ]
-    return rows, [row for row, ok in zip(valid, finite) if ok], probabilities[finite]
 
 
 def predictions(predictor, rows: list, explain: bool = False) -> list[dict[str, Any]]:
     """One answer per row, in order: the prediction (with its explanation when asked and the model
     can give one), or the row's errors in its place."""
     valid = [row for row in rows if isinstance(row, Row)]
-    probabilities = predictor.probabilities(np.array([row.features for row in valid])) if valid else []
-    if not np.isfinite(probabilities).all():
-        # Values far beyond any real statement (1e40, say) overflow the float32 network to NaN.
-        rows, valid, probabilities = _without_overflow(rows, valid, probabilities)
-    for row in valid:
-        row.warnings = row.warnings + range_warnings(row, predictor.features, predictor.training_ranges)
-    labels = predictor.labels(probabilities) if valid else []
-    classes = {c["label"]: c for c in predictor.manifest["classes"]}
+    if not valid:
+        return [_refused(row) for row in rows]
     x = np.array([row.features for row in valid])
-    explained = explanations(predictor, x) if explain and valid else [None] * len(valid)
+    probabilities, contributions = predictor.predict(x, explain)
+    finite = np.isfinite(probabilities)
+    if not finite.all():
+        # Values far beyond any real statement (1e300, say) overflow the network to NaN.
+        rows = _overflowed(rows, valid, finite)
+        valid = [row for row, ok in zip(valid, finite) if ok]
+        x, probabilities = x[finite], probabilities[finite]
+        contributions = contributions[finite] if contributions is not None else None
+    for i in np.flatnonzero(_outside_ranges(predictor, x)):
+        valid[i].warnings = valid[i].warnings + range_warnings(valid[i], predictor.features, predictor.training_ranges)
+    classes = predictor.classes
     scored = {
-        row.index: _scored(row, float(p), int(label), classes, e)
-        for row, p, label, e in zip(valid, probabilities, labels, explained)
+        row.index: _scored(row, p, label, classes, e)
+        for row, p, label, e in zip(
+            valid,
+            probabilities.tolist(),
+            predictor.labels(probabilities).tolist(),
+            explanations(predictor, contributions, len(valid)),
+        )
     }
     return [scored.get(row.index) or _refused(row) for row in rows]
 

@@ -5,23 +5,33 @@ and wants `{"replies": [...]}`, exactly one reply per call, in order. A row that
 gets `{"error": {...}}` as its reply, so one bad row does not fail the query; a request that is
 wrong as a whole gets `{"errorMessage"}` (400, not retried; 503 when the model is unavailable,
 which BigQuery retries). Framework-free: a parsed body in, a body out, ApiError for the rest.
+
+A scored reply is /predict's answer for the row without index and id, explanation included (for a
+model that explains). `userDefinedContext` is the function's `user_defined_context` OPTION, which
+BigQuery sends as an object of strings: `input` says what the calls carry (`statements`, the
+default, or `ratios`), and `explain` `"false"` leaves the explanations out (`"true"`, the default).
 """
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
 from soundness import ratios
 
 from .answers import predictions
-from .errors import ApiError, detail, summary
+from .errors import ApiError, detail, echo, summary
 from .payloads import parse_json, parse_rows
 
 # BigQuery's JSON encoding of a number argument: NUMERIC, BIGNUMERIC and INT64 beyond 2^53 arrive
 # as strings of digits, FLOAT64's NaN and infinities as "NaN", "Infinity" and "-Infinity".
 ENCODED_NUMBER = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?|NaN|-?Infinity")
 INPUTS = ("statements", "ratios")  # userDefinedContext {"input": ...}; statements by default
+EXPLAIN = ("true", "false")  # userDefinedContext {"explain": ...}; explanations by default
+# Each key of userDefinedContext and its values, the default first. BigQuery sends the function's
+# user_defined_context OPTION as an object of strings, so "false" is a string here, never a boolean.
+CONTEXT = {"input": INPUTS, "explain": EXPLAIN}
 MAX_ERROR_BYTES = 900  # BigQuery shows errorMessage to the analyst; the whole body stays under 1 KB
 
 
@@ -31,17 +41,6 @@ def error_body(error: ApiError) -> dict[str, str]:
 
 def replies(predictor, body: Any, max_batch: int) -> tuple[dict[str, Any], int]:
     """BigQuery's answer to its request body, and how many calls it carried."""
-    calls, form, names = _calls(body, predictor.features)
-    arguments = [[_decoded(value) for value in call] for call in calls]
-    rows_body = (
-        {"companies": [dict(zip(names, args)) for args in arguments]} if form == "companies" else {"data": arguments}
-    )
-    rows = parse_rows(rows_body, predictor.features, max_batch)
-    return {"replies": [_reply(answer) for answer in predictions(predictor, rows)]}, len(rows)
-
-
-def _calls(body: Any, features: list[str]) -> tuple[list, str, list[str]]:
-    """The calls, the input form they fill and the argument names, or a 400 saying what is wrong."""
     if not isinstance(body, dict) or not isinstance(body.get("calls"), list):
         raise ApiError(
             400,
@@ -50,19 +49,46 @@ def _calls(body: Any, features: list[str]) -> tuple[list, str, list[str]]:
             [detail("calls", "must be an array of calls, each an array of arguments")],
         )
     # The other envelope fields (requestId, caller, sessionUser) are BigQuery's; they are not read.
-    context = {} if body.get("userDefinedContext") is None else body["userDefinedContext"]
-    if not isinstance(context, dict) or set(context) - {"input"} or context.get("input", INPUTS[0]) not in INPUTS:
+    context = _context(body.get("userDefinedContext"))
+    calls, form, names = _calls(body["calls"], context["input"], predictor.features)
+    arguments = [[_decoded(value) for value in call] for call in calls]
+    rows_body = (
+        {"companies": [dict(zip(names, args)) for args in arguments]} if form == "companies" else {"data": arguments}
+    )
+    rows = parse_rows(rows_body, predictor.features, max_batch, predictor.accepts_missing)
+    answers = predictions(predictor, rows, explain=context["explain"] == "true")
+    return {"replies": [_reply(answer) for answer in answers]}, len(rows)
+
+
+def _context(context: Any) -> dict[str, str]:
+    """userDefinedContext with its defaults filled in, or a 400 naming the key that is wrong."""
+    context = {} if context is None else context
+    if not isinstance(context, dict) or set(context) - set(CONTEXT):
         raise ApiError(
             400,
             "invalid_request",
-            "userDefinedContext may only say which input the calls carry",
-            [detail("userDefinedContext", 'expected {} or {"input": "statements"} or {"input": "ratios"}')],
+            "userDefinedContext may only say which input the calls carry and whether to explain",
+            [detail("userDefinedContext", "expected an object with at most the keys " + ", ".join(CONTEXT))],
         )
-    if context.get("input", INPUTS[0]) == "ratios":
+    filled = {key: context.get(key, values[0]) for key, values in CONTEXT.items()}
+    for key, values in CONTEXT.items():
+        if not isinstance(filled[key], str) or filled[key] not in values:
+            raise ApiError(
+                400,
+                "invalid_request",
+                f"userDefinedContext {key} must be one of the strings " + ", ".join(f'"{v}"' for v in values),
+                [detail(f"userDefinedContext.{key}", f"got {echo(json.dumps(filled[key]))}")],
+            )
+    return filled
+
+
+def _calls(calls: list, input_: str, features: list[str]) -> tuple[list, str, list[str]]:
+    """The calls, the input form they fill and the argument names, or a 400 saying what is wrong."""
+    if input_ == "ratios":
         form, names = "data", list(features)
     else:
         form, names = "companies", list(ratios.STATEMENT_FIELDS)
-    wrong = [i for i, call in enumerate(body["calls"]) if not isinstance(call, list) or len(call) != len(names)]
+    wrong = [i for i, call in enumerate(calls) if not isinstance(call, list) or len(call) != len(names)]
     if wrong:
         raise ApiError(
             400,
@@ -70,7 +96,7 @@ def _calls(body: Any, features: list[str]) -> tuple[list, str, list[str]]:
             f"each call must carry {len(names)} arguments: {', '.join(names)}",
             [detail("calls", "has the wrong number of arguments", i) for i in wrong],
         )
-    return body["calls"], form, names
+    return calls, form, names
 
 
 def _decoded(value: Any) -> Any:

@@ -78,20 +78,13 @@ class DartBadAnswer(DartFailure):
     """DART could not be reached, or answered something this client cannot read."""
 
 
-class StatementProblem(Exception):
-    """The filing is there but does not give the nine values; `details` are (field, problem)."""
+class UnreadableAmounts(Exception):
+    """DART's own answer is at fault: an amount that is no number, or one account twice;
+    `details` are (field, problem)."""
 
     def __init__(self, message: str, details: list[tuple[str, str]]):
         super().__init__(message)
         self.details = details
-
-
-class MissingAccounts(StatementProblem):
-    pass
-
-
-class UnreadableAmounts(StatementProblem):
-    """DART's own answer is at fault: an amount that is no number, or one account twice."""
 
 
 @dataclass(frozen=True)
@@ -107,7 +100,8 @@ class Company:
 
 @dataclass(frozen=True)
 class Filing:
-    statements: dict[str, int | float]
+    statements: dict[str, int | float]  # the statement fields the filing gives
+    missing: list[tuple[str, str]]  # (field, why it is missing) for the fields it does not give
     fs_div: str  # CFS (consolidated) or OFS (separate)
     rcept_no: str
     currency: str | None
@@ -290,9 +284,18 @@ def _normal_name(name: Any) -> str:
     return "".join(str(name).split())  # filings differ in spaces: "당기순이익 (손실)"
 
 
+def _why_missing(found: list[dict[str, Any]], names: tuple[str, ...], column: str, fs_div: str) -> str:
+    """A first filing has no prior year; some statements lack an account or leave it blank."""
+    accounts = " / ".join(names)
+    if not found:
+        return f"the filing ({fs_div}) has no {accounts} account"
+    year = "prior year" if column == "frmtrm_amount" else "this year"
+    return f"the filing ({fs_div}) leaves {accounts} blank for the {year} ({column})"
+
+
 def read_filing(rows: list[dict[str, Any]]) -> Filing:
-    """The nine statement values from one fnlttSinglAcnt answer: consolidated rows when the
-    filing has them, else separate ones, never a mix."""
+    """The statement values one fnlttSinglAcnt answer gives, and why each other one is missing:
+    consolidated rows when the filing has them, else separate ones, never a mix."""
     fs_div = "CFS" if any(row.get("fs_div") == "CFS" for row in rows) else "OFS"
     chosen = [row for row in rows if row.get("fs_div") == fs_div]
     if not chosen:
@@ -313,15 +316,13 @@ def read_filing(rows: list[dict[str, Any]]) -> Filing:
         if len(values) > 1:
             malformed.append((field, f"DART gave {' / '.join(names)} more than once, with different amounts"))
         elif not values:
-            missing.append((field, f"the filing ({fs_div}) has no {' / '.join(names)} in {column}"))
+            missing.append((field, _why_missing(found, names, column, fs_div)))
         else:
             statements[field] = values.pop()
     if malformed:
         raise UnreadableAmounts("DART's answer has amounts that cannot be read", malformed)
-    if missing:
-        raise MissingAccounts("the filing lacks accounts the form needs", missing)
     rcept_no = str(chosen[0].get("rcept_no", ""))
     if not re.fullmatch(r"\d{14}", rcept_no):
         raise DartBadAnswer("DART's answer has no valid receipt number (rcept_no)")
     currency = chosen[0].get("currency")
-    return Filing(statements, fs_div, rcept_no, currency if isinstance(currency, str) and currency else None)
+    return Filing(statements, missing, fs_div, rcept_no, currency if isinstance(currency, str) and currency else None)

@@ -17,7 +17,7 @@ from .config import Settings
 from .errors import ApiError
 from .exchange import Exchange
 from .lazy_model import LazyModel, ModelUnavailable
-from .lookup import CompanyLookup
+from .lookup import CompanyLookup, require_scoreable
 from .payloads import parse_json
 from .responses import json_response
 
@@ -47,9 +47,17 @@ class Handlers:
 
     async def model_info(self, exchange: Exchange) -> Response:
         # max_batch: the page splits a long CSV into requests of this many rows; company_lookup:
-        # whether it offers to fill the form from DART.
-        manifest = public_manifest((await self.predictor()).manifest)
-        return json_response({**manifest, "max_batch": self.settings.max_batch, "company_lookup": self.lookup.enabled})
+        # whether it offers to fill the form from DART; accepts_unknown_inputs: whether a value
+        # left blank may be sent as unknown (null) rather than refused.
+        predictor = await self.predictor()
+        return json_response(
+            {
+                **public_manifest(predictor.manifest),
+                "max_batch": self.settings.max_batch,
+                "company_lookup": self.lookup.enabled,
+                "accepts_unknown_inputs": predictor.accepts_missing,
+            }
+        )
 
     async def openapi(self, exchange: Exchange) -> Response:
         from soundness.artifacts import ArtifactError, verified_manifest
@@ -82,11 +90,12 @@ class Handlers:
 
     async def statements(self, exchange: Exchange) -> Response:
         self.keys.check(exchange.request)
-        return json_response(
-            await self._off_loop(
-                self.lookup.statements, exchange.params["code"], exchange.request.query_params.get("year")
-            )
+        answer = await self._off_loop(
+            self.lookup.statements, exchange.params["code"], exchange.request.query_params.get("year")
         )
+        if answer["missing"]:  # only then does the answer depend on the model served
+            require_scoreable(answer, await self.predictor())
+        return json_response(answer)
 
     async def _off_loop(self, call, *args):
         return await asyncio.get_running_loop().run_in_executor(self._dart_threads, call, *args)

@@ -3,7 +3,9 @@
 `GET /v1/models/{name}` says whether the model is ready; `POST /v1/models/{name}:predict` takes
 `{"instances": [...], "parameters"?: {}}`, each instance an object of features by name or an array
 in feature order, and answers `{"predictions": [...]}` in the same order, each as /predict answers
-it. Errors are KServe's `{"error": "..."}`. Framework-free: parsed body in, body out.
+it, explanation included; `"parameters": {"explain": false}` leaves the explanations out, as
+`"explain": false` does on /predict. Errors are KServe's `{"error": "..."}`. Framework-free: parsed
+body in, body out.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Any
 
 from .answers import answer
 from .errors import ApiError, detail, summary
+from .payloads import EXPLAIN
 
 
 def error_body(error: ApiError) -> dict[str, str]:
@@ -46,12 +49,16 @@ def predict(predictor, body: Any, name: str, max_batch: int) -> tuple[dict[str, 
             if isinstance(body, dict)
             else [],
         )
-    if body.get("parameters") not in (None, {}):  # what clients send when they have none
+    parameters = body.get("parameters") or {}  # null or {}: what clients send when they have none
+    if not isinstance(parameters, dict) or set(parameters) - {EXPLAIN}:
         raise ApiError(
-            400, "invalid_request", "this model takes no parameters", [detail("parameters", "must be empty or absent")]
+            400,
+            "invalid_request",
+            f"the only parameter is {EXPLAIN} (true or false)",
+            [detail("parameters", f"may only hold {EXPLAIN}")],
         )
     instances = body["instances"]
     # By name or in feature order, decided by the first instance; a row in the other shape is refused.
     form = "data" if isinstance(instances, list) and instances and isinstance(instances[0], list) else "instances"
-    answered, rows = answer(predictor, {form: instances}, max_batch)
+    answered, rows = answer(predictor, {form: instances, **parameters}, max_batch)  # /predict checks explain
     return {"predictions": answered["predictions"]}, rows

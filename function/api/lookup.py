@@ -15,7 +15,9 @@ import unicodedata
 from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from soundness.ratios import STATEMENT_FIELDS, compute
 
 from . import logs
 from .config import Settings
@@ -26,11 +28,13 @@ from .dart import (
     DartFailure,
     DartStatus,
     DartTimeout,
-    MissingAccounts,
     UnreadableAmounts,
     read_filing,
 )
 from .errors import ApiError, detail
+
+if TYPE_CHECKING:
+    from soundness.predictor import Predictor
 
 MAX_RESULTS = 20
 MAX_QUERY_LENGTH = 100
@@ -243,13 +247,6 @@ class CompanyLookup:
                     [detail("year", "no annual report with statements for this year")],
                 ) from None
             raise self._as_api_error(failure) from None
-        except MissingAccounts as problem:
-            raise ApiError(
-                422,
-                "accounts_missing",
-                f"{company.name}'s {year} annual report lacks accounts the form needs",
-                [detail(field, text) for field, text in problem.details],
-            ) from None
         except UnreadableAmounts as problem:
             raise ApiError(
                 502, "dart_bad_answer", str(problem), [detail(field, text) for field, text in problem.details]
@@ -259,7 +256,9 @@ class CompanyLookup:
         return {
             "company": company.public(),
             "year": year,
-            "statements": filing.statements,
+            # Every field named, null where the filing does not give it; `missing` says why.
+            "statements": {field: filing.statements.get(field) for field in STATEMENT_FIELDS},
+            "missing": [detail(field, text) for field, text in filing.missing],
             "source": {"rcept_no": filing.rcept_no, "url": filing.url, "fs_div": filing.fs_div, "report": "annual"},
             "currency": filing.currency,
         }
@@ -295,3 +294,26 @@ class CompanyLookup:
                 f"DART refused a request with status {status}",
                 hint="check DART_API_KEY" if status in KEY_PROBLEMS else None,
             )
+
+
+def require_scoreable(answer: dict[str, Any], predictor: Predictor) -> None:
+    """Refuse (422 accounts_missing) a statements answer with accounts missing that the served
+    model cannot score as it is: the model needs every account, or the accounts found give none
+    of its inputs. A model that takes unknown inputs scores the rest as unknown."""
+    company, year = answer["company"]["name"], answer["year"]
+    if not predictor.accepts_missing:
+        raise ApiError(
+            422,
+            "accounts_missing",
+            f"{company}'s {year} annual report lacks accounts this model needs: it takes no unknown inputs",
+            answer["missing"],
+        )
+    ratios = compute(answer["statements"]).values
+    if all(ratios.get(name) is None for name in predictor.features):  # as POST /predict reads a company
+        found = [field for field, value in answer["statements"].items() if value is not None]
+        raise ApiError(
+            422,
+            "accounts_missing",
+            f"{company}'s {year} annual report gives none of the model's inputs",
+            [*answer["missing"], detail(None, f"the accounts found ({', '.join(found) or 'none'}) give no input")],
+        )

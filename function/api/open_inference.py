@@ -2,9 +2,14 @@
 
 Inputs, as the metadata says: one FP32 or FP64 tensor `features` of shape [N, F] in feature
 order, or one [N] tensor per feature named after it; data flat (row-major) or nested. Outputs:
-`probability_unsound` (FP64 [N]) and `label` (INT64 [N]). Errors are `{"error": "..."}`, V1's
-shape; a row that cannot be scored fails the request (a tensor has no place for a row's error),
-naming the row and the feature. Framework-free: parsed body in, body out.
+`probability_unsound` (FP64 [N]) and `label` (INT64 [N]), and for a model that explains its answers
+(GET /model: version 2) the explanation in log-odds, /predict's `explanation` as tensors:
+`contributions` (FP64 [N, F], columns in feature order, which the metadata lists) and `baseline`
+(FP64 [N]), so that baseline + a row's contributions = its probability's log-odds. As the protocol
+has it, `outputs` in the request names the tensors wanted, all by default; explanations are computed
+only when one of theirs is wanted. Errors are `{"error": "..."}`, V1's shape; a row that cannot be
+scored fails the request (a tensor has no place for a row's error), naming the row and the feature.
+Framework-free: parsed body in, body out.
 """
 
 from __future__ import annotations
@@ -19,7 +24,8 @@ from .payloads import parse_rows
 
 MATRIX = "features"
 DATATYPES = ("FP32", "FP64")
-OUTPUTS = {"probability_unsound": "FP64", "label": "INT64"}
+OUTPUTS = {"probability_unsound": "FP64", "label": "INT64", "contributions": "FP64", "baseline": "FP64"}
+EXPLANATION = ("contributions", "baseline")  # outputs of a model that explains; computed only when wanted
 PLATFORM = "python"
 SERVER = {"name": "soundness", "version": "1", "extensions": []}  # GET /v2: tensors travel as JSON only
 LIVE = {"live": True}  # GET /v2/health/live: never loads the model
@@ -52,14 +58,32 @@ def model_ready(predictor, name: str, version: str | None = None) -> dict[str, A
     return {"name": predictor.name, "ready": True}
 
 
+def _outputs(predictor) -> list[str]:
+    """The outputs this model gives: the explanation's only when it can explain."""
+    return [output for output in OUTPUTS if predictor.explains or output not in EXPLANATION]
+
+
+def _columns(predictor) -> dict[str, Any]:
+    """What the columns of an [N, F] tensor mean: the model's features, in order. The protocol's
+    metadata tensor has no field for it; `parameters` is where MLServer's metadata carries more."""
+    return {"shape": [-1, len(predictor.features)], "parameters": {"features": list(predictor.features)}}
+
+
 def metadata(predictor, name: str, version: str | None = None) -> dict[str, Any]:
     _model(predictor, name, version)
     return {
         "name": predictor.name,
         "versions": [predictor.version],
         "platform": PLATFORM,
-        "inputs": [{"name": MATRIX, "datatype": "FP64", "shape": [-1, len(predictor.features)]}],
-        "outputs": [{"name": output, "datatype": datatype, "shape": [-1]} for output, datatype in OUTPUTS.items()],
+        "inputs": [{"name": MATRIX, "datatype": "FP64", **_columns(predictor)}],
+        "outputs": [
+            {
+                "name": output,
+                "datatype": OUTPUTS[output],
+                **(_columns(predictor) if output == "contributions" else {"shape": [-1]}),
+            }
+            for output in _outputs(predictor)
+        ],
     }
 
 
@@ -74,42 +98,47 @@ def infer(predictor, body: Any, name: str, max_batch: int, version: str | None =
     if "id" in body and not isinstance(body["id"], str):
         raise invalid("the request id must be a string", "id", "must be a string")
     _parameters(body, "parameters")
-    wanted = _requested_outputs(body.get("outputs"))
+    wanted = _requested_outputs(body.get("outputs"), _outputs(predictor))
     rows = _rows(body["inputs"], predictor.features, max_batch)
     parsed = parse_rows({"data": rows}, predictor.features, max_batch)
-    answers = predictions(predictor, parsed)
+    answers = predictions(predictor, parsed, explain=not set(wanted).isdisjoint(EXPLANATION))
     refused = [d for a in answers if "error" in a for d in a["error"]["details"]]
     if refused:
         raise ApiError(400, "invalid_input", "some rows cannot be scored", refused)
-    columns = {
-        "probability_unsound": [a["probability_unsound"] for a in answers],
-        "label": [a["label"] for a in answers],
-    }
     response = {
         "model_name": predictor.name,
         "model_version": predictor.version,
-        "outputs": [
-            {"name": output, "datatype": OUTPUTS[output], "shape": [len(rows)], "data": columns[output]}
-            for output in wanted
-        ],
+        "outputs": [_output(output, answers, predictor.features) for output in wanted],
     }
     if "id" in body:
         response["id"] = body["id"]
     return response, len(rows)
 
 
-def _requested_outputs(outputs: Any) -> list[str]:
+def _output(output: str, answers: list[dict[str, Any]], features: list[str]) -> dict[str, Any]:
+    """One output tensor of the answers, its data flat in row-major order."""
+    shape = [len(answers)]
+    if output == "contributions":
+        shape.append(len(features))
+        data = [a["explanation"]["contributions"][f] for a in answers for f in features]
+    elif output == "baseline":
+        data = [a["explanation"]["baseline"] for a in answers]
+    else:
+        data = [a[output] for a in answers]
+    return {"name": output, "datatype": OUTPUTS[output], "shape": shape, "data": data}
+
+
+def _requested_outputs(outputs: Any, given: list[str]) -> list[str]:
+    """The outputs the request names (in its order, once each), all the model gives by default."""
     if outputs is None:
-        return list(OUTPUTS)
+        return given
     if not isinstance(outputs, list) or not outputs or not all(isinstance(o, dict) for o in outputs):
         raise invalid(
             "outputs, when given, name the outputs wanted", "outputs", 'must be a non-empty array of {"name": ...}'
         )
-    unknown = [
-        str(o.get("name"))[:50] for o in outputs if not isinstance(o.get("name"), str) or o["name"] not in OUTPUTS
-    ]
+    unknown = [str(o.get("name"))[:50] for o in outputs if not isinstance(o.get("name"), str) or o["name"] not in given]
     if unknown:
-        raise invalid("this model's outputs are " + ", ".join(OUTPUTS), "outputs", "asks for " + ", ".join(unknown))
+        raise invalid("this model's outputs are " + ", ".join(given), "outputs", "asks for " + ", ".join(unknown))
     for output in outputs:
         _parameters(output, "outputs")
     return list(dict.fromkeys(o["name"] for o in outputs))

@@ -22,6 +22,12 @@ ID = {
     "formatting characters; integers within 2^53 - 1 (send larger ones as strings).",
 }
 
+EXPLAIN = {
+    "type": "boolean",
+    "default": True,
+    "description": "false leaves out each prediction's explanation (a large batch answers sooner)",
+}
+
 
 def _ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
@@ -42,11 +48,6 @@ def _schemas(max_batch: int) -> dict[str, Any]:
     }
     ratio_values = {r.name: {"type": ["number", "null"], "description": f"{r.en} ({r.ko})"} for r in ratios.RATIOS}
     batch = {"minItems": 1, "maxItems": max_batch}
-    explain = {
-        "type": "boolean",
-        "default": True,
-        "description": "false leaves out each prediction's explanation (a large batch answers sooner)",
-    }
     explanation = {
         "type": "object",
         "required": ["unit", "baseline", "contributions"],
@@ -99,7 +100,7 @@ def _schemas(max_batch: int) -> dict[str, Any]:
                     "additionalProperties": False,
                     "properties": {
                         "companies": {"type": "array", "items": _ref("Company"), **batch},
-                        "explain": explain,
+                        "explain": EXPLAIN,
                     },
                 },
                 {
@@ -108,7 +109,7 @@ def _schemas(max_batch: int) -> dict[str, Any]:
                     "additionalProperties": False,
                     "properties": {
                         "instances": {"type": "array", "items": _ref("Instance"), **batch},
-                        "explain": explain,
+                        "explain": EXPLAIN,
                     },
                 },
                 {
@@ -126,7 +127,7 @@ def _schemas(max_batch: int) -> dict[str, Any]:
                                 "a model that takes unknown inputs also takes null, or the legacy five alone.",
                             },
                         },
-                        "explain": explain,
+                        "explain": EXPLAIN,
                     },
                 },
             ]
@@ -193,6 +194,7 @@ def _schemas(max_batch: int) -> dict[str, Any]:
                 "training_data",
                 "feature_quantiles",
                 "company_lookup",
+                "accepts_unknown_inputs",
                 "statement_labels",
             ],
             "properties": {
@@ -205,6 +207,12 @@ def _schemas(max_batch: int) -> dict[str, Any]:
                 "max_batch": {"type": "integer", "description": "MAX_BATCH: rows per request"},
                 "classes": {"type": "array", "items": {"type": "object"}},
                 "company_lookup": {"type": "boolean", "description": "Whether GET /companies is configured"},
+                "accepts_unknown_inputs": {
+                    "type": "boolean",
+                    "description": "Whether the model takes unknown inputs: a company's field absent or null "
+                    "is scored as unknown, with an unknown_inputs warning naming the ratios it leaves unknown; "
+                    "false: every field is needed",
+                },
             },
         },
         "ListedCompany": {
@@ -224,16 +232,28 @@ def _schemas(max_batch: int) -> dict[str, Any]:
         },
         "Statements": {
             "type": "object",
-            "required": ["company", "year", "statements", "source", "currency"],
+            "required": ["company", "year", "statements", "missing", "source", "currency"],
             "properties": {
                 "company": _ref("ListedCompany"),
                 "year": {"type": "integer"},
                 "statements": {
                     "type": "object",
                     "required": list(statement),
+                    "description": "All nine fields, null where the filing does not give the account "
+                    "(`missing` says why); as they are, a valid company for POST /predict",
                     "properties": {
-                        name: {"type": "number", "description": s["description"]} for name, s in statement.items()
+                        name: {"type": ["number", "null"], "description": s["description"]}
+                        for name, s in statement.items()
                     },
+                },
+                "missing": {
+                    "type": "array",
+                    "items": detail,
+                    "maxItems": len(statement),
+                    "description": "The fields the filing does not give, in the form's order, each with why "
+                    "(no such account, or its amount left blank: a first filing has no prior year). Empty "
+                    "for a complete filing. Only a model that takes unknown inputs gets an answer with "
+                    "missing fields; for other models such a filing is 422 accounts_missing",
                 },
                 "source": {
                     "type": "object",
@@ -306,14 +326,23 @@ def _lookup_paths(secured: list) -> dict[str, Any]:
         "/companies/{code}/statements": {
             "get": {
                 "operationId": "statements",
-                "summary": "The nine statement fields from the annual report on DART",
+                "summary": "The nine statement fields from the annual report on DART, the missing ones named",
                 "parameters": [code, year],
                 "security": secured,
                 "responses": {
                     "200": _json(_ref("Statements"), "The statements and the filing they come from"),
                     "404": _error("No listed company with that code, or no annual report that year"),
                     **dart_errors,
-                    "422": _error("A parameter is malformed, or the filing lacks an account"),
+                    "422": _error(
+                        "A parameter is malformed (details name it), or accounts_missing: the filing lacks "
+                        "accounts and the served model takes no unknown inputs, or the accounts it gives "
+                        "yield none of the model's inputs (details name the missing fields)"
+                    ),
+                    "503": _error(
+                        "The lookup is not configured (lookup_not_configured), DART refuses this server, or "
+                        "the filing lacks accounts and the model that judges whether it can be scored is "
+                        "unavailable (model_unavailable)"
+                    ),
                 },
             }
         },
@@ -406,10 +435,22 @@ def _protocol_schemas(max_batch: int) -> dict[str, Any]:
             "shape": {"type": "array", "items": {"type": "integer"}},
         },
     }
+    described = {
+        **tensor,
+        "properties": {
+            **tensor["properties"],
+            "parameters": {
+                "type": "object",
+                "properties": {"features": {"type": "array", "items": {"type": "string"}}},
+                "description": "features: what the columns of an [N, F] tensor are, in order",
+            },
+        },
+    }
     scored = {
         "type": "object",
         "required": ["label", "class", "class_ko", "probability_unsound"],
-        "description": "As /predict answers a row, without index and id",
+        "description": "As /predict answers a row, without index and id (explanation included unless "
+        'userDefinedContext explain is "false")',
     }
     return {
         "BigQueryRequest": {
@@ -422,7 +463,9 @@ def _protocol_schemas(max_batch: int) -> dict[str, Any]:
                 "userDefinedContext": {
                     "type": ["object", "null"],
                     "additionalProperties": False,
-                    "properties": {"input": {"enum": list(bigquery.INPUTS)}},
+                    "properties": {key: {"enum": list(values)} for key, values in bigquery.CONTEXT.items()},
+                    "description": "The function's user_defined_context, values as strings: input "
+                    'statements (default) or ratios; explain "true" (default) or "false" to leave out explanations',
                 },
                 "calls": {
                     "type": "array",
@@ -473,7 +516,11 @@ def _protocol_schemas(max_batch: int) -> dict[str, Any]:
                     "maxItems": max_batch,
                     "items": {"oneOf": [_ref("Instance"), {"type": "array", "items": NUMBER}]},
                 },
-                "parameters": {"type": ["object", "null"], "maxProperties": 0},
+                "parameters": {
+                    "type": ["object", "null"],
+                    "additionalProperties": False,
+                    "properties": {"explain": EXPLAIN},
+                },
             },
         },
         "V1Response": {
@@ -498,8 +545,8 @@ def _protocol_schemas(max_batch: int) -> dict[str, Any]:
                 "name": {"type": "string"},
                 "versions": {"type": "array", "items": {"type": "string"}},
                 "platform": {"type": "string"},
-                "inputs": {"type": "array", "items": tensor},
-                "outputs": {"type": "array", "items": tensor},
+                "inputs": {"type": "array", "items": described},
+                "outputs": {"type": "array", "items": described},
             },
         },
         "V2InferRequest": {
@@ -533,6 +580,10 @@ def _protocol_schemas(max_batch: int) -> dict[str, Any]:
                         "required": ["name"],
                         "properties": {"name": {"enum": list(open_inference.OUTPUTS)}, "parameters": parameters},
                     },
+                    "description": "The outputs wanted, all the model gives by default; "
+                    + ", ".join(open_inference.EXPLANATION)
+                    + " (the explanation in log-odds) only from a model that explains (GET /v2/models/{name} lists "
+                    "them), and computed only when wanted",
                 },
             },
         },

@@ -14,10 +14,11 @@ class TooDeep(ValueError):
     """The text nests arrays or objects deeper than the parser can follow."""
 
 
-def loads(text: str, **options: Any) -> Any:
-    """json.loads(text, **options), raising TooDeep instead of RecursionError."""
+def loads(text: str, decoder: json.JSONDecoder | None = None) -> Any:
+    """json.loads(text), or `decoder`'s (a reader with options, made once), raising TooDeep
+    instead of RecursionError."""
     try:
-        return json.loads(text, **options)
+        return decoder.decode(text) if decoder is not None else json.loads(text)
     except RecursionError:
         raise TooDeep(
             "arrays or objects nested more than about 1000 levels deep, deeper than Python's JSON reader follows"

@@ -89,7 +89,13 @@ class Predictor:
         self.manifest = manifest
         self.features: list[str] = list(manifest["features"])
         self.threshold = float(manifest["decision"]["threshold"])
+        self.classes = {c["label"]: c for c in manifest["classes"]}
         self.training_ranges = training_ranges(manifest)  # read once: answers' range warnings use it
+        # The same ranges as arrays in feature order (NaN where none is recorded: never outside).
+        self.range_bounds = tuple(
+            np.array([self.training_ranges.get(name, {}).get(end, np.nan) for name in self.features])
+            for end in ("low", "high")
+        )
         self._steps = [_step(index, step, tensors) for index, step in enumerate(manifest["preprocessing"])]
         calibration = manifest.get("calibration", {"method": "none"})
         platt = (float(calibration.get("a", 1.0)), float(calibration.get("b", 0.0)))  # 1, 0: plain softmax
@@ -114,10 +120,23 @@ class Predictor:
     def explains(self) -> bool:
         return self._explainer is not None
 
+    def predict(self, x: np.ndarray, explain: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
+        """Each row's probability of "unsound" and, with `explain` (and a model that can), its
+        contributions per feature (soundness.explain): one preprocessing pass for both."""
+        h = self._preprocess(x)
+        if explain and self._explainer is not None:
+            scores, contributions = self._explainer.explain(h)
+            return _probabilities(scores), contributions
+        return _probabilities(self._scores(h)), None
+
     def explain(self, x: np.ndarray) -> tuple[float, np.ndarray]:
-        """The baseline log-odds and each row's contributions per feature (soundness.explain):
+        """The baseline log-odds and each row's contributions per feature:
         baseline + a row's contributions = its `scores` value."""
-        return self._explainer.baseline, self._explainer.contributions(self._preprocess(x))
+        return self._explainer.baseline, self._explainer.explain(self._preprocess(x))[1]
+
+    @property
+    def baseline(self) -> float:
+        return self._explainer.baseline
 
     @property
     def name(self) -> str:
@@ -135,13 +154,14 @@ class Predictor:
 
     def scores(self, x: np.ndarray) -> np.ndarray:
         """Calibrated log-odds of "unsound", one per row of feature values."""
-        h = self._preprocess(x)
+        return self._scores(self._preprocess(x))
+
+    def _scores(self, h: np.ndarray) -> np.ndarray:
         if len(h) <= BLOCK:
             return self._network(h)
         return np.concatenate([self._network(h[i : i + BLOCK]) for i in range(0, len(h), BLOCK)])
 
     def _network(self, h: np.ndarray) -> np.ndarray:
-        h = h.astype(DTYPE, copy=False)
         for weight, bias in self._layers:
             h = h @ weight
             h += bias
@@ -149,8 +169,12 @@ class Predictor:
         return h @ self._score_weight + self._score_bias
 
     def probabilities(self, x: np.ndarray) -> np.ndarray:
-        with np.errstate(over="ignore"):  # exp overflowing to inf gives the right limit, 0
-            return 1.0 / (1.0 + np.exp(-self.scores(x).astype(np.float64)))
+        return _probabilities(self.scores(x))
 
     def labels(self, probabilities: np.ndarray) -> np.ndarray:
         return (probabilities >= self.threshold).astype(int)
+
+
+def _probabilities(scores: np.ndarray) -> np.ndarray:
+    with np.errstate(over="ignore"):  # exp overflowing to inf gives the right limit, 0
+        return 1.0 / (1.0 + np.exp(-scores))

@@ -251,13 +251,27 @@ class RatioResult:
     warnings: list[dict[str, Any]]
 
 
-def _problem(ratio: Ratio, statement: Mapping[str, float | None]) -> tuple[str, str] | None:
-    for name in ratio.fields:
-        if statement.get(name) is None:
-            return name, NOT_GIVEN
-    for name, rule in ratio.denominators:
-        if problem := denominator_problem(rule, statement[name]):
-            return name, problem
+# Every (field, rule) some ratio divides by: each is judged once per company, not once per ratio.
+DENOMINATORS: tuple[tuple[str, str], ...] = tuple(dict.fromkeys(d for r in RATIOS for d in r.denominators))
+
+
+def _field_problems(statement: Mapping[str, float | None]) -> dict[Any, tuple[str, str]]:
+    """What keeps a field from serving: by field name when it was not given, by (field, rule)
+    when it cannot divide under the rule."""
+    problems: dict[Any, tuple[str, str]] = {
+        name: (name, NOT_GIVEN) for name in STATEMENT_FIELDS if statement.get(name) is None
+    }
+    for name, rule in DENOMINATORS:
+        if name not in problems and (problem := denominator_problem(rule, statement[name])):
+            problems[name, rule] = (name, problem)
+    return problems
+
+
+def _problem(ratio: Ratio, problems: dict[Any, tuple[str, str]]) -> tuple[str, str] | None:
+    """The first field keeping this ratio from existing: one not given, else a bad denominator."""
+    for key in (*ratio.fields, *ratio.denominators):
+        if key in problems:
+            return problems[key]
     return None
 
 
@@ -268,8 +282,9 @@ def compute(statement: Mapping[str, float | None]) -> RatioResult:
     """
     values: dict[str, float | None] = {}
     problems: dict[str, tuple[str, str]] = {}
+    fields = _field_problems(statement)
     for ratio in RATIOS:
-        problem = _problem(ratio, statement)
+        problem = _problem(ratio, fields) if fields else None
         value = None if problem else ratio.formula(statement)
         if value is not None and not math.isfinite(value):
             problem, value = (ratio.denominators[0][0], TOO_CLOSE_TO_ZERO), None
@@ -307,23 +322,29 @@ def balance_warnings(statement: Mapping[str, float]) -> list[dict[str, Any]]:
     ]
 
 
-def compute_frame(frame: Any, names: Any = None) -> Any:
-    """Ratios for a whole table (pandas DataFrame with the statement columns).
+def compute_columns(columns: Mapping[str, Any], names: Any = None) -> dict[str, Any]:
+    """Ratios of many companies at once, each statement field a numpy float array (NaN: not given).
 
-    Returns a DataFrame with one column per ratio; NaN where a field is NaN, a denominator breaks its
-    rule or the result is not finite, exactly where `compute` reports a problem.
+    Returns an array per ratio, NaN exactly where `compute` reports a problem: a field NaN, a
+    denominator breaking its rule, or a result that is not finite.
     """
     import numpy as np
-    import pandas as pd
 
     chosen = [RATIO_BY_NAME[n] for n in names] if names is not None else list(RATIOS)
     out = {}
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         for ratio in chosen:
-            valid = np.ones(len(frame), bool)
+            value = ratio.formula(columns)
+            valid = np.isfinite(value)
             for name, rule in ratio.denominators:
-                denominator = frame[name].astype(float)
-                valid &= (denominator > 0 if rule == POSITIVE else denominator != 0).to_numpy()
-            value = ratio.formula(frame[list(ratio.fields)].astype(float))
-            out[ratio.name] = value.where(valid & np.isfinite(value))
-    return pd.DataFrame(out, index=frame.index)
+                valid &= columns[name] > 0 if rule == POSITIVE else columns[name] != 0
+            out[ratio.name] = np.where(valid, value, np.nan)
+    return out
+
+
+def compute_frame(frame: Any, names: Any = None) -> Any:
+    """`compute_columns` for a table (a pandas DataFrame with the statement columns), as a DataFrame."""
+    import pandas as pd
+
+    columns = {name: frame[name].to_numpy(float) for name in STATEMENT_FIELDS if name in frame}
+    return pd.DataFrame(compute_columns(columns, names), index=frame.index)

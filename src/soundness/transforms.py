@@ -17,6 +17,10 @@ import numpy as np
 Transform = Callable[[np.ndarray], np.ndarray]
 Arrays = dict[str, np.ndarray]
 
+# np.interp's compiled core: the public wrapper's argument checks cost twice the interpolation
+# of a request's one value (0.7 us a call against 0.25 us), and a row makes a call per column.
+_interp = getattr(np.lib._function_base_impl, "compiled_interp", np.interp)
+
 # QuantileTransformer's margin: inputs this close to the first or last quantile map to its ends.
 BOUNDS_THRESHOLD = 1e-7
 
@@ -101,9 +105,9 @@ def _interpolation(q: np.ndarray, references: np.ndarray) -> Transform:
     q = np.ascontiguousarray(q)
     ends = (q == q[0]) | (q == q[-1])
     if not np.any(np.diff(q[~ends]) == 0) and np.sum(q == q[0]) + np.sum(q == q[-1]) == np.sum(ends):
-        return lambda column: np.interp(column, q, references)
-    reversed_q, reversed_references = np.ascontiguousarray(-q[::-1]), -references[::-1]
-    return lambda column: 0.5 * (np.interp(column, q, references) - np.interp(-column, reversed_q, reversed_references))
+        return lambda column: _interp(column, q, references)
+    reversed_q, reversed_references = np.ascontiguousarray(-q[::-1]), np.ascontiguousarray(-references[::-1])
+    return lambda column: 0.5 * (_interp(column, q, references) - _interp(-column, reversed_q, reversed_references))
 
 
 def _interpolate(step: dict[str, Any], arrays: Arrays) -> Transform:
@@ -114,11 +118,11 @@ def _interpolate(step: dict[str, Any], arrays: Arrays) -> Transform:
     if np.any(np.diff(knots, axis=1) < 0):
         raise ValueError("needs non-decreasing knots in every row")
 
+    pairs = [(np.ascontiguousarray(k, np.float64), np.ascontiguousarray(v, np.float64)) for k, v in zip(knots, values)]
+
     def transform(x: np.ndarray) -> np.ndarray:
-        out = np.empty(x.shape, dtype=np.float64)
-        for j in range(x.shape[1]):
-            out[:, j] = np.interp(x[:, j], knots[j], values[j])
-        return out
+        # Column by column, stacked once: writing each into a preallocated array cost more.
+        return np.array([_interp(column, k, v) for column, (k, v) in zip(x.T, pairs)]).T
 
     return transform
 

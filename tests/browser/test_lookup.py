@@ -132,3 +132,58 @@ def test_a_lookup_that_turns_out_unconfigured_says_so_and_hides_the_search(looku
     assert page.get_by_test_id("lookup-status").inner_text() == (
         "이 서버에는 DART 조회가 설정되어 있지 않습니다. 값을 직접 입력하세요."
     )
+
+
+def pick_company(page, text: str) -> None:
+    page.get_by_test_id("lookup-year").select_option(str(stand_in.YEAR))
+    search(page, text)
+    page.get_by_test_id("company-result").first.click()
+
+
+def test_a_first_filing_fills_this_year_leaves_the_prior_year_blank_says_so_and_is_scored(lookup_url, open_page):
+    """A first annual report has no prior year: the rest is filled, the blanks are named, and the
+    form is scored with them unknown."""
+    page = open_page(lookup_url)
+    pick_company(page, "새내기상장")
+    page.get_by_test_id("lookup-source").wait_for()
+    expected = get_json(f"{lookup_url}/companies/900006/statements?year={stand_in.YEAR}")
+    prior = ["total_assets_prior", "revenue_prior", "operating_income_prior"]
+    for name in FIELDS:
+        shown = "" if name in prior else shown_amount(expected["statements"][name])
+        assert page.locator(f'input[name="{name}"]').input_value() == shown
+    missing = page.get_by_test_id("lookup-missing")
+    assert missing.inner_text() == (
+        "공시에서 전기 자산총계, 전기 수익(매출액), 전기 영업이익을 찾지 못해 비워 두었습니다. "
+        "값을 알면 입력하고, 모르면 비워 둔 채 예측하세요."
+    )
+
+    page.locator("#submit").click()
+    result = page.get_by_test_id("result")
+    result.get_by_test_id("result-class").wait_for()
+    _, answer, _ = post_json(lookup_url + "/predict", {"companies": [expected["statements"]]})
+    assert result.get_by_test_id("result-class").inner_text() == answer["predictions"][0]["class_ko"]
+    assert result.locator('[data-testid="warnings"] [data-code="unknown_inputs"]').count() == 1
+    assert f"새내기상장 {stand_in.YEAR}" in result.inner_text()  # the form still holds the filing's values
+
+    page.locator("#lang-toggle").click()
+    assert missing.inner_text() == (
+        "Not found in the filing, so left blank: Total assets (prior year), Revenue (prior year), "
+        "Operating income (prior year). Type them if you know them, or predict without them."
+    )
+    # A complete filing picked next leaves nothing to say.
+    page.get_by_test_id("company-search").fill("삼성전기")
+    page.keyboard.press("Enter")
+    page.get_by_test_id("company-result").filter(has_text="삼성전기").first.click()
+    missing.wait_for(state="hidden")
+    assert page.locator('input[name="total_assets_prior"]').input_value() != ""
+
+
+def test_with_a_model_that_needs_every_field_a_filing_lacking_one_is_refused(
+    page_server, legacy_model_dir, dart_stand_in, open_page
+):
+    page = open_page(page_server(legacy_model_dir, dart_stand_in.env()))
+    pick_company(page, "영업이익없음")
+    status = page.locator('[data-testid="lookup-status"][data-state="error"]')
+    status.wait_for()
+    assert status.inner_text().startswith(f"영업이익없음의 {stand_in.YEAR}년 보고서에 필요한 계정이 없습니다: ")
+    assert page.locator('input[name="total_assets"]').input_value() == ""

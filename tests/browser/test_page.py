@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import re
+import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -110,12 +111,19 @@ def test_an_invalid_field_shows_the_servers_message_beside_that_field(
     assert page.get_by_test_id("result").get_by_test_id("result-class").count() == 0
 
 
-def test_empty_and_unreadable_fields_are_named_without_asking_the_server(
-    page_server, open_page, served_model_dir, legacy_example
-):
-    page = open_page(page_server(served_model_dir))
+def recording_requests(page) -> list[str]:
+    """The URLs of the POST /predict requests the page makes from now on."""
     predictions = []
     page.on("request", lambda r: predictions.append(r.url) if r.url.endswith("/predict") else None)
+    return predictions
+
+
+def test_for_a_model_that_needs_every_field_blank_and_unreadable_ones_are_named_without_asking_the_server(
+    page_server, open_page, legacy_model_dir
+):
+    page = open_page(page_server(legacy_model_dir))
+    predictions = recording_requests(page)
+    assert page.get_by_test_id("unknown-note").is_hidden()
     page.get_by_role("button", name="예시 값 채우기").click()
     page.locator('input[name="total_equity"]').fill("")
     page.locator('input[name="net_income"]').fill("12만")
@@ -124,6 +132,82 @@ def test_empty_and_unreadable_fields_are_named_without_asking_the_server(
     assert page.get_by_test_id("error-total_equity").inner_text() == "값을 입력하세요."
     assert "숫자로 읽을 수 없습니다" in page.get_by_test_id("error-net_income").inner_text()
     assert page.evaluate("document.activeElement.name") == "total_equity"
+    assert predictions == []
+
+
+def test_text_that_is_not_a_number_is_refused_even_where_a_blank_would_be_unknown(page_server, open_page):
+    page = open_page(page_server(DEFAULT_MODEL))
+    predictions = recording_requests(page)
+    page.get_by_role("button", name="예시 값 채우기").click()
+    page.locator('input[name="total_equity"]').fill("")
+    page.locator('input[name="net_income"]').fill("12만")
+    page.get_by_role("button", name="예측", exact=True).click()
+
+    assert "숫자로 읽을 수 없습니다" in page.get_by_test_id("error-net_income").inner_text()
+    assert page.get_by_test_id("error-total_equity").is_hidden()
+    assert page.evaluate("document.activeElement.name") == "net_income"
+    assert predictions == []
+
+
+def expected_label(facts: dict, ratio: str, lang: str = "ko") -> str:
+    """A ratio's label as GET /model gives it (the page's own lookup order)."""
+    return (facts.get("ratio_labels", {}).get(ratio) or facts["feature_labels"][ratio])[lang]
+
+
+def test_a_company_without_its_prior_year_is_scored_with_the_unknown_ratios_named_in_korean(page_server, open_page):
+    url = page_server(DEFAULT_MODEL)
+    page = open_page(url)
+    sent = []
+    page.on("request", lambda r: sent.append(r.post_data_json) if r.url.endswith("/predict") else None)
+    note = page.get_by_test_id("unknown-note")
+    assert note.inner_text() == "모르는 항목은 비워 두세요. 비워 둔 항목은 모르는 값으로 처리됩니다."
+    page.get_by_role("button", name="예시 값 채우기").click()
+    prior = [name for name in FIELDS if name.endswith("_prior")]
+    for name in prior:
+        page.locator(f'input[name="{name}"]').fill("")
+    page.get_by_role("button", name="예측", exact=True).click()
+    result = page.get_by_test_id("result")
+    result.get_by_test_id("result-class").wait_for()
+
+    (body,) = sent
+    (company,) = body["companies"]
+    assert [name for name in FIELDS if company[name] is None] == prior
+    status, answer, _ = post_json(url + "/predict", body)
+    assert status == 200
+    expected = answer["predictions"][0]
+    assert result.get_by_test_id("result-probability").inner_text() == shown_probability(
+        expected["probability_unsound"]
+    )
+    (unknown,) = [w for w in expected["warnings"] if w["code"] == "unknown_inputs"]
+    facts = json.loads(urllib.request.urlopen(url + "/model").read())
+    shown = result.get_by_test_id("warnings").locator('[data-code="unknown_inputs"]').inner_text()
+    assert shown == (
+        "다음 재무비율은 구할 수 없어(비워 둔 항목, 0인 분모 등) 모르는 값으로 두고 예측했습니다: "
+        + ", ".join(expected_label(facts, name) for name in unknown["fields"])
+    )
+    assert "revenue_growth_pct" in unknown["fields"]
+    growth = result.locator(".feature").filter(has=page.get_by_test_id("feature-revenue_growth_pct"))
+    assert growth.get_by_test_id("feature-revenue_growth_pct").inner_text() == "—"
+    assert growth.get_by_test_id("unknown").inner_text().startswith("알 수 없음")
+    assert growth.locator(".bar").count() == 0
+    page.locator("#lang-toggle").click()
+    assert (
+        result.get_by_test_id("warnings")
+        .locator('[data-code="unknown_inputs"]')
+        .inner_text()
+        .endswith(", ".join(expected_label(facts, name, "en") for name in unknown["fields"]))
+    )
+    assert note.inner_text() == "Leave a field blank if you do not know it: fields left blank are treated as unknown."
+
+
+def test_a_form_left_all_blank_is_refused_on_the_page(page_server, open_page):
+    page = open_page(page_server(DEFAULT_MODEL))
+    predictions = recording_requests(page)
+    page.get_by_role("button", name="예측", exact=True).click()
+    message = page.get_by_test_id("form-message")
+    assert message.inner_text() == "값을 하나 이상 입력하세요."
+    assert message.get_attribute("data-state") == "error"
+    assert page.evaluate("document.activeElement.name") == FIELDS[0]
     assert predictions == []
 
 
@@ -489,7 +573,12 @@ def test_csv_rows_that_cannot_be_scored_carry_their_own_errors(
 ):
     statement = legacy_example["statement"]
     lines = [",".join(["id", *FIELDS])]
-    for name, changes in [("good", {}), ("zero prior revenue", {"revenue_prior": 0}), ("typo", {"revenue": "12x"})]:
+    for name, changes in [
+        ("good", {}),
+        ("zero prior revenue", {"revenue_prior": 0}),
+        ("typo", {"revenue": "12x"}),
+        ("blank", {"net_income": ""}),
+    ]:
         values = {**statement, **changes}
         lines.append(
             ",".join([name] + [f'"{values[f]:,}"' if isinstance(values[f], int) else values[f] for f in FIELDS])
@@ -500,12 +589,58 @@ def test_csv_rows_that_cannot_be_scored_carry_their_own_errors(
     page = open_page(page_server(legacy_model_dir))  # a model that needs every ratio
     upload(page, path)
     rows = page.get_by_test_id("batch-table").locator("tbody tr")
-    assert rows.count() == 3
+    assert rows.count() == 4
     assert rows.nth(0).locator(".notes").inner_text() == ""
     assert rows.nth(0).locator(".class-cell").inner_text() in ("건전", "비건전")
     assert rows.nth(1).locator(".notes").inner_text().startswith("revenue_prior: must be greater than 0")
     assert rows.nth(2).locator(".notes").inner_text().startswith("revenue: 숫자로 읽을 수 없습니다")
-    assert "3개 기업 중 1개 예측, 2개 오류" in page.get_by_test_id("batch-status").inner_text()
+    assert rows.nth(3).locator(".notes").inner_text() == "net_income: 값을 입력하세요."
+    assert page.get_by_test_id("batch-unknown-note").is_hidden()
+    assert "4개 기업 중 1개 예측, 3개 오류" in page.get_by_test_id("batch-status").inner_text()
+
+
+def test_a_csv_with_blank_cells_is_scored_with_them_unknown_and_a_row_with_none_is_not_sent(
+    page_server, open_page, legacy_example, tmp_path
+):
+    statement = legacy_example["statement"]
+    rows_in = [("no prior year", {f: ("" if f.endswith("_prior") else statement[f]) for f in FIELDS})]
+    rows_in += [("full", statement), ("nothing", dict.fromkeys(FIELDS, ""))]
+    path = tmp_path / "blanks.csv"
+    path.write_text(
+        "\n".join([",".join(["name", *FIELDS])] + [",".join([n, *(str(v[f]) for f in FIELDS)]) for n, v in rows_in]),
+        encoding="utf-8",
+    )
+    url = page_server(DEFAULT_MODEL)
+    sent = []
+    page = open_page(
+        url,
+        before=lambda p: p.on(
+            "request", lambda r: sent.append(r.post_data_json) if r.url.endswith("/predict") else None
+        ),
+    )
+    assert page.get_by_test_id("batch-unknown-note").is_visible()
+    upload(page, path)
+    rows = page.get_by_test_id("batch-table").locator("tbody tr")
+    assert rows.count() == 3
+    (body,) = sent
+    assert [c["id"] for c in body["companies"]] == ["no prior year", "full"]  # the empty row is not sent
+    assert body["companies"][0]["revenue_prior"] is None
+    _, answer, _ = post_json(url + "/predict", body)
+    blank, full = answer["predictions"]
+    assert rows.nth(0).locator(".class-cell").inner_text() == blank["class_ko"]
+    assert rows.nth(0).locator(".notes").inner_text().startswith("다음 재무비율은 구할 수 없어")
+    assert rows.nth(1).locator(".notes").inner_text() == ""
+    assert rows.nth(2).locator(".notes").inner_text() == "값을 하나 이상 입력하세요."
+    assert "3개 기업 중 2개 예측, 1개 오류" in page.get_by_test_id("batch-status").inner_text()
+
+    with page.expect_download() as download:
+        page.get_by_test_id("batch-download").click()
+    shown = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text(encoding="utf-8-sig"))))
+    assert [row["id"] for row in shown] == ["no prior year", "full", "nothing"]
+    assert float(shown[0]["probability_unsound"]) == pytest.approx(blank["probability_unsound"], abs=1e-12)
+    assert shown[0]["revenue_growth_pct"] == "" and "unknown_inputs" in shown[0]["warnings"].split(";")
+    assert float(shown[1]["revenue_growth_pct"]) == pytest.approx(full["ratios"]["revenue_growth_pct"])
+    assert shown[2]["probability_unsound"] == "" and shown[2]["errors"] == "all_blank"
 
 
 def test_a_csv_missing_a_column_is_refused_naming_it(page_server, open_page, served_model_dir, tmp_path):

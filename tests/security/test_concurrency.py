@@ -59,12 +59,12 @@ def test_a_request_that_fails_inside_leaves_the_instance_healthy_and_says_nothin
     client = make_client(MODEL_DIR=served_model_dir)
     body = body_for(1, len(served_features))
     assert client.post("/predict", json=body).status_code == 200
-    working = Predictor.probabilities
+    working = Predictor.predict
 
-    def fails(self, x):
+    def fails(self, x, explain=False):
         raise RuntimeError("disk /work/secret failed at 987654321.125")
 
-    monkeypatch.setattr(Predictor, "probabilities", fails)
+    monkeypatch.setattr(Predictor, "predict", fails)
     capsys.readouterr()
     response = client.post("/predict", json=body)
     assert response.status_code == 500
@@ -76,7 +76,7 @@ def test_a_request_that_fails_inside_leaves_the_instance_healthy_and_says_nothin
         "RuntimeError"
     ]
 
-    monkeypatch.setattr(Predictor, "probabilities", working)
+    monkeypatch.setattr(Predictor, "predict", working)
     again = client.post("/predict", json=body)
     assert again.status_code == 200 and client.get("/ready").status_code == 200
     assert model_loads() == 1

@@ -7,13 +7,12 @@ by the same instance.
 
 import json
 
-import jsonschema_rs
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from api.errors import ApiError
 from api.payloads import FORMS, parse_json, parse_rows
-from helpers import assert_error_shape, mimetype
+from helpers import assert_error_shape, mimetype, schema_validator
 from soundness import ratios
 
 DOCUMENTED = {200, 400, 413, 415, 422}
@@ -71,12 +70,6 @@ def bodies(features: list[str]):
     return well_formed | well_formed | odd_top | any_json
 
 
-def validator(document: dict, name: str):
-    return jsonschema_rs.Draft202012Validator(
-        {"$ref": f"#/components/schemas/{name}", "components": document["components"]}
-    )
-
-
 def check_documented(response, valid_answer, valid_error) -> dict:
     assert response.status_code in DOCUMENTED, (response.status_code, response.content[:300])
     assert mimetype(response) == "application/json"
@@ -92,7 +85,7 @@ def check_documented(response, valid_answer, valid_error) -> dict:
 
 def test_any_json_body_gets_a_documented_answer_matching_the_openapi_schema(client, served_features):
     document = client.get("/openapi.json").json()
-    valid_answer, valid_error = validator(document, "PredictResponse"), validator(document, "Error")
+    valid_answer, valid_error = schema_validator(document, "PredictResponse"), schema_validator(document, "Error")
     statuses = {}
 
     @FUZZ
@@ -152,7 +145,7 @@ def test_row_parsing_turns_any_json_into_rows_or_a_422(body, max_batch):
 
 def test_arbitrary_bytes_under_any_content_type_get_a_documented_answer(client):
     document = client.get("/openapi.json").json()
-    valid_answer, valid_error = validator(document, "PredictResponse"), validator(document, "Error")
+    valid_answer, valid_error = schema_validator(document, "PredictResponse"), schema_validator(document, "Error")
 
     @settings(max_examples=150, derandomize=True, deadline=None)
     @given(st.binary(max_size=200), st.sampled_from(["application/json", "text/plain", "application/x+json"]))

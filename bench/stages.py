@@ -1,0 +1,64 @@
+"""Where one predict request's time goes in process: each stage of the route's code path alone.
+
+    .venv/bin/python -m bench.stages [--model artifacts/default] [--repeats 5]
+
+Stages, in the order POST /predict runs them: parse the JSON body; read its rows (validation and
+ratios); score them (preprocessing and the network), with and without explanations; write the
+answer as JSON. For 1 and 1000 companies; CPU time per call, median over repetitions (CPU time
+leaves out waiting for a core on a shared machine). What the server and the request cycle add
+around these is measured over HTTP by bench.run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+from pathlib import Path
+
+from . import bodies
+from .inprocess import per_call_seconds
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def stages(predictor, n: int, max_batch: int = 1000) -> dict[str, object]:
+    """A call per stage for a request of n companies (each stage given the previous one's output)."""
+    from api.answers import predictions
+    from api.payloads import parse_json, parse_rows
+    from api.responses import json_response
+
+    raw = bodies.body("companies", n)
+    body = parse_json(raw, "application/json")
+    rows = parse_rows(body, predictor.features, max_batch, predictor.accepts_missing)
+    answered = {"predictions": predictions(predictor, rows, explain=True)}
+    return {
+        "parse the JSON body": lambda: parse_json(raw, "application/json"),
+        "read the rows (validation, ratios)": lambda: parse_rows(
+            body, predictor.features, max_batch, predictor.accepts_missing
+        ),
+        "score, no explanations": lambda: predictions(predictor, rows, explain=False),
+        "score and explain": lambda: predictions(predictor, rows, explain=True),
+        "write the answer (JSON)": lambda: json_response(answered),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", type=Path, default=ROOT / "artifacts" / "default")
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args(argv)
+    sys.path.insert(0, str(ROOT / "function"))
+    from api.lazy_model import LazyModel
+
+    predictor = LazyModel(args.model).get()
+    for n in (1, 1000):
+        unit, scale = ("us", 1e6) if n == 1 else ("ms", 1e3)
+        for name, call in stages(predictor, n).items():
+            cpu = [c for _, c in per_call_seconds(call, args.repeats, 0.5)]
+            print(f"{n:5} companies  {name:38} {statistics.median(cpu) * scale:9.1f} {unit} CPU")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
