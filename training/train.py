@@ -53,6 +53,8 @@ CHOSEN = recipes.NetworkConfig(
 
 def chosen_recipe() -> recipes.NetworkRecipe:
     return recipes.NetworkRecipe(CHOSEN, recipes.BoostingRecipe())
+
+
 THRESHOLD_RULE = (
     "unsound when the calibrated probability_unsound >= threshold; the threshold maximises F1 of the "
     "unsound class on the validation years. Failures are about 1% of company-years, so F1 weighs missed "
@@ -350,6 +352,7 @@ def build_manifest(
         },
         "decision": chosen,
         "calibration": calibration,
+        "explanation": dict(EXPLANATION),
         "metrics": evaluation,
         "training_data": {
             "description": (
