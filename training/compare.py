@@ -101,13 +101,15 @@ NOTES = [
     "ratios were left out.",
     "Distillation (loss + weight x squared distance of the network's log-odds to HistGradientBoosting's "
     "on the same rows): the teacher's settings are chosen once a year and its fits take seconds; the nine "
-    "years took 142-228 s on a quiet core. An earlier attempt's 230 s a year was the shared machine's load "
-    "(the version-1 recipe took 2864 s then, about 430 s on a quiet core).",
-    "Every distilled network beat the undistilled one and HistGradientBoosting, with its interval against "
-    "version 1 above 0, but among the weights 0.5-8, 2 or 3 members and out-of-fold or in-sample teachers "
-    "the differences (0.8883-0.8912) are the size of the seed's: weight 2 with other seeds scored 0.8892. "
-    "The chosen one is the best of nine tries on the same yardstick, so its 0.8912 flatters it by about "
-    "that much.",
+    "years took 142-228 s on a quiet core, 360-422 s under load. An earlier attempt's 230 s a year was most "
+    "likely the shared machine's load (the version-1 recipe took 2864 s then, 435 s on a quiet core).",
+    "Every distilled network beat the undistilled one and HistGradientBoosting in the point, with its interval "
+    "against version 1 above 0; but among the weights 0.5-8, 2 or 3 members, out-of-fold or in-sample teachers "
+    "and five-only shares the differences (0.8883-0.8915) are the size of the seed's: weight 2 with other "
+    "seeds scored 0.8892. The chosen one is the best two-member try of ten on the same yardstick, so its "
+    "0.8912 flatters it by about that much.",
+    "Three members (weight 2) scored 0.8915, +0.0003 over two: not worth half as much again of network "
+    "width on the request path.",
     "HistGradientBoosting chose its smallest grid point (learning rate 0.03, 50 iterations) in 8 of 9 years: "
     "the baseline and the teacher might do better with a wider grid; not tried.",
 ]
