@@ -176,3 +176,41 @@ def test_platt_calibration_recovers_a_known_logistic_link():
     y = (rng.random(20000) < 1 / (1 + np.exp(-(2.0 * margin - 3.0)))).astype(int)
     fit = train.fit_platt(margin, y, "test rows")
     assert fit["a"] == pytest.approx(2.0, abs=0.15) and fit["b"] == pytest.approx(-3.0, abs=0.15)
+
+
+class SpyTeacher(recipes.BoostingRecipe):
+    """A boosting teacher that records, for every scoring, the companies it was also fitted on."""
+
+    def __init__(self):
+        super().__init__()
+        self.overlaps = []
+
+    def fit(self, rows, settings):
+        scorer, fitted_on = super().fit(rows, settings), set(rows["company"])
+
+        def score(frame):
+            self.overlaps.append(fitted_on & set(frame["company"]))
+            return scorer(frame)
+
+        return score
+
+
+def synthetic_rows(n=400, companies=40):
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.normal(size=(n, len(recipes.ALL_RATIOS))), columns=list(recipes.ALL_RATIOS))
+    frame["label"] = (frame[recipes.ALL_RATIOS[0]] + rng.normal(size=n) > 1.5).astype(int)
+    frame["company"] = np.arange(n) % companies
+    return frame
+
+
+def test_an_out_of_fold_teacher_scores_each_company_by_a_model_never_fitted_on_it():
+    teacher = SpyTeacher()
+    recipe = recipes.NetworkRecipe(replace(SMALL, distill=1.0), teacher, teacher_folds=4)
+    margins = recipe._teacher_margins(synthetic_rows(), {"teacher": {"learning_rate": 0.1, "max_iter": 10}})
+    assert len(teacher.overlaps) == 4 and not any(teacher.overlaps)
+    assert margins.shape == (400,) and np.isfinite(margins).all()
+
+
+def test_distillation_without_a_teacher_is_refused():
+    with pytest.raises(ValueError, match="teacher"):
+        recipes.NetworkRecipe(replace(SMALL, distill=1.0))

@@ -20,6 +20,7 @@ import torch
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import GroupKFold
 from sklearn.preprocessing import QuantileTransformer
 
 from soundness import transforms
@@ -215,15 +216,22 @@ class FittedNetwork:
 
 
 class NetworkRecipe:
-    def __init__(self, config: NetworkConfig, teacher: BoostingRecipe | None = None):
+    """`teacher`: distil from it (with `config.distill`); `teacher_folds` > 1 gives the student
+    the teacher's out-of-fold log-odds (folds by company) instead of its in-sample ones."""
+
+    def __init__(self, config: NetworkConfig, teacher: BoostingRecipe | None = None, teacher_folds: int = 0):
+        if config.distill and teacher is None:
+            raise ValueError("distill > 0 needs a teacher to distil from")
         self.config = config
         self.teacher = teacher
+        self.teacher_folds = teacher_folds
         self.name = "network"
         # The same model scored on the legacy five alone, the others unknown (the legacy forms).
         self.variants = {"five_only": five_only} if not config.complete_rows_only else {}
 
     def key(self) -> str:
-        return self.config.key() + (self.teacher.key() if self.teacher else "")
+        folds = f"folds={self.teacher_folds}" if self.teacher_folds > 1 else ""
+        return self.config.key() + (self.teacher.key() + folds if self.teacher else "")
 
     def usable(self, frame: pd.DataFrame) -> pd.Series:
         defined = frame[list(self.config.features)].notna()
@@ -232,8 +240,13 @@ class NetworkRecipe:
     def _teacher_margins(self, rows: pd.DataFrame, settings: dict) -> np.ndarray | None:
         if self.teacher is None:
             return None
-        # Out-of-fold would be purer; the teacher's in-sample log-odds are what distillation copies.
-        p = np.clip(self.teacher.fit(rows, settings["teacher"])(rows), 1e-6, 1 - 1e-6)
+        if self.teacher_folds > 1:
+            p = np.zeros(len(rows))
+            for fit, held in GroupKFold(self.teacher_folds).split(rows, groups=rows["company"]):
+                p[held] = self.teacher.fit(rows.iloc[fit], settings["teacher"])(rows.iloc[held])
+        else:
+            p = self.teacher.fit(rows, settings["teacher"])(rows)
+        p = np.clip(p, 1e-6, 1 - 1e-6)
         return np.log(p / (1 - p))
 
     def _members(

@@ -221,7 +221,8 @@ def markdown(manifest: dict[str, Any]) -> str:
         "computed is unknown, not a reason to refuse the company: each ratio goes through a quantile-normal "
         "map fitted on the training rows (piecewise linear, 101 knots; `interpolate`), unknown becomes 0 plus "
         "a 0/1 indicator (`missing_indicator`).",
-        f"- Network: {manifest['network']['note']}; class-weighted cross-entropy, AdamW; each member kept at "
+        f"- Network: {manifest['network']['note']}; "
+        f"{manifest['network'].get('distillation', 'class-weighted cross-entropy')}, AdamW; each member kept at "
         "its best validation epoch. During training a fifth of each batch is shown with only the legacy service's "
         "five ratios known, so five-ratio requests meet inputs the network has seen.",
         f"- Served model: fitted on {served['fit']['years'][0]}-{served['fit']['years'][1]} "
