@@ -4,10 +4,17 @@ Ours is what POST /predict runs between reading the body and writing it back:
 parse_json -> answer (rows, ratios, scaling, network) -> json_response; the model is
 loaded by LazyModel as in serving. The legacy service's is bench/baseline/main.py's per-request
 load-transform-forward.
+
+    python -m bench.inprocess --model DIR --forms '["companies"]' [--repeats 3]
+
+measures ours in a fresh interpreter, as the function runs: bench.run starts it so, since its own
+process has torch and scikit-learn loaded (for the baseline and the legacy model's import), and
+their thread pools beside numpy's made ours up to twice as slow in one run. Prints JSON.
 """
 
 from __future__ import annotations
 
+import argparse
 import importlib.util
 import json
 import sys
@@ -71,3 +78,34 @@ def baseline() -> dict[tuple[str, int], Callable]:
 
 def measure(calls: dict[tuple[str, int], Callable], repeats: int, budget: float) -> dict[tuple[str, int], list]:
     return {key: per_call_seconds(call, repeats, budget) for key, call in calls.items()}
+
+
+def measure_ours(model_dir: Path, forms: tuple[str, ...], repeats: int, budget: float = 0.5) -> dict[str, dict]:
+    """Ours in this process: (wall, CPU) seconds per call for each "form|batch size", and for the
+    predictor alone on 1 and 1000 rows of the model's features."""
+    import numpy as np
+
+    from soundness.artifacts import load
+    from soundness.predictor import Predictor
+
+    calls = {f"{form}|{n}": runs for (form, n), runs in measure(ours(model_dir, forms), repeats, budget).items()}
+    predictor = Predictor(load(model_dir))
+    alone = {}
+    for n in (1, 1000):
+        rows = np.array(bodies.feature_rows(n, predictor.features))
+        alone[str(n)] = per_call_seconds(lambda rows=rows: predictor.probabilities(rows), repeats, budget)
+    return {"calls": calls, "predictor": alone}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="our route's in-process cost, measured in this interpreter")
+    parser.add_argument("--model", type=Path, required=True)
+    parser.add_argument("--forms", type=json.loads, required=True, help="a JSON list of input forms")
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args(argv)
+    print(json.dumps(measure_ours(args.model, tuple(args.forms), args.repeats)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -217,16 +217,37 @@ def _memory_metrics(memory: dict[str, float]) -> dict[str, object]:
 
 
 def measure_inprocess(config: Configuration, args: argparse.Namespace) -> dict[str, object]:
-    forms = tuple(config.target.bodies)
-    calls = inprocess.baseline() if config.model is None else inprocess.ours(config.model, forms)
+    """Per request of 1, 100 and 1000 companies, and (ours) the predictor alone on 1 and 1000 rows."""
+    if config.model is None:
+        calls = inprocess.measure(inprocess.baseline(), args.repeats, budget=0.5).items()
+        alone = {}
+    else:
+        figures = _ours_in_a_fresh_interpreter(config, args)
+        calls = [(tuple(key.rsplit("|", 1)), runs) for key, runs in figures["calls"].items()]
+        alone = figures["predictor"]
     metrics = {}
-    for (form, n), figures in inprocess.measure(calls, args.repeats, budget=0.5).items():
+    for (form, n), figures in calls:
+        n = int(n)
         unit, scale = ("us", 1e6) if n == 1 else ("ms", 1e3)
         wall, cpu = [w for w, _ in figures], [c for _, c in figures]
         metrics[f"in-process {form}, batch of {n} ({unit})"] = summary([s * scale for s in wall])
         metrics[f"in-process {form}, batch of {n}, CPU time ({unit})"] = summary([s * scale for s in cpu])
         metrics[f"in-process {form}, batch of {n}: rows/s"] = summary([n / s for s in wall])
+    for n, figures in alone.items():
+        unit, scale = ("us", 1e6) if n == "1" else ("ms", 1e3)
+        metrics[f"in-process predictor only, {n} row{'s' * (n != '1')} ({unit})"] = summary(
+            [w * scale for w, _ in figures]
+        )
     return metrics
+
+
+def _ours_in_a_fresh_interpreter(config: Configuration, args: argparse.Namespace) -> dict[str, dict]:
+    forms = json.dumps(list(config.target.bodies))
+    command = ["-m", "bench.inprocess", "--model", str(config.model), "--forms", forms, "--repeats", str(args.repeats)]
+    run = subprocess.run(
+        [sys.executable, *command], capture_output=True, text=True, timeout=600, env=clean_env(), cwd=ROOT, check=True
+    )
+    return json.loads(run.stdout.strip().splitlines()[-1])
 
 
 def heavy_modules_after_a_prediction() -> list[str]:
@@ -248,25 +269,6 @@ def heavy_modules_after_a_prediction() -> list[str]:
         check=True,
     )
     return json.loads(run.stdout.strip().splitlines()[-1])
-
-
-def measure_predictor(model: Path, args: argparse.Namespace) -> dict[str, object]:
-    """The model alone: Predictor.probabilities on 1 and 1000 rows of its features."""
-    import numpy as np
-
-    from soundness.artifacts import load
-    from soundness.predictor import Predictor
-
-    predictor = Predictor(load(model))
-    metrics = {}
-    for n in (1, 1000):
-        rows = np.array(bodies.feature_rows(n, predictor.features))
-        figures = inprocess.per_call_seconds(lambda rows=rows: predictor.probabilities(rows), args.repeats, budget=0.5)
-        unit, scale = ("us", 1e6) if n == 1 else ("ms", 1e3)
-        metrics[f"in-process predictor only, {n} row{'s' * (n > 1)} ({unit})"] = summary(
-            [w * scale for w, _ in figures]
-        )
-    return metrics
 
 
 def machine() -> dict[str, object]:
@@ -410,8 +412,6 @@ def main(argv: list[str] | None = None) -> int:
             if config.name != FLOOR:  # the floor has no model to load or call
                 print(f"measuring cold starts and in-process, {config.name} ...", flush=True)
                 results[config.name] |= cold_starts(config.target, args) | measure_inprocess(config, args)
-                if config.model is not None:
-                    results[config.name] |= measure_predictor(config.model, args)
     report["results"] = results
     if not args.no_install_size:
         print("measuring the installed size of requirements.txt ...", flush=True)
