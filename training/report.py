@@ -240,7 +240,7 @@ def markdown(manifest: dict[str, Any]) -> str:
         "",
         f"Every prediction carries its log-odds split over the {len(manifest['features'])} ratios: "
         f"{manifest['explanation']['method']}; background: {manifest['explanation']['background']}. "
-        f"{manifest['explanation']['additivity']}. Cost: `python -m bench.explain`.",
+        f"{manifest['explanation']['additivity']}. Cost: `python -m bench.stages` (scoring with explanations against without).",
         "",
         "## Measured through the API",
         "",
