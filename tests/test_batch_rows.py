@@ -1,12 +1,16 @@
-"""A company in a batch gets the row it would get alone: the batch's plain statements have their
-ratios computed as arrays (payloads.ARRAY_ROWS and more), the rest one by one, and the two agree
-to the last bit, warnings and errors included."""
+"""A company in a batch gets what it would get alone, to the last bit.
+
+Its row: the batch's plain statements have their ratios computed as arrays (payloads.ARRAY_ROWS
+and more), the rest one by one, and the two agree, warnings and errors included. Its answer: the
+network runs on blocks of one fixed shape (soundness.blocks), so the probability and the
+explanation do not depend on what else the request carries, where the company stands in it, or
+whether explanations were asked for."""
 
 import numpy as np
 import pytest
 
 from api import payloads
-from helpers import LEGACY_STATEMENT
+from helpers import DEFAULT_MODEL, LEGACY_STATEMENT
 from soundness import ratios
 
 FEATURES = [r.name for r in ratios.RATIOS]
@@ -64,3 +68,21 @@ def test_a_batch_large_enough_is_computed_as_arrays_and_still_names_each_problem
     assert rows[3].ratios["equity_ratio_pct"] is None
     [warning] = [w for w in rows[3].warnings if w["code"] == payloads.UNKNOWN_WARNING]
     assert "total_assets must be greater than 0" in warning["message"]
+
+
+def test_a_company_gets_the_same_answer_alone_anywhere_in_a_batch_and_with_or_without_explanation(make_client):
+    client = make_client(MODEL_DIR=DEFAULT_MODEL)
+    company = {k: v for k, v in varied_companies(1, 7)[0].items() if k != "id"}
+    others = [{k: v for k, v in c.items() if k != "id"} for c in varied_companies(40, 8)]
+
+    def answers(companies, explain=True):
+        body = {"companies": companies, "explain": explain}
+        return client.post("/predict", json=body).json()["predictions"]
+
+    [alone] = answers([company])
+    assert "explanation" in alone
+    for position in (0, 1, 7, 8, 13, 40):
+        batch = [*others[:position], company, *others[position:]]
+        assert answers(batch)[position] | {"index": 0} == alone  # equal floats: the same bits
+    [unexplained] = answers([company], explain=False)
+    assert unexplained["probability_unsound"] == alone["probability_unsound"]

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from .blocks import blocks
+
 Layer = tuple[np.ndarray, np.ndarray]  # weight (in, out), bias (out,)
-# Rows explained together: their (rows, background, width) temporaries stay in the CPU's cache.
-BLOCK = 8
 
 
 def _leaky(z: np.ndarray, slope: float) -> np.ndarray:
@@ -66,11 +66,13 @@ class Explainer:
         """Each row's score and its contributions, from one forward pass."""
         scores, out = np.empty(len(x)), np.empty((len(x), self._onehot.shape[1]))
         with np.errstate(divide="ignore", invalid="ignore"):  # 0/0 where x and r coincide: handled
-            for start in range(0, len(x), BLOCK):
-                block = x[start : start + BLOCK]
+            for rows, block in blocks(x):  # the predictor's blocks: the same scores to the last bit
+                real = rows.stop - rows.start
                 pre = self._pre_activations(block)
-                scores[start : start + BLOCK] = self._score(pre, block)
-                out[start : start + BLOCK] = self._block_contributions(block, pre)
+                scores[rows] = self._score(pre, block)[:real]
+                # Padding is not explained: a row's multipliers are (background, width) products,
+                # a shape that does not change with the number of rows.
+                out[rows] = self._block_contributions(block[:real], [z[:real] for z in pre])
         return scores, out
 
     def _block_contributions(self, x: np.ndarray, pre: list[np.ndarray]) -> np.ndarray:
