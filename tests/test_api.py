@@ -508,6 +508,15 @@ def test_a_path_with_unicode_line_separators_still_logs_one_line(client, capsys)
     assert json.loads(line)["httpRequest"]["requestUrl"] == "/nowhere\u2028and\x85more"
 
 
+def test_a_log_field_holding_a_lone_surrogate_is_written_escaped_not_lost(capsys):
+    from api import logs
+
+    capsys.readouterr()
+    logs.emit("WARNING", "odd text", problem="\ud800 from a client")
+    (line,) = capsys.readouterr().out.splitlines()
+    assert line.isascii() and json.loads(line)["problem"] == "\ud800 from a client"
+
+
 # ---------------------------------------------------------------- the bundled model, a real server
 
 
