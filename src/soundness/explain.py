@@ -21,7 +21,19 @@ Layer = tuple[np.ndarray, np.ndarray]  # weight (in, out), bias (out,)
 
 
 def _leaky(z: np.ndarray, slope: float) -> np.ndarray:
-    return np.maximum(z, z * slope)
+    return np.maximum(z, z * slope)  # LeakyReLU, slope below 1; NaN stays NaN
+
+
+def forward(
+    layers: list[Layer], slope: float, score_weight: np.ndarray, score_bias: float, x: np.ndarray
+) -> tuple[list[np.ndarray], np.ndarray]:
+    """The compiled network on rows x: each layer's pre-activations, and the calibrated log-odds.
+    The predictor runs it too, so a score has the same bits with or without its explanation."""
+    pre = []
+    for weight, bias in layers:
+        pre.append(x @ weight + bias)
+        x = _leaky(pre[-1], slope)
+    return pre, x @ score_weight + score_bias
 
 
 class Explainer:
@@ -39,24 +51,17 @@ class Explainer:
         self.layers, self.slope = layers, slope
         self.score_weight, self.score_bias = score_weight, score_bias
         self.background = background
-        self._background_pre = self._pre_activations(background)
+        self._background_pre, background_scores = self._forward(background)
         self._background_post = [_leaky(z, slope) for z in self._background_pre]  # the same for every row
         self._transposed = [np.ascontiguousarray(weight.T) for weight, _ in layers]
-        self.baseline = float(self._score(self._background_pre, background).mean())
+        self.baseline = float(background_scores.mean())
         self._onehot = np.eye(int(np.max(groups)) + 1)[np.asarray(groups)]  # (columns, inputs)
 
-    def _pre_activations(self, x: np.ndarray) -> list[np.ndarray]:
-        pre = []
-        for weight, bias in self.layers:
-            pre.append(x @ weight + bias)
-            x = _leaky(pre[-1], self.slope)
-        return pre
-
-    def _score(self, pre: list[np.ndarray], x: np.ndarray) -> np.ndarray:
-        return (_leaky(pre[-1], self.slope) if pre else x) @ self.score_weight + self.score_bias
+    def _forward(self, x: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
+        return forward(self.layers, self.slope, self.score_weight, self.score_bias, x)
 
     def scores(self, x: np.ndarray) -> np.ndarray:
-        return self._score(self._pre_activations(x), x)
+        return self._forward(x)[1]
 
     def contributions(self, x: np.ndarray) -> np.ndarray:
         """(rows, inputs): each input's share of its row's score above the baseline."""
@@ -68,8 +73,8 @@ class Explainer:
         with np.errstate(divide="ignore", invalid="ignore"):  # 0/0 where x and r coincide: handled
             for rows, block in blocks(x):  # the predictor's blocks: the same scores to the last bit
                 real = rows.stop - rows.start
-                pre = self._pre_activations(block)
-                scores[rows] = self._score(pre, block)[:real]
+                pre, block_scores = self._forward(block)
+                scores[rows] = block_scores[:real]
                 # Padding is not explained: a row's multipliers are (background, width) products,
                 # a shape that does not change with the number of rows.
                 out[rows] = self._block_contributions(block[:real], [z[:real] for z in pre])

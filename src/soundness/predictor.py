@@ -20,7 +20,7 @@ import numpy as np
 from . import transforms
 from .artifacts import BACKGROUND, BATCHNORM_EPS, STEP_KINDS, TENSORS, Artifact, ArtifactError, step_tensor
 from .blocks import blocks
-from .explain import Explainer
+from .explain import Explainer, forward
 from .model_card import training_ranges
 
 DTYPE = np.float64
@@ -160,11 +160,7 @@ class Predictor:
         return scores
 
     def _network(self, h: np.ndarray) -> np.ndarray:
-        for weight, bias in self._layers:
-            h = h @ weight
-            h += bias
-            h = np.maximum(h, h * self._slope)  # LeakyReLU, slope below 1; NaN stays NaN
-        return h @ self._score_weight + self._score_bias
+        return forward(self._layers, self._slope, self._score_weight, self._score_bias, h)[1]
 
     def probabilities(self, x: np.ndarray) -> np.ndarray:
         return _probabilities(self.scores(x))
