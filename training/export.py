@@ -44,7 +44,7 @@ class Model:
     Or, instead of clip and scaler, format-2 steps fitted in training (`steps`: kinds without a
     scikit-learn counterpart, such as missing indicators; the reference runs them with the
     server's own numpy transforms, so the check holds the network's folding, not the steps),
-    and encoded background rows for explanations."""
+    and encoded background rows for explanations, with their weights (equal when None)."""
 
     network: NeuralNet  # in eval mode
     scaler: Any = None
@@ -52,6 +52,7 @@ class Model:
     calibration: dict[str, Any] = field(default_factory=lambda: {"method": "none"})
     steps: list[tuple[dict[str, Any], dict[str, np.ndarray]]] | None = None
     background: np.ndarray | None = None
+    background_weights: np.ndarray | None = None
 
 
 # ---------------------------------------------------------------- scikit-learn scalers <-> steps
@@ -138,7 +139,13 @@ def model_from_artifact(artifact: Artifact) -> Model:
             (step, {name: tensors[step_tensor(index, name)] for name in artifacts.STEP_KINDS[step["kind"]].arrays})
             for index, step in enumerate(manifest["preprocessing"])
         ]
-        return Model(network.eval(), calibration=calibration, steps=steps, background=tensors.get(artifacts.BACKGROUND))
+        return Model(
+            network.eval(),
+            calibration=calibration,
+            steps=steps,
+            background=tensors.get(artifacts.BACKGROUND),
+            background_weights=tensors.get(artifacts.BACKGROUND_WEIGHTS),
+        )
     steps = list(enumerate(manifest["preprocessing"]))
     clip = None
     if steps and steps[0][1]["kind"] == "clip":
@@ -266,6 +273,8 @@ def artifact(model: Model, manifest: dict[str, Any]) -> Artifact:
     manifest["network"] = {**manifest["network"], "batchnorm_eps": model.network.batchnorm.eps}
     if model.background is not None:
         tensors[artifacts.BACKGROUND] = np.ascontiguousarray(model.background, np.float64)
+        if model.background_weights is not None:
+            tensors[artifacts.BACKGROUND_WEIGHTS] = np.ascontiguousarray(model.background_weights, np.float64)
         manifest["explanation"] = {**manifest.get("explanation", {}), "background_rows": len(model.background)}
     artifacts.validate_manifest(manifest)
     artifacts.check_tensors(manifest, tensors)

@@ -97,8 +97,11 @@ STEP_KINDS: dict[str, StepKind] = {
     # Unknown inputs (NaN) become `fill`, with a 0/1 indicator column each, appended.
     "missing_indicator": StepKind({}, _fill_setting, lambda step, width: 2 * width),
 }
-# Encoded rows of the training population that explanations are measured against (optional).
+# Encoded rows of the training population that explanations are measured against (optional),
+# and each row's share of the population (optional with them: equal shares when absent).
 BACKGROUND = "explanation.background"
+BACKGROUND_WEIGHTS = "explanation.background_weights"
+WEIGHTS_SUM_TOLERANCE = 1e-9
 
 
 def step_tensor(index: int, array: str) -> str:
@@ -306,7 +309,10 @@ def check_tensors(manifest: dict[str, Any], tensors: dict[str, Any]) -> None:
 
     expected = network_shapes(manifest["network"]) | _step_shapes(manifest, tensors)
     if "explanation" in manifest:
-        expected[BACKGROUND] = (manifest["explanation"]["background_rows"], manifest["network"]["input_size"])
+        rows = manifest["explanation"]["background_rows"]
+        expected[BACKGROUND] = (rows, manifest["network"]["input_size"])
+        if BACKGROUND_WEIGHTS in tensors:
+            expected[BACKGROUND_WEIGHTS] = (rows,)
     # torch's BatchNorm counts batches seen; eval mode never reads it, a state_dict carries it.
     counters = {
         name
@@ -336,6 +342,17 @@ def check_tensors(manifest: dict[str, Any], tensors: dict[str, Any]) -> None:
             )
         if array.dtype.kind != "f" or not np.isfinite(array).all():
             raise ArtifactError(f"{TENSORS}: {name} must hold finite floating-point numbers")
+    if BACKGROUND_WEIGHTS in expected:
+        _check_weights(tensors[BACKGROUND_WEIGHTS].astype(np.float64))
+
+
+def _check_weights(weights: Any) -> None:
+    total = float(weights.sum())
+    if (weights < 0).any() or abs(total - 1) > WEIGHTS_SUM_TOLERANCE:
+        raise ArtifactError(
+            f"{TENSORS}: {BACKGROUND_WEIGHTS} must be shares of the background: none negative, "
+            f"summing to 1 within {WEIGHTS_SUM_TOLERANCE:g} (they sum to {total!r}, smallest {float(weights.min())!r})"
+        )
 
 
 def read_tensors(path: Path) -> dict[str, Any]:

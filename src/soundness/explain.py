@@ -5,7 +5,9 @@ population; Lundberg and Lee 2017): for one background row r, the score's change
 f(x) - f(r) is split over the encoded inputs by carrying multipliers back through the
 network: a linear layer passes its weights, a LeakyReLU the ratio of its output change
 to its input change. The parts sum to f(x) - f(r) exactly, whatever the weights, so their
-mean over the background sums to f(x) - mean f(r): baseline + sum(contributions) = score.
+weighted mean over the background sums to f(x) - the weighted mean of f(r), the baseline:
+baseline + sum(contributions) = score. Weights let a few rows stand for a population
+(training.background: k-means medoids, each weighted by its cluster's share).
 The encoded columns that come from one input (a ratio's value and its missing indicator)
 are added up, so each input gets one number. The network is the predictor's compiled
 one: (weight, bias) layers each followed by LeakyReLU, then one vector to the log-odds.
@@ -45,16 +47,19 @@ class Explainer:
         score_bias: float,
         background: np.ndarray,
         groups: np.ndarray,
+        weights: np.ndarray | None = None,
     ):
         """`background`: encoded rows (what the first layer receives); `groups[j]`: the input
-        encoded column j comes from."""
+        encoded column j comes from; `weights`: each background row's share of the mean (summing
+        to 1), equal shares by default."""
         self.layers, self.slope = layers, slope
         self.score_weight, self.score_bias = score_weight, score_bias
         self.background = background
+        self.weights = np.full(len(background), 1 / len(background)) if weights is None else weights
         self._background_pre, background_scores = self._forward(background)
         self._background_post = [_leaky(z, slope) for z in self._background_pre]  # the same for every row
         self._transposed = [np.ascontiguousarray(weight.T) for weight, _ in layers]
-        self.baseline = float(background_scores.mean())
+        self.baseline = float(background_scores @ self.weights)
         self._onehot = np.eye(int(np.max(groups)) + 1)[np.asarray(groups)]  # (columns, inputs)
 
     def _forward(self, x: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
@@ -94,5 +99,5 @@ class Explainer:
             multiplier = rescale @ self._transposed[k]
         if multiplier.ndim == 1:  # no hidden layer: the same weights for every row and background row
             multiplier = np.broadcast_to(multiplier, (len(x), *self.background.shape))
-        shares = np.einsum("bkj,bkj->bj", multiplier, x[:, None, :] - self.background) / len(self.background)
+        shares = np.einsum("bkj,bkj,k->bj", multiplier, x[:, None, :] - self.background, self.weights)
         return shares @ self._onehot

@@ -18,7 +18,16 @@ from typing import Any
 import numpy as np
 
 from . import transforms
-from .artifacts import BACKGROUND, BATCHNORM_EPS, STEP_KINDS, TENSORS, Artifact, ArtifactError, step_tensor
+from .artifacts import (
+    BACKGROUND,
+    BACKGROUND_WEIGHTS,
+    BATCHNORM_EPS,
+    STEP_KINDS,
+    TENSORS,
+    Artifact,
+    ArtifactError,
+    step_tensor,
+)
 from .blocks import blocks
 from .explain import Explainer, forward
 from .model_card import training_ranges
@@ -111,6 +120,7 @@ class Predictor:
                 self._score_bias,
                 tensors[BACKGROUND].astype(DTYPE),
                 _input_of_columns(kinds, len(self.features)),
+                tensors[BACKGROUND_WEIGHTS].astype(DTYPE) if BACKGROUND_WEIGHTS in tensors else None,
             )
 
     @property
