@@ -1,6 +1,7 @@
 """Artifact directories, format 2: what is written, and everything loading refuses."""
 
 import json
+import shutil
 import struct
 
 import numpy as np
@@ -183,3 +184,56 @@ def test_writing_refuses_what_loading_would_refuse(tmp_path):
     with pytest.raises(artifacts.ArtifactError, match="does not fit"):
         export.write(tmp_path / "out", model, manifest, np.zeros((2, 5)))
     assert not (tmp_path / "out").exists()
+
+
+# ---------------------------------------------------------------- the explanation background's weights
+
+
+@pytest.fixture
+def bundled_copy(tmp_path):
+    directory = tmp_path / "bundled"
+    shutil.copytree(DEFAULT_MODEL, directory)
+    return directory
+
+
+def set_weights(weights):
+    return lambda tensors: tensors.update({artifacts.BACKGROUND_WEIGHTS: np.asarray(weights, np.float64)})
+
+
+def test_the_bundled_model_weights_its_background_rows_as_shares(bundled_copy):
+    weights = artifacts.load(bundled_copy).tensors[artifacts.BACKGROUND_WEIGHTS]
+    assert weights.shape == (
+        json.loads((bundled_copy / "manifest.json").read_text())["explanation"]["background_rows"],
+    )
+    assert (weights > 0).all() and abs(weights.sum() - 1) <= 1e-9
+
+
+@pytest.mark.parametrize(
+    "weights, message",
+    [
+        (lambda rows: np.r_[-0.5, np.full(rows - 1, 1.5 / (rows - 1))], "none negative, summing to 1"),
+        (lambda rows: np.full(rows, 1 / (rows + 1)), r"summing to 1 within 1e-09 \(they sum to 0.9"),
+        (
+            lambda rows: np.full(rows + 1, 1 / (rows + 1)),
+            r"explanation.background_weights has shape \(\d+,\), the manifest implies",
+        ),
+        (lambda rows: np.full((rows, 1), 1 / rows), r"explanation.background_weights has shape \(\d+, 1\)"),
+    ],
+)
+def test_background_weights_that_are_not_shares_of_the_background_rows_are_refused(bundled_copy, weights, message):
+    rows = json.loads((bundled_copy / "manifest.json").read_text())["explanation"]["background_rows"]
+    rewrite_tensors(bundled_copy, set_weights(weights(rows)))
+    with pytest.raises(artifacts.ArtifactError, match=message):
+        artifacts.load(bundled_copy)
+
+
+def test_an_artifact_without_background_weights_weighs_its_background_rows_equally(bundled_copy, tmp_path):
+    rewrite_tensors(bundled_copy, lambda tensors: tensors.pop(artifacts.BACKGROUND_WEIGHTS))
+    equal = tmp_path / "equal"
+    shutil.copytree(bundled_copy, equal)
+    rows = len(artifacts.load(bundled_copy).tensors[artifacts.BACKGROUND])
+    rewrite_tensors(equal, set_weights(np.full(rows, 1 / rows)))
+    x = np.random.default_rng(2).normal(size=(9, 16)) * 20
+    unweighted, weighted = Predictor(artifacts.load(bundled_copy)), Predictor(artifacts.load(equal))
+    assert unweighted.baseline == pytest.approx(weighted.baseline, abs=1e-12)
+    np.testing.assert_allclose(unweighted.explain(x)[1], weighted.explain(x)[1], rtol=0, atol=1e-12)

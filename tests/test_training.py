@@ -16,7 +16,7 @@ from helpers import SHARED, need_shared
 from soundness import artifacts
 from soundness.predictor import Predictor
 from soundness.ratios import LEGACY_FEATURES
-from training import data, recipes, train, yardstick
+from training import background, data, recipes, train, yardstick
 from training.ensemble import average_networks
 from training.network import NeuralNet
 
@@ -86,7 +86,20 @@ def test_every_served_prediction_is_explained_exactly_in_log_odds(trained, us):
     baseline, contributions = predictor.explain(x)
     assert contributions.shape == (300, len(fitted.features))
     np.testing.assert_allclose(baseline + contributions.sum(axis=1), predictor.scores(x), rtol=0, atol=1e-6)
-    assert predictor.manifest["explanation"]["background_rows"] == train.BACKGROUND_ROWS
+    assert predictor.manifest["explanation"]["background_rows"] == background.ROWS
+
+
+@pytest.mark.data
+def test_the_background_is_actual_encoded_fit_year_rows_weighted_by_the_share_of_the_fit_years_they_stand_for(
+    trained, us
+):
+    directory, _, fitted = trained
+    tensors = artifacts.load(directory).tensors
+    rows, weights = tensors[artifacts.BACKGROUND], tensors[artifacts.BACKGROUND_WEIGHTS]
+    encoded = fitted.encode(train.years(us.frame, train.SERVED["fit"]))
+    assert all((row == encoded).all(axis=1).any() for row in rows)
+    assert len(np.unique(rows, axis=0)) == background.ROWS
+    assert (weights > 0).all() and weights.sum() == pytest.approx(1, abs=1e-12)
 
 
 @pytest.mark.data

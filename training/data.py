@@ -75,6 +75,10 @@ class Table:
         return self.frame[self.frame["year"].between(first, last)]
 
 
+def years(frame: pd.DataFrame, span: tuple[int, int]) -> pd.DataFrame:
+    return frame[frame["year"].between(*span)]
+
+
 def with_prior_year(frame: pd.DataFrame, fields: tuple[str, ...] = PRIOR_FIELDS) -> pd.DataFrame:
     """Add `<field>_prior` from the same company's row of year - 1 (NaN when there is none)."""
     prior = frame[["company", "year", *fields]].copy()

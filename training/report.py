@@ -240,7 +240,9 @@ def markdown(manifest: dict[str, Any]) -> str:
         "",
         f"Every prediction carries its log-odds split over the {len(manifest['features'])} ratios: "
         f"{manifest['explanation']['method']}; background: {manifest['explanation']['background']}. "
-        f"{manifest['explanation']['additivity']}. Cost: `python -m bench.stages` (scoring with explanations against without).",
+        f"{manifest['explanation']['additivity']}. How close that background comes to a large random one, "
+        "next to random ones and other summaries: [background.md](background.md) (`python -m training.background`). "
+        "Cost: `python -m bench.stages` (scoring with explanations against without).",
         "",
         "## Measured through the API",
         "",

@@ -35,7 +35,8 @@ from sklearn.metrics import precision_recall_curve, roc_auc_score, roc_curve
 
 from soundness.ratios import LEGACY_FEATURES
 
-from . import bootstrap, data, evaluate, export, recipes, report, yardstick
+from . import background, bootstrap, data, evaluate, export, recipes, report, yardstick
+from .data import years
 
 MODEL_NAME = "us-bankruptcy-mlp"
 MODEL_VERSION = "2.1.0"
@@ -61,10 +62,6 @@ THRESHOLD_RULE = (
     "failures against false alarms among the few flagged companies; Youden's J (decision.alternatives) "
     "would call a far larger share of sound companies unsound."
 )
-
-
-def years(frame: pd.DataFrame, span: tuple[int, int]) -> pd.DataFrame:
-    return frame[frame["year"].between(*span)]
 
 
 # ---------------------------------------------------------------- calibration and the decision
@@ -377,11 +374,11 @@ def build_manifest(
     }
 
 
-BACKGROUND_ROWS = 100
 EXPLANATION = {
-    "method": "DeepSHAP: DeepLIFT's rescale rule averaged over background rows (soundness.explain)",
+    "method": "DeepSHAP: DeepLIFT's rescale rule, its weighted mean over background rows (soundness.explain)",
     "unit": "log_odds",
-    "background": f"{BACKGROUND_ROWS} company-years drawn at random from the fit years, encoded",
+    "background": f"{background.DESCRIPTION}; measured against {background.REFERENCE_ROWS} random rows in "
+    "training/report/background.md",
     "additivity": "baseline + sum(contributions) = the row's calibrated log-odds, exactly (float rounding)",
 }
 
@@ -390,10 +387,12 @@ def write_artifact(
     out: Path, fitted: recipes.FittedNetwork, calibration: dict, manifest: dict, fit: pd.DataFrame, val: pd.DataFrame
 ) -> Path:
     """The served model as a format-2 artifact, held to torch's forward (training.export)."""
-    usable = fit[fit[fitted.features].notna().any(axis=1)]
-    background = fitted.encode(usable.sample(BACKGROUND_ROWS, random_state=0))
-    model = export.Model(fitted.network, calibration=calibration, steps=fitted.prepare.steps, background=background)
+    pool, probes = background.draw(fitted, background.usable(fit, fitted.features), seed=0)
+    model = export.Model(fitted.network, calibration=calibration, steps=fitted.prepare.steps, background=pool)
     manifest = {**manifest, "explanation": dict(EXPLANATION)}
+    model.background, model.background_weights = background.summary(
+        export.artifact(model, manifest), probes, background.ROWS
+    )
     rows = np.vstack([val[fitted.features].to_numpy(float), export.check_rows(model, fitted.features)])
     return export.write(out, model, manifest, rows)
 
