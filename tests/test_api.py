@@ -7,6 +7,7 @@ starlette's TestClient); the last ones start the real server, as production runs
 import gzip
 import json
 import threading
+import time
 
 import pytest
 from starlette.testclient import TestClient
@@ -515,6 +516,16 @@ def test_a_log_field_holding_a_lone_surrogate_is_written_escaped_not_lost(capsys
     logs.emit("WARNING", "odd text", problem="\ud800 from a client")
     (line,) = capsys.readouterr().out.splitlines()
     assert line.isascii() and json.loads(line)["problem"] == "\ud800 from a client"
+
+
+def test_a_served_request_logs_its_line_at_once_not_when_a_buffer_fills(start_server):
+    # Lines written in one turn of the event loop are flushed together after it (api/logs.py).
+    server = start_server()
+    post_json(server.url + "/predict", {"companies": [LEGACY_STATEMENT]})
+    deadline = time.monotonic() + 5
+    while not [line for line in server.log_lines() if line["message"] == "POST /predict 200"]:
+        assert time.monotonic() < deadline, "the request's log line did not reach stdout"
+        time.sleep(0.01)
 
 
 # ---------------------------------------------------------------- the bundled model, a real server

@@ -14,6 +14,7 @@ from helpers import DEFAULT_MODEL, LEGACY_STATEMENT
 from soundness import ratios
 
 FEATURES = [r.name for r in ratios.RATIOS]
+UNKNOWN = payloads.UNKNOWN_WARNING
 
 
 def varied_companies(count: int, seed: int) -> list:
@@ -58,6 +59,28 @@ def test_a_company_in_a_batch_gets_the_row_it_gets_alone(seed, missing, monkeypa
     one_by_one = payloads.parse_rows(body, FEATURES, 1000, missing)
     assert {type(row) for row in as_arrays} == {payloads.Row, payloads.RowError}
     assert repr(as_arrays) == repr(one_by_one)  # repr: NaN features compare equal, to the last bit
+
+
+def well_formed_companies(count: int, seed: int) -> list:
+    """Only numbers, every field given: a batch read in a few passes over all its values."""
+    rng = np.random.default_rng(seed)
+    companies = [{k: float(v * rng.uniform(0.5, 1.5)) for k, v in LEGACY_STATEMENT.items()} for _ in range(count)]
+    companies[1]["total_equity"] = companies[1]["total_assets"] - companies[1]["total_liabilities"]  # balances
+    companies[2]["total_assets"] = 0.0  # a ratio undefined
+    companies[3]["revenue"] = int(companies[3]["revenue"])
+    companies[4]["net_income"] = -1e300
+    return companies
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_batch_of_well_formed_statements_gets_the_rows_its_companies_get_alone(seed, monkeypatch):
+    body = {"companies": well_formed_companies(100, seed)}
+    as_arrays = payloads.parse_rows(body, FEATURES, 1000, True)
+    monkeypatch.setattr(payloads, "ARRAY_ROWS", len(body["companies"]) + 1)
+    one_by_one = payloads.parse_rows(body, FEATURES, 1000, True)
+    codes = [{w["code"] for w in row.warnings} for row in as_arrays[:3]]
+    assert ["balance_mismatch" in c for c in codes] == [True, False, True] and UNKNOWN in codes[2]
+    assert repr(as_arrays) == repr(one_by_one)
 
 
 def test_a_batch_large_enough_is_computed_as_arrays_and_still_names_each_problem():

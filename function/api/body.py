@@ -17,17 +17,17 @@ CHARSETS = ("utf-8", "utf8")
 
 def declared_length(exchange: Exchange) -> int | None:
     """Content-Length as the client announced it (the server has checked it is digits)."""
-    raw = exchange.request.headers.get("content-length")
+    raw = exchange.headers.get("content-length")
     return int(raw) if raw is not None else None
 
 
 def has_body(exchange: Exchange) -> bool:
-    return bool(declared_length(exchange)) or "transfer-encoding" in exchange.request.headers
+    return bool(declared_length(exchange)) or "transfer-encoding" in exchange.headers
 
 
 def _coding(exchange: Exchange) -> str:
     """The body's content coding: "identity" or "gzip"; 415 for any other."""
-    coding = exchange.request.headers.get("content-encoding", "").strip().lower() or "identity"
+    coding = exchange.headers.get("content-encoding", "").strip().lower() or "identity"
     if coding not in ("identity", "gzip"):
         raise ApiError(
             415,
@@ -39,7 +39,7 @@ def _coding(exchange: Exchange) -> str:
 
 
 def _check_charset(exchange: Exchange) -> None:
-    for parameter in exchange.request.headers.get("content-type", "").split(";")[1:]:
+    for parameter in exchange.headers.get("content-type", "").split(";")[1:]:
         name, _, value = parameter.partition("=")
         charset = value.strip().strip('"').lower()
         if name.strip().lower() == "charset" and charset not in CHARSETS:
@@ -56,15 +56,9 @@ async def read(exchange: Exchange, limit: int) -> bytes:
     server's deadline ended it (api/connection.py), 400 if the client stopped short of its length."""
     coding = _coding(exchange)
     _check_charset(exchange)
-    too_large = ApiError(
-        413,
-        "payload_too_large",
-        f"the body may be at most {limit} bytes",
-        [detail(None, f"body larger than {limit} bytes")],
-    )
     length = declared_length(exchange)
     if length is not None and length > limit:
-        raise too_large  # refused before reading a byte of it
+        raise _too_large(limit)  # refused before reading a byte of it
     chunks, size, receive = [], 0, exchange.request.receive
     while True:
         message = await receive()
@@ -75,7 +69,7 @@ async def read(exchange: Exchange, limit: int) -> bytes:
         size += len(chunk)
         exchange.body_received = size
         if size > limit:
-            raise too_large
+            raise _too_large(limit)
         chunks.append(chunk)
         if not message.get("more_body", False):
             break
@@ -85,10 +79,19 @@ async def read(exchange: Exchange, limit: int) -> bytes:
     if size < (length or 0):  # the client half-closed before sending all it announced
         raise ApiError(400, "incomplete_body", "the request body ended early")
     raw = b"".join(chunks)
-    return _gunzip(raw, limit, too_large) if coding == "gzip" else raw
+    return _gunzip(raw, limit) if coding == "gzip" else raw
 
 
-def _gunzip(raw: bytes, limit: int, too_large: ApiError) -> bytes:
+def _too_large(limit: int) -> ApiError:
+    return ApiError(
+        413,
+        "payload_too_large",
+        f"the body may be at most {limit} bytes",
+        [detail(None, f"body larger than {limit} bytes")],
+    )
+
+
+def _gunzip(raw: bytes, limit: int) -> bytes:
     inflater = zlib.decompressobj(wbits=31)  # gzip framing
     try:
         data = inflater.decompress(raw, limit + 1)  # never more than the limit in memory
@@ -97,7 +100,7 @@ def _gunzip(raw: bytes, limit: int, too_large: ApiError) -> bytes:
             400, "malformed_body", "the body is not valid gzip", [detail("Content-Encoding", "gzip declared")]
         ) from None
     if len(data) > limit or inflater.unconsumed_tail:
-        raise too_large
+        raise _too_large(limit)
     if not inflater.eof:
         raise ApiError(
             400, "malformed_body", "the gzip body ended early", [detail("Content-Encoding", "gzip declared")]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from starlette.requests import Request
 from starlette.responses import Response
 
 ALLOWED_HEADERS = "Content-Type, X-API-Key"
@@ -21,16 +20,16 @@ class Cors:
             return "*"
         return origin if origin and origin in self._origins else None
 
-    def add(self, request: Request, response: Response) -> None:
-        allowed = self.allowed(request.headers.get("origin"))
+    def add(self, origin: str | None, response: Response) -> None:
+        allowed = self.allowed(origin)
         if allowed:
             response.headers["Access-Control-Allow-Origin"] = allowed
         if allowed != "*":
             response.headers.append("Vary", "Origin")
 
-    def preflight(self, request: Request, methods: Iterable[str]) -> Response:
+    def preflight(self, origin: str | None, methods: Iterable[str]) -> Response:
         response = Response(status_code=204)
-        if self.allowed(request.headers.get("origin")):
+        if self.allowed(origin):
             response.headers["Access-Control-Allow-Methods"] = ", ".join(sorted(set(methods) | {"OPTIONS"}))
             response.headers["Access-Control-Allow-Headers"] = ALLOWED_HEADERS
             response.headers["Access-Control-Max-Age"] = "3600"

@@ -77,19 +77,19 @@ class Handlers:
     async def predict(self, exchange: Exchange) -> Response:
         from .answers import answer  # numpy and friends: only once predictions are asked for
 
-        self.keys.check(exchange.request)
+        self.keys.check(exchange)
         raw = await body.read(exchange, self.settings.max_body_bytes)
-        parsed = parse_json(raw, exchange.request.headers.get("content-type"))
+        parsed = parse_json(raw, exchange.headers.get("content-type"))
         answered, exchange.rows = answer(await self.predictor(), parsed, self.settings.max_batch)
         return json_response(answered)
 
     async def companies(self, exchange: Exchange) -> Response:
-        self.keys.check(exchange.request)  # lookups spend this server's DART quota
+        self.keys.check(exchange)  # lookups spend this server's DART quota
         query = exchange.request.query_params.get("q")
         return json_response(await self._off_loop(self.lookup.search, query))
 
     async def statements(self, exchange: Exchange) -> Response:
-        self.keys.check(exchange.request)
+        self.keys.check(exchange)
         answer = await self._off_loop(
             self.lookup.statements, exchange.params["code"], exchange.request.query_params.get("year")
         )
@@ -124,11 +124,11 @@ class Handlers:
         async def handler(exchange: Exchange) -> Response:
             try:
                 if scores:
-                    self.keys.check(exchange.request)
+                    self.keys.check(exchange)
                     raw = await body.read(exchange, self.settings.max_body_bytes)
                     # These protocols' bodies are JSON by definition: a client that names no type
                     # (tritonclient names none) is not refused; one that names another type is.
-                    parsed = parse_json(raw, exchange.request.headers.get("content-type") or "application/json")
+                    parsed = parse_json(raw, exchange.headers.get("content-type") or "application/json")
                     result = answer(
                         await self.predictor(), parsed, max_batch=self.settings.max_batch, **exchange.params
                     )

@@ -10,7 +10,9 @@ model's inputs known is refused. Any other model needs every input, as before.
 
 from __future__ import annotations
 
+import itertools
 import json
+import operator
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -176,6 +178,8 @@ def _check_known_fields(rows: list, form: str, allowed: list[str]) -> None:
     """Refuse the request if any row has a field no row may have: each such key is named
     once, with the first row that has it and how many do (not once per row)."""
     allowed_keys = set(allowed) | {"id"}
+    if set(map(type, rows)) == {dict} and set().union(*rows) <= allowed_keys:  # the usual batch, in C
+        return
     found: dict[str, list[int]] = {}  # key -> [first index, rows having it]
     for index, obj in enumerate(rows):
         for key in obj if isinstance(obj, dict) else ():
@@ -257,9 +261,12 @@ def _company(obj: Any, index: int, features: list[str], missing: bool) -> Row | 
     fields = list(ratios.STATEMENT_FIELDS)
     if not isinstance(obj, dict):
         return RowError(index, None, [detail(None, f"must be an object, got {_json_type(obj)}", index)])
-    values, problems = _read_numbers(obj, fields, index, optional=missing)
-    if problems:
-        return RowError(index, obj.get("id"), problems)
+    if _plain_statement(obj):  # the usual company, checked in one pass
+        values = {name: float(obj[name]) for name in fields}
+    else:
+        values, problems = _read_numbers(obj, fields, index, optional=missing)
+        if problems:
+            return RowError(index, obj.get("id"), problems)
     result = ratios.compute(values)
     why = "; ".join(
         f"{field} {ratios.problem_text(problem, names)}"
@@ -325,28 +332,69 @@ def _plain_statement(obj: Any) -> bool:
     return True
 
 
+_STATEMENT = operator.itemgetter(*ratios.STATEMENT_FIELDS)
+
+
+def _plain_statements(objs: list) -> tuple[list[int], list[tuple]]:
+    """Which objects are plain statements (`_plain_statement`), and their nine values each. A
+    batch of nothing else, the usual one, is checked by type and size in a few passes over all
+    its values, not company by company."""
+    try:
+        if set(map(type, objs)) == {dict}:
+            values = list(map(_STATEMENT, objs))
+            numbers = list(itertools.chain.from_iterable(values))
+            if (
+                set(map(type, numbers)) <= {float, int}
+                and -MAX_MAGNITUDE <= min(numbers) <= max(numbers) <= MAX_MAGNITUDE
+            ):
+                return list(range(len(objs))), values
+    except KeyError:  # a field left out: company by company
+        pass
+    plain = [i for i, obj in enumerate(objs) if _plain_statement(obj)]
+    return plain, [_STATEMENT(objs[i]) for i in plain]
+
+
 def _companies(objs: list, features: list[str], missing: bool) -> list[Row | RowError]:
     """`_company` of every object, the same rows: the plain statements whose every ratio is
     defined are computed as arrays, the others one by one, where their problems are named."""
     import numpy as np  # only once predictions are asked for, never in the server's master
 
     rows: list[Row | RowError | None] = [None] * len(objs)
-    plain = [i for i, obj in enumerate(objs) if _plain_statement(obj)] if len(objs) >= ARRAY_ROWS else []
+    plain, statements = _plain_statements(objs) if len(objs) >= ARRAY_ROWS else ([], [])
     if plain:
         fields = list(ratios.STATEMENT_FIELDS)
-        values = np.array([[objs[i][name] for name in fields] for i in plain], dtype=float)
-        table = ratios.compute_columns(dict(zip(fields, values.T)))
+        values = np.array(statements, dtype=float)
+        columns = dict(zip(fields, values.T))
+        table = ratios.compute_columns(columns)
         names, shown = list(table), np.column_stack(list(table.values()))
         defined = np.isfinite(shown).all(axis=1)
-        inputs = [names.index(name) for name in features]
-        for i, statement, row, ok in zip(plain, values.tolist(), shown.tolist(), defined.tolist()):
+        unbalanced = ratios.maybe_unbalanced(columns)
+        inputs = operator.itemgetter(*[names.index(name) for name in features])
+        sheet = operator.itemgetter(*[fields.index(name) for name in ratios.BALANCE_FIELDS])
+        for i, statement, row, ok, check in zip(
+            plain, statements, shown.tolist(), defined.tolist(), unbalanced.tolist()
+        ):
             if ok:
-                warnings = ratios.balance_warnings(dict(zip(fields, statement)))
-                rows[i] = Row(i, objs[i].get("id"), [row[j] for j in inputs], dict(zip(names, row)), warnings)
+                warnings = ratios.balance_warning(*sheet(statement)) if check else []
+                rows[i] = Row(i, objs[i].get("id"), list(inputs(row)), dict(zip(names, row)), warnings)
     return [row or _company(obj, i, features, missing) for i, (obj, row) in enumerate(zip(objs, rows))]
 
 
 _READERS = {"instances": _instance, "data": _data}  # companies: _companies
+
+
+def _ids_fine(objs: list) -> bool:
+    """Every id given is a string `_id_problem` accepts: the usual batch, checked in a few passes
+    over all its ids, not row by row (a hidden character is one character, so searching the ids
+    joined finds what searching each would)."""
+    if set(map(type, objs)) != {dict}:
+        return False
+    ids = [obj["id"] for obj in objs if "id" in obj]
+    return (
+        set(map(type, ids)) <= {str}
+        and max(map(len, ids), default=0) <= MAX_ID_LENGTH
+        and not HIDDEN_CHARACTERS.search("".join(ids))
+    )
 
 
 def _check_id(row: Row | RowError, obj: Any) -> Row | RowError:
@@ -415,4 +463,6 @@ def parse_rows(body: Any, features: list[str], max_batch: int, missing: bool = F
         read = _companies(rows, features, missing)
     else:
         read = [_READERS[form](obj, i, features, missing) for i, obj in enumerate(rows)]
+    if _ids_fine(rows):
+        return read
     return [_check_id(row, obj) for row, obj in zip(read, rows)]

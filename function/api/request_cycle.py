@@ -47,7 +47,7 @@ class Service:
         except Exception as exc:  # a bug of ours: answer plainly, log the type, never the trace
             logs.emit("ERROR", "unhandled error", error_type=type(exc).__name__, path=exchange.path[:200])
             response = error_response(ApiError(500, "internal", "internal error"))
-        self.cors.add(request, response)
+        self.cors.add(exchange.headers.get("origin"), response)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         closing = response.headers.get("connection") == "close"
         if not closing and not await body.discard(exchange, self.settings.max_body_bytes):
@@ -78,7 +78,7 @@ class Service:
             methods = {"GET": serve_static}
         method = request.method
         if method == "OPTIONS":
-            return self.cors.preflight(request, methods)
+            return self.cors.preflight(exchange.headers.get("origin"), methods)
         handler = methods.get("GET" if method == "HEAD" else method)
         if handler is None:
             allow = _allow(methods)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .blocks import blocks
+from .blocks import BLOCK, stacked, unstacked
 
 Layer = tuple[np.ndarray, np.ndarray]  # weight (in, out), bias (out,)
 
@@ -74,16 +74,17 @@ class Explainer:
 
     def explain(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Each row's score and its contributions, from one forward pass."""
-        scores, out = np.empty(len(x)), np.empty((len(x), self._onehot.shape[1]))
+        pre, scores = self._forward(stacked(x))  # the predictor's blocks: the same scores to the last bit
+        pre = [unstacked(z, len(x)) for z in pre]
+        out = np.empty((len(x), self._onehot.shape[1]))
         with np.errstate(divide="ignore", invalid="ignore"):  # 0/0 where x and r coincide: handled
-            for rows, block in blocks(x):  # the predictor's blocks: the same scores to the last bit
-                real = rows.stop - rows.start
-                pre, block_scores = self._forward(block)
-                scores[rows] = block_scores[:real]
-                # Padding is not explained: a row's multipliers are (background, width) products,
-                # a shape that does not change with the number of rows.
-                out[rows] = self._block_contributions(block[:real], [z[:real] for z in pre])
-        return scores, out
+            # A few rows at a time, so the (rows, background, width) temporaries stay in the CPU's
+            # cache. Padding is not explained: a row's multipliers are (background, width)
+            # products, a shape that does not change with the number of rows.
+            for start in range(0, len(x), BLOCK):
+                rows = slice(start, start + BLOCK)
+                out[rows] = self._block_contributions(x[rows], [z[rows] for z in pre])
+        return unstacked(scores, len(x)), out
 
     def _block_contributions(self, x: np.ndarray, pre: list[np.ndarray]) -> np.ndarray:
         multiplier = self.score_weight  # (rows, background, width) once multiplied by a rescale

@@ -28,7 +28,7 @@ from .artifacts import (
     ArtifactError,
     step_tensor,
 )
-from .blocks import blocks
+from .blocks import stacked, unstacked
 from .explain import Explainer, forward
 from .model_card import training_ranges
 
@@ -154,7 +154,7 @@ class Predictor:
         return self.manifest["model"]["version"]
 
     def _preprocess(self, x: np.ndarray) -> np.ndarray:
-        h = np.array(x, dtype=np.float64, ndmin=2)  # a copy: steps may work in place
+        h = np.asarray(x, dtype=np.float64)  # no step writes into its input: no copy
         for step in self._steps:
             h = step(h)
         return h
@@ -164,13 +164,10 @@ class Predictor:
         return self._scores(self._preprocess(x))
 
     def _scores(self, h: np.ndarray) -> np.ndarray:
-        scores = np.empty(len(h))
-        for rows, block in blocks(h):  # fixed-shape blocks: a row's score is the same in any batch
-            scores[rows] = self._network(block)[: rows.stop - rows.start]
-        return scores
-
-    def _network(self, h: np.ndarray) -> np.ndarray:
-        return forward(self._layers, self._slope, self._score_weight, self._score_bias, h)[1]
+        # Fixed-shape blocks: a row's score is the same in any batch (soundness.blocks).
+        return unstacked(
+            forward(self._layers, self._slope, self._score_weight, self._score_bias, stacked(h))[1], len(h)
+        )
 
     def probabilities(self, x: np.ndarray) -> np.ndarray:
         return _probabilities(self.scores(x))

@@ -295,15 +295,21 @@ def compute(statement: Mapping[str, float | None]) -> RatioResult:
 
 
 def balance_warnings(statement: Mapping[str, float]) -> list[dict[str, Any]]:
-    """Report (never repair) a balance sheet whose equity is not assets minus liabilities.
+    """Report (never repair) a balance sheet whose equity is not assets minus liabilities."""
+    sheet = [statement.get(f) for f in BALANCE_FIELDS]
+    return [] if None in sheet else balance_warning(*sheet)
 
-    The gap is judged relative to the balance sheet's own size, so the same company gets
-    the same answer in won, thousands, millions, 조 or any other unit."""
-    if any(statement.get(f) is None for f in ("total_assets", "total_liabilities", "total_equity")):
-        return []
-    implied = statement["total_assets"] - statement["total_liabilities"]
-    gap = statement["total_equity"] - implied
-    size = max(abs(statement["total_assets"]), abs(statement["total_liabilities"]))
+
+# What the balance check reads, in the order balance_warning takes them.
+BALANCE_FIELDS = ("total_assets", "total_liabilities", "total_equity")
+
+
+def balance_warning(assets: float, liabilities: float, equity: float) -> list[dict[str, Any]]:
+    """`balance_warnings` of three given values. The gap is judged relative to the balance
+    sheet's own size, so the same company gets the same answer in won, thousands, millions, 조
+    or any other unit."""
+    gap = equity - (assets - liabilities)
+    size = max(abs(assets), abs(liabilities))
     if not math.isfinite(gap) or abs(gap) <= BALANCE_TOLERANCE * size:
         return []
     share = (
@@ -320,6 +326,16 @@ def balance_warnings(statement: Mapping[str, float]) -> list[dict[str, Any]]:
             ),
         }
     ]
+
+
+def maybe_unbalanced(columns: Mapping[str, Any]) -> Any:
+    """For many companies (numpy arrays of finite values): which may get a `balance_warning`. A
+    cheap sieve in array arithmetic; `balance_warning` decides, and writes the message."""
+    import numpy as np
+
+    gap = columns["total_equity"] - (columns["total_assets"] - columns["total_liabilities"])
+    size = np.maximum(np.abs(columns["total_assets"]), np.abs(columns["total_liabilities"]))
+    return ~(np.abs(gap) <= BALANCE_TOLERANCE * size)
 
 
 def compute_columns(columns: Mapping[str, Any], names: Any = None) -> dict[str, Any]:
