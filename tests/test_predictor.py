@@ -158,6 +158,17 @@ def test_not_a_number_goes_through_as_not_a_number_without_an_error():
     assert np.isnan(probabilities[0]) and np.isfinite(probabilities[1])
 
 
+def test_log_odds_beyond_any_float_exponent_give_probabilities_at_their_limits_without_an_error(monkeypatch):
+    from soundness import predictor
+
+    predictor_ = Predictor(artifacts.load(DEFAULT_MODEL))
+    monkeypatch.setattr(Predictor, "scores", lambda self, x: np.array([-1e4, -40.0, 40.0, 1e4]))
+    with np.errstate(over="raise"):  # overflow warns (NumPy's default); exp's underflow to 0 is exact enough
+        probabilities = predictor_.probabilities(np.zeros((4, len(predictor_.features))))
+    assert 0 <= probabilities[0] < 1e-300 and probabilities[1] == pytest.approx(np.exp(-40.0), rel=1e-12)
+    assert probabilities[2] == probabilities[3] == 1.0 and np.log(np.finfo(float).max) > predictor.EXP_LIMIT
+
+
 def test_a_scaler_that_cannot_be_served_is_refused_by_name():
     model, manifest = small_model(scaler=PowerTransformer())
     with pytest.raises(artifacts.ArtifactError, match="a PowerTransformer cannot be served"):

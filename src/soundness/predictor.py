@@ -33,6 +33,7 @@ from .explain import Explainer, forward
 from .model_card import training_ranges
 
 DTYPE = np.float64
+EXP_LIMIT = 709.0
 
 
 def _layers(spec: dict[str, Any], tensors: dict[str, np.ndarray]) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -177,5 +178,6 @@ class Predictor:
 
 
 def _probabilities(scores: np.ndarray) -> np.ndarray:
-    with np.errstate(over="ignore"):  # exp overflowing to inf gives the right limit, 0
-        return 1.0 / (1.0 + np.exp(-scores))
+    # exp(709) is near the largest float: a score below -709 gives ~1e-308, not exp's overflow
+    # (and the warning np.errstate would have to silence, a context manager on every request).
+    return 1.0 / (1.0 + np.exp(np.minimum(-scores, EXP_LIMIT)))
