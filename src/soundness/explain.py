@@ -77,13 +77,12 @@ class Explainer:
         pre, scores = self._forward(stacked(x))  # the predictor's blocks: the same scores to the last bit
         pre = [unstacked(z, len(x)) for z in pre]
         out = np.empty((len(x), self._onehot.shape[1]))
-        with np.errstate(divide="ignore", invalid="ignore"):  # 0/0 where x and r coincide: handled
-            # A few rows at a time, so the (rows, background, width) temporaries stay in the CPU's
-            # cache. Padding is not explained: a row's multipliers are (background, width)
-            # products, a shape that does not change with the number of rows.
-            for start in range(0, len(x), BLOCK):
-                rows = slice(start, start + BLOCK)
-                out[rows] = self._block_contributions(x[rows], [z[rows] for z in pre])
+        # A few rows at a time, so the (rows, background, width) temporaries stay in the CPU's
+        # cache. Padding is not explained: a row's multipliers are (background, width) products,
+        # a shape that does not change with the number of rows.
+        for start in range(0, len(x), BLOCK):
+            rows = slice(start, start + BLOCK)
+            out[rows] = self._block_contributions(x[rows], [z[rows] for z in pre])
         return unstacked(scores, len(x)), out
 
     def _block_contributions(self, x: np.ndarray, pre: list[np.ndarray]) -> np.ndarray:
@@ -91,11 +90,10 @@ class Explainer:
         for k in range(len(self.layers) - 1, -1, -1):
             zx = pre[k][:, None, :]
             delta = zx - self._background_pre[k]
-            rescale = _leaky(zx, self.slope) - self._background_post[k]
-            rescale /= delta
-            flat = np.isnan(rescale)  # no change to rescale: the slope where both sit
-            if flat.any():
-                rescale[flat] = np.broadcast_to(np.where(zx > 0, 1.0, self.slope), rescale.shape)[flat]
+            # Where x and r coincide there is no change to rescale: the slope where both sit.
+            rescale = np.empty_like(delta)
+            rescale[...] = np.where(zx > 0, 1.0, self.slope)
+            np.divide(_leaky(zx, self.slope) - self._background_post[k], delta, out=rescale, where=delta != 0)
             rescale *= multiplier  # in place: one temporary fewer per layer
             multiplier = rescale @ self._transposed[k]
         if multiplier.ndim == 1:  # no hidden layer: the same weights for every row and background row
