@@ -19,11 +19,12 @@ def wrk_version() -> str | None:
     return (probe.stdout + probe.stderr).splitlines()[0].strip()
 
 
-def wrk(url: str, body: bytes, connections: int, seconds: float) -> dict[str, float]:
-    """One wrk run: requests/s and latency percentiles (ms) over `seconds`; raises on any error."""
+def wrk(url: str, body: bytes | None, connections: int, seconds: float) -> dict[str, float]:
+    """One wrk run: requests/s and latency percentiles (ms) over `seconds`; raises on any error.
+    Each request POSTs `body`, or with None GETs the URL."""
     threads = min(connections, 2)
     with tempfile.NamedTemporaryFile(suffix=".json") as body_file:
-        body_file.write(body)
+        body_file.write(body or b"")
         body_file.flush()
         run = subprocess.run(
             [
@@ -37,7 +38,7 @@ def wrk(url: str, body: bytes, connections: int, seconds: float) -> dict[str, fl
                 str(SCRIPT),
                 url,
                 "--",
-                body_file.name,
+                body_file.name if body is not None else "",
             ],
             capture_output=True,
             text=True,

@@ -1,5 +1,10 @@
--- wrk script: POST the JSON body in the file given after `--`; print one JSON summary line.
+-- wrk script: POST the JSON body in the file given after `--` (GET when no file is named);
+-- print one JSON summary line.
 function init(args)
+  if args[1] == nil or args[1] == "" then
+    request_bytes = wrk.format("GET", nil, {}, nil)
+    return
+  end
   local file = assert(io.open(args[1], "rb"))
   local body = file:read("*a")
   file:close()

@@ -2,7 +2,7 @@
 
     python -m bench.throughput [--rounds 5] [--duration 3] [--model DIR]
 
-Ours (the companies form, one company), the constant-answer floor under the same server, and
+Ours (the companies form, one company; with `--unexplained`, `"explain": false`), the constant-answer floor under the same server, and
 FastAPI + uvicorn serving the same model (bench/fastapi_app) are loaded in turn by wrk, round
 after round, so a slow patch of the machine falls on all three alike. Prints each round's
 requests/s and the medians of ours/floor and ours/FastAPI per round.
@@ -27,9 +27,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--duration", type=int, default=3, help="seconds of each wrk run")
     parser.add_argument("--model", type=Path, default=ROOT / "artifacts" / "default")
+    parser.add_argument(
+        "--unexplained", action="store_true", help='ours gets `"explain": false`, as FastAPI explains nothing'
+    )
     args = parser.parse_args(argv)
     env = {"MODEL_DIR": str(args.model)}
     body = bodies.body("companies", 1)
+    ours_body = bodies.body(bodies.UNEXPLAINED, 1) if args.unexplained else body
     servers = {
         "ours": warm(env),
         "floor": Server({}, FLOOR, name="floor"),
@@ -40,11 +44,12 @@ def main(argv: list[str] | None = None) -> None:
         servers["floor"].wait("/")
         servers["fastapi"].wait("/health")
         runs: dict[str, list[float]] = {name: [] for name in servers}
-        for server in servers.values():  # warm-up, not counted
-            load.wrk(server.url + "/predict", body, 8, 1)
+        sent = {name: ours_body if name == "ours" else body for name in servers}
+        for name, server in servers.items():  # warm-up, not counted
+            load.wrk(server.url + "/predict", sent[name], 8, 1)
         for round_ in range(args.rounds):
             for name, server in servers.items():
-                runs[name].append(load.wrk(server.url + "/predict", body, 8, args.duration)["rps"])
+                runs[name].append(load.wrk(server.url + "/predict", sent[name], 8, args.duration)["rps"])
             print(f"round {round_ + 1}: " + ", ".join(f"{n} {r[-1]:.0f} req/s" for n, r in runs.items()), flush=True)
         for other in ("floor", "fastapi"):
             ratios = [a / b for a, b in zip(runs["ours"], runs[other])]
