@@ -134,7 +134,7 @@ def _missing_indicator(step: dict[str, Any], arrays: Arrays) -> Transform:
 
     def transform(x: np.ndarray) -> np.ndarray:
         missing = np.isnan(x)
-        return np.concatenate([np.where(missing, fill, x), missing.astype(np.float64)], axis=1)
+        return np.concatenate([np.where(missing, fill, x), missing], axis=1)  # booleans join as 0.0 and 1.0
 
     return transform
 
