@@ -13,7 +13,7 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import Any, NamedTuple
 
 # The nine statement inputs, in the order of the legacy service's form, with its Korean labels.
 STATEMENT_FIELDS: dict[str, dict[str, str]] = {
@@ -30,6 +30,18 @@ STATEMENT_FIELDS: dict[str, dict[str, str]] = {
 
 POSITIVE = "positive"  # denominator must be > 0: a negative one makes the ratio meaningless
 NONZERO = "nonzero"  # denominator may be negative (its absolute value is used), not zero
+
+
+class Rule(NamedTuple):
+    holds: Callable[[Any], Any]  # of one number, or elementwise of a numpy array of them
+    problem: str  # said of the field when it does not hold
+
+
+# The one statement of each rule, for one company (`compute`) and for many (`compute_columns`).
+RULES: dict[str, Rule] = {
+    POSITIVE: Rule(lambda value: value > 0, "must be greater than 0"),
+    NONZERO: Rule(lambda value: value != 0, "must not be 0"),
+}
 
 
 @dataclass(frozen=True)
@@ -226,11 +238,8 @@ def denominator_problem(rule: str, value: float) -> str | None:
     """What is wrong with `value` as a denominator under `rule`, or None when it can divide.
 
     Said of the field, without the ratio: `problem_text` names the ratios it breaks."""
-    if rule == POSITIVE and value <= 0:
-        return "must be greater than 0"
-    if value == 0:
-        return "must not be 0"
-    return None
+    holds, problem = RULES[rule]
+    return None if holds(value) else problem
 
 
 # A denominator so near 0 (1e-320, say) that the quotient overflows to infinity.
@@ -353,7 +362,7 @@ def compute_columns(columns: Mapping[str, Any], names: Any = None) -> dict[str, 
             value = ratio.formula(columns)
             valid = np.isfinite(value)
             for name, rule in ratio.denominators:
-                valid &= columns[name] > 0 if rule == POSITIVE else columns[name] != 0
+                valid &= RULES[rule].holds(columns[name])
             out[ratio.name] = np.where(valid, value, np.nan)
     return out
 
