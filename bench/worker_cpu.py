@@ -13,20 +13,14 @@ concurrency 8 on one worker it also sets the throughput. Prints one line per ser
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 
-from harness.server import Server, warm
+from harness.server import Server, cpu_seconds, warm
 
 from . import bodies, load
 
 FLOOR = Path(__file__).resolve().parent / "floor" / "main.py"
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
 
 def per_request(server: Server, path: str, body: bytes | None, seconds: float) -> tuple[float, float]:

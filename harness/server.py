@@ -151,6 +151,12 @@ def warm(env: dict[str, str] | None = None, **options) -> Server:
     return server
 
 
+def cpu_seconds(pid: int) -> float:
+    """A process's user + system CPU time so far (/proc/PID/stat), in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime, in clock ticks
+
+
 def vm_kib(pid: int, field: str) -> int:
     """A /proc/PID/status memory field (VmRSS, VmHWM, ...) in KiB."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():

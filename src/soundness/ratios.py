@@ -317,9 +317,8 @@ def balance_warning(assets: float, liabilities: float, equity: float) -> list[di
     """`balance_warnings` of three given values. The gap is judged relative to the balance
     sheet's own size, so the same company gets the same answer in won, thousands, millions, 조
     or any other unit."""
-    gap = equity - (assets - liabilities)
-    size = max(abs(assets), abs(liabilities))
-    if not math.isfinite(gap) or abs(gap) <= BALANCE_TOLERANCE * size:
+    gap, size = _gap_and_size(assets, liabilities, equity, max)
+    if not math.isfinite(gap) or _balances(gap, size):
         return []
     share = (
         f"{gap / size:.2%} of the larger of total_assets and total_liabilities"
@@ -337,14 +336,25 @@ def balance_warning(assets: float, liabilities: float, equity: float) -> list[di
     ]
 
 
+def _gap_and_size(assets: Any, liabilities: Any, equity: Any, larger: Callable) -> tuple[Any, Any]:
+    """How far equity is from assets - liabilities, and the sheet's size (the larger of |assets|
+    and |liabilities|): of three numbers with `larger` = max, of three arrays with np.maximum."""
+    return equity - (assets - liabilities), larger(abs(assets), abs(liabilities))
+
+
+def _balances(gap: Any, size: Any) -> Any:
+    """Whether rounding of typed amounts explains the gap (elementwise for arrays)."""
+    return abs(gap) <= BALANCE_TOLERANCE * size
+
+
 def maybe_unbalanced(columns: Mapping[str, Any]) -> Any:
     """For many companies (numpy arrays of finite values): which may get a `balance_warning`. A
-    cheap sieve in array arithmetic; `balance_warning` decides, and writes the message."""
+    cheap sieve in array arithmetic, the same as `balance_warning`'s; it decides, and writes the
+    message."""
     import numpy as np
 
-    gap = columns["total_equity"] - (columns["total_assets"] - columns["total_liabilities"])
-    size = np.maximum(np.abs(columns["total_assets"]), np.abs(columns["total_liabilities"]))
-    return ~(np.abs(gap) <= BALANCE_TOLERANCE * size)
+    sheet = [columns[name] for name in BALANCE_FIELDS]
+    return ~_balances(*_gap_and_size(*sheet, np.maximum))
 
 
 def compute_columns(columns: Mapping[str, Any], names: Any = None) -> dict[str, Any]:
