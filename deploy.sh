@@ -269,12 +269,12 @@ check_model_and_settings() {
   [[ -d "$MODEL_DIR" ]] || die "model directory '$MODEL_DIR' does not exist"
   # Values reach python through its environment, never its argv.
   [[ ${#SERVICE_ENV[@]} == 0 ]] || export "${SERVICE_ENV[@]?}"
-  PYTHONDONTWRITEBYTECODE=1 PYTHONPATH="$ROOT/function:$ROOT/src" python3 - "$MODEL_DIR" "${SERVICE_ENV[@]}" <<'PY'
+  PYTHONDONTWRITEBYTECODE=1 PYTHONPATH="$ROOT/src" python3 - "$MODEL_DIR" "${SERVICE_ENV[@]}" <<'PY'
 import os, sys
 from pathlib import Path
 
 from soundness.artifacts import MANIFEST, ArtifactError, verified_manifest
-from api.config import ConfigError, Settings
+from soundness_api.config import ConfigError, Settings
 
 try:
     Settings.from_env({name: os.environ[name] for name in sys.argv[2:]})
@@ -321,7 +321,7 @@ stage_function() {
   rm -rf "$STAGE" "$ENV_FILE"
   mkdir -p "$STAGE/model"
   cp "$ROOT/function/main.py" "$STAGE/"
-  cp -R "$ROOT/function/api" "$STAGE/api"
+  cp -R "$ROOT/src/soundness_api" "$STAGE/soundness_api"
   cp -R "$ROOT/src/soundness" "$STAGE/soundness"
   cp -R "$ROOT/frontend" "$STAGE/frontend"
   for file in "${MODEL_FILES[@]}"; do

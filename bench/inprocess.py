@@ -25,7 +25,6 @@ from pathlib import Path
 from . import bodies
 
 BASELINE = Path(__file__).resolve().parent / "baseline" / "main.py"
-FUNCTION = Path(__file__).resolve().parent.parent / "function"
 BATCHES = (1, 100, 1000)
 
 
@@ -49,12 +48,10 @@ def per_call_seconds(call: Callable[[], object], repeats: int, budget: float) ->
 
 def ours(model_dir: Path, forms: tuple[str, ...], max_batch: int = 1000) -> dict[tuple[str, int], Callable]:
     """A call per (input form, batch size): one request through the route's code path."""
-    if str(FUNCTION) not in sys.path:  # the HTTP adapter, as functions-framework finds it beside main.py
-        sys.path.insert(0, str(FUNCTION))
-    from api.answers import answer
-    from api.lazy_model import LazyModel
-    from api.payloads import parse_json
-    from api.responses import json_response
+    from soundness_api.answers import answer
+    from soundness_api.lazy_model import LazyModel
+    from soundness_api.payloads import parse_json
+    from soundness_api.responses import json_response
 
     predictor = LazyModel(model_dir).get()
 

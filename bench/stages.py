@@ -26,9 +26,9 @@ EXPLANATION_LIMIT_US = 1000.0
 
 def stages(predictor, n: int, max_batch: int = 1000) -> dict[str, object]:
     """A call per stage for a request of n companies (each stage given the previous one's output)."""
-    from api.answers import predictions
-    from api.payloads import parse_json, parse_rows
-    from api.responses import json_response
+    from soundness_api.answers import predictions
+    from soundness_api.payloads import parse_json, parse_rows
+    from soundness_api.responses import json_response
 
     raw = bodies.body("companies", n)
     body = parse_json(raw, "application/json")
@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT / "function"))
-    from api.lazy_model import LazyModel
+    from soundness_api.lazy_model import LazyModel
 
     predictor = LazyModel(args.model).get()
     one = {}

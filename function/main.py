@@ -8,9 +8,9 @@ slow or silent client holds a coroutine, not a thread.
 
 import functions_framework.aio
 
-from api import connection, logs
-from api.config import ConfigError, Settings
-from api.request_cycle import Service
+from soundness_api import connection, logs
+from soundness_api.config import ConfigError, Settings
+from soundness_api.request_cycle import Service
 
 try:
     settings = Settings.from_env()

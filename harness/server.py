@@ -18,7 +18,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from api import config
+from soundness_api import config
 
 ROOT = Path(__file__).resolve().parent.parent
 MAIN = ROOT / "function" / "main.py"

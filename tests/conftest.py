@@ -71,14 +71,14 @@ def make_client(monkeypatch):
         from functions_framework.aio import create_asgi_app
         from starlette.testclient import TestClient
 
-        from api.connection import json_errors
+        from soundness_api.connection import json_errors
 
         for key in ENV_NAMES:
             monkeypatch.delenv(key, raising=False)
         for key, value in env.items():
             monkeypatch.setenv(key, str(value))
         app = create_asgi_app(target="predict", source=str(ROOT / "function" / "main.py"))
-        # Wrapped as the server's protocol wraps it (api/connection.py), so answers are the same.
+        # Wrapped as the server's protocol wraps it (soundness_api/connection.py), so answers are the same.
         service = sys.modules["main"].service
         clients.append(TestClient(json_errors(app, service.allow), raise_server_exceptions=False))
         return clients[-1]
@@ -92,7 +92,7 @@ def make_client(monkeypatch):
 def model_loads(monkeypatch):
     """model_loads() -> how many times the last-built instance ran its model loading (one, in a
     healthy instance), counted by wrapping LazyModel._load for this test."""
-    from api.lazy_model import LazyModel
+    from soundness_api.lazy_model import LazyModel
 
     loaded = []
     load = LazyModel._load

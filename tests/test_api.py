@@ -419,8 +419,8 @@ def test_model_facts_name_the_statement_fields_and_the_classes_in_korean_and_eng
 
 
 def test_the_openapi_document_lists_every_route():
-    from api.config import Settings
-    from api.openapi import document
+    from soundness_api.config import Settings
+    from soundness_api.openapi import document
 
     doc = document(Settings.from_env({}))
     assert doc["openapi"].startswith("3.")
@@ -510,7 +510,7 @@ def test_a_path_with_unicode_line_separators_still_logs_one_line(client, capsys)
 
 
 def test_a_log_field_holding_a_lone_surrogate_is_written_escaped_not_lost(capsys):
-    from api import logs
+    from soundness_api import logs
 
     capsys.readouterr()
     logs.emit("WARNING", "odd text", problem="\ud800 from a client")
@@ -519,7 +519,7 @@ def test_a_log_field_holding_a_lone_surrogate_is_written_escaped_not_lost(capsys
 
 
 def test_a_served_request_logs_its_line_at_once_not_when_a_buffer_fills(start_server):
-    # Lines written in one turn of the event loop are flushed together after it (api/logs.py).
+    # Lines written in one turn of the event loop are flushed together after it (soundness_api/logs.py).
     server = start_server()
     post_json(server.url + "/predict", {"companies": [LEGACY_STATEMENT]})
     deadline = time.monotonic() + 5

@@ -9,9 +9,9 @@ whether explanations were asked for."""
 import numpy as np
 import pytest
 
-from api import payloads
 from helpers import DEFAULT_MODEL, LEGACY_STATEMENT
 from soundness import ratios
+from soundness_api import payloads
 
 FEATURES = [r.name for r in ratios.RATIOS]
 UNKNOWN = payloads.UNKNOWN_WARNING

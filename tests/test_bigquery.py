@@ -69,7 +69,7 @@ def test_without_bigquery_route_on_there_is_no_such_route(make_client, served_mo
 
 @pytest.mark.parametrize("value", ["yes", "true", "ON"])
 def test_bigquery_route_takes_only_on_or_off(value):
-    from api.config import ConfigError, Settings
+    from soundness_api.config import ConfigError, Settings
 
     with pytest.raises(ConfigError, match="BIGQUERY_ROUTE must be on or off"):
         Settings.from_env({"BIGQUERY_ROUTE": value})

@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from api.config import ENV_NAMES, ConfigError, Settings
 from harness.server import Server
+from soundness_api.config import ENV_NAMES, ConfigError, Settings
 
 
 class ReadingRecorded(dict):

@@ -346,14 +346,14 @@ def test_with_api_keys_lookups_need_one_too(lookup_client):
 
 
 def test_the_key_is_not_in_the_settings_repr():
-    from api.config import Settings
+    from soundness_api.config import Settings
 
     assert stand_in.KEY not in repr(Settings.from_env({"DART_API_KEY": stand_in.KEY}))
 
 
 def test_the_company_list_is_renewed_after_a_day_and_kept_when_renewal_fails(dart_stand_in):
-    from api.config import Settings
-    from api.lookup import REFRESH_SECONDS, CompanyLookup
+    from soundness_api.config import Settings
+    from soundness_api.lookup import REFRESH_SECONDS, CompanyLookup
 
     now = [1000.0]
     lookup = CompanyLookup(Settings.from_env(dart_stand_in.env()), clock=lambda: now[0])
@@ -374,7 +374,7 @@ def test_the_company_list_is_renewed_after_a_day_and_kept_when_renewal_fails(dar
 def test_darts_day_is_korean_time():
     from datetime import datetime
 
-    from api.lookup import latest_finished_year, seconds_to_kst_midnight
+    from soundness_api.lookup import latest_finished_year, seconds_to_kst_midnight
 
     new_year_in_seoul = datetime(2024, 12, 31, 15, 30, tzinfo=UTC)  # 00:30 on 1 January in Seoul
     assert latest_finished_year(new_year_in_seoul) == 2024
@@ -392,7 +392,7 @@ def zipped(xml: bytes) -> bytes:
 
 
 def test_a_company_list_with_a_dtd_is_refused_before_expanding_entities():
-    from api.dart import DartBadAnswer, read_company_list
+    from soundness_api.dart import DartBadAnswer, read_company_list
 
     laughs = "".join(f'<!ENTITY l{i} "{f"&l{i - 1};" * 10}">' for i in range(1, 10))
     bomb = (
@@ -405,7 +405,7 @@ def test_a_company_list_with_a_dtd_is_refused_before_expanding_entities():
 
 
 def test_a_refused_company_list_reports_darts_status():
-    from api.dart import DartStatus, read_company_list
+    from soundness_api.dart import DartStatus, read_company_list
 
     with pytest.raises(DartStatus) as refused:
         read_company_list(stand_in.status_xml("011", "사용할 수 없는 키입니다."))
@@ -417,14 +417,14 @@ def test_a_refused_company_list_reports_darts_status():
     [("1,234,567", 1234567), ("-5,678", -5678), ("0", 0), ("12", 12), ("-", None), ("", None), (" 1,000 ", 1000)],
 )
 def test_amounts_are_read_as_dart_writes_them(text, value):
-    from api.dart import parse_amount
+    from soundness_api.dart import parse_amount
 
     assert parse_amount(text) == value
 
 
 @pytest.mark.parametrize("text", ["1,23", "12O", "(1,234)", "1.2.3", "--5", None])
 def test_anything_else_is_not_an_amount(text):
-    from api.dart import parse_amount
+    from soundness_api.dart import parse_amount
 
     with pytest.raises(ValueError):
         parse_amount(text)

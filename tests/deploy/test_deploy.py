@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from api.config import ENV_NAMES
 from helpers import ROOT, post_json
+from soundness_api.config import ENV_NAMES
 
 DEPLOY = ROOT / "deploy.sh"
 FAKE_BIN = Path(__file__).resolve().parent / "fake-bin"
@@ -528,7 +528,7 @@ def test_the_checks_deploy_runs_need_only_pythons_standard_library(small_model_d
     # The Cloud SDK image deploy.sh runs in has python3 but no torch, numpy or flask.
     code = (
         "import sys; from pathlib import Path; from soundness.artifacts import verified_manifest; "
-        "from api.config import Settings; verified_manifest(Path(sys.argv[1])); Settings.from_env({}); "
+        "from soundness_api.config import Settings; verified_manifest(Path(sys.argv[1])); Settings.from_env({}); "
         "print(sorted(m for m in ('torch', 'numpy', 'sklearn', 'joblib', 'flask') if m in sys.modules))"
     )
     result = subprocess.run(
@@ -558,7 +558,7 @@ def test_the_staged_folder_holds_only_what_the_function_needs(deploy, small_mode
     assert {name.split("/")[0] for name in files} == {
         "main.py",
         "requirements.txt",
-        "api",
+        "soundness_api",
         "soundness",
         "model",
         "frontend",
@@ -567,8 +567,8 @@ def test_the_staged_folder_holds_only_what_the_function_needs(deploy, small_mode
     assert {n for n in files if n.startswith("soundness/")} == {
         f"soundness/{p.name}" for p in (ROOT / "src" / "soundness").glob("*.py")
     }
-    assert {n for n in files if n.startswith("api/")} == {
-        f"api/{p.name}" for p in (ROOT / "function" / "api").glob("*.py")
+    assert {n for n in files if n.startswith("soundness_api/")} == {
+        f"soundness_api/{p.name}" for p in (ROOT / "src" / "soundness_api").glob("*.py")
     }
     assert not [n for n in files if n.endswith(".pyc") or "__pycache__" in n or "test" in n or "training" in n]
     assert files["model/model.safetensors"] == tree(small_model_dir)["model.safetensors"]

@@ -7,8 +7,8 @@ import string
 
 import pytest
 
-from api.errors import MAX_DETAILS
 from helpers import SMALL_STATEMENT
+from soundness_api.errors import MAX_DETAILS
 
 JSON = {"Content-Type": "application/json"}
 
@@ -95,9 +95,9 @@ def test_a_clients_long_key_is_echoed_cut_short(client):
 
 
 def test_a_refused_row_inside_a_200_answer_caps_its_details_too():
-    from api.answers import _refused
-    from api.errors import detail
-    from api.payloads import RowError
+    from soundness_api.answers import _refused
+    from soundness_api.errors import detail
+    from soundness_api.payloads import RowError
 
     error = _refused(RowError(3, "x", [detail(f"f{i}", "is required", 3) for i in range(MAX_DETAILS + 10)]))["error"]
     assert len(error["details"]) == MAX_DETAILS and error["details_omitted"] == 10

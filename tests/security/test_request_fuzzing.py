@@ -10,10 +10,10 @@ import json
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from api.errors import ApiError
-from api.payloads import FORMS, parse_json, parse_rows
 from helpers import assert_error_shape, mimetype, schema_validator
 from soundness import ratios
+from soundness_api.errors import ApiError
+from soundness_api.payloads import FORMS, parse_json, parse_rows
 
 DOCUMENTED = {200, 400, 413, 415, 422}
 FUZZ = settings(

@@ -53,7 +53,7 @@ def _check_charset(exchange: Exchange) -> None:
 
 async def read(exchange: Exchange, limit: int) -> bytes:
     """The body, decoded: at most `limit` bytes on the wire and after gunzipping; 408 if the
-    server's deadline ended it (api/connection.py), 400 if the client stopped short of its length."""
+    server's deadline ended it (connection.py), 400 if the client stopped short of its length."""
     coding = _coding(exchange)
     _check_charset(exchange)
     length = declared_length(exchange)

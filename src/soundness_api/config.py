@@ -23,18 +23,19 @@ ENV_NAMES = (
     "DART_CACHE_SIZE",
     "BIGQUERY_ROUTE",
 )
-FUNCTION_DIR = Path(__file__).resolve().parent.parent
+# The folder holding this package: a staged deploy folder (model/ and frontend/ beside main.py),
+# or src/ of a checkout (artifacts/ and frontend/ one level up).
+PACKAGE_HOME = Path(__file__).resolve().parent.parent
 
 
 def _default_model_dir() -> Path:
-    # A deploy folder carries its model as model/ beside main.py; a checkout has artifacts/.
-    staged = FUNCTION_DIR / "model"
-    return staged if staged.is_dir() else FUNCTION_DIR.parent / "artifacts" / "default"
+    staged = PACKAGE_HOME / "model"
+    return staged if staged.is_dir() else PACKAGE_HOME.parent / "artifacts" / "default"
 
 
 def _default_frontend_dir() -> Path:
-    staged = FUNCTION_DIR / "frontend"
-    return staged if staged.is_dir() else FUNCTION_DIR.parent / "frontend"
+    staged = PACKAGE_HOME / "frontend"
+    return staged if staged.is_dir() else PACKAGE_HOME.parent / "frontend"
 
 
 class ConfigError(ValueError):
