@@ -18,7 +18,7 @@ from .errors import NotFound, Refusal, Unavailable, status_of
 from .exchange import Exchange
 from .lazy_model import LazyModel, ModelUnavailable
 from .lookup import CompanyLookup, require_scoreable
-from .payloads import parse_json
+from .payloads import check_media_type, parse_json
 from .responses import json_response
 
 
@@ -31,6 +31,7 @@ class Handlers:
         # DART is called with blocking urllib, off the event loop; on threads of its own, so
         # calls waiting on a slow DART never hold up the model's loading thread.
         self._dart_threads = ThreadPoolExecutor(max_workers=4, thread_name_prefix="dart")
+        self._openapi: bytes | None = None  # GET /openapi.json's body
 
     async def predictor(self):
         try:
@@ -60,13 +61,15 @@ class Handlers:
         )
 
     async def openapi(self, exchange: Exchange) -> Response:
-        from soundness.artifacts import ArtifactError, verified_manifest
-
-        try:  # the document names the one model served, read from its checked manifest, not loaded
-            model = verified_manifest(self.settings.model_dir)["model"]
-        except ArtifactError:
-            model = None
-        return json_response(openapi.document(self.settings, model))
+        # Built once, for the model loaded (its features are the inputs the document declares), on
+        # a thread; the model's loading is remembered, failure included, so the document stays true.
+        if self._openapi is None:
+            try:
+                model = await self.predictor()
+            except Unavailable:
+                model = None
+            self._openapi = await asyncio.to_thread(lambda: json_response(openapi.document(self.settings, model)).body)
+        return Response(self._openapi, media_type="application/json")
 
     async def page(self, exchange: Exchange) -> Response:
         static = pages.find(self.settings.frontend_dir, "/index.html")
@@ -79,8 +82,8 @@ class Handlers:
 
         self.keys.check(exchange)
         raw = await body.read(exchange, self.settings.max_body_bytes)
-        parsed = parse_json(raw, exchange.headers.get("content-type"))
-        answered, exchange.rows = answer(await self.predictor(), parsed, self.settings.max_batch)
+        check_media_type(exchange.headers.get("content-type"))
+        answered, exchange.rows = answer(await self.predictor(), raw, self.settings.max_batch)
         return json_response(answered)
 
     async def companies(self, exchange: Exchange) -> Response:
