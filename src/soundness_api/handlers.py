@@ -36,7 +36,7 @@ class Handlers:
         try:
             return await self.model.get_async()
         except ModelUnavailable as exc:
-            raise ApiError(503, "model_unavailable", str(exc), headers={"Retry-After": "60"}) from None
+            raise ApiError(503, "model_unavailable", str(exc), headers={"Retry-After": str(exc.retry_after)}) from None
 
     async def health(self, exchange: Exchange) -> Response:
         return json_response({"status": "ok", "model_loaded": self.model.loaded})
