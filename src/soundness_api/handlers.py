@@ -72,7 +72,7 @@ class Handlers:
         static = pages.find(self.settings.frontend_dir, "/index.html")
         if static is None:
             raise ApiError(404, "not_found", "no web page is bundled with this deployment")
-        return pages.serve(static)
+        return pages.serve(static, exchange)
 
     async def predict(self, exchange: Exchange) -> Response:
         from .answers import answer  # numpy and friends: only once predictions are asked for
