@@ -18,8 +18,8 @@ import math
 from typing import Any
 
 from .answers import predictions
-from .errors import ApiError, detail
-from .kserve_v1 import error_body, served  # noqa: F401 - error_body: V2 errors are V1's
+from .errors import Invalid, NotFound, detail
+from .kserve_v1 import STATUSES, error_body, served  # noqa: F401 - V2's errors are V1's, shape and statuses
 from .payloads import parse_rows
 
 MATRIX = "features"
@@ -33,8 +33,8 @@ MAX_DIMENSION = 2**63 - 1  # the protocol's shapes are int64
 MAX_RANK = 2  # [N, F] for the features, [N] or [N, 1] for one feature
 
 
-def invalid(message: str, field: str | None = None, problem: str | None = None) -> ApiError:
-    return ApiError(400, "invalid_request", message, [detail(field, problem)] if problem else [])
+def invalid(message: str, field: str | None = None, problem: str | None = None) -> Invalid:
+    return Invalid("invalid_request", message, [detail(field, problem)] if problem else [])
 
 
 # ---------------------------------------------------------------- health and metadata
@@ -47,8 +47,7 @@ def ready(predictor) -> dict[str, bool]:
 def _model(predictor, name: str, version: str | None) -> None:
     served(predictor, name)
     if version is not None and version != predictor.version:
-        raise ApiError(
-            404,
+        raise NotFound(
             "model_not_found",
             f"version {version[:100]!r} of {name!r} is not served here",
             [detail("version", f"must be {predictor.version!r}, the version served here")],
@@ -106,7 +105,7 @@ def infer(predictor, body: Any, name: str, max_batch: int, version: str | None =
     answers = predictions(predictor, parsed, explain=not set(wanted).isdisjoint(EXPLANATION))
     refused = [d for a in answers if "error" in a for d in a["error"]["details"]]
     if refused:
-        raise ApiError(400, "invalid_input", "some rows cannot be scored", refused)
+        raise Invalid("invalid_input", "some rows cannot be scored", refused)
     response = {
         "model_name": predictor.name,
         "model_version": predictor.version,
