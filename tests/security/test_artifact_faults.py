@@ -154,12 +154,12 @@ def artifact_errors(lines: list[dict]) -> list[dict]:
 
 @pytest.mark.parametrize("how", FAULTS)
 def test_a_broken_artifact_is_refused_once_with_its_reason_and_the_instance_stays_up(
-    how, make_client, small_model_dir, tmp_path, capsys
+    how, make_client, small_model_dir, tmp_path, capfd
 ):
     marker = tmp_path / "code-ran"
     reason = break_artifact(small_model_dir, how, marker)
     client = make_client(MODEL_DIR=small_model_dir)
-    capsys.readouterr()
+    capfd.readouterr()
 
     assert client.get("/health").json() == {"status": "ok", "model_loaded": False}
     ready = client.get("/ready")
@@ -171,7 +171,7 @@ def test_a_broken_artifact_is_refused_once_with_its_reason_and_the_instance_stay
     assert client.get("/ready").status_code == 503
     assert client.get("/health").json()["model_loaded"] is False
 
-    captured = capsys.readouterr()
+    captured = capfd.readouterr()
     lines = [json.loads(line) for line in captured.out.splitlines() if line.startswith("{")]
     assert len(artifact_errors(lines)) == 1  # said once, not retried per request
     assert "Traceback" not in captured.out + captured.err
@@ -249,7 +249,7 @@ def test_each_hostile_scaler_really_runs_code_when_loaded_without_the_restrictio
 
 
 def test_a_failed_load_is_tried_again_after_a_backoff_and_a_repaired_artifact_is_then_served(
-    make_client, small_model_dir, capsys, model_loads
+    make_client, small_model_dir, capfd, model_loads
 ):
     manifest = small_model_dir / artifacts.MANIFEST
     good = manifest.read_bytes()
@@ -267,7 +267,7 @@ def test_a_failed_load_is_tried_again_after_a_backoff_and_a_repaired_artifact_is
     assert ready.status_code == 200, ready.json()
     assert client.post("/predict", json=ROW).status_code == 200
     assert model_loads() == 2
-    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    lines = [json.loads(line) for line in capfd.readouterr().out.splitlines() if line.startswith("{")]
     assert len(artifact_errors(lines)) == 1
     assert [line["message"] for line in lines].count("model loaded") == 1
 
