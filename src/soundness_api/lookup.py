@@ -1,7 +1,7 @@
 """The company lookup: find a listed company, read its annual statements from DART.
 
 Framework-agnostic: methods take the request's strings and return answer bodies, or raise
-ApiError. DART's company list is fetched on first use, once per instance (under a lock, like
+a Refusal (errors.py). DART's company list is fetched on first use, once per instance (under a lock, like
 the model) and again after a day; statements answers are kept in a bounded LRU cache, so a
 person going back and forth between companies does not spend DART's daily quota.
 """
@@ -31,7 +31,7 @@ from .dart import (
     UnreadableAmounts,
     read_filing,
 )
-from .errors import ApiError, detail
+from .errors import Busy, Invalid, NotFound, Refusal, Unavailable, UpstreamFailed, UpstreamTimeout, detail
 
 if TYPE_CHECKING:
     from soundness.predictor import Predictor
@@ -142,8 +142,7 @@ class CompanyLookup:
         self._require_configured()
         query = (query or "").strip()
         if not query or len(query) > MAX_QUERY_LENGTH:
-            raise ApiError(
-                422,
+            raise Invalid(
                 "invalid_query",
                 "q must be a company name or stock code",
                 [detail("q", f"must be 1 to {MAX_QUERY_LENGTH} characters")],
@@ -153,8 +152,7 @@ class CompanyLookup:
     def statements(self, code: str, year: str | None) -> dict[str, Any]:
         self._require_configured()
         if not (STOCK_CODE.fullmatch(code) or CORP_CODE.fullmatch(code)):
-            raise ApiError(
-                422,
+            raise Invalid(
                 "invalid_code",
                 "the company code is not a stock code or a DART code",
                 [detail("code", "must be a 6-digit stock code or an 8-digit DART corp_code")],
@@ -162,8 +160,7 @@ class CompanyLookup:
         fiscal_year = self._year(year)
         company = self._companies().find(code)
         if company is None:
-            raise ApiError(
-                404,
+            raise NotFound(
                 "company_not_found",
                 f"no listed company has the code {code}",
                 [detail("code", "not in DART's list of listed companies")],
@@ -179,8 +176,7 @@ class CompanyLookup:
 
     def _require_configured(self) -> None:
         if not self.enabled:
-            raise ApiError(
-                503,
+            raise Unavailable(
                 "lookup_not_configured",
                 "the DART company lookup is not configured on this server (no DART_API_KEY)",
             )
@@ -191,8 +187,7 @@ class CompanyLookup:
         if not year:
             return latest
         if not re.fullmatch(r"\d{4}", year) or not FIRST_YEAR <= int(year) <= latest + 1:
-            raise ApiError(
-                422,
+            raise Invalid(
                 "invalid_year",
                 "year must be a fiscal year DART has statements for",
                 [detail("year", f"must be a year from {FIRST_YEAR} to {latest + 1}")],
@@ -213,7 +208,7 @@ class CompanyLookup:
         finally:
             self._lock.release()
         if self._index is None:
-            raise self._as_api_error(self._failure[1])
+            raise self._as_refusal(self._failure[1])
         return self._index
 
     def _renew(self) -> None:
@@ -240,19 +235,18 @@ class CompanyLookup:
             filing = read_filing(self._client.annual_accounts(company.corp_code, year))
         except DartStatus as failure:
             if failure.status == NO_DATA:
-                raise ApiError(
-                    404,
+                raise NotFound(
                     "no_filing",
                     f"{company.name} ({company.stock_code}) has no annual report on DART for {year}",
                     [detail("year", "no annual report with statements for this year")],
                 ) from None
-            raise self._as_api_error(failure) from None
+            raise self._as_refusal(failure) from None
         except UnreadableAmounts as problem:
-            raise ApiError(
-                502, "dart_bad_answer", str(problem), [detail(field, text) for field, text in problem.details]
+            raise UpstreamFailed(
+                "dart_bad_answer", str(problem), [detail(field, text) for field, text in problem.details]
             ) from None
         except DartFailure as failure:
-            raise self._as_api_error(failure) from None
+            raise self._as_refusal(failure) from None
         return {
             "company": company.public(),
             "year": year,
@@ -263,27 +257,26 @@ class CompanyLookup:
             "currency": filing.currency,
         }
 
-    def _as_api_error(self, failure: DartFailure) -> ApiError:
+    def _as_refusal(self, failure: DartFailure) -> Refusal:
         if isinstance(failure, DartTimeout):
-            return ApiError(504, "dart_timeout", str(failure))
+            return UpstreamTimeout("dart_timeout", str(failure))
         if isinstance(failure, DartBadAnswer):
-            return ApiError(502, "dart_bad_answer", str(failure))
+            return UpstreamFailed("dart_bad_answer", str(failure))
         status = failure.status if isinstance(failure, DartStatus) else "?"
         if status == OVER_LIMIT:
-            return ApiError(
-                429,
+            return Busy(
                 "dart_busy",
                 "DART's daily request limit for this server is used up",
-                headers={"Retry-After": str(seconds_to_kst_midnight())},
+                retry_after=seconds_to_kst_midnight(),
             )
         self._report_once(status)
         if status in KEY_PROBLEMS:
-            return ApiError(
-                503, "lookup_unavailable", "the DART company lookup is unavailable: DART refuses this server's key"
+            return Unavailable(
+                "lookup_unavailable", "the DART company lookup is unavailable: DART refuses this server's key"
             )
         if status == MAINTENANCE:
-            return ApiError(503, "lookup_unavailable", "DART is down for maintenance", headers={"Retry-After": "600"})
-        return ApiError(502, "dart_bad_answer", f"DART answered status {status}")
+            return Unavailable("lookup_unavailable", "DART is down for maintenance", retry_after=600)
+        return UpstreamFailed("dart_bad_answer", f"DART answered status {status}")
 
     def _report_once(self, status: str) -> None:
         """A misconfigured key would otherwise fill the log with one line per request."""
@@ -302,8 +295,7 @@ def require_scoreable(answer: dict[str, Any], predictor: Predictor) -> None:
     of its inputs. A model that takes unknown inputs scores the rest as unknown."""
     company, year = answer["company"]["name"], answer["year"]
     if not predictor.accepts_missing:
-        raise ApiError(
-            422,
+        raise Invalid(
             "accounts_missing",
             f"{company}'s {year} annual report lacks accounts this model needs: it takes no unknown inputs",
             answer["missing"],
@@ -311,8 +303,7 @@ def require_scoreable(answer: dict[str, Any], predictor: Predictor) -> None:
     ratios = compute(answer["statements"]).values
     if all(ratios.get(name) is None for name in predictor.features):  # as POST /predict reads a company
         found = [field for field, value in answer["statements"].items() if value is not None]
-        raise ApiError(
-            422,
+        raise Invalid(
             "accounts_missing",
             f"{company}'s {year} annual report gives none of the model's inputs",
             [*answer["missing"], detail(None, f"the accounts found ({', '.join(found) or 'none'}) give no input")],
