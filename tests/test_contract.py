@@ -69,7 +69,7 @@ def test_the_declared_request_shapes_are_the_documents_components_for_the_model_
     schemas = document["components"]["schemas"]
     instance = schemas["Instance"]
     assert set(instance["properties"]) == {"id", *predictor.features} and instance["additionalProperties"] is False
-    assert set(schemas["Company"]["properties"]) == {"id", *ratios.STATEMENT_FIELDS}
+    assert set(schemas["Company"]["properties"]) == {"id", *ratios.STATEMENT_FIELDS, "currency", "market"}
     assert schemas["CompaniesRequest"]["properties"]["companies"]["maxItems"] == 1000
     assert contract.RULES_IN_WORDS in schemas["PredictRequest"]["description"]
     assert document["paths"]["/v1/models/{name}"]["get"]["parameters"][0]["schema"]["enum"] == [predictor.name]

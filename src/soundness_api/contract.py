@@ -18,7 +18,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType
 
-from soundness import ratios
+from soundness import flags, ratios
 
 from .errors import MAX_DETAILS
 
@@ -51,6 +51,21 @@ Id = Annotated[
         "characters; integers within 2^53 - 1 (send larger ones as strings)."
     ),
 ]
+# What a company may say of itself beside its statements (optional; null is not given), for the
+# KRX revenue floors among the red flags (soundness.flags).
+CURRENCY_PATTERN = "^[A-Z]{3}$"
+Currency = Annotated[
+    str,
+    Meta(
+        pattern=CURRENCY_PATTERN,
+        description="ISO 4217 code of the amounts' currency (optional): with market, for the KRX revenue floors",
+    ),
+]
+Market = Annotated[
+    Literal[flags.MARKETS],  # type: ignore[valid-type]
+    Meta(description="Where the company is listed (optional; DART's corp_cls Y, K, N, E)"),
+]
+LISTING = ((flags.CURRENCY, Currency | None | UnsetType, UNSET), (flags.MARKET, Market | None | UnsetType, UNSET))
 Explain = Annotated[
     bool, Meta(description="false leaves out each prediction's explanation (a large batch answers sooner)")
 ]
@@ -78,15 +93,16 @@ def _value(missing: bool, description: str | None = None) -> tuple[Any, ...]:
     return (number | None | UnsetType, UNSET) if missing else (number,)
 
 
-def _row(name: str, fields: dict[str, str | None], missing: bool, description: str) -> type[Struct]:
-    """A row object of number fields (wire name -> description) and an optional id. Fields get
-    safe attribute names (f0, f1, ...): a model's feature may be named anything."""
+def _row(name: str, fields: dict[str, str | None], missing: bool, description: str, more: tuple = ()) -> type[Struct]:
+    """A row object: an optional id, number fields (wire name -> description), then `more`
+    fields. Number fields get safe attribute names (f0, f1, ...): a feature may be named anything."""
     safe = {f"f{i}": wire for i, wire in enumerate(fields)}
     return msgspec.defstruct(
         name,
         [
             ("id", Id | UnsetType, UNSET),
             *((attribute, *_value(missing, fields[wire])) for attribute, wire in safe.items()),
+            *more,
         ],
         rename=safe,
         namespace={"__doc__": description},
@@ -107,7 +123,7 @@ def shapes(features: tuple[str, ...], missing: bool, max_batch: int) -> Shapes:
     """The request shapes for a model with these features, built once per model."""
     statements = {name: f"{label['en']} ({label['ko']})" for name, label in ratios.STATEMENT_FIELDS.items()}
     unknown = " A value absent or null is unknown." if missing else " Every field is needed."
-    company = _row("Company", statements, missing, "A company's statement values." + unknown)
+    company = _row("Company", statements, missing, "A company's statement values." + unknown, LISTING)
     instance = _row("Instance", dict.fromkeys(features), missing, "The model's features by name." + unknown)
     lengths = _data_lengths(features, missing)
     element = Number | None if missing else Number
@@ -175,6 +191,41 @@ class Explanation(Struct):
     groups: dict[str, float] | UnsetType = UNSET
 
 
+class Worded(Struct):
+    code: str
+    ko: str
+    en: str
+
+
+class Grade(Struct):
+    """The risk grade (models with grades; GET /model lists them); grade null: too little known to judge."""
+
+    grade: Annotated[int, Meta(ge=1, le=5)] | None
+    code: str
+    ko: str
+    en: str
+
+
+class Flag(Struct):
+    """A red flag read from the statement values (companies form only), beside the model."""
+
+    code: Literal[tuple(f.code for f in flags.FLAGS)]  # type: ignore[valid-type]
+    ko: str
+    en: str
+    rule: str
+    source: str
+
+
+class Reason(Struct):
+    """One of the largest contributions in words, phrased from its sign (explained rows)."""
+
+    name: Annotated[str, Meta(description="a feature, or a group of them (explanation.groups)")]
+    contribution: float
+    direction: Literal["raised", "lowered"]
+    ko: str
+    en: str
+
+
 class ModelName(Struct):
     name: str
     version: str
@@ -190,9 +241,9 @@ class Prediction(Struct, rename={"class_": "class"}):
     ratios: dict[str, float | None]
     warnings: list[dict[str, Any]]
     explanation: Explanation | UnsetType = UNSET
-    grade: dict[str, Any] | UnsetType = UNSET
-    flags: list[dict[str, Any]] | UnsetType = UNSET
-    reasons: list[dict[str, Any]] | UnsetType = UNSET
+    grade: Grade | UnsetType = UNSET
+    flags: list[Flag] | UnsetType = UNSET
+    reasons: Annotated[list[Reason], Meta(max_length=3)] | UnsetType = UNSET
 
 
 class RowError(Struct):
@@ -217,7 +268,12 @@ Answer = Annotated[
 class PredictResponse(Struct):
     model: ModelName
     predictions: list[Answer]
-    event: dict[str, Any] | UnsetType = UNSET
+    event: (
+        Annotated[
+            Worded, Meta(description="What probability_unsound is the probability of (models whose manifest names it)")
+        ]
+        | UnsetType
+    ) = UNSET
 
 
 ANSWERS = (Error, Prediction, RowError, PredictResponse)

@@ -37,7 +37,7 @@ class Handlers:
         try:
             return await self.model.get_async()
         except ModelUnavailable as exc:
-            raise Unavailable("model_unavailable", str(exc), retry_after=60) from None
+            raise Unavailable("model_unavailable", str(exc), retry_after=exc.retry_after) from None
 
     async def health(self, exchange: Exchange) -> Response:
         return json_response({"status": "ok", "model_loaded": self.model.loaded})
@@ -62,20 +62,24 @@ class Handlers:
 
     async def openapi(self, exchange: Exchange) -> Response:
         # Built once, for the model loaded (its features are the inputs the document declares), on
-        # a thread; the model's loading is remembered, failure included, so the document stays true.
-        if self._openapi is None:
-            try:
-                model = await self.predictor()
-            except Unavailable:
-                model = None
-            self._openapi = await asyncio.to_thread(lambda: json_response(openapi.document(self.settings, model)).body)
-        return Response(self._openapi, media_type="application/json")
+        # a thread. While the model cannot be loaded (it is tried again later), the document for
+        # none is built for each request instead, and not kept.
+        if self._openapi is not None:
+            return Response(self._openapi, media_type="application/json")
+        try:
+            model = await self.predictor()
+        except Unavailable:
+            model = None
+        built = await asyncio.to_thread(lambda: json_response(openapi.document(self.settings, model)).body)
+        if model is not None:
+            self._openapi = built
+        return Response(built, media_type="application/json")
 
     async def page(self, exchange: Exchange) -> Response:
         static = pages.find(self.settings.frontend_dir, "/index.html")
         if static is None:
             raise NotFound("not_found", "no web page is bundled with this deployment")
-        return pages.serve(static)
+        return pages.serve(static, exchange)
 
     async def predict(self, exchange: Exchange) -> Response:
         from .answers import answer  # numpy and friends: only once predictions are asked for

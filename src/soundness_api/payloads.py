@@ -19,6 +19,7 @@ from __future__ import annotations
 import itertools
 import json
 import operator
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,9 +27,10 @@ from typing import Any
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from soundness import jsontext, ratios
+from soundness import flags, jsontext, ratios
 
 from .contract import (
+    CURRENCY_PATTERN,
     EXPLAIN,
     FORMS,
     HIDDEN_CHARACTERS,
@@ -48,6 +50,10 @@ NAN = float("nan")
 ARRAY_ROWS = 16
 STATEMENT_FIELDS = tuple(ratios.STATEMENT_FIELDS)
 _INVALID = (msgspec.DecodeError, msgspec.ValidationError)
+CURRENCY = re.compile(CURRENCY_PATTERN)
+# A company's row as the declared type reads it: its id, the nine statement values, its listing.
+_STATEMENT = slice(1, 1 + len(STATEMENT_FIELDS))
+_LISTING = operator.itemgetter(1 + len(STATEMENT_FIELDS), 2 + len(STATEMENT_FIELDS))
 
 
 @dataclass
@@ -57,6 +63,11 @@ class Row:
     features: list[float]  # NaN where unknown
     ratios: dict[str, float | None]
     warnings: list[dict[str, Any]] = field(default_factory=list)
+    # The companies form only: the nine statement values in STATEMENT_FIELDS' order (NaN: not
+    # given) and what the company says of itself (soundness.flags reads them).
+    statement: tuple[float, ...] | None = None
+    currency: str | None = None
+    market: str | None = None
 
 
 @dataclass
@@ -181,6 +192,20 @@ def _id_problem(value: Any) -> str | None:
     return f"must be a string of at most {MAX_ID_LENGTH} characters or an integer"
 
 
+def _currency_problem(value: Any) -> str | None:
+    if value is None or (isinstance(value, str) and CURRENCY.fullmatch(value)):
+        return None
+    return "must be an ISO 4217 code of three capital letters, such as KRW"
+
+
+def _market_problem(value: Any) -> str | None:
+    return None if value is None or value in flags.MARKETS else "must be one of " + ", ".join(flags.MARKETS)
+
+
+# A field's problem in words (number_problem for the others).
+_WORDS = {"id": _id_problem, flags.CURRENCY: _currency_problem, flags.MARKET: _market_problem}
+
+
 def _data_problem(shape: Shapes) -> str:
     five = ", ".join(ratios.LEGACY_FEATURES)
     alternative = f" (or the legacy five: {five})" if len(shape.lengths) > 1 else ""
@@ -211,7 +236,7 @@ def _row_problems(obj: Any, form: str, shape: Shapes, index: int, refusal: msgsp
             try:
                 msgspec.convert(obj[name], declared.type)
             except msgspec.ValidationError as exc:
-                words = _id_problem(obj[name]) if name == "id" else number_problem(obj[name])
+                words = _WORDS.get(name, number_problem)(obj[name])
                 problems.append(detail(name, words or str(exc), index))
     return problems or [detail(None, str(refusal), index)]
 
@@ -455,13 +480,21 @@ def _id(item: tuple) -> Any:
     return None if item[0] is UNSET else item[0]
 
 
+def _listed(row: Row | RowError, item: tuple) -> Row | RowError:
+    """A company's row with its statement values and what it says of itself, for its flags."""
+    if isinstance(row, Row):
+        row.statement = tuple(NAN if v is None or v is UNSET else v for v in item[_STATEMENT])
+        row.currency, row.market = (None if v is UNSET else v for v in _LISTING(item))
+    return row
+
+
 def _company(item: tuple, index: int, shape: Shapes) -> Row | RowError:
-    result = ratios.compute(_given(STATEMENT_FIELDS, item[1:]))
+    result = ratios.compute(_given(STATEMENT_FIELDS, item[_STATEMENT]))
     why = "; ".join(
         f"{field} {ratios.problem_text(problem, names)}"
         for (field, problem), names in _broken_fields(result, shape.features).items()
     )
-    return _scoreable(
+    row = _scoreable(
         index,
         _id(item),
         result.values,
@@ -471,6 +504,7 @@ def _company(item: tuple, index: int, shape: Shapes) -> Row | RowError:
         why,
         result.warnings,
     )
+    return _listed(row, item)
 
 
 def _instance(item: tuple, index: int, shape: Shapes) -> Row | RowError:
@@ -507,7 +541,7 @@ def _companies(items: list[Any], shape: Shapes) -> list[Row | RowError]:
     plain = [i for i, item in enumerate(items) if not isinstance(item, RowError) and _plain(item)]
     rows: list[Row | RowError | None] = [None] * len(items)
     if plain:
-        statements = [items[i][1:] for i in plain]
+        statements = [items[i][_STATEMENT] for i in plain]
         values = np.array(statements, dtype=float)
         columns = dict(zip(STATEMENT_FIELDS, values.T))
         table = ratios.compute_columns(columns)
@@ -521,7 +555,8 @@ def _companies(items: list[Any], shape: Shapes) -> list[Row | RowError]:
         ):
             if ok:
                 warnings = ratios.balance_warning(*sheet(statement)) if check else []
-                rows[i] = Row(i, _id(items[i]), list(inputs(row)), dict(zip(names, row)), warnings)
+                scored = Row(i, _id(items[i]), list(inputs(row)), dict(zip(names, row)), warnings)
+                rows[i] = _listed(scored, items[i])
     return [
         row or (item if isinstance(item, RowError) else _company(item, i, shape))
         for i, (item, row) in enumerate(zip(items, rows))
@@ -530,4 +565,4 @@ def _companies(items: list[Any], shape: Shapes) -> list[Row | RowError]:
 
 def _plain(item: tuple) -> bool:
     """All nine statement values given (validated numbers are floats)."""
-    return all(type(value) is float for value in item[1:])
+    return all(type(value) is float for value in item[_STATEMENT])

@@ -73,7 +73,7 @@ class Service:
                 )
 
             async def serve_static(exchange: Exchange) -> Response:
-                return pages.serve(static)
+                return pages.serve(static, exchange)
 
             methods = {"GET": serve_static}
         method = request.method
