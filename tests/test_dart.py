@@ -129,9 +129,12 @@ def test_consolidated_statements_are_read_into_the_nine_fields(client):
         "fs_div": "CFS",
         "report": "annual",
         "url": f"https://dart.fss.or.kr/dsaf001/main.do?rcpNo={rcept_no}",
+        "thstrm_dt": "2023.01.01 ~ 2023.12.31",  # the period, from the income statement
+        "frmtrm_dt": "2022.01.01 ~ 2022.12.31",
     }
     assert body["company"]["name"] == "삼성전자" and body["year"] == 2023 and body["currency"] == "KRW"
-    assert body["missing"] == []
+    assert body["market"] == "KOSPI"  # company.json's corp_cls Y
+    assert body["missing"] == [] and body["warnings"] == []
 
 
 def test_a_filing_with_separate_statements_only_is_read_under_its_other_account_names(client, dart_stand_in):
@@ -307,7 +310,9 @@ def test_an_unreachable_dart_is_502(lookup_client):
     "path, field",
     [
         ("/companies/5930/statements", "code"),
-        ("/companies/00593A/statements", "code"),
+        ("/companies/00593a/statements", "code"),
+        ("/companies/٠٠٥٩٣٠/statements", "code"),  # Arabic-Indic digits
+        ("/companies/005930/statements?year=٢٠٢٣", "year"),
         ("/companies/005930/statements?year=1999", "year"),
         ("/companies/005930/statements?year=20x3", "year"),
         ("/companies/005930/statements?year=3000", "year"),
@@ -353,6 +358,7 @@ def test_the_key_is_not_in_the_settings_repr():
 
 def test_the_company_list_is_renewed_after_a_day_and_kept_when_renewal_fails(dart_stand_in):
     from soundness_api.config import Settings
+    from soundness_api.dart import DartClient
     from soundness_api.lookup import REFRESH_SECONDS, CompanyLookup
 
     now = [1000.0]
@@ -365,7 +371,7 @@ def test_the_company_list_is_renewed_after_a_day_and_kept_when_renewal_fails(dar
     lookup.search("삼성전자")
     assert lookup.list_fetches == 2
 
-    lookup._client._base = "http://127.0.0.1:9/api"  # DART goes away: the old list still answers
+    lookup._client = DartClient(stand_in.KEY, "http://127.0.0.1:9/api", 1)  # DART goes away: the old list still answers
     now[0] += REFRESH_SECONDS
     assert lookup.search("삼성전자")["companies"][0]["stock_code"] == "005930"
     assert lookup.list_fetches == 3
