@@ -276,14 +276,14 @@ def test_dart_request_limit_is_429_with_retry_after(client):
     assert 0 < int(response.headers["Retry-After"]) <= 24 * 3600
 
 
-def test_a_rejected_key_is_503_logged_once_and_the_key_is_never_shown(lookup_client, dart_stand_in, capsys):
+def test_a_rejected_key_is_503_logged_once_and_the_key_is_never_shown(lookup_client, dart_stand_in, capfd):
     wrong_key = "wrong-key-" + "9" * 30
     client = lookup_client(DART_API_KEY=wrong_key)
-    capsys.readouterr()
+    capfd.readouterr()
     answers = [client.get("/companies?q=삼성"), client.get("/companies/005930/statements")]
     for response in answers:
         assert_error(response, 503, "lookup_unavailable")
-    log = capsys.readouterr().out
+    log = capfd.readouterr().out
     assert sum("status 010" in line for line in log.splitlines()) == 1
     assert wrong_key not in log + "".join(r.text for r in answers)
     assert dart_stand_in.calls[-1][1]["crtfc_key"] == wrong_key  # it was sent, to DART only

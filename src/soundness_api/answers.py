@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import ApiError, detail, error_object
+from .errors import Invalid, detail, error_object
 from .payloads import Row, RowError, explain_requested, parse_rows
 
 
@@ -126,8 +126,7 @@ def answer(predictor, body: Any, max_batch: int) -> tuple[dict[str, Any], int]:
     rows = parse_rows(body, predictor.features, max_batch, predictor.accepts_missing)
     answers = predictions(predictor, rows, explain_requested(body))
     if all("error" in a for a in answers):
-        raise ApiError(
-            422,
+        raise Invalid(
             "invalid_input",
             "no row could be scored; see details",
             [d for a in answers for d in a["error"]["details"]],

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -14,7 +14,7 @@ from soundness.model_card import public_manifest
 from . import body, openapi, pages
 from .api_keys import ApiKeys
 from .config import Settings
-from .errors import ApiError
+from .errors import NotFound, Refusal, Unavailable, status_of
 from .exchange import Exchange
 from .lazy_model import LazyModel, ModelUnavailable
 from .lookup import CompanyLookup, requester, require_scoreable, scored_history
@@ -38,7 +38,7 @@ class Handlers:
         try:
             return await self.model.get_async()
         except ModelUnavailable as exc:
-            raise ApiError(503, "model_unavailable", str(exc), headers={"Retry-After": "60"}) from None
+            raise Unavailable("model_unavailable", str(exc), retry_after=60) from None
 
     async def health(self, exchange: Exchange) -> Response:
         return json_response({"status": "ok", "model_loaded": self.model.loaded})
@@ -73,8 +73,8 @@ class Handlers:
     async def page(self, exchange: Exchange) -> Response:
         static = pages.find(self.settings.frontend_dir, "/index.html")
         if static is None:
-            raise ApiError(404, "not_found", "no web page is bundled with this deployment")
-        return pages.serve(static)
+            raise NotFound("not_found", "no web page is bundled with this deployment")
+        return pages.serve(static, exchange)
 
     async def predict(self, exchange: Exchange) -> Response:
         from .answers import answer  # numpy and friends: only once predictions are asked for
@@ -123,10 +123,13 @@ class Handlers:
         return handler
 
     def protocol(
-        self, error_body: Callable[[ApiError], dict], answer: Callable[..., Any], scores: bool = False
+        self,
+        errors: tuple[Callable[[Refusal], dict], Mapping[type[Refusal], int]],
+        answer: Callable[..., Any],
+        scores: bool = False,
     ) -> Callable[[Exchange], Awaitable[Response]]:
         """A route of another protocol (bigquery.py, kserve_v1.py, open_inference.py): the request
-        cycle /predict has, the protocol's answer and the protocol's error shape.
+        cycle /predict has, the protocol's answer, and its errors: (its shape, its statuses).
 
         answer(predictor, **path parameters); with `scores` (an API key and a JSON body, as for
         /predict) answer(predictor, body, max_batch=..., **path parameters). It returns a body, or a
@@ -146,8 +149,9 @@ class Handlers:
                     )
                 else:
                     result = answer(await self.predictor(), **exchange.params)
-            except ApiError as error:  # these protocols know 400, not 422, for a request they cannot use
-                return json_response(error_body(error), 400 if error.status == 422 else error.status, error.headers)
+            except Refusal as error:
+                shape, statuses = errors
+                return json_response(shape(error), status_of(error, statuses), error.headers)
             if isinstance(result, tuple):
                 result, exchange.rows = result
             return json_response(result)

@@ -1,8 +1,8 @@
 """The company lookup: find a listed company, read its annual statements from DART, one year or
 every year.
 
-Framework-agnostic: methods take the request's strings and return answer bodies, or raise
-ApiError. DART's company list is fetched on first use, once per instance (under a lock, like
+Framework-agnostic: methods take the request's strings and return answer bodies, or raise a
+Refusal by kind (errors.py maps kinds to statuses). DART's company list is fetched on first use, once per instance (under a lock, like
 the model) and again after a day, and searched through an index built once. DART's answers are
 kept in a bounded LRU cache (a "no data" answer until midnight in Seoul, the rest a day), an
 answer being fetched is shared by every request that wants it, and the calls that do reach DART
@@ -43,7 +43,7 @@ from .dart import (
     cut,
     read_filing,
 )
-from .errors import ApiError, detail
+from .errors import Busy, Invalid, NotFound, Refusal, Unavailable, UpstreamFailed, UpstreamTimeout, detail
 
 if TYPE_CHECKING:
     from soundness.predictor import Predictor
@@ -250,12 +250,11 @@ class CallBudget:
                     free_at = (
                         log[len(log) + calls - limit - 1] + WINDOW_SECONDS if calls <= limit else now + WINDOW_SECONDS
                     )
-                    raise ApiError(
-                        429,
+                    raise Busy(
                         "lookup_limit",
                         f"{whose} has made {len(log)} DART lookups in the last hour, the most allowed is {limit}: "
                         "answers already fetched are still given",
-                        headers={"Retry-After": str(max(1, math.ceil(free_at - now)))},
+                        retry_after=max(1, math.ceil(free_at - now)),
                     )
             if spend:
                 mine.extend([now] * calls)
@@ -291,8 +290,7 @@ class CompanyLookup:
         self._require_configured()
         query = (query or "").strip()
         if not query or len(query) > MAX_QUERY_LENGTH:
-            raise ApiError(
-                422,
+            raise Invalid(
                 "invalid_query",
                 "q must be a company name or stock code",
                 [detail("q", f"must be 1 to {MAX_QUERY_LENGTH} characters")],
@@ -313,7 +311,7 @@ class CompanyLookup:
         latest = latest_finished_year(self._now())
         try:
             return self._statements(company, latest, basis, client, common)
-        except ApiError as error:
+        except NotFound as error:
             if error.code != "no_filing":
                 raise
         # The latest year's report is due by the end of March: until then the year before is the
@@ -348,8 +346,8 @@ class CompanyLookup:
         for year in years:
             try:
                 found.append(self._statements(company, year, basis, client, common))
-            except ApiError as error:
-                if error.status in (429, 503, 504):  # DART or this server cannot answer now: no year can
+            except Refusal as error:
+                if isinstance(error, (Busy, Unavailable, UpstreamTimeout)):  # no year can be answered now
                     raise
                 absent.append({"year": year, "code": error.code, "problem": error.message})
         return {"company": company.public(), "fs": basis, "years": found, "absent": absent}
@@ -358,24 +356,21 @@ class CompanyLookup:
 
     def _require_configured(self) -> None:
         if not self.enabled:
-            raise ApiError(
-                503,
+            raise Unavailable(
                 "lookup_not_configured",
                 "the DART company lookup is not configured on this server (no DART_API_KEY)",
             )
 
     def _company(self, code: str) -> tuple[Company, str | None]:
         if not (STOCK_CODE.fullmatch(code) or CORP_CODE.fullmatch(code)):
-            raise ApiError(
-                422,
+            raise Invalid(
                 "invalid_code",
                 "the company code is not a stock code or a DART code",
                 [detail("code", "must be a 6-character stock code or an 8-digit DART corp_code")],
             )
         company, common = self._companies().find(code)
         if company is None:
-            raise ApiError(
-                404,
+            raise NotFound(
                 "company_not_found",
                 f"no listed company has the code {code}",
                 [detail("code", "not in DART's list of listed companies")],
@@ -387,8 +382,7 @@ class CompanyLookup:
         if fs is None or fs == "":
             return None
         if fs not in STATEMENT_BASES:
-            raise ApiError(
-                422,
+            raise Invalid(
                 "invalid_fs",
                 "fs must be CFS (consolidated statements) or OFS (separate statements)",
                 [detail("fs", "must be CFS or OFS")],
@@ -399,8 +393,7 @@ class CompanyLookup:
         """The fiscal year asked for (ASCII digits only)."""
         latest = latest_finished_year(self._now())
         if not re.fullmatch(r"[0-9]{4}", year) or not FIRST_YEAR <= int(year) <= latest + 1:
-            raise ApiError(
-                422,
+            raise Invalid(
                 "invalid_year",
                 "year must be a fiscal year DART has statements for",
                 [detail("year", f"must be a year from {FIRST_YEAR} to {latest + 1}")],
@@ -421,7 +414,7 @@ class CompanyLookup:
         finally:
             self._lock.release()
         if self._index is None:
-            raise self._as_api_error(self._failure[1])
+            raise self._as_refusal(self._failure[1])
         return self._index
 
     def _renew(self) -> None:
@@ -446,11 +439,10 @@ class CompanyLookup:
     @contextmanager
     def _slot(self) -> Iterator[None]:
         if not self._slots.acquire(blocking=False):
-            raise ApiError(
-                503,
+            raise Unavailable(
                 "lookup_busy",
                 f"this server is waiting on DART for {DART_SLOTS} lookups already; try again in a moment",
-                headers={"Retry-After": "2"},
+                retry_after=2,
             )
         try:
             yield
@@ -490,7 +482,7 @@ class CompanyLookup:
             return self._dart(
                 self._profiles, company.corp_code, client, lambda: self._client.company_info(company.corp_code)
             )
-        except (ApiError, DartFailure):
+        except (Refusal, DartFailure):
             return {}
 
     def _statements(
@@ -507,24 +499,23 @@ class CompanyLookup:
         except DartStatus as failure:
             if failure.status == NO_DATA:
                 raise self._no_data(company, year, client) from None
-            raise self._as_api_error(failure) from None
+            raise self._as_refusal(failure) from None
         except NoStatements as absent:
-            raise ApiError(
-                404,
+            raise NotFound(
                 "no_statements",
                 f"{company.name}'s {year} annual report on DART has no {STATEMENT_NAMES[absent.fs_div]} "
                 f"({absent.fs_div}) statements",
                 [detail("fs", str(absent))],
             ) from None
         except UnreadableAmounts as problem:
-            raise ApiError(
-                502, "dart_bad_answer", str(problem), [detail(field, text) for field, text in problem.details]
+            raise UpstreamFailed(
+                "dart_bad_answer", str(problem), [detail(field, text) for field, text in problem.details]
             ) from None
         except DartFailure as failure:
-            raise self._as_api_error(failure) from None
+            raise self._as_refusal(failure) from None
         return self._answer(company, year, filing, fs, self._profile(company, client), common)
 
-    def _no_data(self, company: Company, year: int, client: str) -> ApiError:
+    def _no_data(self, company: Company, year: int, client: str) -> NotFound:
         """What DART's "no data" (013) means for this company and year, in words that are true."""
         profile = self._profile(company, client)
         if year > latest_finished_year(self._now()) or (
@@ -545,9 +536,7 @@ class CompanyLookup:
         )
         if known:
             why += f"; it has them for {', '.join(map(str, known))}"
-        return ApiError(
-            404, "no_filing", why, [detail("year", "no structured annual statements on DART for this year")]
-        )
+        return NotFound("no_filing", why, [detail("year", "no structured annual statements on DART for this year")])
 
     def _answer(
         self, company: Company, year: int, filing: Filing, fs: str | None, profile: dict[str, Any], common: str | None
@@ -602,27 +591,26 @@ class CompanyLookup:
             "warnings": warnings,
         }
 
-    def _as_api_error(self, failure: DartFailure) -> ApiError:
+    def _as_refusal(self, failure: DartFailure) -> Refusal:
         if isinstance(failure, DartTimeout):
-            return ApiError(504, "dart_timeout", str(failure))
+            return UpstreamTimeout("dart_timeout", str(failure))
         if isinstance(failure, DartBadAnswer):
-            return ApiError(502, "dart_bad_answer", str(failure))
+            return UpstreamFailed("dart_bad_answer", str(failure))
         status = failure.status if isinstance(failure, DartStatus) else "unknown"
         if status == OVER_LIMIT:
-            return ApiError(
-                429,
+            return Busy(
                 "dart_busy",
                 "DART's daily request limit for this server is used up",
-                headers={"Retry-After": str(seconds_to_kst_midnight(self._now()))},
+                retry_after=seconds_to_kst_midnight(self._now()),
             )
         self._report_once(status)
         if status in KEY_PROBLEMS:
-            return ApiError(
-                503, "lookup_unavailable", "the DART company lookup is unavailable: DART refuses this server's key"
+            return Unavailable(
+                "lookup_unavailable", "the DART company lookup is unavailable: DART refuses this server's key"
             )
         if status == MAINTENANCE:
-            return ApiError(503, "lookup_unavailable", "DART is down for maintenance", headers={"Retry-After": "600"})
-        return ApiError(502, "dart_bad_answer", f"DART answered status {status}")
+            return Unavailable("lookup_unavailable", "DART is down for maintenance", retry_after=600)
+        return UpstreamFailed("dart_bad_answer", f"DART answered status {status}")
 
     def _report_once(self, status: str) -> None:
         """A misconfigured key would otherwise fill the log with one line per request. Statuses
@@ -655,16 +643,14 @@ def require_scoreable(answer: dict[str, Any], predictor: Predictor) -> None:
     of its inputs. A model that takes unknown inputs scores the rest as unknown."""
     company, year = answer["company"]["name"], answer["year"]
     if not predictor.accepts_missing:
-        raise ApiError(
-            422,
+        raise Invalid(
             "accounts_missing",
             f"{company}'s {year} annual report lacks accounts this model needs: it takes no unknown inputs",
             answer["missing"],
         )
     if not _usable(answer, predictor):
         found = [field for field, value in answer["statements"].items() if value is not None]
-        raise ApiError(
-            422,
+        raise Invalid(
             "accounts_missing",
             f"{company}'s {year} annual report gives none of the model's inputs",
             [*answer["missing"], detail(None, f"the accounts found ({', '.join(found) or 'none'}) give no input")],

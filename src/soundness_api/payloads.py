@@ -19,7 +19,7 @@ from typing import Any
 
 from soundness import jsontext, ratios
 
-from .errors import MAX_DETAILS, ApiError, detail, echo
+from .errors import MAX_DETAILS, Invalid, Malformed, Refusal, UnsupportedMedia, detail, echo
 
 FORMS = ("companies", "instances", "data")
 # `"explain": false` next to the rows skips the per-row explanation (a large batch answers sooner).
@@ -77,8 +77,7 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         return result
     seen: set[str] = set()
     key = next(key for key, _ in pairs if key in seen or seen.add(key))
-    raise ApiError(
-        400,
+    raise Malformed(
         "malformed_json",
         f"duplicate key {echo(key)!r} in a JSON object",
         [detail(key, "appears more than once in the same object")],
@@ -93,27 +92,26 @@ def parse_json(raw: bytes, content_type: str | None) -> Any:
     """Body bytes to a JSON value: 415 if not declared JSON, 400 if not valid JSON."""
     mimetype = (content_type or "").split(";", 1)[0].strip().lower()
     if mimetype != "application/json" and not mimetype.endswith("+json"):
-        raise ApiError(
-            415,
+        raise UnsupportedMedia(
             "unsupported_media_type",
             "send the body as JSON with Content-Type: application/json",
             [detail("Content-Type", f"got {mimetype or 'none'}")],
         )
     if not raw.strip():
-        raise ApiError(400, "malformed_json", "the request body is empty", [detail(None, "expected a JSON object")])
+        raise Malformed("malformed_json", "the request body is empty", [detail(None, "expected a JSON object")])
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        raise ApiError(400, "malformed_json", "the request body is not UTF-8 text") from None
+        raise Malformed("malformed_json", "the request body is not UTF-8 text") from None
     try:
         return jsontext.loads(text, _DECODER)
-    except ApiError:
+    except Refusal:
         raise
     except jsontext.TooDeep:
-        raise ApiError(400, "malformed_json", "the JSON is nested too deeply") from None
+        raise Malformed("malformed_json", "the JSON is nested too deeply") from None
     except ValueError as exc:
         where = f" at line {exc.lineno} column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else ""
-        raise ApiError(400, "malformed_json", f"the request body is not valid JSON{where}") from None
+        raise Malformed("malformed_json", f"the request body is not valid JSON{where}") from None
 
 
 # ---------------------------------------------------------------- values
@@ -187,8 +185,7 @@ def _check_known_fields(rows: list, form: str, allowed: list[str]) -> None:
                 found.setdefault(key, [index, 0])[1] += 1
     if found:
         named = list(found.items())[:MAX_DETAILS]
-        raise ApiError(
-            422,
+        raise Invalid(
             "unknown_field",
             f"{len(found)} unknown field name(s) in {form}; expected: " + ", ".join(allowed),
             [
@@ -414,8 +411,7 @@ def parse_rows(body: Any, features: list[str], max_batch: int, missing: bool = F
 
     `missing`: the model takes unknown inputs (see the module's docstring)."""
     if not isinstance(body, dict):
-        raise ApiError(
-            422,
+        raise Invalid(
             "invalid_request",
             "the body must be a JSON object with one of: " + ", ".join(FORMS),
             [detail(None, f"got {_json_type(body)}")],
@@ -426,10 +422,9 @@ def parse_rows(body: Any, features: list[str], max_batch: int, missing: bool = F
         problems = [detail(key, "is not a known input form") for key in extra]
         if len(present) != 1:
             problems.append(detail(None, "give exactly one of: " + ", ".join(FORMS)))
-        raise ApiError(422, "unknown_input_form", "the body must have exactly one of: " + ", ".join(FORMS), problems)
+        raise Invalid("unknown_input_form", "the body must have exactly one of: " + ", ".join(FORMS), problems)
     if not isinstance(body.get(EXPLAIN, True), bool):
-        raise ApiError(
-            422,
+        raise Invalid(
             "invalid_request",
             f"{EXPLAIN} must be true or false",
             [detail(EXPLAIN, f"must be a boolean, got {_json_type(body[EXPLAIN])}")],
@@ -437,12 +432,11 @@ def parse_rows(body: Any, features: list[str], max_batch: int, missing: bool = F
     form = present[0]
     rows = body[form]
     if not isinstance(rows, list) or not rows:
-        raise ApiError(
-            422, "invalid_request", f"{form} must be a non-empty array", [detail(form, "must be a non-empty array")]
+        raise Invalid(
+            "invalid_request", f"{form} must be a non-empty array", [detail(form, "must be a non-empty array")]
         )
     if len(rows) > max_batch:
-        raise ApiError(
-            422,
+        raise Invalid(
             "too_many_rows",
             f"at most {max_batch} rows per request",
             [detail(form, f"has {len(rows)} rows; the limit is {max_batch}")],
@@ -450,8 +444,7 @@ def parse_rows(body: Any, features: list[str], max_batch: int, missing: bool = F
     if form == "companies":
         underivable = [name for name in features if name not in ratios.RATIO_BY_NAME]
         if underivable:
-            raise ApiError(
-                422,
+            raise Invalid(
                 "form_not_supported",
                 "this model's features cannot be derived from statement values; "
                 "send them by name with the instances form",

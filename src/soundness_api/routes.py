@@ -11,7 +11,8 @@ from .routing import Router
 
 
 def router(h: Handlers) -> Router:
-    v1_route, v2_route = partial(h.protocol, kserve_v1.error_body), partial(h.protocol, v2.error_body)
+    v1_errors, v2_errors = (kserve_v1.error_body, kserve_v1.STATUSES), (v2.error_body, v2.STATUSES)
+    v1_route, v2_route = partial(h.protocol, v1_errors), partial(h.protocol, v2_errors)
     table = [
         ("GET", "/", h.page),
         ("POST", "/", h.predict),
@@ -38,5 +39,7 @@ def router(h: Handlers) -> Router:
         ("POST", "/v2/models/{name}/versions/{version}/infer", v2_route(v2.infer, scores=True)),
     ]
     if h.settings.bigquery_route:  # BigQuery remote functions, only when BIGQUERY_ROUTE=on
-        table.append(("POST", "/bigquery", h.protocol(bigquery.error_body, bigquery.replies, scores=True)))
+        table.append(
+            ("POST", "/bigquery", h.protocol((bigquery.error_body, bigquery.STATUSES), bigquery.replies, scores=True))
+        )
     return Router(table)

@@ -153,12 +153,12 @@ def artifact_errors(lines: list[dict]) -> list[dict]:
 
 @pytest.mark.parametrize("how", FAULTS)
 def test_a_broken_artifact_is_refused_once_with_its_reason_and_the_instance_stays_up(
-    how, make_client, small_model_dir, tmp_path, capsys
+    how, make_client, small_model_dir, tmp_path, capfd
 ):
     marker = tmp_path / "code-ran"
     reason = break_artifact(small_model_dir, how, marker)
     client = make_client(MODEL_DIR=small_model_dir)
-    capsys.readouterr()
+    capfd.readouterr()
 
     assert client.get("/health").json() == {"status": "ok", "model_loaded": False}
     ready = client.get("/ready")
@@ -170,7 +170,7 @@ def test_a_broken_artifact_is_refused_once_with_its_reason_and_the_instance_stay
     assert client.get("/ready").status_code == 503
     assert client.get("/health").json()["model_loaded"] is False
 
-    captured = capsys.readouterr()
+    captured = capfd.readouterr()
     lines = [json.loads(line) for line in captured.out.splitlines() if line.startswith("{")]
     assert len(artifact_errors(lines)) == 1  # said once, not retried per request
     assert "Traceback" not in captured.out + captured.err
