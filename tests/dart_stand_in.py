@@ -244,8 +244,8 @@ def _redirect(location: str):
 
 
 def _long_status(handler) -> None:
-    """A refusal whose status and message are 900 KB of text (under the answer size bound)."""
-    body = json.dumps({"status": "9" * 450_000, "message": "오류" * 150_000}).encode()
+    """A refusal whose status and message are 600 KB of text (under the answer size bound)."""
+    body = json.dumps({"status": "9" * 300_000, "message": "x" * 300_000}).encode()
     handler._send(body, "application/json")
 
 

@@ -184,13 +184,13 @@ class DartClient:
         connection = (http.client.HTTPSConnection if base.scheme == "https" else http.client.HTTPConnection)(
             base.hostname or "", base.port, timeout=self._timeout
         )
-        expired = threading.Event()
+        expired, sockets = threading.Event(), []
 
         def cut_off() -> None:  # wakes a read blocked on the socket; the reader sees `expired`
             expired.set()
-            if connection.sock is not None:
+            for sock in sockets:
                 try:
-                    connection.sock.shutdown(socket.SHUT_RDWR)
+                    sock.shutdown(socket.SHUT_RDWR)
                 except OSError:
                     pass
 
@@ -200,6 +200,12 @@ class DartClient:
         query = urllib.parse.urlencode({"crtfc_key": self._key, **params})
         # Only the exception's type is looked at: its text may hold the URL, and the URL the key.
         try:
+            connection.connect()
+            # Kept here: the connection hands its socket to the response (and forgets it) when
+            # the answer closes the connection.
+            sockets.append(connection.sock)
+            if expired.is_set():
+                raise TimeoutError
             connection.request(
                 "GET", f"{base.path}/{endpoint}?{query}", headers={"User-Agent": "soundness-company-lookup"}
             )
@@ -216,6 +222,8 @@ class DartClient:
         finally:
             watchdog.cancel()
             connection.close()
+            for sock in sockets:
+                sock.close()
         if expired.is_set():  # cut off at the deadline: what was read may be a truncated answer
             raise DartTimeout(f"DART did not answer within {self._timeout:g} s")
         return body

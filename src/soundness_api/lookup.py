@@ -307,7 +307,13 @@ class CompanyLookup:
         company, common = self._company(code)
         basis = self._basis(fs)
         if year:
-            return self._statements(company, self._year(year), basis, client, common)
+            fiscal_year = self._year(year)
+            try:
+                return self._statements(company, fiscal_year, basis, client, common)
+            except NotFound as error:
+                if error.code == "no_filing":
+                    error.message += self._years_kept(company)
+                raise
         latest = latest_finished_year(self._now())
         try:
             return self._statements(company, latest, basis, client, common)
@@ -317,18 +323,18 @@ class CompanyLookup:
         # The latest year's report is due by the end of March: until then the year before is the
         # latest with a filing.
         answer = self._statements(company, latest - 1, basis, client, common)
-        note = (
-            f"{company.name} has no annual report on DART for {latest} yet (they are due by the end of March): "
-            f"{latest - 1}'s is given"
-        )
+        if self._now().astimezone(KST).month <= 4:
+            en = f"{company.name}'s annual report for {latest} is not on DART yet (due by the end of March)"
+            ko = f"{company.name}의 {latest}년 사업보고서는 아직 DART에 없습니다(3월 말까지 제출)"
+        else:
+            en = f"DART has no structured statements for {company.name}'s annual report for {latest}"
+            ko = f"DART에 {company.name}의 {latest}년 사업보고서 재무제표가 없습니다"
         answer["warnings"] = [
             *answer["warnings"],
             _warning(
                 "latest_year_not_filed",
-                note,
-                ko=(
-                    f"{company.name}의 {latest}년 사업보고서는 아직 DART에 없어(3월 말까지 제출) {latest - 1}년 것을 가져왔습니다"
-                ),
+                f"{en}: {latest - 1}'s, the latest there is, is given",
+                ko=f"{ko}. 가장 최근인 {latest - 1}년 것을 가져왔습니다",
             ),
         ]
         return answer
@@ -529,14 +535,16 @@ class CompanyLookup:
             )
         else:
             why = f"DART has no structured statements for {company.name}'s {year} annual report"
-        known = sorted(
-            y
-            for y in range(FIRST_YEAR, latest_finished_year(self._now()) + 1)
-            if isinstance(self.cache.get((company.corp_code, y)), list)
-        )
-        if known:
-            why += f"; it has them for {', '.join(map(str, known))}"
         return NotFound("no_filing", why, [detail("year", "no structured annual statements on DART for this year")])
+
+    def _years_kept(self, company: Company) -> str:
+        """The years this instance knows DART has statements for, said after a "no data"."""
+        known = [
+            str(year)
+            for year in range(FIRST_YEAR, latest_finished_year(self._now()) + 1)
+            if isinstance(self.cache.get((company.corp_code, year)), list)
+        ]
+        return f"; it has them for {', '.join(known)}" if known else ""
 
     def _answer(
         self, company: Company, year: int, filing: Filing, fs: str | None, profile: dict[str, Any], common: str | None
