@@ -18,7 +18,9 @@ except ConfigError as error:  # refuse to start, saying why in one log line, not
     logs.emit("CRITICAL", f"configuration refused: {error}")
     raise SystemExit(1) from None
 service = Service(settings)
-connection.install(settings.client_timeout, service.allow)  # the server's HTTP protocol, before the fork
+connection.install(
+    settings.client_timeout, service.allow, settings.max_body_bytes
+)  # the server's HTTP protocol, before the fork
 platforms.install()  # gunicorn's settings the platforms need, which functions-framework's CLI cannot take
 
 

@@ -38,7 +38,7 @@ class Handlers:
         try:
             return await self.model.get_async()
         except ModelUnavailable as exc:
-            raise Unavailable("model_unavailable", str(exc), retry_after=60) from None
+            raise Unavailable("model_unavailable", str(exc), retry_after=exc.retry_after) from None
 
     async def health(self, exchange: Exchange) -> Response:
         return json_response({"status": "ok", "model_loaded": self.model.loaded})
