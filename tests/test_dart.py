@@ -842,3 +842,9 @@ def test_a_financial_companys_history_carries_the_warning(client):
     history = client.get("/companies/900011/history").json()
     (year,) = history["years"]
     assert "financial_company" in [w["code"] for w in year["warnings"]]
+
+
+def test_the_history_is_as_documented(client):
+    document = client.get("/openapi.json").json()
+    validator = schema_validator(document, "History")
+    assert not [str(e) for e in validator.iter_errors(client.get("/companies/005930/history").json())]
