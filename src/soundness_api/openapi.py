@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from soundness import artifacts, ratios
+from soundness import artifacts, flags, ratios
 
 from . import bigquery, open_inference
 from .config import Settings
@@ -55,9 +55,59 @@ def _schemas(max_batch: int) -> dict[str, Any]:
             "unit": {"type": "string", "enum": ["log_odds", "probability"]},
             "baseline": {"type": "number"},
             "contributions": {"type": "object", "additionalProperties": {"type": "number"}},
+            "groups": {"type": "object", "additionalProperties": {"type": "number"}},
         },
         "description": "baseline + the sum of contributions = the score in that unit (models with an "
         "explanation background; GET /model says)",
+    }
+    listing = {
+        flags.CURRENCY: {
+            "type": ["string", "null"],
+            "pattern": "^[A-Z]{3}$",
+            "description": "ISO 4217 code of the amounts' currency (optional): with market, for the KRX revenue floors",
+        },
+        flags.MARKET: {
+            "type": ["string", "null"],
+            "enum": [*flags.MARKETS, None],
+            "description": "Where the company is listed (optional; DART's corp_cls Y, K, N, E)",
+        },
+    }
+    worded = {"ko": {"type": "string"}, "en": {"type": "string"}}
+    meaning = {
+        "grade": {
+            "type": "object",
+            "required": ["grade", "code", "ko", "en"],
+            "properties": {
+                "grade": {"type": ["integer", "null"], "minimum": 1, "maximum": 5},
+                "code": {"type": "string"},
+                **worded,
+            },
+            "description": "The risk grade (models with grades; GET /model lists them); grade null: too little known to judge",
+        },
+        "flags": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["code", "ko", "en", "rule", "source"],
+                "properties": {"code": {"type": "string", "enum": [f.code for f in flags.FLAGS]}, **worded},
+            },
+            "description": "Red flags read from the statement values (companies form only), beside the model",
+        },
+        "reasons": {
+            "type": "array",
+            "maxItems": 3,
+            "items": {
+                "type": "object",
+                "required": ["name", "contribution", "direction", "ko", "en"],
+                "properties": {
+                    "name": {"type": "string", "description": "a feature, or a group of them (explanation.groups)"},
+                    "contribution": {"type": "number"},
+                    "direction": {"type": "string", "enum": ["raised", "lowered"]},
+                    **worded,
+                },
+            },
+            "description": "The largest contributions in words, phrased from their sign (explained rows)",
+        },
     }
     detail = {
         "type": "object",
@@ -82,7 +132,7 @@ def _schemas(max_batch: int) -> dict[str, Any]:
         "Company": {
             "type": "object",
             "additionalProperties": False,
-            "properties": {"id": ID, **statement},
+            "properties": {"id": ID, **statement, **listing},
             "description": "For a model that takes unknown inputs (GET /model: version 2), a value "
             "absent or null is unknown; other models need all nine.",
         },
@@ -149,6 +199,7 @@ def _schemas(max_batch: int) -> dict[str, Any]:
                 },
                 "warnings": {"type": "array", "items": {"type": "object"}},
                 "explanation": explanation,
+                **meaning,
             },
         },
         "RowError": {
@@ -168,6 +219,12 @@ def _schemas(max_batch: int) -> dict[str, Any]:
                     "type": "object",
                     "required": ["name", "version"],
                     "properties": {"name": {"type": "string"}, "version": {"type": "string"}},
+                },
+                "event": {
+                    "type": "object",
+                    "required": ["code", "ko", "en"],
+                    "properties": {"code": {"type": "string"}, **worded},
+                    "description": "What probability_unsound is the probability of (models whose manifest names it)",
                 },
                 "predictions": {"type": "array", "items": {"oneOf": [_ref("Prediction"), _ref("RowError")]}},
             },
