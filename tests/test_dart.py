@@ -819,7 +819,10 @@ def test_the_history_scores_every_year_dart_has_as_predict_does_with_each_years_
     assert sorted([a["year"] for a in history["absent"]] + [2018, 2019, stand_in.YEAR]) == list(everything)
     assert all(a["code"] == "no_filing" for a in history["absent"])
     assert len(dart_stand_in.statement_calls()) - before == len(everything)  # one call a year
-    rows = [{"id": str(entry["year"]), **entry["statements"]} for entry in history["years"]]
+    rows = [
+        {"id": str(entry["year"]), **entry["statements"], "currency": "KRW", "market": "KOSPI"}
+        for entry in history["years"]
+    ]
     predicted = client.post("/predict", json={"companies": rows}).json()
     assert [entry["prediction"] for entry in history["years"]] == predicted["predictions"]
     assert history["model"] == predicted["model"]

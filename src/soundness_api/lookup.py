@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
+from soundness import flags
 from soundness.ratios import STATEMENT_FIELDS, compute
 
 from . import logs
@@ -61,7 +62,7 @@ KST = timezone(timedelta(hours=9))
 KEY_PROBLEMS = {"010", "011", "012", "901"}  # unregistered, disabled, IP not allowed, expired
 NO_DATA, OVER_LIMIT, MAINTENANCE = "013", "020", "800"
 STATEMENT_BASES = ("CFS", "OFS")
-MARKETS = {"Y": "KOSPI", "K": "KOSDAQ", "N": "KONEX"}  # company.json's corp_cls (E: other)
+MARKETS = {"Y": "KOSPI", "K": "KOSDAQ", "N": "KONEX", "E": "OTHER"}  # company.json's corp_cls
 # KSIC section K (finance and insurance) is 64-66; 6499x (other finance, holding companies of every
 # industry among them) is judged by the balance sheet instead.
 FINANCIAL_INDUSTRY = re.compile(r"6[4-6][0-9]*")
@@ -715,5 +716,7 @@ def scored_history(history: dict[str, Any], predictor: Predictor, max_batch: int
 
 
 def _company_row(entry: dict[str, Any]) -> dict[str, Any]:
-    """A statements answer as a POST /predict companies row."""
-    return {"id": str(entry["year"]), **entry["statements"]}
+    """A statements answer as a POST /predict companies row: its currency and market too, for the
+    flags that depend on them (the KRX revenue floors)."""
+    known = {key: entry[key] for key in (flags.CURRENCY, flags.MARKET) if entry.get(key) is not None}
+    return {"id": str(entry["year"]), **entry["statements"], **known}

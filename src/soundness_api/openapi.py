@@ -347,7 +347,7 @@ def _schemas(max_batch: int) -> dict[str, Any]:
                 "currency": {"type": ["string", "null"]},
                 "market": {
                     "type": ["string", "null"],
-                    "enum": ["KOSPI", "KOSDAQ", "KONEX", None],
+                    "enum": ["KOSPI", "KOSDAQ", "KONEX", "OTHER", None],
                     "description": "From DART's company profile (corp_cls), when DART gives it",
                 },
                 "warnings": {"type": "array", "items": _ref("LookupWarning")},
