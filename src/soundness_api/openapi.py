@@ -279,7 +279,20 @@ def _schemas(max_batch: int) -> dict[str, Any]:
                 "corp_code": {"type": "string", "pattern": "^[0-9]{8}$", "description": "DART's 8-digit company code"},
                 "name": {"type": "string"},
                 "name_en": {"type": ["string", "null"]},
-                "stock_code": {"type": "string", "description": "6-digit stock code"},
+                "stock_code": {"type": "string", "description": "6-character stock code (of the common share)"},
+            },
+        },
+        "LookupWarning": {
+            "type": "object",
+            "required": ["code", "message", "ko", "en"],
+            "description": "financial_company (the model was not made for banks, insurers, securities firms or "
+            "financial holding companies), separate_statements_only, preferred_share (the common share's "
+            "statements), latest_year_not_filed (no year asked: the year before the latest finished one is given)",
+            "properties": {
+                "code": {"type": "string"},
+                "message": {"type": "string"},
+                "ko": {"type": "string"},
+                "en": {"type": "string"},
             },
         },
         "Companies": {
@@ -289,7 +302,7 @@ def _schemas(max_batch: int) -> dict[str, Any]:
         },
         "Statements": {
             "type": "object",
-            "required": ["company", "year", "statements", "missing", "source", "currency"],
+            "required": ["company", "year", "statements", "missing", "source", "currency", "market", "warnings"],
             "properties": {
                 "company": _ref("ListedCompany"),
                 "year": {"type": "integer"},
@@ -324,9 +337,59 @@ def _schemas(max_batch: int) -> dict[str, Any]:
                             "description": "consolidated (CFS) or separate (OFS)",
                         },
                         "report": {"type": "string", "enum": ["annual"]},
+                        "thstrm_dt": {
+                            "type": ["string", "null"],
+                            "description": "This year's period as the filing states it (2023.04.01 ~ 2024.03.31: a March year-end)",
+                        },
+                        "frmtrm_dt": {"type": ["string", "null"], "description": "The prior year's period"},
                     },
                 },
                 "currency": {"type": ["string", "null"]},
+                "market": {
+                    "type": ["string", "null"],
+                    "enum": ["KOSPI", "KOSDAQ", "KONEX", "OTHER", None],
+                    "description": "From DART's company profile (corp_cls), when DART gives it",
+                },
+                "warnings": {"type": "array", "items": _ref("LookupWarning")},
+            },
+        },
+        "History": {
+            "type": "object",
+            "required": ["model", "company", "fs", "years", "absent"],
+            "properties": {
+                "model": {"type": "object"},
+                "company": _ref("ListedCompany"),
+                "fs": {"type": ["string", "null"], "enum": ["CFS", "OFS", None]},
+                "years": {
+                    "type": "array",
+                    "description": "Each fiscal year DART has statements for, oldest first, scored as POST /predict "
+                    "scores that year's statements",
+                    "items": {
+                        "type": "object",
+                        "required": ["year", "prediction", "statements", "missing", "source", "warnings"],
+                        "properties": {
+                            "year": {"type": "integer"},
+                            "prediction": {"type": "object", "description": "The row POST /predict answers"},
+                            "statements": {"type": "object"},
+                            "missing": {"type": "array", "items": detail},
+                            "source": {"type": "object"},
+                            "warnings": {"type": "array", "items": _ref("LookupWarning")},
+                        },
+                    },
+                },
+                "absent": {
+                    "type": "array",
+                    "description": "The years from 2015 without a scored answer, each with why",
+                    "items": {
+                        "type": "object",
+                        "required": ["year", "code", "problem"],
+                        "properties": {
+                            "year": {"type": "integer"},
+                            "code": {"type": "string"},
+                            "problem": {"type": "string"},
+                        },
+                    },
+                },
             },
         },
     }
@@ -337,13 +400,19 @@ def _lookup_paths(secured: list) -> dict[str, Any]:
         "401": _error("API keys are configured and X-API-Key is missing or wrong"),
         "422": _error("A parameter is malformed; details name it"),
         "429": {
-            **_error("DART's daily request limit is used up"),
+            **_error(
+                "dart_busy: DART's daily request limit is used up; lookup_limit: this client or this server "
+                "has made as many DART calls in the last hour as allowed (answers already kept are still given)"
+            ),
             "headers": {
-                "Retry-After": {"schema": {"type": "integer"}, "description": "Seconds until DART's limit resets"}
+                "Retry-After": {"schema": {"type": "integer"}, "description": "Seconds until asking again may work"}
             },
         },
         "502": _error("DART answered something that cannot be read"),
-        "503": _error("The lookup is not configured (lookup_not_configured) or DART refuses this server"),
+        "503": _error(
+            "The lookup is not configured (lookup_not_configured), DART refuses this server, or every DART "
+            "slot of this server is taken (lookup_busy, with Retry-After)"
+        ),
         "504": _error("DART did not answer in time"),
     }
     code = {
@@ -351,14 +420,23 @@ def _lookup_paths(secured: list) -> dict[str, Any]:
         "in": "path",
         "required": True,
         "description": "6-digit stock code or 8-digit DART corp_code",
-        "schema": {"type": "string", "pattern": "^([0-9]{6}|[0-9]{8})$"},
+        "schema": {"type": "string", "pattern": "^([0-9A-Z]{6}|[0-9]{8})$"},
         "example": "005930",
+    }
+    fs = {
+        "name": "fs",
+        "in": "query",
+        "required": False,
+        "description": "CFS (consolidated) or OFS (separate statements); without it, consolidated when the "
+        "filing has them, else separate (said in warnings)",
+        "schema": {"type": "string", "enum": ["CFS", "OFS"]},
     }
     year = {
         "name": "year",
         "in": "query",
         "required": False,
-        "description": "Fiscal year; the latest finished one when absent",
+        "description": "Fiscal year; without it the latest finished one, or the year before when that one "
+        "is not filed yet (reports are due by the end of March)",
         "schema": {"type": "integer", "minimum": FIRST_YEAR, "maximum": latest_finished_year() + 1},
         "example": 2023,
     }
@@ -384,11 +462,14 @@ def _lookup_paths(secured: list) -> dict[str, Any]:
             "get": {
                 "operationId": "statements",
                 "summary": "The nine statement fields from the annual report on DART, the missing ones named",
-                "parameters": [code, year],
+                "parameters": [code, year, fs],
                 "security": secured,
                 "responses": {
                     "200": _json(_ref("Statements"), "The statements and the filing they come from"),
-                    "404": _error("No listed company with that code, or no annual report that year"),
+                    "404": _error(
+                        "No listed company with that code (company_not_found), no structured annual statements "
+                        "that year (no_filing), or none of the basis asked for (no_statements)"
+                    ),
                     **dart_errors,
                     "422": _error(
                         "A parameter is malformed (details name it), or accounts_missing: the filing lacks "
@@ -399,6 +480,23 @@ def _lookup_paths(secured: list) -> dict[str, Any]:
                         "The lookup is not configured (lookup_not_configured), DART refuses this server, or "
                         "the filing lacks accounts and the model that judges whether it can be scored is "
                         "unavailable (model_unavailable)"
+                    ),
+                },
+            }
+        },
+        "/companies/{code}/history": {
+            "get": {
+                "operationId": "history",
+                "summary": "Every fiscal year from 2015 DART has statements for, each scored as POST /predict scores it",
+                "parameters": [code, fs],
+                "security": secured,
+                "responses": {
+                    "200": _json(_ref("History"), "The years scored, with each year's source, and the years absent"),
+                    "404": _error("No listed company with that code"),
+                    **dart_errors,
+                    "503": _error(
+                        "The lookup is not configured, DART refuses this server, every DART slot is taken "
+                        "(lookup_busy), or the model is unavailable"
                     ),
                 },
             }
