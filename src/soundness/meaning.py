@@ -83,6 +83,11 @@ class Meaning:
             section["insufficient"] = {
                 **grades.as_json(grades.INSUFFICIENT),
                 **self._manifest["insufficient"],
+                "event_rates": {
+                    population: observed["insufficient"]
+                    for population, observed in rates.items()
+                    if isinstance(observed, dict) and isinstance(observed.get("insufficient"), dict)
+                },
             }
         return section
 
