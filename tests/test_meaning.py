@@ -289,8 +289,8 @@ def test_a_bad_currency_or_market_is_refused_naming_the_field(make_client, listi
 
 def test_get_model_lists_every_flags_rule_and_source(make_client):
     listed = make_client().get("/model").json()["flags"]
-    assert listed == [flag.card() for flag in FLAGS]
-    assert all(flag["rule"] and flag["source"] for flag in listed)
+    assert listed == [flag.described() for flag in FLAGS]
+    assert all(flag["rule"] and flag["source"] and flag["note"] for flag in listed)
 
 
 # ---------------------------------------------------------------- 4. reasons
