@@ -19,7 +19,9 @@ except ConfigError as error:  # refuse to start, saying why in one log line, not
     raise SystemExit(1) from None
 service = Service(settings)
 connection.install(settings.client_timeout, service.allow)  # the server's HTTP protocol, before the fork
-platforms.install()  # gunicorn's settings the platforms need, which functions-framework's CLI cannot take
+platforms.install(
+    settings.aip_http_port
+)  # gunicorn's settings the platforms need, which functions-framework's CLI cannot take
 
 
 @functions_framework.aio.http

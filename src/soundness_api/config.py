@@ -23,6 +23,9 @@ ENV_NAMES = (
     "DART_CACHE_SIZE",
     "BIGQUERY_ROUTE",
 )
+# What a platform sets, never deploy.sh: Vertex AI's custom-container contract (the port it
+# sends to, the routes it calls). The harness clears these too.
+PLATFORM_ENV_NAMES = ("AIP_HTTP_PORT", "AIP_PREDICT_ROUTE", "AIP_HEALTH_ROUTE")
 # The folder holding this package: a staged deploy folder (model/ and frontend/ beside main.py),
 # or src/ of a checkout (artifacts/ and frontend/ one level up).
 PACKAGE_HOME = Path(__file__).resolve().parent.parent
@@ -89,6 +92,24 @@ def _api_keys(env: dict[str, str]) -> tuple[str, ...]:
     return keys
 
 
+def _port(env: dict[str, str], name: str) -> int | None:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    if not (raw.isascii() and raw.isdigit() and 0 < int(raw) < 1 << 16):
+        raise ConfigError(f"{name} must be a TCP port (1-65535), got {raw!r}")
+    return int(raw)
+
+
+def _route(env: dict[str, str], name: str) -> str | None:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    if not raw.startswith("/") or not raw.isascii() or not raw.isprintable() or any(c in raw for c in " ?#{}"):
+        raise ConfigError(f"{name} must be a path such as /v1/endpoints/1/deployedModels/2:predict, got {raw!r}")
+    return raw.rstrip("/") or "/"  # as the request cycle matches paths
+
+
 def _switch(env: dict[str, str], name: str) -> bool:
     raw = env.get(name, "").strip()
     if raw not in ("", "on", "off"):
@@ -111,6 +132,11 @@ class Settings:
     dart_timeout: int = 10  # seconds for each call to DART, start to last byte
     dart_cache_size: int = 256  # statements answers kept per instance
     bigquery_route: bool = False
+    # Vertex AI: the port it sends to, the route it predicts on (KServe V1's shape), the route it
+    # checks health on (200 once the model is loaded); None where not on Vertex AI.
+    aip_http_port: int | None = None
+    aip_predict_route: str | None = None
+    aip_health_route: str | None = None
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -128,4 +154,7 @@ class Settings:
             dart_timeout=_positive_int(env, "DART_TIMEOUT", 10),
             dart_cache_size=_positive_int(env, "DART_CACHE_SIZE", 256),
             bigquery_route=_switch(env, "BIGQUERY_ROUTE"),
+            aip_http_port=_port(env, "AIP_HTTP_PORT"),
+            aip_predict_route=_route(env, "AIP_PREDICT_ROUTE"),
+            aip_health_route=_route(env, "AIP_HEALTH_ROUTE"),
         )
