@@ -11,10 +11,14 @@ These tests start the real CLI that way (harness.server.Server(platform=True)).
 from __future__ import annotations
 
 import asyncio
+import http.client
 import io
 import json
 import os
+import signal
+import socket
 import sys
+import time
 import urllib.error
 import urllib.request
 
@@ -244,3 +248,65 @@ def test_on_vertex_ai_health_says_503_while_the_model_cannot_be_served(start_pla
 def test_a_malformed_vertex_variable_is_refused_naming_it(name, value):
     with pytest.raises(ConfigError, match=name):
         Settings.from_env({name: value})
+
+
+# ---------------------------------------------------------------- shutdown (Cloud Run: SIGTERM, 10 s, SIGKILL)
+
+BURST = 32
+
+
+def keep_alive_connections(server: Server, count: int) -> list[http.client.HTTPConnection]:
+    """`count` connections that have each had one answer and wait idle, as a front end keeps them."""
+    connections = []
+    for _ in range(count):
+        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+        connection.request("GET", "/health")
+        connection.getresponse().read()
+        connections.append(connection)
+    return connections
+
+
+@pytest.mark.server
+def test_sigterm_in_a_burst_answers_every_request_already_sent(start_platform):
+    server = start_platform(lambda port: cloud_run_env(port, "true"))
+    assert get(server.url + "/ready")[0] == 200
+    connections = keep_alive_connections(server, BURST)
+    body = json.dumps({"companies": [LEGACY_STATEMENT] * 100})
+    # Half the burst written before the signal, half after it, while the first half keeps the
+    # event loop busy: uvicorn closes every idle connection at once, some with a request unread.
+    for number, connection in enumerate(connections):
+        if number == BURST // 2:
+            server.process.send_signal(signal.SIGTERM)
+        connection.request("POST", "/predict", body, {"Content-Type": "application/json"})
+    statuses = []
+    for connection in connections:
+        try:
+            response = connection.getresponse()
+            response.read()
+            statuses.append(response.status)
+        except (OSError, http.client.HTTPException) as error:
+            statuses.append(type(error).__name__)
+    assert statuses == [200] * BURST
+    assert server.process.wait(timeout=10) == 0
+    request_lines(server)  # every line JSON, the shutdown's too
+
+
+@pytest.mark.server
+def test_sigterm_with_a_client_stalled_mid_body_exits_within_8_seconds(start_platform):
+    server = start_platform(lambda port: {**cloud_run_env(port, "true"), "CLIENT_TIMEOUT_SECONDS": "60"})
+    stalled = socket.create_connection(("127.0.0.1", server.port))
+    stalled.sendall(
+        b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"
+    )
+    time.sleep(0.5)  # the function is waiting for the rest of the body
+    signalled = time.monotonic()
+    server.process.send_signal(signal.SIGTERM)
+    server.process.wait(timeout=15)
+    exited = time.monotonic() - signalled
+    answer = stalled.recv(4096)
+    stalled.close()
+    assert exited < 8, f"exited {exited:.1f} s after SIGTERM: Cloud Run kills at 10"
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 408 ") and b"connection: close" in head.lower()
+    assert json.loads(body)["error"]["code"] == "body_timeout"
+    request_lines(server)
