@@ -431,6 +431,7 @@ def test_the_openapi_document_lists_every_route():
         "/model",
         "/companies",
         "/companies/{code}/statements",
+        "/companies/{code}/history",
         "/v1/models/{name}",
         "/v1/models/{name}:predict",
         "/v2",

@@ -21,6 +21,8 @@ ENV_NAMES = (
     "DART_API_URL",
     "DART_TIMEOUT",
     "DART_CACHE_SIZE",
+    "DART_CALLS_PER_CLIENT",
+    "DART_CALLS_PER_INSTANCE",
     "BIGQUERY_ROUTE",
 )
 # What a platform sets, never deploy.sh: Vertex AI's custom-container contract (the port it
@@ -130,7 +132,9 @@ class Settings:
     dart_api_key: str = field(default="", repr=False)
     dart_api_url: str = DART_API_URL
     dart_timeout: int = 10  # seconds for each call to DART, start to last byte
-    dart_cache_size: int = 256  # statements answers kept per instance
+    dart_cache_size: int = 256  # DART answers kept per instance
+    dart_calls_per_client: int = 100  # DART calls one client may cause per hour
+    dart_calls_per_instance: int = 800  # DART calls per hour per instance (the key has 20,000 a day)
     bigquery_route: bool = False
     # Vertex AI: the port it sends to, the route it predicts on (KServe V1's shape), the route it
     # checks health on (200 once the model is loaded); None where not on Vertex AI.
@@ -153,6 +157,8 @@ class Settings:
             dart_api_url=_url(env, "DART_API_URL", DART_API_URL),
             dart_timeout=_positive_int(env, "DART_TIMEOUT", 10),
             dart_cache_size=_positive_int(env, "DART_CACHE_SIZE", 256),
+            dart_calls_per_client=_positive_int(env, "DART_CALLS_PER_CLIENT", 100),
+            dart_calls_per_instance=_positive_int(env, "DART_CALLS_PER_INSTANCE", 800),
             bigquery_route=_switch(env, "BIGQUERY_ROUTE"),
             aip_http_port=_port(env, "AIP_HTTP_PORT"),
             aip_predict_route=_route(env, "AIP_PREDICT_ROUTE"),

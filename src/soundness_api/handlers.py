@@ -17,7 +17,7 @@ from .config import Settings
 from .errors import NotFound, Refusal, Unavailable, status_of
 from .exchange import Exchange
 from .lazy_model import LazyModel, ModelUnavailable
-from .lookup import CompanyLookup, require_scoreable
+from .lookup import CompanyLookup, requester, require_scoreable, scored_history
 from .payloads import parse_json
 from .responses import json_response
 
@@ -28,15 +28,17 @@ class Handlers:
         self.model = model
         self.keys = keys
         self.lookup = lookup
-        # DART is called with blocking urllib, off the event loop; on threads of its own, so
-        # calls waiting on a slow DART never hold up the model's loading thread.
-        self._dart_threads = ThreadPoolExecutor(max_workers=4, thread_name_prefix="dart")
+        # DART is called with blocking sockets, off the event loop; on threads of its own, so
+        # calls waiting on a slow DART never hold up the model's loading thread. More threads than
+        # the lookup lets wait on DART at once (lookup.DART_SLOTS): answers already kept never
+        # queue behind calls to DART, and a lookup finding no slot free is refused at once.
+        self._dart_threads = ThreadPoolExecutor(max_workers=16, thread_name_prefix="dart")
 
     async def predictor(self):
         try:
             return await self.model.get_async()
         except ModelUnavailable as exc:
-            raise Unavailable("model_unavailable", str(exc), retry_after=60) from None
+            raise Unavailable("model_unavailable", str(exc), retry_after=exc.retry_after) from None
 
     async def health(self, exchange: Exchange) -> Response:
         return json_response({"status": "ok", "model_loaded": self.model.loaded})
@@ -86,16 +88,26 @@ class Handlers:
     async def companies(self, exchange: Exchange) -> Response:
         self.keys.check(exchange)  # lookups spend this server's DART quota
         query = exchange.request.query_params.get("q")
+        if self.lookup.list_ready():  # the index answers in microseconds: no thread, no waiting
+            return json_response(self.lookup.search(query))
         return json_response(await self._off_loop(self.lookup.search, query))
 
     async def statements(self, exchange: Exchange) -> Response:
         self.keys.check(exchange)
+        query = exchange.request.query_params
         answer = await self._off_loop(
-            self.lookup.statements, exchange.params["code"], exchange.request.query_params.get("year")
+            self.lookup.statements, exchange.params["code"], query.get("year"), query.get("fs"), _client(exchange)
         )
         if answer["missing"]:  # only then does the answer depend on the model served
             require_scoreable(answer, await self.predictor())
         return json_response(answer)
+
+    async def history(self, exchange: Exchange) -> Response:
+        self.keys.check(exchange)
+        history = await self._off_loop(
+            self.lookup.history, exchange.params["code"], exchange.request.query_params.get("fs"), _client(exchange)
+        )
+        return json_response(scored_history(history, await self.predictor(), self.settings.max_batch))
 
     async def _off_loop(self, call, *args):
         return await asyncio.get_running_loop().run_in_executor(self._dart_threads, call, *args)
@@ -145,3 +157,8 @@ class Handlers:
             return json_response(result)
 
         return handler
+
+
+def _client(exchange: Exchange) -> str:
+    client = exchange.request.client
+    return requester(exchange.headers, client.host if client else None)
