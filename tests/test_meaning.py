@@ -98,6 +98,17 @@ def test_a_model_without_the_new_keys_answers_without_event_or_grade(make_client
     assert "event" not in model and "grades" not in model and "label_meaning" in model
 
 
+def test_the_imported_legacy_model_answers_without_event_grade_or_reasons_but_with_flags(make_client, legacy_model_dir):
+    client = make_client(MODEL_DIR=legacy_model_dir)
+    answer = predict(client, {"companies": [company(total_equity=-1, total_liabilities=273842119657)]})
+    (row,) = answer["predictions"]
+    assert "event" not in answer and "grade" not in row and "reasons" not in row  # it has no explanation
+    assert codes(row) == ["capital_erosion"]
+    model = client.get("/model").json()
+    assert "not a verdict" in model["label_meaning"]["en"]
+    assert model["reason_groups"] == {}  # of the leverage ratios its five inputs have only the equity ratio
+
+
 @pytest.mark.parametrize(
     "keys, problem",
     [

@@ -2,7 +2,7 @@
 
 A flag never changes the model's probability, grade or class: it is a rule anyone can check by
 hand on the statements, with where the rule comes from. Each one is here because a rule stands
-behind it (docs/flags.md says which, with the figures measured on the Korean companies). The
+behind it (docs/meaning.md says which, with the figures measured on the Korean companies). The
 revenue floors are amounts in won for one market's listing rules, so they are checked only when
 the company says its currency is KRW and its market is KOSPI or KOSDAQ (the DART lookup knows
 both); every other flag is a ratio or a sign, the same in any unit.
@@ -80,7 +80,7 @@ FLAGS: tuple[Flag, ...] = (
         "Debt ratio above 200 % (liabilities more than twice the equity)",
         "total_equity > 0 and total_liabilities / total_equity > 2",
         "1998-12 5대 그룹과 주채권은행의 재무구조개선약정: 1999년 말까지 부채비율 200 % 미만; 금융감독위원회가 "
-        "그 아래 그룹들의 재무약정에도 같은 200 % 기준을 점검 (docs/flags.md)",
+        "그 아래 그룹들의 재무약정에도 같은 200 % 기준을 점검 (docs/meaning.md)",
         _debt_ratio_above(2),
     ),
     Flag(
@@ -88,7 +88,7 @@ FLAGS: tuple[Flag, ...] = (
         "부채비율이 400 %를 넘습니다",
         "Debt ratio above 400 % (liabilities more than four times the equity)",
         "total_equity > 0 and total_liabilities / total_equity > 4",
-        "위 200 % 기준의 두 배; 한국 상장사에서 이 구간의 부실 상장폐지 비율은 docs/flags.md에 측정해 둠",
+        "위 200 % 기준의 두 배; 한국 상장사에서 이 구간의 부실 상장폐지 비율은 docs/meaning.md에 측정해 둠",
         _debt_ratio_above(4),
     ),
     Flag(
