@@ -137,3 +137,46 @@ def test_over_https_the_page_asks_browsers_to_keep_to_https(client, path):
     hsts = answer.headers["Strict-Transport-Security"]
     assert int(re.search(r"max-age=(\d+)", hsts)[1]) >= 31536000
     assert client.get("https://testserver" + path).headers["Strict-Transport-Security"] == hsts
+
+
+# ---------------------------------------------------------------- the labels the page carries
+
+
+def test_the_pages_labels_are_written_from_the_apis_source_and_are_current():
+    from soundness_api import page_labels
+
+    assert page_labels.LABELS_JS.read_text(encoding="utf-8") == page_labels.module_text(), (
+        "frontend/labels.js is stale: run python -m soundness_api.page_labels"
+    )
+    index = page_labels.INDEX_HTML.read_text(encoding="utf-8")
+    assert index == page_labels.index_text(index), "frontend/index.html's fields are stale: run the same"
+    assert page_labels.main(["--check"]) == 0
+
+
+def test_the_labels_the_page_carries_are_the_ones_get_model_gives(make_client):
+    import json
+
+    facts = make_client().get("/model").json()
+    text = (FRONTEND / "labels.js").read_text(encoding="utf-8")
+    carried = {
+        name: json.loads(value) for name, value in re.findall(r"export const (\w+) = (.*?);\n", text, flags=re.DOTALL)
+    }
+    assert carried["STATEMENT_LABELS"] == facts["statement_labels"]
+    assert {name: {"ko": r["ko"], "en": r["en"]} for name, r in carried["RATIO_LABELS"].items()} == facts[
+        "ratio_labels"
+    ]
+    index = (FRONTEND / "index.html").read_text(encoding="utf-8")
+    shown = dict(re.findall(r'data-field="(\w+)">([^<]+)<', index))
+    assert shown == {name: label["ko"] for name, label in facts["statement_labels"].items()}
+    assert list(shown) == list(facts["statement_labels"])  # in the form's order
+
+
+def test_darts_account_names_are_csv_headers_for_the_field_they_fill():
+    from soundness_api.dart import ACCOUNTS
+    from soundness_api.page_labels import csv_headers
+
+    headers = csv_headers()
+    for field, (names, column) in ACCOUNTS.items():
+        for name in names:
+            key = name if column == "thstrm_amount" else f"전기{name}"
+            assert headers[key] == field
