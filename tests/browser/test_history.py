@@ -3,24 +3,15 @@ from GET /companies/{code}/history in Korean and English, every figure the API's
 
 from __future__ import annotations
 
-import json
-import urllib.request
-
 import pytest
 
 import dart_stand_in as stand_in
 
+from . import test_lookup
+from .test_lookup import get_json
+
 pytestmark = [pytest.mark.browser, pytest.mark.server]
-
-
-@pytest.fixture
-def lookup_url(page_server, served_model_dir, dart_stand_in):
-    return page_server(served_model_dir, dart_stand_in.env())
-
-
-def get_json(url: str) -> dict:
-    with urllib.request.urlopen(url, timeout=30) as response:
-        return json.loads(response.read())
+lookup_url = test_lookup.lookup_url  # the same real function and DART stand-in
 
 
 def pick(page, name: str) -> None:
