@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any
 
 from starlette.responses import Response
@@ -16,6 +17,7 @@ from .api_keys import ApiKeys
 from .config import Settings
 from .errors import NotFound, Refusal, Unavailable, status_of
 from .exchange import Exchange
+from .heavy import HeavyWork
 from .lazy_model import LazyModel, ModelUnavailable
 from .lookup import CompanyLookup, requester, require_scoreable, scored_history
 from .payloads import check_media_type, parse_json
@@ -33,6 +35,7 @@ class Handlers:
         # the lookup lets wait on DART at once (lookup.DART_SLOTS): answers already kept never
         # queue behind calls to DART, and a lookup finding no slot free is refused at once.
         self._dart_threads = ThreadPoolExecutor(max_workers=16, thread_name_prefix="dart")
+        self.heavy = HeavyWork()  # a large body's parsing, scoring and answer: off the event loop
         self._openapi: bytes | None = None  # GET /openapi.json's body
 
     async def predictor(self):
@@ -89,8 +92,10 @@ class Handlers:
         self.keys.check(exchange)
         raw = await body.read(exchange, self.settings.max_body_bytes)
         check_media_type(exchange.headers.get("content-type"))
-        answered, exchange.rows = answer(await self.predictor(), raw, self.settings.max_batch)
-        return json_response(answered)
+        async with self.heavy.turn(len(raw)) as run:
+            predictor = await self.predictor()
+            answered, exchange.rows = await run(answer, predictor, raw, self.settings.max_batch)
+            return await run(json_response, answered)
 
     async def companies(self, exchange: Exchange) -> Response:
         self.keys.check(exchange)  # lookups spend this server's DART quota
@@ -148,22 +153,28 @@ class Handlers:
                 if scores:
                     self.keys.check(exchange)
                     raw = await body.read(exchange, self.settings.max_body_bytes)
-                    # These protocols' bodies are JSON by definition: a client that names no type
-                    # (tritonclient names none) is not refused; one that names another type is.
-                    parsed = parse_json(raw, exchange.headers.get("content-type") or "application/json")
-                    result = answer(
-                        await self.predictor(), parsed, max_batch=self.settings.max_batch, **exchange.params
-                    )
-                else:
-                    result = answer(await self.predictor(), **exchange.params)
+                    async with self.heavy.turn(len(raw)) as run:
+                        # These protocols' bodies are JSON by definition: a client that names no type
+                        # (tritonclient names none) is not refused; one that names another type is.
+                        parsed = await run(parse_json, raw, exchange.headers.get("content-type") or "application/json")
+                        predictor = await self.predictor()
+                        result = await run(
+                            partial(answer, max_batch=self.settings.max_batch, **exchange.params), predictor, parsed
+                        )
+                        return await run(self._answered, exchange, result)
+                return self._answered(exchange, answer(await self.predictor(), **exchange.params))
             except Refusal as error:
                 shape, statuses = errors
                 return json_response(shape(error), status_of(error, statuses), error.headers)
-            if isinstance(result, tuple):
-                result, exchange.rows = result
-            return json_response(result)
 
         return handler
+
+    @staticmethod
+    def _answered(exchange: Exchange, result: Any) -> Response:
+        """A protocol's answer as a response; `result` is a body, or a body and how many rows it carried."""
+        if isinstance(result, tuple):
+            result, exchange.rows = result
+        return json_response(result)
 
 
 def _client(exchange: Exchange) -> str:
