@@ -262,6 +262,22 @@ def test_the_krx_revenue_floors_apply_only_in_won_on_kospi_and_kosdaq(make_clien
     assert codes(answer) == expected
 
 
+@pytest.mark.parametrize(
+    "listing, equity, expected",
+    [
+        ({"currency": "KRW", "market": "KOSDAQ"}, 9.99e8, ["equity_below_kosdaq_floor"]),
+        ({"currency": "KRW", "market": "KOSDAQ"}, 1e9, []),
+        ({"currency": "KRW", "market": "KOSPI"}, 9.99e8, []),  # KOSPI has no equity floor
+        ({"currency": "USD", "market": "KOSDAQ"}, 9.99e8, []),
+    ],
+)
+def test_the_kosdaq_equity_floor_applies_only_in_won_on_kosdaq(make_client, listing, equity, expected):
+    row = {**SMALL_STATEMENT, **listing, "total_equity": equity, "total_liabilities": 1e10 - equity}
+    row.update(total_assets=1e10, total_assets_prior=1e10, revenue=1e10, revenue_prior=1e10)
+    answer = predict(make_client(), {"companies": [row]})["predictions"][0]
+    assert [c for c in codes(answer) if not c.startswith("debt_ratio")] == expected
+
+
 def test_flags_are_the_same_for_a_company_alone_and_in_a_batch(make_client):
     client = make_client()
     rows = [company(total_liabilities=5e11, total_equity=1e11, currency="KRW", market="KOSDAQ", revenue=1e9)] * 20

@@ -19,6 +19,7 @@ import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType
 
 from soundness import flags, ratios
+from soundness.artifacts import CLASSES
 
 from .errors import MAX_DETAILS
 
@@ -234,9 +235,15 @@ class ModelName(Struct):
 class Prediction(Struct, rename={"class_": "class"}):
     index: int
     id: str | int | None
-    label: Literal[0, 1]
-    class_: Literal["sound", "unsound"]
-    class_ko: Literal["건전", "비건전"]
+    label: Annotated[
+        Literal[0, 1],
+        Meta(
+            description="1 when probability_unsound is at or above the decision threshold (a screen, not "
+            "a verdict: GET /model's label_meaning); kept, with class, for the legacy forms' programs"
+        ),
+    ]
+    class_: Literal[tuple(c["name"] for c in CLASSES)]  # type: ignore[valid-type]
+    class_ko: Literal[tuple(c["ko"] for c in CLASSES)]  # type: ignore[valid-type]
     probability_unsound: Annotated[float, Meta(ge=0, le=1)]
     ratios: dict[str, float | None]
     warnings: list[dict[str, Any]]

@@ -11,10 +11,8 @@ from soundness import ratios
 
 from . import bigquery, contract, open_inference
 from .config import Settings
-from .contract import MAX_MAGNITUDE
 from .lookup import FIRST_YEAR, MAX_QUERY_LENGTH, MAX_RESULTS, latest_finished_year
 
-NUMBER = {"type": "number", "minimum": -MAX_MAGNITUDE, "maximum": MAX_MAGNITUDE}
 EXPLAIN = {
     "type": "boolean",
     "default": True,
