@@ -276,10 +276,13 @@ def test_no_filing_for_that_year_is_404_naming_the_company_and_year(client):
     assert error["details"][0]["field"] == "year"
 
 
-def test_dart_request_limit_is_429_with_retry_after(client):
+def test_dart_request_limit_is_429_with_retry_after_and_dart_is_not_asked_again_that_day(client, dart_stand_in):
     response = client.get("/companies/900002/statements?year=2023")
     assert_error(response, 429, "dart_busy")
     assert 0 < int(response.headers["Retry-After"]) <= 24 * 3600
+    before = len(dart_stand_in.calls)
+    assert_error(client.get("/companies/005930/statements?year=2019"), 429, "dart_busy")
+    assert len(dart_stand_in.calls) == before
 
 
 def test_a_rejected_key_is_503_logged_once_and_the_key_is_never_shown(lookup_client, dart_stand_in, capfd):
