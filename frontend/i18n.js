@@ -148,6 +148,7 @@ const TEXT = {
     grade_line: "위험 등급 {grade}/5",
     event_line: "확률의 뜻: {event}",
     flags_heading: "주의 신호",
+    reasons_heading: "판정 이유",
     chart_heading: "무엇이 위험을 움직였나",
     chart_note: "막대는 각 항목이 위험(로그 오즈)을 학습 기업 평균에서 얼마나 올렸는지(오른쪽, 빨강) 내렸는지(왼쪽, 초록) 보여 줍니다. 큰 것부터.",
     chart_groups: "항목 묶음별",
@@ -213,7 +214,6 @@ const TEXT = {
     warning_balance_mismatch: "Total equity does not equal total assets minus total liabilities; the equity entered was used.",
     warning_unknown_inputs: "These ratios could not be computed (a field left blank, a zero denominator…) " +
       "and were scored as unknown: {ratios}",
-    reasons_heading: "What moved the result most",
     warning_outside_training_range: "{ratio} is {value}, outside the range of {share}% of the training companies " +
       "({low} to {high}). The model treats it like the most extreme companies it learnt from: check the units.",
     features_heading: "Ratios the model used",
