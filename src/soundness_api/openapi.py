@@ -188,7 +188,12 @@ def _schemas(max_batch: int) -> dict[str, Any]:
             "properties": {
                 "index": {"type": "integer"},
                 "id": {"type": ["string", "integer", "null"]},
-                "label": {"type": "integer", "enum": [0, 1]},
+                "label": {
+                    "type": "integer",
+                    "enum": [0, 1],
+                    "description": "1 when probability_unsound is at or above the decision threshold (a screen, not "
+                    "a verdict: GET /model's label_meaning); kept, with class, for the legacy forms' programs",
+                },
                 "class": {"type": "string", "enum": [c["name"] for c in artifacts.CLASSES]},
                 "class_ko": {"type": "string", "enum": [c["ko"] for c in artifacts.CLASSES]},
                 "probability_unsound": {"type": "number", "minimum": 0, "maximum": 1},
