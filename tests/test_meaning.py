@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import random
 import shutil
 
 import pytest
@@ -262,6 +263,22 @@ def test_the_krx_revenue_floors_apply_only_in_won_on_kospi_and_kosdaq(make_clien
     assert codes(answer) == expected
 
 
+@pytest.mark.parametrize(
+    "listing, equity, expected",
+    [
+        ({"currency": "KRW", "market": "KOSDAQ"}, 9.99e8, ["equity_below_kosdaq_floor"]),
+        ({"currency": "KRW", "market": "KOSDAQ"}, 1e9, []),
+        ({"currency": "KRW", "market": "KOSPI"}, 9.99e8, []),  # KOSPI has no equity floor
+        ({"currency": "USD", "market": "KOSDAQ"}, 9.99e8, []),
+    ],
+)
+def test_the_kosdaq_equity_floor_applies_only_in_won_on_kosdaq(make_client, listing, equity, expected):
+    row = {**SMALL_STATEMENT, **listing, "total_equity": equity, "total_liabilities": 1e10 - equity}
+    row.update(total_assets=1e10, total_assets_prior=1e10, revenue=1e10, revenue_prior=1e10)
+    answer = predict(make_client(), {"companies": [row]})["predictions"][0]
+    assert [c for c in codes(answer) if not c.startswith("debt_ratio")] == expected
+
+
 def test_flags_are_the_same_for_a_company_alone_and_in_a_batch(make_client):
     client = make_client()
     rows = [company(total_liabilities=5e11, total_equity=1e11, currency="KRW", market="KOSDAQ", revenue=1e9)] * 20
@@ -270,6 +287,33 @@ def test_flags_are_the_same_for_a_company_alone_and_in_a_batch(make_client):
     alone = [predict(client, {"companies": [row]})["predictions"][0] for row in (rows[0], rows[-1])]
     assert batch[0]["flags"] == alone[0]["flags"] and batch[-1]["flags"] == alone[1]["flags"] == []
     assert codes(alone[0]) == ["debt_ratio_above_200", "debt_ratio_above_400", "revenue_below_krx_floor"]
+
+
+def test_a_company_checked_alone_gets_the_flags_the_arrays_give(make_client):
+    """A few companies are checked one by one in floats, a batch as arrays: the same flags."""
+    rng = random.Random(7)
+    listings = [
+        {},
+        {"currency": "KRW"},
+        {"currency": "KRW", "market": "KOSPI"},
+        {"currency": "KRW", "market": "KOSDAQ"},
+    ]
+    rows = []
+    for _ in range(300):
+        row = {name: rng.choice([1, -1, 0.1]) * rng.choice([1e6, 2e9, 5e9, 4e10]) for name in SMALL_STATEMENT}
+        row["total_assets"] = row["total_assets_prior"] = 1e11
+        for name in rng.sample(list(SMALL_STATEMENT), rng.choice([0, 0, 1, 3])):
+            row[name] = None
+        rows.append({**row, **rng.choice(listings)})
+    client = make_client()
+    batch = predict(client, {"companies": rows})["predictions"]
+    alone = [
+        answer
+        for start in range(0, len(rows), 5)
+        for answer in predict(client, {"companies": rows[start : start + 5]})["predictions"]
+    ]
+    assert [a.get("flags") for a in batch] == [a.get("flags") for a in alone]
+    assert sum(bool(a.get("flags")) for a in batch) > 100  # the rows were drawn to raise flags
 
 
 @pytest.mark.parametrize(

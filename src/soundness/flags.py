@@ -3,9 +3,9 @@
 A flag never changes the model's probability, grade or class: it is a rule anyone can check by
 hand on the statements, with where the rule comes from. Each one is here because a rule stands
 behind it (docs/meaning.md says which, with the figures measured on the Korean companies). The
-revenue floors are amounts in won for one market's listing rules, so they are checked only when
-the company says its currency is KRW and its market is KOSPI or KOSDAQ (the DART lookup knows
-both); every other flag is a ratio or a sign, the same in any unit.
+listing floors (revenue on KOSPI and KOSDAQ, equity on KOSDAQ) are amounts in won for one
+market's rules, so they are checked only when the company says its currency is KRW and its market
+(the DART lookup knows both); every other flag is a ratio or a sign, the same in any unit.
 """
 
 from __future__ import annotations
@@ -29,6 +29,8 @@ KOSDAQ_RULES = "코스닥시장 상장규정"
 # in steps (KOSPI 100억, 200억, 300억 by 2029; KOSDAQ 50억, 75억, 100억), with companies above a
 # market capitalisation exempt (FSC, 「IPO 및 상장폐지 제도개선 방안」, 2025-01-21).
 REVENUE_FLOORS = {"KOSPI": 5_000_000_000, "KOSDAQ": 3_000_000_000}
+EQUITY_FLOORS = {"KOSDAQ": 1_000_000_000}  # 관리종목 below 10억 won of equity (KOSPI has none)
+FLOORS = {"revenue": REVENUE_FLOORS, "total_equity": EQUITY_FLOORS}
 
 
 @dataclass(frozen=True)
@@ -39,9 +41,9 @@ class Flag:
     rule: str
     source: str  # the rule's home, short: every flagged row carries it
     note: str  # what the source says, at length: GET /model and docs/meaning.md
-    # Of the statement columns (numpy arrays, NaN where not given) and the company's market
-    # (an array of its floor in won, NaN where no floor applies): which companies it flags.
-    holds: Callable[[Mapping[str, np.ndarray], np.ndarray], np.ndarray]
+    # Of the statement columns (numpy arrays, NaN where not given) and the listing floors that
+    # apply to each company (`floors`: arrays in won, NaN where none applies): which it flags.
+    holds: Callable[[Mapping[str, np.ndarray], Mapping[str, np.ndarray]], np.ndarray]
 
     def card(self) -> dict[str, str]:
         """The flag as an answer's row carries it."""
@@ -52,7 +54,7 @@ class Flag:
         return {**self.card(), "note": self.note}
 
 
-def _debt_ratio_above(times: float) -> Callable[[Mapping[str, np.ndarray], np.ndarray], np.ndarray]:
+def _debt_ratio_above(times: float) -> Callable[[Mapping[str, np.ndarray], Mapping[str, np.ndarray]], np.ndarray]:
     # Liabilities above `times` the equity, for a positive equity (else the debt ratio has no meaning
     # and capital_erosion speaks): liabilities > times x equity needs no division.
     return lambda v, floor: (v["total_equity"] > 0) & (v["total_liabilities"] > times * v["total_equity"])
@@ -102,6 +104,16 @@ FLAGS: tuple[Flag, ...] = (
         _debt_ratio_above(4),
     ),
     Flag(
+        "equity_below_kosdaq_floor",
+        "자기자본이 코스닥 관리종목 지정 기준(10억 원) 미만입니다",
+        "Equity below the KOSDAQ floor for an administrative issue (KRW 1 bn)",
+        "currency KRW and market KOSDAQ with total_equity < 1,000,000,000",
+        f"{KOSDAQ_RULES} 제53조 (관리종목: 자기자본 10억 원 미만)",
+        f"{KOSDAQ_RULES} 제53조(관리종목 지정): 최근 사업연도 말 자기자본 10억 원 미만; 2회 연속이면 2022-12 개정부터 "
+        "상장적격성 실질심사 사유 (제56조)",
+        lambda v, floor: v["total_equity"] < floor["total_equity"],
+    ),
+    Flag(
         "revenue_below_krx_floor",
         "매출액이 관리종목 지정 기준(유가증권시장 50억 원, 코스닥 30억 원) 미만입니다",
         "Revenue below the KRX floor for an administrative issue (KOSPI KRW 5 bn, KOSDAQ KRW 3 bn)",
@@ -110,7 +122,7 @@ FLAGS: tuple[Flag, ...] = (
         f"{KOSPI_RULES} 제47조(관리종목 지정): 최근 사업연도 매출액 50억 원 미만; "
         f"{KOSDAQ_RULES} 제53조(관리종목 지정): 최근 사업연도 매출액 30억 원 미만 "
         "(기술특례 상장 기업 등은 일정 기간 면제); 2027년부터 단계적 상향 (금융위원회 2025-01-21)",
-        lambda v, floor: v["revenue"] < floor,
+        lambda v, floor: v["revenue"] < floor["revenue"],
     ),
     Flag(
         "revenue_below_krx_floor_two_years",
@@ -120,26 +132,43 @@ FLAGS: tuple[Flag, ...] = (
         f"{KOSPI_RULES}, {KOSDAQ_RULES} 제56조 (상장적격성 실질심사: 2년 연속 매출액 미달)",
         f"{KOSPI_RULES}(2년 연속 매출액 50억 원 미만)과 {KOSDAQ_RULES} 제56조(2년 연속 30억 원 미만): "
         "2022-12 개정부터 상장적격성 실질심사 사유 (그전에는 곧바로 상장폐지)",
-        lambda v, floor: (v["revenue"] < floor) & (v["revenue_prior"] < floor),
+        lambda v, floor: (v["revenue"] < floor["revenue"]) & (v["revenue_prior"] < floor["revenue"]),
     ),
 )
 FLAG_BY_CODE = {flag.code: flag for flag in FLAGS}
+CARDS = [flag.card() for flag in FLAGS]  # shared by every answer's rows: never changed
 
 
-def floors(currencies: Sequence[str | None], markets: Sequence[str | None]) -> np.ndarray:
-    """Each company's revenue floor in won, NaN where none applies (not KRW, or not KOSPI/KOSDAQ)."""
+def floors(currencies: Sequence[str | None], markets: Sequence[str | None]) -> dict[str, np.ndarray]:
+    """Per statement field with a listing floor, each company's floor in won: NaN where none
+    applies (amounts not in KRW, or a market without that floor)."""
     import numpy as np
 
-    return np.array(
-        [
-            REVENUE_FLOORS.get(market or "", math.nan) if currency == "KRW" else np.nan
-            for currency, market in zip(currencies, markets)
-        ],
-        dtype=float,
-    )
+    return {
+        field: np.array(
+            [
+                by_market.get(market or "", math.nan) if currency == "KRW" else math.nan
+                for currency, market in zip(currencies, markets)
+            ],
+            dtype=float,
+        )
+        for field, by_market in FLOORS.items()
+    }
 
 
-def raised(columns: Mapping[str, np.ndarray], floor: np.ndarray) -> np.ndarray:
+def company_flags(statement: Mapping[str, float], currency: str | None, market: str | None) -> list[dict[str, Any]]:
+    """One company's flags, in plain floats (NaN: not given): the rules are the same functions
+    `raised` applies to arrays, and a comparison with NaN is false here too. A few companies are
+    checked this way; numpy's fixed cost per call (some 20 us for the six rules) is more than the
+    checks themselves."""
+    floor = {
+        field: by_market.get(market or "", math.nan) if currency == "KRW" else math.nan
+        for field, by_market in FLOORS.items()
+    }
+    return [card for flag, card in zip(FLAGS, CARDS) if flag.holds(statement, floor)]
+
+
+def raised(columns: Mapping[str, np.ndarray], floor: Mapping[str, np.ndarray]) -> np.ndarray:
     """(companies, flags): which flags each company raises. A comparison with NaN (a value not
     given, a floor that does not apply) is false: a flag needs every value its rule reads."""
     import numpy as np
@@ -152,7 +181,7 @@ def flags_of(matrix: np.ndarray) -> list[list[dict[str, Any]]]:
     """Each company's flags as the answer carries them, from `raised`'s matrix."""
     import numpy as np
 
-    cards = [flag.card() for flag in FLAGS]
+    cards = CARDS
     rows: list[list[dict[str, Any]]] = [[] for _ in range(len(matrix))]
     for i in np.flatnonzero(matrix.any(axis=1)).tolist():
         rows[i] = [cards[j] for j in np.flatnonzero(matrix[i]).tolist()]
