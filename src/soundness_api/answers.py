@@ -9,7 +9,7 @@ import numpy as np
 from soundness import flags, ratios
 
 from .errors import Invalid, detail, error_object
-from .payloads import ARRAY_ROWS, Row, RowError, explain_requested, parse_rows
+from .payloads import ARRAY_ROWS, Row, RowError, parse_request
 
 
 def _scored(
@@ -156,9 +156,10 @@ def predictions(predictor, rows: list, explain: bool = False) -> list[dict[str, 
 
 
 def answer(predictor, body: Any, max_batch: int) -> tuple[dict[str, Any], int]:
-    """The response body for a parsed request, and how many rows it carried."""
-    rows = parse_rows(body, predictor.features, max_batch, predictor.accepts_missing)
-    answers = predictions(predictor, rows, explain_requested(body))
+    """The response body for a request (its JSON text, or parsed), and how many rows it carried."""
+    parsed = parse_request(body, predictor.features, max_batch, predictor.accepts_missing)
+    rows = parsed.rows
+    answers = predictions(predictor, rows, parsed.explain)
     if all("error" in a for a in answers):
         raise Invalid(
             "invalid_input",
