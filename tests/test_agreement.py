@@ -22,8 +22,6 @@ ODD_IDS = [2**53, -(2**53), "x" * 201, "a\u202eb", "tab\there", None, 1.5, True,
 FINE_IDS = [0, -(2**53) + 1, 2**53 - 1, "x" * 200, "삼성전자 2023", "a:b"]
 
 
-
-
 @pytest.fixture
 def agreement(make_client, served_model_dir):
     client = make_client(MODEL_DIR=served_model_dir, MAX_BATCH=MAX_BATCH)
