@@ -87,7 +87,7 @@ class Handlers:
         return pages.serve(static, exchange)
 
     async def predict(self, exchange: Exchange) -> Response:
-        from .answers import answer  # numpy and friends: only once predictions are asked for
+        from .answers import answer  # numpy: main imports it before the fork anyway (platforms -> kserve_v1 -> answers)
 
         self.keys.check(exchange)
         raw = await body.read(exchange, self.settings.max_body_bytes)
