@@ -20,6 +20,7 @@ never worded as helping: a group with no known member that lowered the score giv
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -49,8 +50,9 @@ TIED = (LEVERAGE,)
 
 
 def _label(name: str) -> tuple[str, str]:
+    """A ratio's names for a sentence: the English without its unit ("Return on assets (%)")."""
     ratio = RATIO_BY_NAME.get(name)
-    return (ratio.ko, ratio.en) if ratio else (name, name)
+    return (ratio.ko, re.sub(r" \([^()]*\)$", "", ratio.en)) if ratio else (name, name)
 
 
 def groups_of(features: Sequence[str]) -> list[Group]:

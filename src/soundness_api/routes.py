@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from . import bigquery, kserve_v1
+from . import bigquery, kserve_v1, platforms
 from . import open_inference as v2
 from .handlers import Handlers
 from .routing import Router
@@ -38,6 +38,10 @@ def router(h: Handlers) -> Router:
         ("GET", "/v2/models/{name}/versions/{version}/ready", v2_route(v2.model_ready)),
         ("POST", "/v2/models/{name}/versions/{version}/infer", v2_route(v2.infer, scores=True)),
     ]
+    if h.settings.aip_health_route:  # Vertex AI's health check: 200 once the model is loaded
+        table.append(("GET", h.settings.aip_health_route, h.ready))
+    if h.settings.aip_predict_route:  # Vertex AI's predictions, in KServe V1's shapes
+        table.append(("POST", h.settings.aip_predict_route, v1_route(platforms.vertex_predict, scores=True)))
     if h.settings.bigquery_route:  # BigQuery remote functions, only when BIGQUERY_ROUTE=on
         table.append(
             ("POST", "/bigquery", h.protocol((bigquery.error_body, bigquery.STATUSES), bigquery.replies, scores=True))
