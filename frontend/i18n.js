@@ -70,6 +70,7 @@ const TEXT = {
     batch_summary: "{total}개 기업 중 {scored}개 예측, {failed}개 오류",
     batch_progress: "예측하는 중… {total}개 기업 중 {done}개 완료 (요청 {request}/{requests}, 한 번에 최대 {size}개)",
     batch_stopped: "{total}개 기업 중 {done}개를 예측한 뒤 멈췄습니다. {message}",
+    batch_not_sent: "요청이 멈춰 이 행은 보내지 못했습니다.",
     batch_unreported: "서버가 오류가 너무 많아 이 행의 오류를 따로 적지 않았습니다.",
     batch_download: "결과 CSV 내려받기",
     col_line: "행",
@@ -140,6 +141,12 @@ const TEXT = {
     code_invalid_code: "종목코드(6자리)나 DART 고유번호(8자리)가 아닙니다.",
     code_invalid_year: "사업연도가 올바르지 않습니다.",
     code_company_not_found: "그런 상장회사가 DART 목록에 없습니다.",
+    code_invalid_fs: "재무제표 구분(연결/별도)이 올바르지 않습니다.",
+    code_method_not_allowed: "서버가 이 방식의 요청을 받지 않습니다.",
+    code_invalid_request: "서버가 요청을 받아들이지 않았습니다.",
+    code_unsupported_content_encoding: "서버가 요청의 압축 방식을 받지 않습니다.",
+    code_unsupported_charset: "서버가 요청의 문자 인코딩을 받지 않습니다(UTF-8만 받습니다).",
+    code_model_not_found: "서버에 그런 모델이 없습니다.",
     service_error_code: "서비스가 오류로 응답했습니다(HTTP {status}, {code}).",
     cors_refused: "서버({origin})가 이 페이지의 주소에서 오는 요청을 허용하지 않습니다(CORS). 서버 설정 ALLOWED_ORIGINS에 이 페이지의 주소를 넣어야 합니다.",
     retry: "다시 시도",
@@ -252,6 +259,7 @@ const TEXT = {
     batch_summary: "{scored} of {total} companies predicted, {failed} with errors",
     batch_progress: "Predicting… {done} of {total} companies done (request {request} of {requests}, at most {size} each)",
     batch_stopped: "Stopped after {done} of {total} companies. {message}",
+    batch_not_sent: "Not sent: the requests stopped before this row.",
     batch_unreported: "The server had too many errors to list this row's own.",
     batch_download: "Download results as CSV",
     col_line: "Line",
@@ -323,6 +331,12 @@ const TEXT = {
     code_invalid_code: "Not a stock code (6 digits) or a DART corp code (8 digits).",
     code_invalid_year: "The fiscal year is not valid.",
     code_company_not_found: "No listed company on DART's list has that code.",
+    code_invalid_fs: "The statement type (consolidated or separate) is not valid.",
+    code_method_not_allowed: "The server does not take this kind of request.",
+    code_invalid_request: "The server did not accept the request.",
+    code_unsupported_content_encoding: "The server does not take the request's compression.",
+    code_unsupported_charset: "The server does not take the request's character encoding (UTF-8 only).",
+    code_model_not_found: "The server has no such model.",
     service_error_code: "The service answered with an error (HTTP {status}, {code}).",
     cors_refused: "The server ({origin}) does not accept requests from this page's address (CORS). Its ALLOWED_ORIGINS setting must include this page's origin.",
     retry: "Try again",
@@ -410,6 +424,11 @@ export function particle(word, pair) {
 export function localized(value) {
   if (value && typeof value === "object") return value[lang] ?? value.en ?? value.ko ?? "";
   return value ?? "";
+}
+
+/** The language `text` is written in, as far as the page can tell: Korean if it has Hangul. */
+export function languageOf(text) {
+  return /[\uac00-\ud7a3]/.test(String(text)) ? "ko" : "en";
 }
 
 /** Fill every element marked data-i18n (text) or data-i18n-placeholder / -aria-label. */
