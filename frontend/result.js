@@ -2,14 +2,14 @@
 // reasons, the contributions drawn, warnings, the model's ratios on bars against the training
 // population, the other ratios, the model line. Nothing here computes a ratio or phrases a
 // reason: every number and every judgement shown is the API's.
-import {el} from "./dom.js";
+import {el, numberFormat} from "./dom.js";
 import {ratioLabel, ratioUnit} from "./fields.js";
 import {currentLang, languageOf, localized, t} from "./i18n.js";
 
 export function formatNumber(value, digits = 2) {
   if (value === null || value === undefined || !Number.isFinite(value)) return "—";
   const locale = currentLang() === "ko" ? "ko-KR" : "en-US";
-  return new Intl.NumberFormat(locale, {minimumFractionDigits: digits, maximumFractionDigits: digits}).format(value);
+  return numberFormat(locale, {minimumFractionDigits: digits, maximumFractionDigits: digits}).format(value);
 }
 
 /** A ratio's value with its unit: "−14.33%", "1.30회". */
