@@ -215,10 +215,13 @@ const WARNING_VALUES = {
       low: formatRatio(name, warning.range?.[0]), high: formatRatio(name, warning.range?.[1]),
       share: Math.round((qHigh - qLow) * percent)};
   },
-  unknown_inputs(warning) {
-    return {ratios: (warning.fields ?? []).map((name) => ratioLabel(name)).join(", ")};
-  },
+  unknown_inputs: ratioList,
+  more_outside_training_range: ratioList,
 };
+
+function ratioList(warning) {
+  return {ratios: (warning.fields ?? []).map((name) => ratioLabel(name)).join(", ")};
+}
 
 /** A warning in the page's language; the API's own words for a code the page does not know. */
 export function warningText(warning) {
