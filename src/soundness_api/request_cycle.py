@@ -17,7 +17,7 @@ from .handlers import Handlers
 from .lazy_model import LazyModel
 from .lookup import CompanyLookup
 from .responses import error_response
-from .routes import router
+from .routes import error_shapes, errors_of, router
 
 
 class Service:
@@ -30,6 +30,7 @@ class Service:
         self.lookup = CompanyLookup(settings)
         self.handlers = Handlers(settings, self.model, ApiKeys(settings.api_keys), self.lookup)
         self.router = router(self.handlers)
+        self.error_shapes = error_shapes(settings)
         if settings.bigquery_route and settings.api_keys:
             logs.emit(
                 "WARNING",
@@ -40,13 +41,14 @@ class Service:
     async def handle(self, request: Request) -> Response:
         started = time.perf_counter()
         exchange = Exchange(request, request.scope["path"].rstrip("/") or "/")
+        shape = errors_of(exchange.path, self.error_shapes)  # each protocol's errors in its own shape
         try:
             response = await self.dispatch(exchange)
         except Refusal as error:
-            response = error_response(error)
+            response = error_response(error, shape)
         except Exception as exc:  # a bug of ours: answer plainly, log the type, never the trace
             logs.emit("ERROR", "unhandled error", error_type=type(exc).__name__, path=exchange.path[:200])
-            response = error_response(ApiError(500, "internal", "internal error"))
+            response = error_response(ApiError(500, "internal", "internal error"), shape)
         self.cors.add(exchange.headers.get("origin"), response)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         closing = response.headers.get("connection") == "close"

@@ -2,17 +2,33 @@
 
 from __future__ import annotations
 
-from functools import partial
-
 from . import bigquery, kserve_v1
 from . import open_inference as v2
+from .config import Settings
 from .handlers import Handlers
+from .responses import PREDICT_ERRORS, ErrorShape
 from .routing import Router
 
 
+def error_shapes(settings: Settings) -> dict[str, ErrorShape]:
+    """Each protocol's first path segment and its errors: every answer under it that is not a 200
+    is in the protocol's shape, whether a route refused (400, 401, 413, 503, ...), no route or method
+    matched (404, 405) or a bug of ours answered (500). tritonclient and KServe's SDK read only that
+    shape. /bigquery is BigQuery's only while its route is on."""
+    shapes = {"/v1": kserve_v1.ERRORS, "/v2": v2.ERRORS}
+    if settings.bigquery_route:
+        shapes["/bigquery"] = bigquery.ERRORS
+    return shapes
+
+
+def errors_of(path: str, shapes: dict[str, ErrorShape]) -> ErrorShape:
+    """The error shape of the protocol whose paths `path` is under; /predict's for the rest."""
+    end = path.find("/", 1)
+    return shapes.get(path if end < 0 else path[:end], PREDICT_ERRORS)
+
+
 def router(h: Handlers) -> Router:
-    v1_errors, v2_errors = (kserve_v1.error_body, kserve_v1.STATUSES), (v2.error_body, v2.STATUSES)
-    v1_route, v2_route = partial(h.protocol, v1_errors), partial(h.protocol, v2_errors)
+    v2_infer = h.protocol(v2.infer, scores=True, media_type=v2.media_type)
     table = [
         ("GET", "/", h.page),
         ("POST", "/", h.predict),
@@ -24,21 +40,21 @@ def router(h: Handlers) -> Router:
         ("GET", "/companies", h.companies),
         ("GET", "/companies/{code}/statements", h.statements),
         # KServe V1 / Vertex AI (":predict" first: {name} would take "m:predict" whole)
-        ("POST", "/v1/models/{name}:predict", v1_route(kserve_v1.predict, scores=True)),
-        ("GET", "/v1/models/{name}", v1_route(kserve_v1.model_status)),
+        ("POST", "/v1/models/{name}:predict", h.protocol(kserve_v1.predict, scores=True)),
+        ("POST", "/v1/models/{name}:explain", h.protocol(kserve_v1.explain, scores=True)),
+        ("GET", "/v1/models/{name}", h.protocol(kserve_v1.model_status)),
+        ("GET", "/v1/models", h.protocol(kserve_v1.models)),
         # Open Inference Protocol (KServe V2)
         ("GET", "/v2", h.constant(v2.SERVER)),
         ("GET", "/v2/health/live", h.constant(v2.LIVE)),
-        ("GET", "/v2/health/ready", v2_route(v2.ready)),
-        ("GET", "/v2/models/{name}", v2_route(v2.metadata)),
-        ("GET", "/v2/models/{name}/ready", v2_route(v2.model_ready)),
-        ("POST", "/v2/models/{name}/infer", v2_route(v2.infer, scores=True)),
-        ("GET", "/v2/models/{name}/versions/{version}", v2_route(v2.metadata)),
-        ("GET", "/v2/models/{name}/versions/{version}/ready", v2_route(v2.model_ready)),
-        ("POST", "/v2/models/{name}/versions/{version}/infer", v2_route(v2.infer, scores=True)),
+        ("GET", "/v2/health/ready", h.protocol(v2.ready)),
+        ("GET", "/v2/models/{name}", h.protocol(v2.metadata)),
+        ("GET", "/v2/models/{name}/ready", h.protocol(v2.model_ready)),
+        ("POST", "/v2/models/{name}/infer", v2_infer),
+        ("GET", "/v2/models/{name}/versions/{version}", h.protocol(v2.metadata)),
+        ("GET", "/v2/models/{name}/versions/{version}/ready", h.protocol(v2.model_ready)),
+        ("POST", "/v2/models/{name}/versions/{version}/infer", v2_infer),
     ]
     if h.settings.bigquery_route:  # BigQuery remote functions, only when BIGQUERY_ROUTE=on
-        table.append(
-            ("POST", "/bigquery", h.protocol((bigquery.error_body, bigquery.STATUSES), bigquery.replies, scores=True))
-        )
+        table.append(("POST", "/bigquery", h.protocol(bigquery.replies, scores=True)))
     return Router(table)
