@@ -54,6 +54,7 @@ Service settings, passed to the deployed function as environment variables when 
   DART_API_KEY              the OpenDART key itself (env-vars file, never printed); without
                             either the company lookup is off
   DART_API_URL, DART_TIMEOUT, DART_CACHE_SIZE   the lookup's DART endpoint, timeout, cache size
+  DART_CALLS_PER_CLIENT, DART_CALLS_PER_INSTANCE  DART calls per hour per client and per instance
 Instance sizing (defaults measured for this service; see docs/deploy.md):
   MEMORY=512Mi  CONCURRENCY=16  MIN_INSTANCES=0  MAX_INSTANCES=10   (1 CPU, 60s timeout)
   --target run also gets --cpu-boost and a startup probe on /ready.
@@ -242,7 +243,7 @@ bucket_problem() {
 service_env_names() {
   local name
   for name in MAX_BATCH MAX_BODY_BYTES ALLOWED_ORIGINS API_KEYS CLIENT_TIMEOUT_SECONDS DART_API_KEY DART_API_URL \
-    DART_TIMEOUT DART_CACHE_SIZE BIGQUERY_ROUTE; do
+    DART_TIMEOUT DART_CACHE_SIZE DART_CALLS_PER_CLIENT DART_CALLS_PER_INSTANCE BIGQUERY_ROUTE; do
     [[ -n "${!name:-}" ]] && printf '%s\n' "$name"
   done
   return 0

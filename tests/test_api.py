@@ -431,8 +431,11 @@ def test_the_openapi_document_lists_every_route():
         "/model",
         "/companies",
         "/companies/{code}/statements",
+        "/companies/{code}/history",
+        "/v1/models",
         "/v1/models/{name}",
         "/v1/models/{name}:predict",
+        "/v1/models/{name}:explain",
         "/v2",
         "/v2/health/live",
         "/v2/health/ready",
@@ -488,12 +491,12 @@ def test_concurrent_first_requests_load_the_model_exactly_once(client, model_loa
     assert len({body["predictions"][0]["probability_unsound"] for _, body in answers}) == 1
 
 
-def test_each_request_logs_one_structured_line_without_statement_values(client, capsys):
-    capsys.readouterr()
+def test_each_request_logs_one_structured_line_without_statement_values(client, capfd):
+    capfd.readouterr()
     client.post(
         "/predict", json={"companies": [LEGACY_STATEMENT]}, headers={"X-Cloud-Trace-Context": "0123456789abcdef/1;o=1"}
     )
-    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    lines = [json.loads(line) for line in capfd.readouterr().out.splitlines()]
     request_line = lines[-1]
     assert request_line["severity"] == "INFO"
     assert request_line["httpRequest"]["status"] == 200 and request_line["rows"] == 1
@@ -502,19 +505,19 @@ def test_each_request_logs_one_structured_line_without_statement_values(client, 
     assert str(LEGACY_STATEMENT["net_income"]) not in json.dumps(lines)
 
 
-def test_a_path_with_unicode_line_separators_still_logs_one_line(client, capsys):
-    capsys.readouterr()
+def test_a_path_with_unicode_line_separators_still_logs_one_line(client, capfd):
+    capfd.readouterr()
     client.get("/nowhere\u2028and\x85more")
-    (line,) = capsys.readouterr().out.splitlines()
+    (line,) = capfd.readouterr().out.splitlines()
     assert json.loads(line)["httpRequest"]["requestUrl"] == "/nowhere\u2028and\x85more"
 
 
-def test_a_log_field_holding_a_lone_surrogate_is_written_escaped_not_lost(capsys):
+def test_a_log_field_holding_a_lone_surrogate_is_written_escaped_not_lost(capfd):
     from soundness_api import logs
 
-    capsys.readouterr()
+    capfd.readouterr()
     logs.emit("WARNING", "odd text", problem="\ud800 from a client")
-    (line,) = capsys.readouterr().out.splitlines()
+    (line,) = capfd.readouterr().out.splitlines()
     assert line.isascii() and json.loads(line)["problem"] == "\ud800 from a client"
 
 

@@ -491,6 +491,8 @@ def test_tritons_python_client_reads_the_explanation_tensors(start_server, bundl
         ("GET", "/v2/models/{name}/infer", 405),
         ("DELETE", "/v2/health/live", 405),
         ("POST", "/v2", 405),
+        ("TRACE", "/v2/models/{name}/infer", 405),  # outside the framework's methods: its own 405
+        ("GET", "/v2/models/a%0Ab/ready", 404),  # a path the framework's router cannot take
     ],
 )
 def test_routes_and_methods_not_offered_are_answered_in_the_protocols_error_shape(

@@ -21,6 +21,8 @@ ENV_NAMES = (
     "DART_API_URL",
     "DART_TIMEOUT",
     "DART_CACHE_SIZE",
+    "DART_CALLS_PER_CLIENT",
+    "DART_CALLS_PER_INSTANCE",
     "BIGQUERY_ROUTE",
 )
 # The folder holding this package: a staged deploy folder (model/ and frontend/ beside main.py),
@@ -109,7 +111,9 @@ class Settings:
     dart_api_key: str = field(default="", repr=False)
     dart_api_url: str = DART_API_URL
     dart_timeout: int = 10  # seconds for each call to DART, start to last byte
-    dart_cache_size: int = 256  # statements answers kept per instance
+    dart_cache_size: int = 256  # DART answers kept per instance
+    dart_calls_per_client: int = 100  # DART calls one client may cause per hour
+    dart_calls_per_instance: int = 800  # DART calls per hour per instance (the key has 20,000 a day)
     bigquery_route: bool = False
 
     @classmethod
@@ -127,5 +131,7 @@ class Settings:
             dart_api_url=_url(env, "DART_API_URL", DART_API_URL),
             dart_timeout=_positive_int(env, "DART_TIMEOUT", 10),
             dart_cache_size=_positive_int(env, "DART_CACHE_SIZE", 256),
+            dart_calls_per_client=_positive_int(env, "DART_CALLS_PER_CLIENT", 100),
+            dart_calls_per_instance=_positive_int(env, "DART_CALLS_PER_INSTANCE", 800),
             bigquery_route=_switch(env, "BIGQUERY_ROUTE"),
         )

@@ -15,6 +15,14 @@ forks), so the worker starts with them. What this adds to uvicorn's own protocol
   long again for the body, which then ends for the function with scope["extensions"] marking
   BODY_DEADLINE (body.read answers 408). A body that arrives with its head (most do) costs no
   timer at all;
+- a body counts its framing toward MAX_BODY_BYTES (a chunked body's size lines, extensions and
+  line ends: what arrives on the wire) and comes in at most MAX_CHUNKS chunks: h11 spends
+  about as much CPU on a 1-byte chunk as on a hundred bytes of a plain body, so a body of tiny
+  chunks would otherwise cost 60 times a plain one. Beyond either, the body ends for the
+  function marked BODY_OVERRUN (body.read answers 413) and the rest is dropped unparsed;
+- a request with both Content-Length and Transfer-Encoding (RFC 9112 section 6.1: a smuggling
+  shape), or with a header folded over lines (obs-fold, section 5.2), is refused with 400 and
+  the connection closed, so nothing pipelined after it is answered;
 - a client that half-closes mid-body gets the function's answer (400) before the close;
 - a connection closed while the client is still sending its body is closed cleanly: the
   answer is flushed, writing is shut down, and what still arrives is read and dropped until
@@ -24,6 +32,7 @@ forks), so the worker starts with them. What this adds to uvicorn's own protocol
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -35,6 +44,12 @@ from . import logs
 MAX_HEAD_BYTES = 16 * 1024  # request line and headers together; h11's default, made explicit
 LINGER_SECONDS = 5.0
 BODY_DEADLINE = "soundness.body_deadline"  # the scope["extensions"] key that says the body's time ran out
+BODY_OVERRUN = "soundness.body_overrun"  # ... that says its framing took it over the limit (too long, too many chunks)
+# Real clients send a chunk per buffer (Go and Java: 4 KiB, curl: 64 KiB) or per write of a
+# streamed body: a few hundred for a 1 MiB body. 1-byte chunks reach this bound after 24 KB.
+MAX_CHUNKS = 4096
+_HEAD_END = re.compile(rb"\n\r?\n")  # h11's end of a head (it takes bare LF line ends)
+_FOLDED = re.compile(rb"\n[ \t]")  # a header line continued on the next (obs-fold)
 
 PROTOCOL_ERRORS = {  # status -> (code, message), for answers given outside the function
     400: ("malformed_request", "the request is not valid HTTP/1.1"),
@@ -49,12 +64,22 @@ PROTOCOL_ERRORS = {  # status -> (code, message), for answers given outside the 
 KEPT_HEADERS = (b"connection",)  # not Allow: the framework's lists its methods, not the route's
 
 
-def install(client_timeout: float, allow: Callable[[str], str]) -> None:
-    """client_timeout: seconds for a request's head; allow(path): the Allow header of a path."""
+def install(
+    client_timeout: float,
+    allow: Callable[[str], str],
+    max_body_bytes: int = 1 << 20,
+    refusal: Callable[[str, int], bytes] | None = None,
+) -> None:
+    """client_timeout: seconds for a request's head; allow(path): the Allow header of a path;
+    max_body_bytes: what a body may take on the wire, framing included; refusal(path, status): the
+    body of a framework's refusal of a request for path (json_errors)."""
     from uvicorn_worker import UvicornWorker
 
     EdgeProtocol.client_timeout = client_timeout
+    EdgeProtocol.max_body_bytes = max_body_bytes
     EdgeProtocol.allow = staticmethod(allow)
+    if refusal is not None:
+        EdgeProtocol.refusal = staticmethod(refusal)
     # No "server: uvicorn" header: it tells a prober the stack, and costs a header per answer.
     UvicornWorker.CONFIG_KWARGS = {
         **UvicornWorker.CONFIG_KWARGS,
@@ -70,10 +95,12 @@ def error_body(status: int, problem: str | None = None) -> bytes:
     return json.dumps({"error": {"code": code, "message": message, "details": details}}).encode()
 
 
-def json_errors(app, allow: Callable[[str], str]):
+def json_errors(app, allow: Callable[[str], str], refusal: Callable[[str, int], bytes] | None = None):
     """The ASGI app, with any error answer that is not JSON replaced by the JSON error of its
     status. Ours always are JSON; functions-framework's Starlette routes answer a few in text
-    (a 405 for a method outside its list, such as TRACE: given the Allow of our route)."""
+    (a 405 for a method outside its list, such as TRACE: given the Allow of our route; a 404 for
+    a path its router cannot take). refusal(path, status): that JSON body, in the shape of the
+    protocol of the path (request_cycle.Service.refusal_body); this module's own by default."""
 
     async def app_with_json_errors(scope, receive, send):
         if scope["type"] != "http":
@@ -92,7 +119,7 @@ def json_errors(app, allow: Callable[[str], str]):
                 )
             ):
                 replaced = True
-                body = error_body(message["status"])
+                body = refusal(scope["path"], message["status"]) if refusal else error_body(message["status"])
                 logs.emit(
                     "WARNING",
                     f"{scope['method']} {scope['path'][:200]} {message['status']} (framework)",
@@ -124,25 +151,65 @@ def json_errors(app, allow: Callable[[str], str]):
     return app_with_json_errors
 
 
+class BodyOverrun(h11.RemoteProtocolError):
+    """A body whose bytes on the wire or whose chunks went past the bounds."""
+
+
 class _Connection(h11.Connection):
-    """h11's connection, keeping the protocol error it raised (uvicorn drops it), and refusing a
-    head over its size limit even when it arrived whole (h11 checks only heads still arriving)."""
+    """h11's connection, keeping the protocol error it raised (uvicorn drops it), and refusing
+    what h11 accepts but we do not: a head over its size limit even when it arrived whole (h11
+    checks only heads still arriving), a folded header line, Content-Length beside
+    Transfer-Encoding, and a body past its bounds on the wire (BodyOverrun)."""
 
     error: h11.RemoteProtocolError | None = None
 
+    def __init__(self, our_role, max_incomplete_event_size: int, max_body_bytes: int) -> None:
+        super().__init__(our_role, max_incomplete_event_size)
+        self.max_body_bytes = max_body_bytes
+        self.body_wire_bytes = 0  # of the request being received: framing included
+        self.body_chunks = 0
+
     def next_event(self) -> Any:
         try:
+            state = self.their_state
+            if state is h11.IDLE:
+                self._refuse_folded_head()
+            before = len(self._receive_buffer)
             event = super().next_event()
-            if type(event) is h11.Request:
-                limit = self._max_incomplete_event_size
-                if len(event.target) > limit:
-                    raise h11.RemoteProtocolError("request line too long", error_status_hint=414)
-                if len(event.target) + sum(len(k) + len(v) + 4 for k, v in event.headers) > limit:
-                    raise h11.RemoteProtocolError("headers too large", error_status_hint=431)
+            if state is h11.SEND_BODY:
+                self._count_body(before - len(self._receive_buffer), event)
+            elif type(event) is h11.Request:
+                self._check_request(event)
             return event
         except h11.RemoteProtocolError as exc:
             self.error = exc
             raise
+
+    def _refuse_folded_head(self) -> None:
+        data = self._receive_buffer._data  # searched in place: the head is not copied
+        end = _HEAD_END.search(data, 0, self._max_incomplete_event_size + 4)
+        if end is not None and _FOLDED.search(data, 0, end.start()):
+            raise h11.RemoteProtocolError("a header line folded over lines (obs-fold)", error_status_hint=400)
+
+    def _check_request(self, event: h11.Request) -> None:
+        limit = self._max_incomplete_event_size
+        if len(event.target) > limit:
+            raise h11.RemoteProtocolError("request line too long", error_status_hint=414)
+        if len(event.target) + sum(len(k) + len(v) + 4 for k, v in event.headers) > limit:
+            raise h11.RemoteProtocolError("headers too large", error_status_hint=431)
+        names = {name for name, _ in event.headers}  # h11 gives them in lower case
+        if b"content-length" in names and b"transfer-encoding" in names:
+            raise h11.RemoteProtocolError("Content-Length and Transfer-Encoding together", error_status_hint=400)
+        self.body_wire_bytes = self.body_chunks = 0
+
+    def _count_body(self, consumed: int, event: Any) -> None:
+        self.body_wire_bytes += consumed
+        if type(event) is h11.Data and event.chunk_start:
+            self.body_chunks += 1
+        if self.body_wire_bytes > self.max_body_bytes:
+            raise BodyOverrun(f"the body took more than {self.max_body_bytes} bytes on the wire, framing included")
+        if self.body_chunks > MAX_CHUNKS:
+            raise BodyOverrun(f"the body came in more than {MAX_CHUNKS} chunks")
 
 
 class _Transport:
@@ -189,13 +256,16 @@ class _Transport:
 
 class EdgeProtocol(H11Protocol):
     client_timeout = 10.0
+    max_body_bytes = 1 << 20
     allow: Callable[[str], str] = staticmethod(lambda path: "OPTIONS")
+    refusal: Callable[[str, int], bytes] | None = None
 
     def __init__(self, config, server_state, app_state, _loop=None) -> None:
         super().__init__(config, server_state, app_state, _loop)
-        self.app = json_errors(self.app, self.allow)
-        self.conn = _Connection(h11.SERVER, config.h11_max_incomplete_event_size or MAX_HEAD_BYTES)
+        self.app = json_errors(self.app, self.allow, self.refusal)
+        self.conn = _Connection(h11.SERVER, config.h11_max_incomplete_event_size or MAX_HEAD_BYTES, self.max_body_bytes)
         self.eof = False
+        self.overrun = False  # the body went past its bounds: what still arrives is dropped
         self._deadline = None
         self._body_deadline = None
 
@@ -210,7 +280,7 @@ class EdgeProtocol(H11Protocol):
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
-        if self.transport.lingering:
+        if self.transport.lingering or self.overrun:
             return  # a body nobody will read: dropped unparsed
         super().data_received(data)
         cycle = self.cycle
@@ -224,8 +294,12 @@ class EdgeProtocol(H11Protocol):
     def _body_late(self, cycle) -> None:
         """The body did not all arrive in time: it ends here for the function, marked so."""
         self._body_deadline = None
+        self._end_body(cycle, BODY_DEADLINE)
+
+    def _end_body(self, cycle, mark: str) -> None:
+        """The body ends here for the function, marked `mark`; the connection closes after its answer."""
         if cycle is self.cycle and cycle.more_body and not cycle.response_complete:
-            cycle.scope.setdefault("extensions", {})[BODY_DEADLINE] = True
+            cycle.scope.setdefault("extensions", {})[mark] = True
             cycle.more_body = False
             cycle.keep_alive = False
             cycle.message_event.set()
@@ -262,6 +336,11 @@ class EdgeProtocol(H11Protocol):
 
     def send_400_response(self, msg: str) -> None:
         error = self.conn.error
+        if isinstance(error, BodyOverrun) and self.cycle is not None:
+            # The function is reading this body: it answers 413 itself, with its log line.
+            self.overrun = True
+            self._end_body(self.cycle, BODY_OVERRUN)
+            return
         status = getattr(error, "error_status_hint", 400)
         pending = self.conn.trailing_data[0]
         if status == 431 and pending and b"\n" not in pending:

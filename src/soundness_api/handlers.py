@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any
 
 from starlette.responses import Response
@@ -16,8 +17,9 @@ from .api_keys import ApiKeys
 from .config import Settings
 from .errors import NotFound, Unavailable
 from .exchange import Exchange
+from .heavy import HeavyWork
 from .lazy_model import LazyModel, ModelUnavailable
-from .lookup import CompanyLookup, require_scoreable
+from .lookup import CompanyLookup, requester, require_scoreable, scored_history
 from .payloads import parse_json
 from .responses import json_response
 
@@ -28,15 +30,18 @@ class Handlers:
         self.model = model
         self.keys = keys
         self.lookup = lookup
-        # DART is called with blocking urllib, off the event loop; on threads of its own, so
-        # calls waiting on a slow DART never hold up the model's loading thread.
-        self._dart_threads = ThreadPoolExecutor(max_workers=4, thread_name_prefix="dart")
+        # DART is called with blocking sockets, off the event loop; on threads of its own, so
+        # calls waiting on a slow DART never hold up the model's loading thread. More threads than
+        # the lookup lets wait on DART at once (lookup.DART_SLOTS): answers already kept never
+        # queue behind calls to DART, and a lookup finding no slot free is refused at once.
+        self._dart_threads = ThreadPoolExecutor(max_workers=16, thread_name_prefix="dart")
+        self.heavy = HeavyWork()  # a large body's parsing, scoring and answer: off the event loop
 
     async def predictor(self):
         try:
             return await self.model.get_async()
         except ModelUnavailable as exc:
-            raise Unavailable("model_unavailable", str(exc), retry_after=60) from None
+            raise Unavailable("model_unavailable", str(exc), retry_after=exc.retry_after) from None
 
     async def health(self, exchange: Exchange) -> Response:
         return json_response({"status": "ok", "model_loaded": self.model.loaded})
@@ -74,30 +79,42 @@ class Handlers:
         static = pages.find(self.settings.frontend_dir, "/index.html")
         if static is None:
             raise NotFound("not_found", "no web page is bundled with this deployment")
-        return pages.serve(static)
+        return pages.serve(static, exchange)
 
     async def predict(self, exchange: Exchange) -> Response:
         from .answers import answer  # numpy and friends: only once predictions are asked for
 
         self.keys.check(exchange)
         raw = await body.read(exchange, self.settings.max_body_bytes)
-        parsed = parse_json(raw, exchange.headers.get("content-type"))
-        answered, exchange.rows = answer(await self.predictor(), parsed, self.settings.max_batch)
-        return json_response(answered)
+        async with self.heavy.turn(len(raw)) as run:
+            parsed = await run(parse_json, raw, exchange.headers.get("content-type"))
+            predictor = await self.predictor()
+            answered, exchange.rows = await run(answer, predictor, parsed, self.settings.max_batch)
+            return await run(json_response, answered)
 
     async def companies(self, exchange: Exchange) -> Response:
         self.keys.check(exchange)  # lookups spend this server's DART quota
         query = exchange.request.query_params.get("q")
+        if self.lookup.list_ready():  # the index answers in microseconds: no thread, no waiting
+            return json_response(self.lookup.search(query))
         return json_response(await self._off_loop(self.lookup.search, query))
 
     async def statements(self, exchange: Exchange) -> Response:
         self.keys.check(exchange)
+        query = exchange.request.query_params
         answer = await self._off_loop(
-            self.lookup.statements, exchange.params["code"], exchange.request.query_params.get("year")
+            self.lookup.statements, exchange.params["code"], query.get("year"), query.get("fs"), _client(exchange)
         )
         if answer["missing"]:  # only then does the answer depend on the model served
             require_scoreable(answer, await self.predictor())
         return json_response(answer)
+
+    async def history(self, exchange: Exchange) -> Response:
+        self.keys.check(exchange)
+        history = await self._off_loop(
+            self.lookup.history, exchange.params["code"], exchange.request.query_params.get("fs"), _client(exchange)
+        )
+        return json_response(scored_history(history, await self.predictor(), self.settings.max_batch))
 
     async def _off_loop(self, call, *args):
         return await asyncio.get_running_loop().run_in_executor(self._dart_threads, call, *args)
@@ -134,12 +151,25 @@ class Handlers:
                 self.keys.check(exchange)
                 raw = await body.read(exchange, self.settings.max_body_bytes)
                 declared = media_type(exchange.headers) if media_type else exchange.headers.get("content-type")
-                parsed = parse_json(raw, declared or "application/json")
-                result = answer(await self.predictor(), parsed, max_batch=self.settings.max_batch, **exchange.params)
-            else:
-                result = answer(await self.predictor(), **exchange.params)
-            if isinstance(result, tuple):
-                result, exchange.rows = result
-            return json_response(result)
+                async with self.heavy.turn(len(raw)) as run:
+                    parsed = await run(parse_json, raw, declared or "application/json")
+                    predictor = await self.predictor()
+                    result = await run(
+                        partial(answer, max_batch=self.settings.max_batch, **exchange.params), predictor, parsed
+                    )
+                    return await run(self._answered, exchange, result)
+            return self._answered(exchange, answer(await self.predictor(), **exchange.params))
 
         return handler
+
+    @staticmethod
+    def _answered(exchange: Exchange, result: Any) -> Response:
+        """A protocol's answer as a response; `result` is a body, or a body and how many rows it carried."""
+        if isinstance(result, tuple):
+            result, exchange.rows = result
+        return json_response(result)
+
+
+def _client(exchange: Exchange) -> str:
+    client = exchange.request.client
+    return requester(exchange.headers, client.host if client else None)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from soundness import artifacts, ratios
+from soundness import artifacts, flags, ratios
 
 from . import bigquery, open_inference
 from .config import Settings
@@ -55,9 +55,59 @@ def _schemas(max_batch: int) -> dict[str, Any]:
             "unit": {"type": "string", "enum": ["log_odds", "probability"]},
             "baseline": {"type": "number"},
             "contributions": {"type": "object", "additionalProperties": {"type": "number"}},
+            "groups": {"type": "object", "additionalProperties": {"type": "number"}},
         },
         "description": "baseline + the sum of contributions = the score in that unit (models with an "
         "explanation background; GET /model says)",
+    }
+    listing = {
+        flags.CURRENCY: {
+            "type": ["string", "null"],
+            "pattern": "^[A-Z]{3}$",
+            "description": "ISO 4217 code of the amounts' currency (optional): with market, for the KRX revenue floors",
+        },
+        flags.MARKET: {
+            "type": ["string", "null"],
+            "enum": [*flags.MARKETS, None],
+            "description": "Where the company is listed (optional; DART's corp_cls Y, K, N, E)",
+        },
+    }
+    worded = {"ko": {"type": "string"}, "en": {"type": "string"}}
+    meaning = {
+        "grade": {
+            "type": "object",
+            "required": ["grade", "code", "ko", "en"],
+            "properties": {
+                "grade": {"type": ["integer", "null"], "minimum": 1, "maximum": 5},
+                "code": {"type": "string"},
+                **worded,
+            },
+            "description": "The risk grade (models with grades; GET /model lists them); grade null: too little known to judge",
+        },
+        "flags": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["code", "ko", "en", "rule", "source"],
+                "properties": {"code": {"type": "string", "enum": [f.code for f in flags.FLAGS]}, **worded},
+            },
+            "description": "Red flags read from the statement values (companies form only), beside the model",
+        },
+        "reasons": {
+            "type": "array",
+            "maxItems": 3,
+            "items": {
+                "type": "object",
+                "required": ["name", "contribution", "direction", "ko", "en"],
+                "properties": {
+                    "name": {"type": "string", "description": "a feature, or a group of them (explanation.groups)"},
+                    "contribution": {"type": "number"},
+                    "direction": {"type": "string", "enum": ["raised", "lowered"]},
+                    **worded,
+                },
+            },
+            "description": "The largest contributions in words, phrased from their sign (explained rows)",
+        },
     }
     detail = {
         "type": "object",
@@ -82,7 +132,7 @@ def _schemas(max_batch: int) -> dict[str, Any]:
         "Company": {
             "type": "object",
             "additionalProperties": False,
-            "properties": {"id": ID, **statement},
+            "properties": {"id": ID, **statement, **listing},
             "description": "For a model that takes unknown inputs (GET /model: version 2), a value "
             "absent or null is unknown; other models need all nine.",
         },
@@ -149,6 +199,7 @@ def _schemas(max_batch: int) -> dict[str, Any]:
                 },
                 "warnings": {"type": "array", "items": {"type": "object"}},
                 "explanation": explanation,
+                **meaning,
             },
         },
         "RowError": {
@@ -168,6 +219,12 @@ def _schemas(max_batch: int) -> dict[str, Any]:
                     "type": "object",
                     "required": ["name", "version"],
                     "properties": {"name": {"type": "string"}, "version": {"type": "string"}},
+                },
+                "event": {
+                    "type": "object",
+                    "required": ["code", "ko", "en"],
+                    "properties": {"code": {"type": "string"}, **worded},
+                    "description": "What probability_unsound is the probability of (models whose manifest names it)",
                 },
                 "predictions": {"type": "array", "items": {"oneOf": [_ref("Prediction"), _ref("RowError")]}},
             },
@@ -222,7 +279,20 @@ def _schemas(max_batch: int) -> dict[str, Any]:
                 "corp_code": {"type": "string", "pattern": "^[0-9]{8}$", "description": "DART's 8-digit company code"},
                 "name": {"type": "string"},
                 "name_en": {"type": ["string", "null"]},
-                "stock_code": {"type": "string", "description": "6-digit stock code"},
+                "stock_code": {"type": "string", "description": "6-character stock code (of the common share)"},
+            },
+        },
+        "LookupWarning": {
+            "type": "object",
+            "required": ["code", "message", "ko", "en"],
+            "description": "financial_company (the model was not made for banks, insurers, securities firms or "
+            "financial holding companies), separate_statements_only, preferred_share (the common share's "
+            "statements), latest_year_not_filed (no year asked: the year before the latest finished one is given)",
+            "properties": {
+                "code": {"type": "string"},
+                "message": {"type": "string"},
+                "ko": {"type": "string"},
+                "en": {"type": "string"},
             },
         },
         "Companies": {
@@ -232,7 +302,7 @@ def _schemas(max_batch: int) -> dict[str, Any]:
         },
         "Statements": {
             "type": "object",
-            "required": ["company", "year", "statements", "missing", "source", "currency"],
+            "required": ["company", "year", "statements", "missing", "source", "currency", "market", "warnings"],
             "properties": {
                 "company": _ref("ListedCompany"),
                 "year": {"type": "integer"},
@@ -267,9 +337,59 @@ def _schemas(max_batch: int) -> dict[str, Any]:
                             "description": "consolidated (CFS) or separate (OFS)",
                         },
                         "report": {"type": "string", "enum": ["annual"]},
+                        "thstrm_dt": {
+                            "type": ["string", "null"],
+                            "description": "This year's period as the filing states it (2023.04.01 ~ 2024.03.31: a March year-end)",
+                        },
+                        "frmtrm_dt": {"type": ["string", "null"], "description": "The prior year's period"},
                     },
                 },
                 "currency": {"type": ["string", "null"]},
+                "market": {
+                    "type": ["string", "null"],
+                    "enum": ["KOSPI", "KOSDAQ", "KONEX", "OTHER", None],
+                    "description": "From DART's company profile (corp_cls), when DART gives it",
+                },
+                "warnings": {"type": "array", "items": _ref("LookupWarning")},
+            },
+        },
+        "History": {
+            "type": "object",
+            "required": ["model", "company", "fs", "years", "absent"],
+            "properties": {
+                "model": {"type": "object"},
+                "company": _ref("ListedCompany"),
+                "fs": {"type": ["string", "null"], "enum": ["CFS", "OFS", None]},
+                "years": {
+                    "type": "array",
+                    "description": "Each fiscal year DART has statements for, oldest first, scored as POST /predict "
+                    "scores that year's statements",
+                    "items": {
+                        "type": "object",
+                        "required": ["year", "prediction", "statements", "missing", "source", "warnings"],
+                        "properties": {
+                            "year": {"type": "integer"},
+                            "prediction": {"type": "object", "description": "The row POST /predict answers"},
+                            "statements": {"type": "object"},
+                            "missing": {"type": "array", "items": detail},
+                            "source": {"type": "object"},
+                            "warnings": {"type": "array", "items": _ref("LookupWarning")},
+                        },
+                    },
+                },
+                "absent": {
+                    "type": "array",
+                    "description": "The years from 2015 without a scored answer, each with why",
+                    "items": {
+                        "type": "object",
+                        "required": ["year", "code", "problem"],
+                        "properties": {
+                            "year": {"type": "integer"},
+                            "code": {"type": "string"},
+                            "problem": {"type": "string"},
+                        },
+                    },
+                },
             },
         },
     }
@@ -280,13 +400,19 @@ def _lookup_paths(secured: list) -> dict[str, Any]:
         "401": _error("API keys are configured and X-API-Key is missing or wrong"),
         "422": _error("A parameter is malformed; details name it"),
         "429": {
-            **_error("DART's daily request limit is used up"),
+            **_error(
+                "dart_busy: DART's daily request limit is used up; lookup_limit: this client or this server "
+                "has made as many DART calls in the last hour as allowed (answers already kept are still given)"
+            ),
             "headers": {
-                "Retry-After": {"schema": {"type": "integer"}, "description": "Seconds until DART's limit resets"}
+                "Retry-After": {"schema": {"type": "integer"}, "description": "Seconds until asking again may work"}
             },
         },
         "502": _error("DART answered something that cannot be read"),
-        "503": _error("The lookup is not configured (lookup_not_configured) or DART refuses this server"),
+        "503": _error(
+            "The lookup is not configured (lookup_not_configured), DART refuses this server, or every DART "
+            "slot of this server is taken (lookup_busy, with Retry-After)"
+        ),
         "504": _error("DART did not answer in time"),
     }
     code = {
@@ -294,14 +420,23 @@ def _lookup_paths(secured: list) -> dict[str, Any]:
         "in": "path",
         "required": True,
         "description": "6-digit stock code or 8-digit DART corp_code",
-        "schema": {"type": "string", "pattern": "^([0-9]{6}|[0-9]{8})$"},
+        "schema": {"type": "string", "pattern": "^([0-9A-Z]{6}|[0-9]{8})$"},
         "example": "005930",
+    }
+    fs = {
+        "name": "fs",
+        "in": "query",
+        "required": False,
+        "description": "CFS (consolidated) or OFS (separate statements); without it, consolidated when the "
+        "filing has them, else separate (said in warnings)",
+        "schema": {"type": "string", "enum": ["CFS", "OFS"]},
     }
     year = {
         "name": "year",
         "in": "query",
         "required": False,
-        "description": "Fiscal year; the latest finished one when absent",
+        "description": "Fiscal year; without it the latest finished one, or the year before when that one "
+        "is not filed yet (reports are due by the end of March)",
         "schema": {"type": "integer", "minimum": FIRST_YEAR, "maximum": latest_finished_year() + 1},
         "example": 2023,
     }
@@ -327,11 +462,14 @@ def _lookup_paths(secured: list) -> dict[str, Any]:
             "get": {
                 "operationId": "statements",
                 "summary": "The nine statement fields from the annual report on DART, the missing ones named",
-                "parameters": [code, year],
+                "parameters": [code, year, fs],
                 "security": secured,
                 "responses": {
                     "200": _json(_ref("Statements"), "The statements and the filing they come from"),
-                    "404": _error("No listed company with that code, or no annual report that year"),
+                    "404": _error(
+                        "No listed company with that code (company_not_found), no structured annual statements "
+                        "that year (no_filing), or none of the basis asked for (no_statements)"
+                    ),
                     **dart_errors,
                     "422": _error(
                         "A parameter is malformed (details name it), or accounts_missing: the filing lacks "
@@ -342,6 +480,23 @@ def _lookup_paths(secured: list) -> dict[str, Any]:
                         "The lookup is not configured (lookup_not_configured), DART refuses this server, or "
                         "the filing lacks accounts and the model that judges whether it can be scored is "
                         "unavailable (model_unavailable)"
+                    ),
+                },
+            }
+        },
+        "/companies/{code}/history": {
+            "get": {
+                "operationId": "history",
+                "summary": "Every fiscal year from 2015 DART has statements for, each scored as POST /predict scores it",
+                "parameters": [code, fs],
+                "security": secured,
+                "responses": {
+                    "200": _json(_ref("History"), "The years scored, with each year's source, and the years absent"),
+                    "404": _error("No listed company with that code"),
+                    **dart_errors,
+                    "503": _error(
+                        "The lookup is not configured, DART refuses this server, every DART slot is taken "
+                        "(lookup_busy), or the model is unavailable"
                     ),
                 },
             }

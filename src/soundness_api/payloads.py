@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from soundness import jsontext, ratios
+from soundness import flags, jsontext, ratios
 
 from .errors import MAX_DETAILS, Invalid, Malformed, Refusal, UnsupportedMedia, detail, echo
 
@@ -46,6 +46,11 @@ class Row:
     features: list[float]  # NaN where unknown
     ratios: dict[str, float | None]
     warnings: list[dict[str, Any]] = field(default_factory=list)
+    # The companies form only: the nine statement values in STATEMENT_FIELDS' order (NaN: not
+    # given) and what the company says of itself (soundness.flags reads them).
+    statement: tuple[float, ...] | None = None
+    currency: str | None = None
+    market: str | None = None
 
 
 @dataclass
@@ -84,6 +89,10 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     )
 
 
+# The deepest request any route takes is 5 (a V2 tensor's rows: the body, inputs, a tensor, its
+# data, a row; a company is 3: the body, companies, the company); twice that leaves room. Deeper
+# is refused before parsing: 1000 rows nested 400 deep cost the worker 0.3 s of CPU.
+MAX_NESTING = 10
 # Made once: json.loads with options builds a new decoder on every call.
 _DECODER = json.JSONDecoder(parse_constant=_constant, parse_int=_integer, object_pairs_hook=_unique_keys)
 
@@ -104,11 +113,15 @@ def parse_json(raw: bytes, content_type: str | None) -> Any:
     except UnicodeDecodeError:
         raise Malformed("malformed_json", "the request body is not UTF-8 text") from None
     try:
-        return jsontext.loads(text, _DECODER)
+        return jsontext.loads(text, _DECODER, MAX_NESTING)
     except Refusal:
         raise
     except jsontext.TooDeep:
-        raise Malformed("malformed_json", "the JSON is nested too deeply") from None
+        raise Malformed(
+            "malformed_json",
+            "the JSON is nested too deeply",
+            [detail(None, f"arrays and objects may nest at most {MAX_NESTING} deep")],
+        ) from None
     except ValueError as exc:
         where = f" at line {exc.lineno} column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else ""
         raise Malformed("malformed_json", f"the request body is not valid JSON{where}") from None
@@ -269,7 +282,7 @@ def _company(obj: Any, index: int, features: list[str], missing: bool) -> Row | 
         f"{field} {ratios.problem_text(problem, names)}"
         for (field, problem), names in _broken_fields(result, features).items()
     )
-    return _scoreable(
+    row = _scoreable(
         index,
         obj.get("id"),
         result.values,
@@ -280,6 +293,9 @@ def _company(obj: Any, index: int, features: list[str], missing: bool) -> Row | 
         why,
         result.warnings,
     )
+    if isinstance(row, Row):
+        row.statement = tuple(values.get(name, NAN) for name in fields)
+    return row
 
 
 def _instance(obj: Any, index: int, features: list[str], missing: bool) -> Row | RowError:
@@ -368,13 +384,38 @@ def _companies(objs: list, features: list[str], missing: bool) -> list[Row | Row
         unbalanced = ratios.maybe_unbalanced(columns)
         inputs = operator.itemgetter(*[names.index(name) for name in features])
         sheet = operator.itemgetter(*[fields.index(name) for name in ratios.BALANCE_FIELDS])
-        for i, statement, row, ok, check in zip(
-            plain, statements, shown.tolist(), defined.tolist(), unbalanced.tolist()
+        for i, statement, given, row, ok, check in zip(
+            plain, statements, values.tolist(), shown.tolist(), defined.tolist(), unbalanced.tolist()
         ):
             if ok:
                 warnings = ratios.balance_warning(*sheet(statement)) if check else []
-                rows[i] = Row(i, objs[i].get("id"), list(inputs(row)), dict(zip(names, row)), warnings)
-    return [row or _company(obj, i, features, missing) for i, (obj, row) in enumerate(zip(objs, rows))]
+                rows[i] = Row(i, objs[i].get("id"), list(inputs(row)), dict(zip(names, row)), warnings, tuple(given))
+    read = [row or _company(obj, i, features, missing) for i, (obj, row) in enumerate(zip(objs, rows))]
+    if any(flags.CURRENCY in obj or flags.MARKET in obj for obj in objs if isinstance(obj, dict)):
+        read = [_with_listing(row, obj) for row, obj in zip(read, objs)]
+    return read
+
+
+def _listing_problems(obj: dict[str, Any], index: int) -> list:
+    problems = []
+    currency, market = obj.get(flags.CURRENCY), obj.get(flags.MARKET)
+    if currency is not None and not (isinstance(currency, str) and re.fullmatch("[A-Z]{3}", currency)):
+        problems.append(detail(flags.CURRENCY, "must be an ISO 4217 code of three capital letters, such as KRW", index))
+    if market is not None and market not in flags.MARKETS:
+        problems.append(detail(flags.MARKET, "must be one of " + ", ".join(flags.MARKETS), index))
+    return problems
+
+
+def _with_listing(row: Row | RowError, obj: Any) -> Row | RowError:
+    """A company's currency and market (optional; null is not given) on its row, or their problems."""
+    if not isinstance(obj, dict):
+        return row
+    problems = _listing_problems(obj, row.index)
+    if problems:
+        return RowError(row.index, row.id, problems + (row.details if isinstance(row, RowError) else []))
+    if isinstance(row, Row):
+        row.currency, row.market = obj.get(flags.CURRENCY), obj.get(flags.MARKET)
+    return row
 
 
 _READERS = {"instances": _instance, "data": _data}  # companies: _companies
@@ -451,7 +492,9 @@ def parse_rows(body: Any, features: list[str], max_batch: int, missing: bool = F
                 [detail(name, "is not a ratio of the statement fields") for name in underivable],
             )
     if form != "data":
-        _check_known_fields(rows, form, list(ratios.STATEMENT_FIELDS) if form == "companies" else features)
+        _check_known_fields(
+            rows, form, [*ratios.STATEMENT_FIELDS, flags.CURRENCY, flags.MARKET] if form == "companies" else features
+        )
     if form == "companies":
         read = _companies(rows, features, missing)
     else:

@@ -7,7 +7,7 @@ import time
 from starlette.requests import Request
 from starlette.responses import Response
 
-from . import body, logs, pages
+from . import body, connection, logs, pages
 from .api_keys import ApiKeys
 from .config import Settings
 from .cors import Cors
@@ -57,6 +57,12 @@ class Service:
         logs.request(exchange, response.status_code, started, self.model.version)
         return response
 
+    def refusal_body(self, path: str, status: int) -> bytes:
+        """The body of a refusal the framework answered around the function (a path its router
+        cannot take, a method outside its list), in the shape of the protocol of the path."""
+        code, message = connection.PROTOCOL_ERRORS.get(status, connection.PROTOCOL_ERRORS[400])
+        return error_response(ApiError(status, code, message), errors_of(path, self.error_shapes)).body
+
     def allow(self, path: str) -> str:
         """The Allow header of a path: its route's methods (GET for the page's files)."""
         match = self.router.match(path.rstrip("/") or "/")
@@ -75,7 +81,7 @@ class Service:
                 )
 
             async def serve_static(exchange: Exchange) -> Response:
-                return pages.serve(static)
+                return pages.serve(static, exchange)
 
             methods = {"GET": serve_static}
         method = request.method

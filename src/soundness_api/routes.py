@@ -39,6 +39,7 @@ def router(h: Handlers) -> Router:
         ("GET", "/openapi.json", h.openapi),
         ("GET", "/companies", h.companies),
         ("GET", "/companies/{code}/statements", h.statements),
+        ("GET", "/companies/{code}/history", h.history),
         # KServe V1 / Vertex AI (":predict" first: {name} would take "m:predict" whole)
         ("POST", "/v1/models/{name}:predict", h.protocol(kserve_v1.predict, scores=True)),
         ("POST", "/v1/models/{name}:explain", h.protocol(kserve_v1.explain, scores=True)),
