@@ -448,36 +448,6 @@ def test_tritons_python_client_checks_health_reads_metadata_and_infers(start_ser
         triton.close()
 
 
-@pytest.mark.server
-def test_tritons_python_client_reads_the_explanation_tensors(start_server, bundled_rows):
-    np = pytest.importorskip("numpy")
-    http = pytest.importorskip("tritonclient.http")
-    features, rows = bundled_rows
-    server = start_server({"MODEL_DIR": str(DEFAULT_MODEL)})
-    status, body, _ = post_json(server.url + "/predict", {"data": rows})
-    assert status == 200
-    explained = [p["explanation"] for p in body["predictions"]]
-    name = body["model"]["name"]
-    triton = http.InferenceServerClient(url=server.url.removeprefix("http://"))
-    try:
-        metadata = triton.get_model_metadata(name)
-        [contributions_metadata] = [o for o in metadata["outputs"] if o["name"] == "contributions"]
-        assert contributions_metadata["parameters"]["features"] == features
-        tensor = http.InferInput("features", [len(rows), len(features)], "FP64")
-        tensor.set_data_from_numpy(np.array(rows, dtype=np.float64), binary_data=False)
-        result = triton.infer(name, [tensor])
-        contributions = result.as_numpy("contributions")
-        assert contributions.shape == (len(rows), len(features))
-        assert contributions.tolist() == [[e["contributions"][f] for f in features] for e in explained]
-        assert result.as_numpy("baseline").tolist() == [e["baseline"] for e in explained]
-        wanted = [http.InferRequestedOutput("label", binary_data=False)]
-        only_labels = triton.infer(name, [tensor], outputs=wanted)
-        assert only_labels.as_numpy("contributions") is None
-        assert only_labels.as_numpy("label").tolist() == [p["label"] for p in body["predictions"]]
-    finally:
-        triton.close()
-
-
 # ---------------------------------------------------------------- every answer under /v2 in the protocol's shape
 
 
