@@ -121,8 +121,8 @@ async function onSubmit(event) {
   const button = $("submit");
   setBusy(button, true, "submit_busy", "submit");
   drawForm();
-  const id = filledFrom(values);
-  const answer = await call("/predict", {companies: [id ? {id, ...values} : values]});
+  const filled = filledFrom(values); // the filing's name, currency and market, while the form holds its values
+  const answer = await call("/predict", {companies: [filled ? {...filled, ...values} : values]});
   setBusy(button, false, "submit_busy", "submit");
   const prediction = answer.kind === "ok" ? answer.data.predictions[0] : null;
   if (prediction && !prediction.error) {

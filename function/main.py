@@ -18,10 +18,10 @@ except ConfigError as error:  # refuse to start, saying why in one log line, not
     logs.emit("CRITICAL", f"configuration refused: {error}")
     raise SystemExit(1) from None
 service = Service(settings)
-connection.install(
-    settings.client_timeout, service.allow, settings.max_body_bytes, service.refusal_body
-)  # the server's HTTP protocol, before the fork
-platforms.install()  # gunicorn's settings the platforms need, which functions-framework's CLI cannot take
+# The server's HTTP protocol, and gunicorn's settings the platforms need (which functions-framework's
+# CLI cannot take): both before the fork.
+connection.install(settings.client_timeout, service.allow, settings.max_body_bytes, service.refusal_body)
+platforms.install(settings.aip_http_port)
 
 
 @functions_framework.aio.http

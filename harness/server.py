@@ -27,6 +27,7 @@ MAIN = ROOT / "function" / "main.py"
 # caller's environment, so a shell's leftovers never change what a test or a benchmark runs.
 ENV_NAMES = (
     *config.ENV_NAMES,
+    *config.PLATFORM_ENV_NAMES,
     "WORKERS",
     "THREADS",
     "FUNCTION_TARGET",
@@ -38,15 +39,12 @@ ENV_NAMES = (
     "HOST",
     "GUNICORN_LOG_LEVEL",
     "CLOUD_RUN_TIMEOUT_SECONDS",
-    # what the platforms set: Cloud Run (functions), Vertex AI
+    # what Cloud Run (functions) sets
     "LOG_EXECUTION_ID",
     "K_SERVICE",
     "K_REVISION",
     "K_CONFIGURATION",
     "GOOGLE_CLOUD_PROJECT",
-    "AIP_HTTP_PORT",
-    "AIP_PREDICT_ROUTE",
-    "AIP_HEALTH_ROUTE",
 )
 POLL_SECONDS = 0.005
 # A platform's start-up runs as a user without root and without a writable HOME (Cloud Run's

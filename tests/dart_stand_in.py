@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 import io
 import json
+import re
 import threading
 import time
 import urllib.parse
@@ -111,11 +112,15 @@ def _only(*names: str) -> dict[str, tuple[str, str]]:
 # ---------------------------------------------------------------- shapes made from the real answers
 
 
-def _from_samsung(corp_code: str, stock_code: str, year: int = 2018, fs_div: str = "CFS") -> list[dict]:
-    """삼성전자's real rows of one basis, as another company's (its codes)."""
-    rows = [copy.deepcopy(row) for row in SAMSUNG[year]["list"] if row["fs_div"] == fs_div]
+def _from_samsung(corp_code: str, stock_code: str, fs_div: str = "CFS") -> list[dict]:
+    """삼성전자's real FY2018 rows of one basis, as another company's (its codes) for YEAR: the
+    years in the periods moved on by as many years, everything else as filed."""
+    shift = YEAR - 2018
+    rows = [copy.deepcopy(row) for row in SAMSUNG[2018]["list"] if row["fs_div"] == fs_div]
     for row in rows:
-        row.update(corp_code=corp_code, stock_code=stock_code)
+        row.update(corp_code=corp_code, stock_code=stock_code, bsns_year=str(YEAR))
+        for key in ("thstrm_dt", "frmtrm_dt", "bfefrmtrm_dt"):
+            row[key] = re.sub(r"\d{4}", lambda m: str(int(m.group()) + shift), row[key])
     return rows
 
 
@@ -180,7 +185,6 @@ def financial_answer(corp_code: str, stock_code: str) -> dict:
                 "account_nm": name,
                 "thstrm_amount": this_year,
                 "frmtrm_amount": prior,
-                "bsns_year": str(YEAR),
                 "ord": str(order),
             }
         )
@@ -204,7 +208,6 @@ def march_year_end_answer() -> dict:
         balance = row["sj_div"] == "BS"
         row["thstrm_dt"] = "2024.03.31 현재" if balance else "2023.04.01 ~ 2024.03.31"
         row["frmtrm_dt"] = "2023.03.31 현재" if balance else "2022.04.01 ~ 2023.03.31"
-        row["bsns_year"] = str(YEAR)
     return _answer(rows)
 
 

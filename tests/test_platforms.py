@@ -11,16 +11,23 @@ These tests start the real CLI that way (harness.server.Server(platform=True)).
 from __future__ import annotations
 
 import asyncio
+import http.client
 import io
 import json
 import os
+import signal
+import socket
 import sys
+import time
+import urllib.error
+import urllib.request
 
 import pytest
 
 from harness.server import Server, free_port
-from helpers import LEGACY_STATEMENT, post_json
+from helpers import LEGACY_RATIOS, LEGACY_STATEMENT, post_json
 from soundness_api import logs
+from soundness_api.config import ConfigError, Settings
 
 PROJECT = "demo-project"
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
@@ -168,3 +175,138 @@ def test_a_request_without_an_execution_id_gets_the_frameworks_own(start_platfor
     (request_line,) = [line for line in request_lines(server) if line["message"] == "POST /predict 200"]
     assert len(request_line["logging.googleapis.com/labels"]["execution_id"]) == 12
     assert "logging.googleapis.com/trace" not in request_line
+
+
+# ---------------------------------------------------------------- Vertex AI
+
+
+VERTEX_HEALTH = "/v1/endpoints/1234567890/deployedModels/987654321"
+VERTEX_PREDICT = VERTEX_HEALTH + ":predict"
+
+
+def vertex_env(port: int) -> dict[str, str]:
+    """What Vertex AI gives a custom container (no PORT), with the buildpack image's own
+    FUNCTION_TARGET and the FUNCTION_USE_ASGI that docs/deploy.md passes as --container-env-vars."""
+    return {
+        "AIP_HTTP_PORT": str(port),
+        "AIP_PREDICT_ROUTE": VERTEX_PREDICT,
+        "AIP_HEALTH_ROUTE": VERTEX_HEALTH,
+        "AIP_MODE": "PREDICTION",
+        "AIP_ENDPOINT_ID": "1234567890",
+        "AIP_DEPLOYED_MODEL_ID": "987654321",
+        "FUNCTION_TARGET": "predict",
+        "FUNCTION_SIGNATURE_TYPE": "http",
+        "FUNCTION_USE_ASGI": "true",
+    }
+
+
+def get(url: str) -> tuple[int, dict]:
+    try:
+        with urllib.request.urlopen(url, timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+@pytest.mark.server
+def test_on_vertex_ai_the_routes_it_names_are_served_on_the_port_it_names(start_platform):
+    server = start_platform(vertex_env)  # listening on AIP_HTTP_PORT, with no PORT set
+    status, health = get(server.url + VERTEX_HEALTH)
+    assert status == 200 and health["status"] == "ready"  # the model is loaded: Vertex may send traffic
+    name = health["model"]["name"]
+    features = get(server.url + "/model")[1]["features"]
+    instances = [dict(zip(features, LEGACY_RATIOS)), dict(zip(features, reversed(LEGACY_RATIOS)))]
+    status, body, _ = post_json(server.url + VERTEX_PREDICT, {"instances": instances[:1]})
+    assert status == 200 and body.keys() == {"predictions"}
+    # The same answer as KServe V1's own route, of which it is the shape.
+    assert body == post_json(server.url + f"/v1/models/{name}:predict", {"instances": instances[:1]})[1]
+    status, body, _ = post_json(server.url + VERTEX_PREDICT, {"instances": instances[1:], "parameters": None})
+    assert status == 200 and 0 <= body["predictions"][0]["probability_unsound"] <= 1
+    status, body, _ = post_json(server.url + VERTEX_PREDICT, {"inputs": instances})
+    assert status == 400 and "inputs is not a V1 request field" in body["error"]
+    server.stop()
+    request_lines(server)  # every line JSON
+
+
+@pytest.mark.server
+def test_on_vertex_ai_health_says_503_while_the_model_cannot_be_served(start_platform, tmp_path):
+    server = start_platform(lambda port: {**vertex_env(port), "MODEL_DIR": "/nonexistent/model"})
+    status, body = get(server.url + VERTEX_HEALTH)
+    assert status == 503 and body["error"]["code"] == "model_unavailable"
+    assert get(server.url + "/health")[0] == 200  # alive, yet not ready: Vertex keeps traffic away
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("AIP_HTTP_PORT", "http"),
+        ("AIP_HTTP_PORT", "70000"),
+        ("AIP_PREDICT_ROUTE", "predict"),
+        ("AIP_HEALTH_ROUTE", "/{x}"),
+    ],
+)
+def test_a_malformed_vertex_variable_is_refused_naming_it(name, value):
+    with pytest.raises(ConfigError, match=name):
+        Settings.from_env({name: value})
+
+
+# ---------------------------------------------------------------- shutdown (Cloud Run: SIGTERM, 10 s, SIGKILL)
+
+BURST = 32
+
+
+def keep_alive_connections(server: Server, count: int) -> list[http.client.HTTPConnection]:
+    """`count` connections that have each had one answer and wait idle, as a front end keeps them."""
+    connections = []
+    for _ in range(count):
+        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+        connection.request("GET", "/health")
+        connection.getresponse().read()
+        connections.append(connection)
+    return connections
+
+
+@pytest.mark.server
+def test_sigterm_in_a_burst_answers_every_request_already_sent(start_platform):
+    server = start_platform(lambda port: cloud_run_env(port, "true"))
+    assert get(server.url + "/ready")[0] == 200
+    connections = keep_alive_connections(server, BURST)
+    body = json.dumps({"companies": [LEGACY_STATEMENT] * 100})
+    # Half the burst written before the signal, half after it, while the first half keeps the
+    # event loop busy: uvicorn closes every idle connection at once, some with a request unread.
+    for number, connection in enumerate(connections):
+        if number == BURST // 2:
+            server.process.send_signal(signal.SIGTERM)
+        connection.request("POST", "/predict", body, {"Content-Type": "application/json"})
+    statuses = []
+    for connection in connections:
+        try:
+            response = connection.getresponse()
+            response.read()
+            statuses.append(response.status)
+        except (OSError, http.client.HTTPException) as error:
+            statuses.append(type(error).__name__)
+    assert statuses == [200] * BURST
+    assert server.process.wait(timeout=10) == 0
+    request_lines(server)  # every line JSON, the shutdown's too
+
+
+@pytest.mark.server
+def test_sigterm_with_a_client_stalled_mid_body_exits_within_8_seconds(start_platform):
+    server = start_platform(lambda port: {**cloud_run_env(port, "true"), "CLIENT_TIMEOUT_SECONDS": "60"})
+    stalled = socket.create_connection(("127.0.0.1", server.port))
+    stalled.sendall(
+        b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"
+    )
+    time.sleep(0.5)  # the function is waiting for the rest of the body
+    signalled = time.monotonic()
+    server.process.send_signal(signal.SIGTERM)
+    server.process.wait(timeout=15)
+    exited = time.monotonic() - signalled
+    answer = stalled.recv(4096)
+    stalled.close()
+    assert exited < 8, f"exited {exited:.1f} s after SIGTERM: Cloud Run kills at 10"
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 408 ") and b"connection: close" in head.lower()
+    assert json.loads(body)["error"]["code"] == "body_timeout"
+    request_lines(server)

@@ -53,7 +53,7 @@ class Meaning:
         card: dict[str, Any] = {
             "label_meaning": _label_meaning(threshold, classes, self.grading is not None),
             "reason_groups": self.reasons.card(),
-            "flags": [flag.card() for flag in flags.FLAGS],
+            "flags": [flag.described() for flag in flags.FLAGS],
         }
         if self.event:
             card["event"] = self.event
@@ -83,6 +83,11 @@ class Meaning:
             section["insufficient"] = {
                 **grades.as_json(grades.INSUFFICIENT),
                 **self._manifest["insufficient"],
+                "event_rates": {
+                    population: observed["insufficient"]
+                    for population, observed in rates.items()
+                    if isinstance(observed, dict) and isinstance(observed.get("insufficient"), dict)
+                },
             }
         return section
 

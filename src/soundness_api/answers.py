@@ -9,7 +9,7 @@ import numpy as np
 from soundness import flags, ratios
 
 from .errors import Invalid, detail, error_object
-from .payloads import Row, RowError, explain_requested, parse_rows
+from .payloads import ARRAY_ROWS, Row, RowError, parse_request
 
 
 def _scored(
@@ -68,6 +68,9 @@ def _meanings(predictor, valid: list[Row], x: np.ndarray, probabilities: np.ndar
 
 
 def _flags(valid: list[Row]) -> list[list[dict[str, Any]]]:
+    if len(valid) < ARRAY_ROWS:  # a few companies: one by one, without numpy's fixed costs
+        fields = list(ratios.STATEMENT_FIELDS)
+        return [flags.company_flags(dict(zip(fields, row.statement)), row.currency, row.market) for row in valid]
     statements = np.array([row.statement for row in valid], dtype=float)
     columns = dict(zip(ratios.STATEMENT_FIELDS, statements.T))
     floor = flags.floors([row.currency for row in valid], [row.market for row in valid])
@@ -153,9 +156,10 @@ def predictions(predictor, rows: list, explain: bool = False) -> list[dict[str, 
 
 
 def answer(predictor, body: Any, max_batch: int) -> tuple[dict[str, Any], int]:
-    """The response body for a parsed request, and how many rows it carried."""
-    rows = parse_rows(body, predictor.features, max_batch, predictor.accepts_missing)
-    answers = predictions(predictor, rows, explain_requested(body))
+    """The response body for a request (its JSON text, or parsed), and how many rows it carried."""
+    parsed = parse_request(body, predictor.features, max_batch, predictor.accepts_missing)
+    rows = parsed.rows
+    answers = predictions(predictor, rows, parsed.explain)
     if all("error" in a for a in answers):
         raise Invalid(
             "invalid_input",

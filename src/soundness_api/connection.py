@@ -26,13 +26,21 @@ forks), so the worker starts with them. What this adds to uvicorn's own protocol
 - a client that half-closes mid-body gets the function's answer (400) before the close;
 - a connection closed while the client is still sending its body is closed cleanly: the
   answer is flushed, writing is shut down, and what still arrives is read and dropped until
-  the client closes or LINGER_SECONDS pass, so the client reads the answer rather than a reset.
+  the client closes or LINGER_SECONDS pass, so the client reads the answer rather than a reset;
+- at shutdown, a connection between requests whose next request has already arrived (unread in
+  the socket, or part-parsed) answers it, with Connection: close, before closing: uvicorn closes
+  every idle connection at once, and closing over unread bytes resets it; a body still arriving
+  gets at most SHUTDOWN_BODY_SECONDS more (then 408, as above), and lingers SHUTDOWN_LINGER_SECONDS,
+  so that a stalled client cannot hold the instance past Cloud Run's 10 s from SIGTERM to SIGKILL.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import re
+import struct
+import termios
 from collections.abc import Callable
 from typing import Any
 
@@ -43,6 +51,8 @@ from . import logs
 
 MAX_HEAD_BYTES = 16 * 1024  # request line and headers together; h11's default, made explicit
 LINGER_SECONDS = 5.0
+SHUTDOWN_BODY_SECONDS = 4.0
+SHUTDOWN_LINGER_SECONDS = 1.0
 BODY_DEADLINE = "soundness.body_deadline"  # the scope["extensions"] key that says the body's time ran out
 BODY_OVERRUN = "soundness.body_overrun"  # ... that says its framing took it over the limit (too long, too many chunks)
 # Real clients send a chunk per buffer (Go and Java: 4 KiB, curl: 64 KiB) or per write of a
@@ -251,7 +261,17 @@ class _Transport:
         self.lingering = True
         self._transport.resume_reading()
         self._transport.write_eof()  # the answer goes out, then FIN; reading goes on
-        protocol.loop.call_later(LINGER_SECONDS, self._transport.close)
+        linger = SHUTDOWN_LINGER_SECONDS if protocol.shutting_down else LINGER_SECONDS
+        protocol.loop.call_later(linger, self._transport.close)
+
+
+def _unread_bytes(transport) -> int:
+    """How many bytes wait in the socket's receive buffer (FIONREAD), unread by the event loop."""
+    sock = transport.get_extra_info("socket")
+    try:
+        return struct.unpack("i", fcntl.ioctl(sock.fileno(), termios.FIONREAD, b"\0" * 4))[0]
+    except (AttributeError, OSError):
+        return 0
 
 
 class EdgeProtocol(H11Protocol):
@@ -266,6 +286,8 @@ class EdgeProtocol(H11Protocol):
         self.conn = _Connection(h11.SERVER, config.h11_max_incomplete_event_size or MAX_HEAD_BYTES, self.max_body_bytes)
         self.eof = False
         self.overrun = False  # the body went past its bounds: what still arrives is dropped
+        self.shutting_down = False
+        self.closing_after_answer = False  # shutting down: the request under way is the last
         self._deadline = None
         self._body_deadline = None
 
@@ -284,9 +306,12 @@ class EdgeProtocol(H11Protocol):
             return  # a body nobody will read: dropped unparsed
         super().data_received(data)
         cycle = self.cycle
+        if self.closing_after_answer and cycle is not None:
+            cycle.keep_alive = False
         if cycle is not None and cycle.more_body and not cycle.response_complete:
             if self._body_deadline is None:
-                self._body_deadline = self.loop.call_later(self.client_timeout, self._body_late, cycle)
+                seconds = min(self.client_timeout, SHUTDOWN_BODY_SECONDS) if self.shutting_down else self.client_timeout
+                self._body_deadline = self.loop.call_later(seconds, self._body_late, cycle)
         elif self._body_deadline is not None:
             self._body_deadline.cancel()
             self._body_deadline = None
@@ -315,6 +340,18 @@ class EdgeProtocol(H11Protocol):
         cycle.keep_alive = False
         cycle.message_event.set()
         return True
+
+    def shutdown(self) -> None:
+        self.shutting_down = True
+        cycle = self.cycle
+        if cycle is None or cycle.response_complete:
+            if self.conn.trailing_data[0] or _unread_bytes(self.transport):
+                self.closing_after_answer = True  # data_received takes the request; its answer closes
+                return
+        elif self._body_deadline is not None and self._body_deadline.when() > self.loop.time() + SHUTDOWN_BODY_SECONDS:
+            self._body_deadline.cancel()
+            self._body_deadline = self.loop.call_later(SHUTDOWN_BODY_SECONDS, self._body_late, cycle)
+        super().shutdown()
 
     def on_response_complete(self) -> None:
         super().on_response_complete()

@@ -215,8 +215,9 @@ class DartClient:
             if response.status != 200:
                 raise DartBadAnswer(f"DART answered HTTP {response.status}")
             body = _read_within(response, limit)
-        except (OSError, http.client.HTTPException):
-            if expired.is_set():
+        except (OSError, http.client.HTTPException) as error:
+            # A read can time out on its own (the socket's timeout) a moment before the watchdog runs.
+            if expired.is_set() or isinstance(error, TimeoutError):
                 raise DartTimeout(f"DART did not answer within {self._timeout:g} s") from None
             raise DartBadAnswer("DART cannot be reached, or the connection broke off") from None
         finally:

@@ -20,7 +20,7 @@ from .exchange import Exchange
 from .heavy import HeavyWork
 from .lazy_model import LazyModel, ModelUnavailable
 from .lookup import CompanyLookup, requester, require_scoreable, scored_history
-from .payloads import parse_json
+from .payloads import check_media_type, parse_json
 from .responses import json_response
 
 
@@ -36,6 +36,7 @@ class Handlers:
         # queue behind calls to DART, and a lookup finding no slot free is refused at once.
         self._dart_threads = ThreadPoolExecutor(max_workers=16, thread_name_prefix="dart")
         self.heavy = HeavyWork()  # a large body's parsing, scoring and answer: off the event loop
+        self._openapi: bytes | None = None  # GET /openapi.json's body
 
     async def predictor(self):
         try:
@@ -65,13 +66,19 @@ class Handlers:
         )
 
     async def openapi(self, exchange: Exchange) -> Response:
-        from soundness.artifacts import ArtifactError, verified_manifest
-
-        try:  # the document names the one model served, read from its checked manifest, not loaded
-            model = verified_manifest(self.settings.model_dir)["model"]
-        except ArtifactError:
+        # Built once, for the model loaded (its features are the inputs the document declares), on
+        # a thread. While the model cannot be loaded (it is tried again later), the document for
+        # none is built for each request instead, and not kept.
+        if self._openapi is not None:
+            return Response(self._openapi, media_type="application/json")
+        try:
+            model = await self.predictor()
+        except Unavailable:
             model = None
-        return json_response(openapi.document(self.settings, model))
+        built = await asyncio.to_thread(lambda: json_response(openapi.document(self.settings, model)).body)
+        if model is not None:
+            self._openapi = built
+        return Response(built, media_type="application/json")
 
     async def page(self, exchange: Exchange) -> Response:
         if not kserve_v1.wants_page(exchange.headers.get("accept")):
@@ -86,10 +93,10 @@ class Handlers:
 
         self.keys.check(exchange)
         raw = await body.read(exchange, self.settings.max_body_bytes)
+        check_media_type(exchange.headers.get("content-type"))
         async with self.heavy.turn(len(raw)) as run:
-            parsed = await run(parse_json, raw, exchange.headers.get("content-type"))
             predictor = await self.predictor()
-            answered, exchange.rows = await run(answer, predictor, parsed, self.settings.max_batch)
+            answered, exchange.rows = await run(answer, predictor, raw, self.settings.max_batch)
             return await run(json_response, answered)
 
     async def companies(self, exchange: Exchange) -> Response:

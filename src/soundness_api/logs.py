@@ -74,18 +74,23 @@ LINE_ENDS = {c.encode(): f"\\u{ord(c):04x}".encode() for c in "\x85\u2028\u2029"
 
 def emit(severity: str, message: str, _soon: bool = False, **fields: Any) -> None:
     """One line; with `_soon`, from a request on the event loop, written when the loop's turn ends."""
+    _write(line(severity, message, **fields), _soon)
+
+
+def line(severity: str, message: str, **fields: Any) -> bytes:
+    """The JSON line, ending in a newline, with the fields of the request being served."""
     record = {"severity": severity, "message": message, **fields, **_request_fields.get()}
     # orjson, as bytes for the file descriptor: a request's line in about 1.5 us of CPU, where
     # json.dumps took 10 and orjson through the text layer 4.
     try:
-        line = orjson.dumps(record, default=str, option=orjson.OPT_APPEND_NEWLINE)
+        encoded = orjson.dumps(record, default=str, option=orjson.OPT_APPEND_NEWLINE)
     except orjson.JSONEncodeError:  # a lone surrogate (\ud800) from a path: only escapes carry it
-        line = (json.dumps(record, default=str) + "\n").encode()  # ASCII: no line end left unescaped
+        encoded = (json.dumps(record, default=str) + "\n").encode()  # ASCII: no line end left unescaped
     # A quick sieve: U+0085's bytes, and those U+2028 and U+2029 start with.
-    if b"\xc2\x85" in line or b"\xe2\x80" in line:
+    if b"\xc2\x85" in encoded or b"\xe2\x80" in encoded:
         for raw, escaped in LINE_ENDS.items():
-            line = line.replace(raw, escaped)
-    _write(line, _soon)
+            encoded = encoded.replace(raw, escaped)
+    return encoded
 
 
 # Lines waiting for the end of the event loop's turn, and the loop that will write them.

@@ -1,26 +1,17 @@
-"""The OpenAPI 3 document of the service, built from the same lists the code uses."""
+"""The OpenAPI 3 document of the service: /predict's shapes from their declaration (contract.py),
+for the model served; the rest from the same lists the code uses."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
-from soundness import artifacts, flags, ratios
+import msgspec
 
-from . import bigquery, open_inference
+from soundness import ratios
+
+from . import bigquery, contract, open_inference
 from .config import Settings
-from .errors import MAX_DETAILS
 from .lookup import FIRST_YEAR, MAX_QUERY_LENGTH, MAX_RESULTS, latest_finished_year
-from .payloads import MAX_ID_LENGTH, MAX_MAGNITUDE, MAX_SAFE_INTEGER
-
-NUMBER = {"type": "number", "minimum": -MAX_MAGNITUDE, "maximum": MAX_MAGNITUDE}
-ID = {
-    "oneOf": [
-        {"type": "string", "maxLength": MAX_ID_LENGTH},
-        {"type": "integer", "minimum": -MAX_SAFE_INTEGER, "maximum": MAX_SAFE_INTEGER},
-    ],
-    "description": "Optional; echoed back in the prediction. No control or bidirectional "
-    "formatting characters; integers within 2^53 - 1 (send larger ones as strings).",
-}
 
 EXPLAIN = {
     "type": "boolean",
@@ -41,195 +32,30 @@ def _error(description: str) -> dict[str, Any]:
     return _json(_ref("Error"), description)
 
 
-def _schemas(max_batch: int) -> dict[str, Any]:
+def _declared(shape: contract.Shapes) -> dict[str, Any]:
+    """The components declared in contract.py: /predict's requests, for this model, and answers."""
+    requests = [shape.requests[form] for form in contract.FORMS]
+    _, components = msgspec.json.schema_components(
+        [*requests, *contract.ANSWERS], ref_template="#/components/schemas/{name}"
+    )
+    data_row = msgspec.json.schema(shape.rows["data"])
+    return {
+        **components,
+        "DataRow": data_row,
+        "PredictRequest": {
+            "oneOf": [_ref(request.__name__) for request in requests],
+            "description": "Exactly one input form. " + contract.RULES_IN_WORDS,
+        },
+    }
+
+
+def _schemas(shape: contract.Shapes) -> dict[str, Any]:
     statement = {
-        name: {**NUMBER, "type": ["number", "null"], "description": f"{label['en']} ({label['ko']})"}
+        name: {"type": ["number", "null"], "description": f"{label['en']} ({label['ko']})"}
         for name, label in ratios.STATEMENT_FIELDS.items()
     }
-    ratio_values = {r.name: {"type": ["number", "null"], "description": f"{r.en} ({r.ko})"} for r in ratios.RATIOS}
-    batch = {"minItems": 1, "maxItems": max_batch}
-    explanation = {
-        "type": "object",
-        "required": ["unit", "baseline", "contributions"],
-        "properties": {
-            "unit": {"type": "string", "enum": ["log_odds", "probability"]},
-            "baseline": {"type": "number"},
-            "contributions": {"type": "object", "additionalProperties": {"type": "number"}},
-            "groups": {"type": "object", "additionalProperties": {"type": "number"}},
-        },
-        "description": "baseline + the sum of contributions = the score in that unit (models with an "
-        "explanation background; GET /model says)",
-    }
-    listing = {
-        flags.CURRENCY: {
-            "type": ["string", "null"],
-            "pattern": "^[A-Z]{3}$",
-            "description": "ISO 4217 code of the amounts' currency (optional): with market, for the KRX revenue floors",
-        },
-        flags.MARKET: {
-            "type": ["string", "null"],
-            "enum": [*flags.MARKETS, None],
-            "description": "Where the company is listed (optional; DART's corp_cls Y, K, N, E)",
-        },
-    }
-    worded = {"ko": {"type": "string"}, "en": {"type": "string"}}
-    meaning = {
-        "grade": {
-            "type": "object",
-            "required": ["grade", "code", "ko", "en"],
-            "properties": {
-                "grade": {"type": ["integer", "null"], "minimum": 1, "maximum": 5},
-                "code": {"type": "string"},
-                **worded,
-            },
-            "description": "The risk grade (models with grades; GET /model lists them); grade null: too little known to judge",
-        },
-        "flags": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["code", "ko", "en", "rule", "source"],
-                "properties": {"code": {"type": "string", "enum": [f.code for f in flags.FLAGS]}, **worded},
-            },
-            "description": "Red flags read from the statement values (companies form only), beside the model",
-        },
-        "reasons": {
-            "type": "array",
-            "maxItems": 3,
-            "items": {
-                "type": "object",
-                "required": ["name", "contribution", "direction", "ko", "en"],
-                "properties": {
-                    "name": {"type": "string", "description": "a feature, or a group of them (explanation.groups)"},
-                    "contribution": {"type": "number"},
-                    "direction": {"type": "string", "enum": ["raised", "lowered"]},
-                    **worded,
-                },
-            },
-            "description": "The largest contributions in words, phrased from their sign (explained rows)",
-        },
-    }
-    detail = {
-        "type": "object",
-        "required": ["field", "problem"],
-        "properties": {
-            "index": {"type": "integer"},
-            "field": {"type": ["string", "null"]},
-            "problem": {"type": "string"},
-        },
-    }
-    error_body = {
-        "type": "object",
-        "required": ["code", "message", "details"],
-        "properties": {
-            "code": {"type": "string"},
-            "message": {"type": "string"},
-            "details": {"type": "array", "items": detail, "maxItems": MAX_DETAILS},
-            "details_omitted": {"type": "integer", "description": "details left out to keep the answer small"},
-        },
-    }
     return {
-        "Company": {
-            "type": "object",
-            "additionalProperties": False,
-            "properties": {"id": ID, **statement, **listing},
-            "description": "For a model that takes unknown inputs (GET /model: version 2), a value "
-            "absent or null is unknown; other models need all nine.",
-        },
-        "Instance": {
-            "type": "object",
-            "properties": {"id": ID},
-            "additionalProperties": NUMBER,
-            "description": "The model's features by name (GET /model lists them).",
-        },
-        "PredictRequest": {
-            "oneOf": [
-                {
-                    "type": "object",
-                    "required": ["companies"],
-                    "additionalProperties": False,
-                    "properties": {
-                        "companies": {"type": "array", "items": _ref("Company"), **batch},
-                        "explain": EXPLAIN,
-                    },
-                },
-                {
-                    "type": "object",
-                    "required": ["instances"],
-                    "additionalProperties": False,
-                    "properties": {
-                        "instances": {"type": "array", "items": _ref("Instance"), **batch},
-                        "explain": EXPLAIN,
-                    },
-                },
-                {
-                    "type": "object",
-                    "required": ["data"],
-                    "additionalProperties": False,
-                    "properties": {
-                        "data": {
-                            "type": "array",
-                            **batch,
-                            "items": {
-                                "type": "array",
-                                "items": NUMBER,
-                                "description": "The model's features in its order (the legacy five for legacy models); "
-                                "a model that takes unknown inputs also takes null, or the legacy five alone.",
-                            },
-                        },
-                        "explain": EXPLAIN,
-                    },
-                },
-            ]
-        },
-        "Prediction": {
-            "type": "object",
-            "required": ["index", "id", "label", "class", "class_ko", "probability_unsound", "ratios", "warnings"],
-            "properties": {
-                "index": {"type": "integer"},
-                "id": {"type": ["string", "integer", "null"]},
-                "label": {"type": "integer", "enum": [0, 1]},
-                "class": {"type": "string", "enum": [c["name"] for c in artifacts.CLASSES]},
-                "class_ko": {"type": "string", "enum": [c["ko"] for c in artifacts.CLASSES]},
-                "probability_unsound": {"type": "number", "minimum": 0, "maximum": 1},
-                "ratios": {
-                    "type": "object",
-                    "properties": ratio_values,
-                    "additionalProperties": {"type": ["number", "null"]},
-                },
-                "warnings": {"type": "array", "items": {"type": "object"}},
-                "explanation": explanation,
-                **meaning,
-            },
-        },
-        "RowError": {
-            "type": "object",
-            "required": ["index", "error"],
-            "properties": {
-                "index": {"type": "integer"},
-                "id": {"type": ["string", "integer", "null"]},
-                "error": error_body,
-            },
-        },
-        "PredictResponse": {
-            "type": "object",
-            "required": ["model", "predictions"],
-            "properties": {
-                "model": {
-                    "type": "object",
-                    "required": ["name", "version"],
-                    "properties": {"name": {"type": "string"}, "version": {"type": "string"}},
-                },
-                "event": {
-                    "type": "object",
-                    "required": ["code", "ko", "en"],
-                    "properties": {"code": {"type": "string"}, **worded},
-                    "description": "What probability_unsound is the probability of (models whose manifest names it)",
-                },
-                "predictions": {"type": "array", "items": {"oneOf": [_ref("Prediction"), _ref("RowError")]}},
-            },
-        },
-        "Error": {"type": "object", "required": ["error"], "properties": {"error": error_body}},
+        **_declared(shape),
         "Health": {
             "type": "object",
             "required": ["status", "model_loaded"],
@@ -318,7 +144,7 @@ def _schemas(max_batch: int) -> dict[str, Any]:
                 },
                 "missing": {
                     "type": "array",
-                    "items": detail,
+                    "items": _ref("Detail"),
                     "maxItems": len(statement),
                     "description": "The fields the filing does not give, in the form's order, each with why "
                     "(no such account, or its amount left blank: a first filing has no prior year). Empty "
@@ -371,7 +197,7 @@ def _schemas(max_batch: int) -> dict[str, Any]:
                             "year": {"type": "integer"},
                             "prediction": {"type": "object", "description": "The row POST /predict answers"},
                             "statements": {"type": "object"},
-                            "missing": {"type": "array", "items": detail},
+                            "missing": {"type": "array", "items": _ref("Detail")},
                             "source": {"type": "object"},
                             "warnings": {"type": "array", "items": _ref("LookupWarning")},
                         },
@@ -504,8 +330,23 @@ def _lookup_paths(secured: list) -> dict[str, Any]:
     }
 
 
-def document(settings: Settings, model: dict[str, str] | None = None) -> dict[str, Any]:
-    """The document; `model` (name and version), when the model loads, names the only model served."""
+class Served(Protocol):
+    """What the document says of the model served (a soundness.predictor.Predictor)."""
+
+    name: str
+    version: str
+    features: list[str]
+    accepts_missing: bool
+
+
+def document(settings: Settings, model: Served | None = None) -> dict[str, Any]:
+    """The document for the model served (its name, version and features: the only model and the
+    inputs this server takes); without one (it cannot be loaded), for the legacy service's five."""
+    shape = (
+        contract.shapes(tuple(model.features), model.accepts_missing, settings.max_batch)
+        if model
+        else contract.generic_shapes(settings.max_batch)
+    )
     predict = {
         "summary": "Predict soundness for 1 to MAX_BATCH companies",
         "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("PredictRequest")}}},
@@ -566,7 +407,7 @@ def document(settings: Settings, model: dict[str, str] | None = None) -> dict[st
             **_protocol_paths(settings, model),
         },
         "components": {
-            "schemas": {**_schemas(settings.max_batch), **_protocol_schemas(settings.max_batch)},
+            "schemas": {**_schemas(shape), **_protocol_schemas(settings.max_batch)},
             "securitySchemes": {"apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"}},
         },
     }
@@ -585,7 +426,7 @@ def _protocol_schemas(max_batch: int) -> dict[str, Any]:
         "type": "array",
         "minItems": 1,
         "maxItems": max_batch,
-        "items": {"oneOf": [_ref("Instance"), {"type": "array", "items": NUMBER}]},
+        "items": {"oneOf": [_ref("Instance"), _ref("DataRow")]},
     }
     tensor = {
         "type": "object",
@@ -799,7 +640,7 @@ def _protocol_schemas(max_batch: int) -> dict[str, Any]:
     }
 
 
-def _protocol_paths(settings: Settings, model: dict[str, str] | None) -> dict[str, Any]:
+def _protocol_paths(settings: Settings, model: Served | None) -> dict[str, Any]:
     def parameter(name: str, served: str | None) -> dict[str, Any]:
         schema = {"type": "string", **({"enum": [served]} if served else {})}
         return {
@@ -810,8 +651,8 @@ def _protocol_paths(settings: Settings, model: dict[str, str] | None) -> dict[st
             "description": "The served model's " + name + " (GET /model says it); any other is 404",
         }
 
-    name = parameter("name", model and model["name"])
-    version = parameter("version", model and model["version"])
+    name = parameter("name", model and model.name)
+    version = parameter("version", model and model.version)
     keyed = {"security": [{"apiKey": []}]} if settings.api_keys else {}
     common = {
         "405": _message("ProtocolError", "Method not allowed on this route"),

@@ -41,7 +41,7 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     # The page uses none of these powers; no window it opens may reach back into it.
     "Permissions-Policy": (
-        "camera=(), microphone=(), geolocation=(), payment=(), usb=(), serial=(), bluetooth=(), "
+        "camera=(), microphone=(), geolocation=(), payment=(), usb=(), serial=(), "
         "magnetometer=(), gyroscope=(), accelerometer=(), browsing-topics=()"
     ),
     "Cross-Origin-Opener-Policy": "same-origin",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import bigquery, kserve_v1
+from . import bigquery, kserve_v1, platforms
 from . import open_inference as v2
 from .config import Settings
 from .handlers import Handlers
@@ -16,15 +16,18 @@ def error_shapes(settings: Settings) -> dict[str, ErrorShape]:
     matched (404, 405) or a bug of ours answered (500). tritonclient and KServe's SDK read only that
     shape. /bigquery is BigQuery's only while its route is on."""
     shapes = {"/v1": kserve_v1.ERRORS, "/v2": v2.ERRORS}
+    if settings.aip_predict_route:  # Vertex AI's predictions: KServe V1's shapes, on a path of its own
+        shapes[settings.aip_predict_route] = kserve_v1.ERRORS
     if settings.bigquery_route:
         shapes["/bigquery"] = bigquery.ERRORS
     return shapes
 
 
 def errors_of(path: str, shapes: dict[str, ErrorShape]) -> ErrorShape:
-    """The error shape of the protocol whose paths `path` is under; /predict's for the rest."""
+    """The error shape of the protocol of `path` (a path of its own, or its first segment);
+    /predict's for the rest."""
     end = path.find("/", 1)
-    return shapes.get(path if end < 0 else path[:end], PREDICT_ERRORS)
+    return shapes.get(path) or shapes.get(path if end < 0 else path[:end], PREDICT_ERRORS)
 
 
 def router(h: Handlers) -> Router:
@@ -56,6 +59,10 @@ def router(h: Handlers) -> Router:
         ("GET", "/v2/models/{name}/versions/{version}/ready", h.protocol(v2.model_ready)),
         ("POST", "/v2/models/{name}/versions/{version}/infer", v2_infer),
     ]
+    if h.settings.aip_health_route:  # Vertex AI's health check: 200 once the model is loaded
+        table.append(("GET", h.settings.aip_health_route, h.ready))
+    if h.settings.aip_predict_route:  # Vertex AI's predictions, in KServe V1's shapes
+        table.append(("POST", h.settings.aip_predict_route, h.protocol(platforms.vertex_predict, scores=True)))
     if h.settings.bigquery_route:  # BigQuery remote functions, only when BIGQUERY_ROUTE=on
         table.append(("POST", "/bigquery", h.protocol(bigquery.replies, scores=True)))
     return Router(table)
