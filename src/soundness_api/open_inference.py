@@ -1,15 +1,19 @@
 """The Open Inference Protocol (KServe V2), as Triton, MLServer and TorchServe clients speak it.
 
 Inputs, as the metadata says: one FP32 or FP64 tensor `features` of shape [N, F] in feature
-order, or one [N] tensor per feature named after it; data flat (row-major) or nested. Outputs:
-`probability_unsound` (FP64 [N]) and `label` (INT64 [N]), and for a model that explains its answers
-(GET /model: version 2) the explanation in log-odds, /predict's `explanation` as tensors:
-`contributions` (FP64 [N, F], columns in feature order, which the metadata lists) and `baseline`
-(FP64 [N]), so that baseline + a row's contributions = its probability's log-odds. As the protocol
-has it, `outputs` in the request names the tensors wanted, all by default; explanations are computed
-only when one of theirs is wanted. Errors are `{"error": "..."}`, V1's shape; a row that cannot be
-scored fails the request (a tensor has no place for a row's error), naming the row and the feature.
-Framework-free: parsed body in, body out.
+order, or one [N] or [N, 1] tensor per feature named after it (MLServer's PandasCodec); data flat
+(row-major) or nested with every level as long as the shape says. For a model that takes unknown
+inputs, an unknown value is null in the data, or true in an optional BOOL `unknown` tensor shaped
+like the features (for numpy's clients, which cannot send null). Outputs: `probability_unsound`
+(FP64 [N]) and `label` (INT64 [N]), and for a model that explains its answers the explanation in
+log-odds, /predict's `explanation` as tensors: `contributions` (FP64 [N, F], columns in feature
+order, which the metadata lists) and `baseline` (FP64 [N]), so that baseline + a row's
+contributions = its probability's log-odds. As the protocol has it, `outputs` in the request names
+the tensors wanted, all by default; explanations are computed only when one of theirs is wanted. A
+body is JSON whatever its Content-Type; Triton's binary tensors are refused. Errors are
+`{"error": "..."}`, V1's shape and statuses (ERRORS); a row that cannot be scored fails the
+request (a tensor has no place for a row's error), naming the row and the feature. Framework-free:
+parsed body in, body out.
 """
 
 from __future__ import annotations
