@@ -5,7 +5,10 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 STORAGE_ORIGIN="https://storage.googleapis.com"
-RUNTIME="python311"
+# The deployed Python, named here only: Cloud Build's test image (cloudbuild.yaml) is held to it
+# by tests/deploy. Not a .python-version file: pyenv would then switch every checkout's python3.
+PYTHON_VERSION="3.12"
+RUNTIME="python${PYTHON_VERSION/./}"
 ENTRY_POINT="predict"
 CPU="1"
 TIMEOUT="60s"
@@ -331,8 +334,12 @@ stage_function() {
   find "$STAGE" \( -name __pycache__ -o -name '*.pyc' \) -prune -exec rm -rf {} +
   write_requirements >"$STAGE/requirements.txt"
   # FUNCTION_USE_ASGI: functions-framework's CLI reads it as --asgi, so the platform serves the
-  # function on uvicorn's event loop (see docs/serving.md).
-  (umask 077 && { write_env_file "${SERVICE_ENV[@]}"; printf 'FUNCTION_USE_ASGI: "true"\n'; } >"$ENV_FILE")
+  # function on uvicorn's event loop (see docs/serving.md). GOOGLE_CLOUD_PROJECT: log lines name
+  # their trace as projects/PROJECT/traces/ID, the form Cloud Logging correlates.
+  (umask 077 && {
+    write_env_file "${SERVICE_ENV[@]}"
+    printf 'FUNCTION_USE_ASGI: "true"\nGOOGLE_CLOUD_PROJECT: "%s"\n' "$PROJECT"
+  } >"$ENV_FILE")
   note "staged $STAGE (and its environment in $ENV_FILE)"
 }
 
@@ -373,9 +380,13 @@ deploy_command() {
     [[ "$secret" == *:* ]] || secret="$secret:latest"
     mounts+=("$name=$secret")
   done
+  # Exactly these secrets: --set-secrets replaces all the service had, and with none asked for,
+  # --clear-secrets removes any an earlier deploy mounted (gcloud keeps them otherwise).
   if ((${#mounts[@]})); then
     local IFS=,
     DEPLOY+=(--set-secrets="${mounts[*]}")
+  else
+    DEPLOY+=(--clear-secrets)
   fi
   DEPLOY+=("$access" --quiet)
 }

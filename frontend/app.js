@@ -336,9 +336,11 @@ async function onBatchSubmit(event) {
     drawBatch();
     return;
   }
-  if (!(await sendInBatches(read.entries))) return;
+  const finished = await sendInBatches(read.entries);
+  // Stopped midway, what was answered is still shown and offered; the rest says it was not sent.
+  for (const entry of read.entries) if (!entry.prediction && !entry.errors.length) entry.errors.push({field: null, key: "batch_not_sent"});
   state.batch = {entries: read.entries, ignored: read.ignored, page: 0, withRatios: false};
-  state.batchMessage = null;
+  if (finished) state.batchMessage = null;
   drawBatch();
 }
 
@@ -359,7 +361,6 @@ async function sendInBatches(entries) {
       const answer = await call("/predict", requestFor(batch));
       if (!attachAnswer(batch, answer)) {
         state.batchMessage = {key: "batch_stopped", values: {done, total, message: problemText(answer)}};
-        drawBatch();
         return false;
       }
       done += batch.length;
@@ -384,7 +385,8 @@ function drawBatch() {
   const scored = entries.filter((e) => e.prediction).length;
   let text = t("batch_summary", {total: entries.length, scored, failed: entries.length - scored});
   if (ignored.length) text += ` · ${t("batch_ignored", {columns: ignored.join(", ")})}`;
-  say(status, text, scored === entries.length ? "ok" : "info");
+  if (state.batchMessage) say(status, messageText(state.batchMessage), "error"); // where it stopped
+  else say(status, text, scored === entries.length ? "ok" : "info");
   renderTable(table, entries, state.model, {
     page: state.batch.page,
     withRatios: state.batch.withRatios,

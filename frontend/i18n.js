@@ -69,6 +69,7 @@ const TEXT = {
     batch_summary: "{total}개 기업 중 {scored}개 예측, {failed}개 오류",
     batch_progress: "예측하는 중… {total}개 기업 중 {done}개 완료 (요청 {request}/{requests}, 한 번에 최대 {size}개)",
     batch_stopped: "{total}개 기업 중 {done}개를 예측한 뒤 멈췄습니다. {message}",
+    batch_not_sent: "요청이 멈춰 이 행은 보내지 못했습니다.",
     batch_unreported: "서버가 오류가 너무 많아 이 행의 오류를 따로 적지 않았습니다.",
     batch_download: "결과 CSV 내려받기",
     col_line: "행",
@@ -90,6 +91,7 @@ const TEXT = {
     lookup_ofs: "별도재무제표",
     lookup_no_filing: "DART에 {name}의 {year}년 사업보고서 재무제표가 없습니다(아직 제출 전이거나 재무제표 자료가 없는 보고서). 다른 연도를 고르세요.",
     lookup_no_statements: "{name}의 {year}년 사업보고서에는 고른 종류의 재무제표가 없습니다. 다른 종류를 고르세요.",
+    lookup_slots: "서버가 DART 응답을 여러 건 기다리는 중입니다. 잠시 뒤 다시 시도하세요.",
     lookup_year_latest: "가장 최근",
     lookup_loading_latest: "{name}의 가장 최근 사업보고서를 불러오는 중…",
     lookup_fs: "재무제표",
@@ -138,6 +140,12 @@ const TEXT = {
     code_invalid_code: "종목코드(6자리)나 DART 고유번호(8자리)가 아닙니다.",
     code_invalid_year: "사업연도가 올바르지 않습니다.",
     code_company_not_found: "그런 상장회사가 DART 목록에 없습니다.",
+    code_invalid_fs: "재무제표 구분(연결/별도)이 올바르지 않습니다.",
+    code_method_not_allowed: "서버가 이 방식의 요청을 받지 않습니다.",
+    code_invalid_request: "서버가 요청을 받아들이지 않았습니다.",
+    code_unsupported_content_encoding: "서버가 요청의 압축 방식을 받지 않습니다.",
+    code_unsupported_charset: "서버가 요청의 문자 인코딩을 받지 않습니다(UTF-8만 받습니다).",
+    code_model_not_found: "서버에 그런 모델이 없습니다.",
     service_error_code: "서비스가 오류로 응답했습니다(HTTP {status}, {code}).",
     cors_refused: "서버({origin})가 이 페이지의 주소에서 오는 요청을 허용하지 않습니다(CORS). 서버 설정 ALLOWED_ORIGINS에 이 페이지의 주소를 넣어야 합니다.",
     retry: "다시 시도",
@@ -248,6 +256,7 @@ const TEXT = {
     batch_summary: "{scored} of {total} companies predicted, {failed} with errors",
     batch_progress: "Predicting… {done} of {total} companies done (request {request} of {requests}, at most {size} each)",
     batch_stopped: "Stopped after {done} of {total} companies. {message}",
+    batch_not_sent: "Not sent: the requests stopped before this row.",
     batch_unreported: "The server had too many errors to list this row's own.",
     batch_download: "Download results as CSV",
     col_line: "Line",
@@ -269,6 +278,7 @@ const TEXT = {
     lookup_ofs: "separate statements",
     lookup_no_filing: "DART has no statements of {name}'s annual report for {year} (not filed yet, or a report without structured statements). Choose another year.",
     lookup_no_statements: "{name}'s annual report for {year} has no statements of the kind chosen. Choose the other kind.",
+    lookup_slots: "The server is waiting on DART for several lookups already. Please try again in a moment.",
     lookup_year_latest: "Latest",
     lookup_loading_latest: "Fetching {name}'s latest annual report…",
     lookup_fs: "Statements",
@@ -318,6 +328,12 @@ const TEXT = {
     code_invalid_code: "Not a stock code (6 digits) or a DART corp code (8 digits).",
     code_invalid_year: "The fiscal year is not valid.",
     code_company_not_found: "No listed company on DART's list has that code.",
+    code_invalid_fs: "The statement type (consolidated or separate) is not valid.",
+    code_method_not_allowed: "The server does not take this kind of request.",
+    code_invalid_request: "The server did not accept the request.",
+    code_unsupported_content_encoding: "The server does not take the request's compression.",
+    code_unsupported_charset: "The server does not take the request's character encoding (UTF-8 only).",
+    code_model_not_found: "The server has no such model.",
     service_error_code: "The service answered with an error (HTTP {status}, {code}).",
     cors_refused: "The server ({origin}) does not accept requests from this page's address (CORS). Its ALLOWED_ORIGINS setting must include this page's origin.",
     retry: "Try again",
@@ -405,6 +421,11 @@ export function particle(word, pair) {
 export function localized(value) {
   if (value && typeof value === "object") return value[lang] ?? value.en ?? value.ko ?? "";
   return value ?? "";
+}
+
+/** The language `text` is written in, as far as the page can tell: Korean if it has Hangul. */
+export function languageOf(text) {
+  return /[\uac00-\ud7a3]/.test(String(text)) ? "ko" : "en";
 }
 
 /** Fill every element marked data-i18n (text) or data-i18n-placeholder / -aria-label. */

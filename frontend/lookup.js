@@ -132,7 +132,7 @@ function failure(answer, values = {}) {
   const known = {
     no_filing: "lookup_no_filing", no_statements: "lookup_no_statements", dart_busy: "lookup_busy",
     lookup_not_configured: "lookup_not_configured", dart_timeout: "lookup_timeout",
-    accounts_missing: "lookup_accounts_missing", lookup_limit: "lookup_limit", lookup_busy: "lookup_timeout",
+    accounts_missing: "lookup_accounts_missing", lookup_limit: "lookup_limit", lookup_busy: "lookup_slots",
   };
   if (error?.code === "lookup_not_configured") state.refused = true;
   if (error && known[error.code]) {

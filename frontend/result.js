@@ -4,7 +4,7 @@
 // reason: every number and every judgement shown is the API's.
 import {el} from "./dom.js";
 import {ratioLabel, ratioUnit} from "./fields.js";
-import {currentLang, localized, t} from "./i18n.js";
+import {currentLang, languageOf, localized, t} from "./i18n.js";
 
 export function formatNumber(value, digits = 2) {
   if (value === null || value === undefined || !Number.isFinite(value)) return "—";
@@ -249,7 +249,11 @@ function modelLimits(info) {
   if (!Array.isArray(info?.limits) || !info.limits.length) return null;
   return el("details", {class: "model-limits", dataset: {testid: "model-limits"}},
     el("summary", {}, t("model_limits")),
-    el("ul", {}, info.limits.map((limit) => el("li", {}, localized(limit)))));
+    // A limit the model records in one language only is shown as it is, marked as that language.
+    el("ul", {}, info.limits.map((limit) => {
+      const text = localized(limit);
+      return el("li", {lang: languageOf(text) === currentLang() ? null : languageOf(text)}, text);
+    })));
 }
 
 /** The whole result card for one scored prediction; `answer` is the rest of the API's answer

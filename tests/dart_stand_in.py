@@ -228,12 +228,15 @@ def _trickle(handler) -> None:
     handler.send_header("Content-Length", str(len(body)))
     handler.end_headers()
     ends = time.monotonic() + TRICKLE_SECONDS
-    for byte in body:
-        if time.monotonic() > ends:
-            return
-        handler.wfile.write(bytes([byte]))
-        handler.wfile.flush()
-        time.sleep(0.05)
+    try:
+        for byte in body:
+            if time.monotonic() > ends:
+                return
+            handler.wfile.write(bytes([byte]))
+            handler.wfile.flush()
+            time.sleep(0.05)
+    except (BrokenPipeError, ConnectionResetError):
+        pass  # the client gave up at its deadline, as it should
 
 
 def _redirect(location: str):

@@ -6,6 +6,7 @@ starlette's TestClient); the last ones start the real server, as production runs
 
 import gzip
 import json
+import sys
 import threading
 import time
 
@@ -418,36 +419,19 @@ def test_model_facts_name_the_statement_fields_and_the_classes_in_korean_and_eng
     assert [(c["name"], c["ko"]) for c in facts["classes"]] == [("sound", "건전"), ("unsound", "비건전")]
 
 
-def test_the_openapi_document_lists_every_route():
-    from soundness_api.config import Settings
-    from soundness_api.openapi import document
-
-    doc = document(Settings.from_env({}))
-    assert doc["openapi"].startswith("3.")
-    assert set(doc["paths"]) == {
-        "/predict",
-        "/health",
-        "/ready",
-        "/model",
-        "/companies",
-        "/companies/{code}/statements",
-        "/companies/{code}/history",
-        "/v1/models",
-        "/v1/models/{name}",
-        "/v1/models/{name}:predict",
-        "/v1/models/{name}:explain",
-        "/v2",
-        "/v2/health/live",
-        "/v2/health/ready",
-        "/v2/models/{name}",
-        "/v2/models/{name}/ready",
-        "/v2/models/{name}/infer",
-        "/v2/models/{name}/versions/{version}",
-        "/v2/models/{name}/versions/{version}/ready",
-        "/v2/models/{name}/versions/{version}/infer",
-    }
-    assert "/bigquery" in document(Settings.from_env({"BIGQUERY_ROUTE": "on"}))["paths"]
-    assert set(doc["paths"]["/predict"]["post"]["responses"]) >= {"200", "400", "413", "415", "422", "503"}
+@pytest.mark.parametrize(
+    "env",
+    [{}, {"BIGQUERY_ROUTE": "on"}, {"AIP_HEALTH_ROUTE": "/vertex/health", "AIP_PREDICT_ROUTE": "/vertex/predict"}],
+    ids=["plain", "bigquery", "vertex"],
+)
+def test_the_documents_paths_and_methods_are_the_routers(make_client, served_model_dir, env):
+    client = make_client(MODEL_DIR=served_model_dir, **env)
+    document = client.get("/openapi.json").json()
+    documented = {(method.upper(), path) for path, methods in document["paths"].items() for method in methods}
+    assert documented == sys.modules["main"].service.router.routes()
+    operations = [op["operationId"] for methods in document["paths"].values() for op in methods.values()]
+    assert len(operations) == len(set(operations))
+    assert set(document["paths"]["/predict"]["post"]["responses"]) >= {"200", "400", "413", "415", "422", "503"}
 
 
 def test_the_openapi_document_is_served(client):

@@ -3,6 +3,7 @@ stand-in for OpenDART (tests/dart_stand_in.py), and how DART's answers are read.
 
 import io
 import json
+import signal
 import threading
 import time
 import urllib.error
@@ -275,10 +276,13 @@ def test_no_filing_for_that_year_is_404_naming_the_company_and_year(client):
     assert error["details"][0]["field"] == "year"
 
 
-def test_dart_request_limit_is_429_with_retry_after(client):
+def test_dart_request_limit_is_429_with_retry_after_and_dart_is_not_asked_again_that_day(client, dart_stand_in):
     response = client.get("/companies/900002/statements?year=2023")
     assert_error(response, 429, "dart_busy")
     assert 0 < int(response.headers["Retry-After"]) <= 24 * 3600
+    before = len(dart_stand_in.calls)
+    assert_error(client.get("/companies/005930/statements?year=2019"), 429, "dart_busy")
+    assert len(dart_stand_in.calls) == before
 
 
 def test_a_rejected_key_is_503_logged_once_and_the_key_is_never_shown(lookup_client, dart_stand_in, capfd):
@@ -851,3 +855,22 @@ def test_the_history_is_as_documented(client):
     document = client.get("/openapi.json").json()
     validator = schema_validator(document, "History")
     assert not [str(e) for e in validator.iter_errors(client.get("/companies/005930/history").json())]
+
+
+@pytest.mark.server
+def test_sigterm_during_a_trickling_dart_answer_ends_within_the_deadline(start_server, served_model_dir, dart_stand_in):
+    server = start_server({"MODEL_DIR": str(served_model_dir), **dart_stand_in.env(DART_TIMEOUT="2")})
+    assert fetch_status(server.url + "/companies?q=005930") == 200
+    statuses = []
+    waiting = threading.Thread(
+        target=lambda: statuses.append(fetch_status(server.url + "/companies/900020/statements?year=2023"))
+    )
+    waiting.start()
+    time.sleep(0.5)  # the lookup is now receiving DART's answer a byte at a time
+    signalled = time.monotonic()
+    server.process.send_signal(signal.SIGTERM)
+    server.process.wait(timeout=stand_in.TRICKLE_SECONDS + 10)
+    exited = time.monotonic() - signalled
+    waiting.join()
+    assert statuses == [504]  # answered at the deadline, not cut off by the shutdown
+    assert exited < stand_in.TRICKLE_SECONDS - 2, f"exited {exited:.1f} s after SIGTERM"

@@ -180,3 +180,12 @@ def test_darts_account_names_are_csv_headers_for_the_field_they_fill():
         for name in names:
             key = name if column == "thstrm_amount" else f"전기{name}"
             assert headers[key] == field
+
+
+def test_the_page_asks_for_every_module_at_once_and_blocks_its_first_paint_on_no_script():
+    index = (FRONTEND / "index.html").read_text(encoding="utf-8")
+    preloaded = set(re.findall(r'<link rel="modulepreload" href="([\w-]+\.js)">', index))
+    imported = {m for file in FRONTEND.glob("*.js") for m in re.findall(r'from "\./([\w-]+\.js)"', file.read_text())}
+    assert preloaded == imported  # one round of requests, however deep the imports go
+    scripts = re.findall(r"<script\b([^>]*)>", index)
+    assert scripts and all("defer" in attrs or 'type="module"' in attrs for attrs in scripts)

@@ -49,6 +49,10 @@ from uvicorn.protocols.http.h11_impl import STATUS_PHRASES, H11Protocol
 
 from . import logs
 
+# The uvicorn this protocol was written against: it overrides H11Protocol's methods and reads its
+# private state (conn, cycle, transport), so another version is read anew before it is pinned
+# (tests/test_uvicorn_pin.py fails until this says the version reviewed).
+UVICORN_VERSION = "0.54.0"
 MAX_HEAD_BYTES = 16 * 1024  # request line and headers together; h11's default, made explicit
 LINGER_SECONDS = 5.0
 SHUTDOWN_BODY_SECONDS = 4.0

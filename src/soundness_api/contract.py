@@ -11,6 +11,7 @@ be computed, that a key appears once in an object.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Annotated, Any, Literal
@@ -85,7 +86,7 @@ class Shapes:
 
     def batch(self, form: str) -> Any:
         """The type of a form's rows: 1 to max_batch rows of its row type."""
-        return Annotated[list[self.rows[form]], Meta(min_length=1, max_length=self.max_batch)]
+        return Annotated[list[self.rows[form]], Meta(min_length=1, max_length=self.max_batch)]  # type: ignore[name-defined]
 
 
 def _value(missing: bool, description: str | None = None) -> tuple[Any, ...]:
@@ -94,7 +95,9 @@ def _value(missing: bool, description: str | None = None) -> tuple[Any, ...]:
     return (number | None | UnsetType, UNSET) if missing else (number,)
 
 
-def _row(name: str, fields: dict[str, str | None], missing: bool, description: str, more: tuple = ()) -> type[Struct]:
+def _row(
+    name: str, fields: Mapping[str, str | None], missing: bool, description: str, more: tuple = ()
+) -> type[Struct]:
     """A row object: an optional id, number fields (wire name -> description), then `more`
     fields. Number fields get safe attribute names (f0, f1, ...): a feature may be named anything."""
     safe = {f"f{i}": wire for i, wire in enumerate(fields)}

@@ -75,7 +75,7 @@ class Handlers:
             model = await self.predictor()
         except Unavailable:
             model = None
-        built = await asyncio.to_thread(lambda: json_response(openapi.document(self.settings, model)).body)
+        built = await asyncio.to_thread(lambda: bytes(json_response(openapi.document(self.settings, model)).body))
         if model is not None:
             self._openapi = built
         return Response(built, media_type="application/json")

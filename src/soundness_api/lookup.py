@@ -283,6 +283,7 @@ class CompanyLookup:
         self._shared = SharedCalls()
         self._budget = CallBudget(settings.dart_calls_per_client, settings.dart_calls_per_instance, clock)
         self._slots = threading.BoundedSemaphore(DART_SLOTS)
+        self._closed_until = 0.0  # after DART's "limit used up" (020), until midnight in Seoul
         self.list_fetches = 0  # how many times the company list was fetched
 
     # ------------------------------------------------------------ the routes
@@ -470,11 +471,15 @@ class CompanyLookup:
         kept = cache.get(key)  # fetched by a request that finished just before this one
         if kept is not None:
             return kept
-        self._budget.check(client, spend=True)
+        if self._clock() < self._closed_until:  # DART said its daily limit is used up: not asked again today
+            raise DartStatus(OVER_LIMIT)
         with self._slot():
+            self._budget.check(client, spend=True)
             try:
                 answer = call()
             except DartStatus as status:
+                if status.status == OVER_LIMIT:
+                    self._closed_until = self._clock() + seconds_to_kst_midnight(self._now())
                 if status.status != NO_DATA:
                     raise
                 answer = status

@@ -341,13 +341,41 @@ class Served(Protocol):
 
 def document(settings: Settings, model: Served | None = None) -> dict[str, Any]:
     """The document for the model served (its name, version and features: the only model and the
-    inputs this server takes); without one (it cannot be loaded), for the legacy service's five."""
+    inputs this server takes); without one (it cannot be loaded), for the legacy service's five.
+    Its paths are the routing table's (routes.table), each route documented by its operation."""
+    from .routes import table  # routes -> handlers -> this module
+
     shape = (
         contract.shapes(tuple(model.features), model.accepts_missing, settings.max_batch)
         if model
         else contract.generic_shapes(settings.max_batch)
     )
-    predict = {
+    operations = _operations(settings, model)
+    paths: dict[str, dict[str, Any]] = {}
+    for route in table(settings):
+        paths.setdefault(route.template, {})[route.method.lower()] = {
+            "operationId": route.operation,
+            **operations[route.operation],
+        }
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Financial soundness prediction",
+            "version": "1",
+            "description": "Tells whether a company is financially sound (건전) or "
+            "unsound (비건전) from its financial statements.",
+        },
+        "paths": paths,
+        "components": {
+            "schemas": {**_schemas(shape), **_protocol_schemas(settings.max_batch)},
+            "securitySchemes": {"apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"}},
+        },
+    }
+
+
+def _operations(settings: Settings, model: Served | None) -> dict[str, dict[str, Any]]:
+    """Each operation of the API by its operationId (the routing table names them)."""
+    predict: dict[str, Any] = {
         "summary": "Predict soundness for 1 to MAX_BATCH companies",
         "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("PredictRequest")}}},
         "responses": {
@@ -366,49 +394,59 @@ def document(settings: Settings, model: Served | None = None) -> dict[str, Any]:
     if settings.api_keys:
         predict["security"] = [{"apiKey": []}]
     not_allowed = {"405": _error("Method not allowed on this route")}
+    paths = {
+        "/predict": {"post": {**predict, "operationId": "predict"}},
+        "/health": {
+            "get": {
+                "operationId": "health",
+                "summary": "Liveness; never loads the model",
+                "responses": {"200": _json(_ref("Health"), "Alive"), **not_allowed},
+            }
+        },
+        "/ready": {
+            "get": {
+                "operationId": "ready",
+                "summary": "Loads the model if needed",
+                "responses": {
+                    "200": _json(_ref("Ready"), "Can predict"),
+                    "503": _error("Cannot predict, with the reason"),
+                },
+            }
+        },
+        "/model": {
+            "get": {
+                "operationId": "model",
+                "summary": "The model's public manifest",
+                "responses": {
+                    "200": _json(_ref("ModelInfo"), "Model facts"),
+                    "503": _error("The model cannot be loaded"),
+                },
+            }
+        },
+        **_lookup_paths(predict.get("security", [])),
+        **_protocol_paths(settings, model),
+    }
+    operations = {op.pop("operationId"): op for methods in paths.values() for op in methods.values()}
+    page = {"200": {"description": "The web page", "content": {"text/html": {"schema": {"type": "string"}}}}}
     return {
-        "openapi": "3.1.0",
-        "info": {
-            "title": "Financial soundness prediction",
-            "version": "1",
-            "description": "Tells whether a company is financially sound (건전) or "
-            "unsound (비건전) from its financial statements.",
+        **operations,
+        "page": {
+            "summary": "The web page (Korean first, English)",
+            "responses": {**page, "404": _error("No page bundled")},
         },
-        "paths": {
-            "/predict": {"post": {**predict, "operationId": "predict"}},
-            "/health": {
-                "get": {
-                    "operationId": "health",
-                    "summary": "Liveness; never loads the model",
-                    "responses": {"200": _json(_ref("Health"), "Alive"), **not_allowed},
-                }
-            },
-            "/ready": {
-                "get": {
-                    "operationId": "ready",
-                    "summary": "Loads the model if needed",
-                    "responses": {
-                        "200": _json(_ref("Ready"), "Can predict"),
-                        "503": _error("Cannot predict, with the reason"),
-                    },
-                }
-            },
-            "/model": {
-                "get": {
-                    "operationId": "model",
-                    "summary": "The model's public manifest",
-                    "responses": {
-                        "200": _json(_ref("ModelInfo"), "Model facts"),
-                        "503": _error("The model cannot be loaded"),
-                    },
-                }
-            },
-            **_lookup_paths(predict.get("security", [])),
-            **_protocol_paths(settings, model),
+        "predict_at_root": {**predict, "summary": "As POST /predict (the legacy service's route)"},
+        "openapi": {
+            "summary": "This document, for the model loaded",
+            "responses": {"200": _json({"type": "object"}, "The OpenAPI 3.1 document")},
         },
-        "components": {
-            "schemas": {**_schemas(shape), **_protocol_schemas(settings.max_batch)},
-            "securitySchemes": {"apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"}},
+        "vertex_health": {
+            **operations["ready"],
+            "summary": "Vertex AI's health check (AIP_HEALTH_ROUTE): as GET /ready",
+        },
+        "vertex_predict": {
+            **operations["v1_predict"],
+            "parameters": [],
+            "summary": "Vertex AI's predictions (AIP_PREDICT_ROUTE): KServe V1's request and answer",
         },
     }
 
@@ -428,7 +466,7 @@ def _protocol_schemas(max_batch: int) -> dict[str, Any]:
         "maxItems": max_batch,
         "items": {"oneOf": [_ref("Instance"), _ref("DataRow")]},
     }
-    tensor = {
+    tensor: dict[str, Any] = {
         "type": "object",
         "required": ["name", "datatype", "shape"],
         "properties": {
@@ -651,9 +689,9 @@ def _protocol_paths(settings: Settings, model: Served | None) -> dict[str, Any]:
             "description": "The served model's " + name + " (GET /model says it); any other is 404",
         }
 
-    name = parameter("name", model and model.name)
-    version = parameter("version", model and model.version)
-    keyed = {"security": [{"apiKey": []}]} if settings.api_keys else {}
+    name = parameter("name", model.name if model else None)
+    version = parameter("version", model.version if model else None)
+    keyed: dict[str, Any] = {"security": [{"apiKey": []}]} if settings.api_keys else {}
     common = {
         "405": _message("ProtocolError", "Method not allowed on this route"),
         "500": _message("ProtocolError", "A bug of ours"),

@@ -20,7 +20,7 @@ import itertools
 import json
 import operator
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -529,7 +529,11 @@ def _data(row: list, index: int, shape: Shapes) -> Row | RowError:
     return _scoreable(index, None, dict(values), shape, dict(values))
 
 
-_READERS = {"companies": _company, "instances": _instance, "data": _data}
+_READERS: dict[str, Callable[[Any, int, Shapes], Row | RowError]] = {
+    "companies": _company,
+    "instances": _instance,
+    "data": _data,
+}
 
 
 def _read(form: str, items: list[Any], shape: Shapes) -> list[Row | RowError]:

@@ -61,7 +61,7 @@ class Service:
         """The body of a refusal the framework answered around the function (a path its router
         cannot take, a method outside its list), in the shape of the protocol of the path."""
         code, message = connection.PROTOCOL_ERRORS.get(status, connection.PROTOCOL_ERRORS[400])
-        return error_response(ApiError(status, code, message), errors_of(path, self.error_shapes)).body
+        return bytes(error_response(ApiError(status, code, message), errors_of(path, self.error_shapes)).body)
 
     def allow(self, path: str) -> str:
         """The Allow header of a path: its route's methods (GET for the page's files)."""

@@ -397,7 +397,7 @@ def test_without_javascript_the_page_says_so_and_shows_no_dead_buttons(browser, 
             == "이 페이지는 자바스크립트가 필요합니다. / This page needs JavaScript."
         )
         assert page.locator("noscript p").is_visible()
-        assert page.locator("button:visible").count() == 0
+        assert page.locator("button:visible, input[type=file]:visible").count() == 0
         assert not page.get_by_test_id("service-status").is_visible()  # no "connecting…" that never ends
         labels = page.locator(".label-text").all_inner_texts()
         assert labels == [label["ko"] for label in STATEMENT_FIELDS.values()]  # the form is still legible

@@ -11,6 +11,9 @@ from . import test_lookup
 from .test_lookup import get_json
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
+# A first history is a dozen DART calls one after another: under this machine's load it may take
+# longer than the page's usual waits.
+HISTORY_WAIT_MS = 60000
 lookup_url = test_lookup.lookup_url  # the same real function and DART stand-in
 
 
@@ -40,7 +43,7 @@ def test_the_history_is_asked_for_only_when_opened_and_drawn_from_the_apis_figur
     assert history_requests == []  # picking a company spends no DART call on its history
     page.get_by_test_id("history-open").click()
     chart = page.get_by_test_id("history-chart")
-    chart.wait_for()
+    chart.wait_for(timeout=HISTORY_WAIT_MS)
     assert len(history_requests) == 1
 
     expected = get_json(f"{lookup_url}/companies/005930/history")
@@ -79,11 +82,11 @@ def test_another_company_forgets_the_chart_and_a_financial_one_carries_its_warni
     page = open_page(lookup_url)
     pick(page, "삼성전자")
     page.get_by_test_id("history-open").click()
-    page.get_by_test_id("history-chart").wait_for()
+    page.get_by_test_id("history-chart").wait_for(timeout=HISTORY_WAIT_MS)
     pick(page, "가상금융지주")
     assert page.get_by_test_id("history-chart").count() == 0
     page.get_by_test_id("history-open").click()
     warning = page.locator('[data-testid="history-warnings"] [data-code="financial_company"]')
-    warning.wait_for()
+    warning.wait_for(timeout=HISTORY_WAIT_MS)
     assert "금융회사" in warning.inner_text()
     assert page.get_by_test_id("history-point").count() == 1

@@ -966,6 +966,13 @@ def test_a_batch_that_fails_midway_says_where_it_stopped(
         == "5개 기업 중 2개를 예측한 뒤 멈췄습니다. 서버가 지금 모델을 쓸 수 없습니다. 잠시 뒤 다시 시도하세요."
     )
     assert len(answered) == 2
+    # what was answered is shown and offered for download all the same
+    notes = page.get_by_test_id("batch-table").locator("tbody tr .notes").all_inner_texts()
+    assert notes == ["", ""] + ["요청이 멈춰 이 행은 보내지 못했습니다."] * 3
+    with page.expect_download() as download:
+        page.get_by_test_id("batch-download").click()
+    rows = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text(encoding="utf-8-sig"))))
+    assert [bool(row["판정"]) for row in rows] == [True, True, False, False, False]
 
 
 def test_a_ratio_outside_the_training_range_is_warned_beside_the_answer_in_both_languages(
