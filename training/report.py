@@ -306,7 +306,7 @@ def markdown(manifest: dict[str, Any]) -> str:
         f"threads pinned to {created['threads']['torch_intra_op']} per process, "
         + (
             "every score computed afresh"
-            if not any(created["cache"]["rolling_scores_from_cache"].values())
+            if not any(created["rolling_scores_from_cache"].values())
             else "some rolling scores read from .cache/rolling"
         )
         + f"; training code as of commit {str(created['git']['code_commit'])[:12]}"

@@ -501,7 +501,7 @@ def run(
         "command": command,
         "at": at,
         **provenance.record(threads, us.source.parents[1], [data.US_FILE, data.KR_FILE]),
-        "cache": {"used": cache, "rolling_scores_from_cache": how["from_cache"]},
+        "rolling_scores_from_cache": how["from_cache"],
         # Wall time is the one thing a rerun does not reproduce (with `at`).
         "wall_seconds": {"total": round(time.monotonic() - started, 1), "rolling": how["seconds"]},
     }
