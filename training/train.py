@@ -50,7 +50,7 @@ QUANTILES = [0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99]
 # event rates, comes from a year it was fitted on or the test years.
 FIXED = {"fit": data.SPLITS["train"], "validation": data.SPLITS["validation"], "test": data.SPLITS["test"]}
 SERVED = {"fit": FIXED["fit"], "validation": FIXED["validation"]}
-JOBS = 2  # worker processes for the rolling yardstick: the scores are the same bits with any number
+JOBS = 3  # worker processes for the rolling yardstick: the scores are the same bits with any number
 LEGACY_ARTIFACTS = data.ROOT.parent / "shared" / "reference" / "seed-artifacts"
 LEGACY_PUBLISHED_KR_AUC = 0.886
 # Chosen on the rolling yardstick (training/report/selection.md, `python -m training.compare`):
@@ -127,19 +127,21 @@ def fit_calibrated(
 # ---------------------------------------------------------------- 1. the rolling yardstick
 
 
-def rolling(
-    table: data.Table, recipe: recipes.NetworkRecipe, log=print, cache: bool = False, jobs: int = JOBS
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Per-year ROC-AUC of each recipe and the paired intervals against version 1, over the
-    years recipes are chosen on (2010-2014) and over all nine; and how the scores were got
-    (seconds, whether from the cache), which is not a figure of the model."""
-    runs = {
+def rolling_recipes(recipe: recipes.NetworkRecipe) -> dict[str, Any]:
+    return {
         "ours": recipe,
         "version_1": recipes.version1(),
         "logistic_regression": recipes.LogisticRecipe(),
         "hist_gradient_boosting": recipes.BoostingRecipe(),
     }
-    scores, from_cache = yardstick.rolling_scores_of(runs, table, yardstick.YEARS, log, cache, jobs)
+
+
+def rolling(
+    table: data.Table, scores: dict[str, pd.DataFrame], from_cache: dict[str, bool]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Per-year ROC-AUC of each recipe (yardstick.start's scores) and the paired intervals against
+    version 1, over the years recipes are chosen on (2010-2014) and over all nine; and how the
+    scores were got (seconds, whether from the cache), which is not a figure of the model."""
     seconds = {name: round(float(s.groupby("year")["seconds"].first().sum()), 1) for name, s in scores.items()}
     columns = {
         **{name: s[["row", "score"]] for name, s in scores.items()},
@@ -487,16 +489,19 @@ def run(
 ) -> dict[str, Any]:
     started, at = time.monotonic(), datetime.now(UTC).isoformat(timespec="seconds")
     threads = provenance.pin_threads()
-    evaluation: dict[str, Any] = {}
-    evaluation["rolling"], how = rolling(us, recipe, log, cache, jobs)
-    log(f"rolling yardstick done ({time.monotonic() - started:.0f} s)")
-    evaluation["fixed_split"], served, calibration, test_scores, test = fixed_split(us, recipe, log)
-    chosen = evaluation["fixed_split"]["decision"]
+    # The rolling yardstick in worker processes while this one fits and judges the served model.
+    collect = yardstick.start(rolling_recipes(recipe), us, yardstick.YEARS, log, cache, jobs)
+    fixed, served, calibration, test_scores, test = fixed_split(us, recipe, log)
+    chosen = fixed["decision"]
     log(f"served model (the fixed split's): epochs {served.epochs}, threshold {chosen['threshold']}")
-    evaluation["kr_dart"], kr_scores = korean(kr, {"served": (served, calibration)})
+    kr_dart, kr_scores = korean(kr, {"served": (served, calibration)})
     meaning = what_it_means(
         served, calibration, chosen["threshold"], us, test, test_scores["ours"], kr, kr_scores["served"]
     )
+    evaluation: dict[str, Any] = {}
+    evaluation["rolling"], how = rolling(us, *collect())
+    log(f"rolling yardstick done ({time.monotonic() - started:.0f} s)")
+    evaluation["fixed_split"], evaluation["kr_dart"] = fixed, kr_dart
     created = {
         "command": command,
         "at": at,

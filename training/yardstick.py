@@ -9,8 +9,11 @@ Each recipe's out-of-year scores may be cached under .cache/rolling/ (`cache=Tru
 training.compare does), keyed by everything that can change a score: the recipe's settings,
 the years, the data file's hash, the sha256 of every source file of training and the model
 core that is loaded, and the library versions. `make train` computes every score afresh.
-Years run in worker processes when `jobs` > 1: each fit seeds itself and runs on one thread,
-so the scores are the same bits in any order and with any number of workers.
+Years run in worker processes when `jobs` > 1, started in the background (`start`) so the
+caller can fit its own model meanwhile: each fit seeds itself and runs on one thread, so the
+scores are the same bits in any order and with any number of workers. Each worker runs in a
+session of its own, so a scheduler that shares the CPU between sessions (Linux's autogroup)
+counts it as the separate job it is.
 """
 
 from __future__ import annotations
@@ -18,7 +21,9 @@ from __future__ import annotations
 import hashlib
 import json
 import multiprocessing
+import os
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
@@ -69,6 +74,7 @@ _worker_frame: pd.DataFrame | None = None
 
 def _start_worker(frame: pd.DataFrame) -> None:
     global _worker_frame
+    os.setsid()
     provenance.pin_threads()
     _worker_frame = frame
 
@@ -78,6 +84,55 @@ def _score_in_worker(recipe: Any, year: int) -> tuple[pd.DataFrame, Any]:
     return part, part.attrs["settings"]
 
 
+Scores = tuple[dict[str, pd.DataFrame], dict[str, bool]]
+
+
+def start(
+    recipes: dict[str, Any],
+    table: data.Table,
+    years: tuple[int, ...] = YEARS,
+    log=print,
+    cache: bool = False,
+    jobs: int = 1,
+) -> Callable[[], Scores]:
+    """Start scoring (in `jobs` worker processes, if more than one); the function returned waits
+    for what rolling_scores_of returns."""
+    paths = {name: CACHE / f"{cache_key(r, table, years)}.csv" for name, r in recipes.items()} if cache else {}
+    scores = {name: pd.read_csv(path) for name, path in paths.items() if path.is_file()}
+    from_cache = {name: name in scores for name in recipes}
+    # The latest years first (the most rows to fit): the workers finish together.
+    todo = [(name, year) for year in sorted(years, reverse=True) for name in recipes if name not in scores]
+    pool = None
+    if jobs > 1 and len(todo) > 1:
+        context = multiprocessing.get_context("spawn")  # no fork after torch and OpenMP have started
+        pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=_start_worker, initargs=(table.frame,))
+        futures = {key: pool.submit(_score_in_worker, recipes[key[0]], key[1]) for key in todo}
+
+    def part(key: tuple[str, int]) -> pd.DataFrame:
+        if pool is not None:
+            scored, settings = futures[key].result()
+        else:
+            scored = score_year(recipes[key[0]], table.frame, key[1])
+            settings = scored.attrs["settings"]
+        log(f"  {recipes[key[0]].name} {key[1]}: {settings} ({scored['seconds'].iloc[0]:.1f} s)")
+        return scored
+
+    def collect() -> Scores:
+        parts = {key: part(key) for key in todo}
+        if pool is not None:
+            pool.shutdown()
+        for name in recipes:
+            if name in scores:
+                continue
+            scores[name] = pd.concat([parts[(name, year)] for year in years], ignore_index=True)
+            if cache:
+                paths[name].parent.mkdir(parents=True, exist_ok=True)
+                scores[name].to_csv(paths[name], index=False, float_format="%.17g")
+        return scores, from_cache
+
+    return collect
+
+
 def rolling_scores_of(
     recipes: dict[str, Any],
     table: data.Table,
@@ -85,39 +140,12 @@ def rolling_scores_of(
     log=print,
     cache: bool = False,
     jobs: int = 1,
-) -> tuple[dict[str, pd.DataFrame], dict[str, bool]]:
+) -> Scores:
     """Out-of-year scores of every row each recipe can score in `years`: its row (the table's
     index), year, score, `score_<variant>` for each of the recipe's input variants, and the
     seconds that year's selection and fit took. Also, per recipe, whether its scores came from
     the cache."""
-    paths = {name: CACHE / f"{cache_key(r, table, years)}.csv" for name, r in recipes.items()} if cache else {}
-    scores = {name: pd.read_csv(path) for name, path in paths.items() if path.is_file()}
-    from_cache = {name: name in scores for name in recipes}
-    # The latest years first (the most rows to fit): the workers finish together.
-    todo = [(name, year) for year in sorted(years, reverse=True) for name in recipes if name not in scores]
-    parts: dict[tuple[str, int], pd.DataFrame] = {}
-    if jobs > 1 and len(todo) > 1:
-        context = multiprocessing.get_context("spawn")  # no fork after torch and OpenMP have started
-        with ProcessPoolExecutor(jobs, mp_context=context, initializer=_start_worker, initargs=(table.frame,)) as pool:
-            futures = {key: pool.submit(_score_in_worker, recipes[key[0]], key[1]) for key in todo}
-            for key, future in futures.items():
-                parts[key], settings = future.result()
-                log(f"  {recipes[key[0]].name} {key[1]}: {settings} ({parts[key]['seconds'].iloc[0]:.1f} s)")
-    else:
-        for key in todo:
-            parts[key] = score_year(recipes[key[0]], table.frame, key[1])
-            log(
-                f"  {recipes[key[0]].name} {key[1]}: {parts[key].attrs['settings']} "
-                f"({parts[key]['seconds'].iloc[0]:.1f} s)"
-            )
-    for name in recipes:
-        if name in scores:
-            continue
-        scores[name] = pd.concat([parts[(name, year)] for year in years], ignore_index=True)
-        if cache:
-            paths[name].parent.mkdir(parents=True, exist_ok=True)
-            scores[name].to_csv(paths[name], index=False, float_format="%.17g")
-    return scores, from_cache
+    return start(recipes, table, years, log, cache, jobs)()
 
 
 def rolling_scores(recipe: Any, table: data.Table, years: tuple[int, ...] = YEARS, log=print, cache: bool = False):
