@@ -5,13 +5,14 @@ figures it reaches are not checked here (training/report/ holds the full run's).
 """
 
 from dataclasses import replace
+from itertools import pairwise
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
 
-from helpers import SHARED, need_shared
+from helpers import DEFAULT_MODEL, SHARED, need_shared
 from soundness import artifacts
 from soundness.predictor import Predictor
 from soundness.ratios import LEGACY_FEATURES
@@ -209,12 +210,10 @@ def test_the_manifest_records_the_code_it_was_made_by_file_by_file():
     assert set(record["git"]) == {"code_commit", "code_clean"}
 
 
-def test_grades_cut_points_end_at_the_decision_threshold_so_grade_5_is_the_unsound_class():
-    p = np.linspace(0.0, 0.2, 1001)
-    points = grading.cut_points(p, threshold=0.195)
-    assert points == pytest.approx([0.1, 0.16, 0.19, 0.195], abs=1e-9)
-    with pytest.raises(ValueError, match="ascending"):
-        grading.cut_points(p, threshold=0.05)
+def test_grades_are_bands_three_times_apart_centred_on_the_validation_event_rate():
+    y = np.array([1] * 9 + [0] * 891)  # 1 %
+    points = grading.cut_points(y)
+    assert points == pytest.approx([0.01 / 3**1.5, 0.01 / 3**0.5, 0.01 * 3**0.5, 0.01 * 3**1.5], abs=1e-6)
 
 
 def test_event_rates_count_each_grades_rows_and_events_and_set_rows_with_too_few_features_apart():
@@ -305,3 +304,21 @@ def test_an_out_of_fold_teacher_scores_each_company_by_a_model_never_fitted_on_i
 def test_distillation_without_a_teacher_is_refused():
     with pytest.raises(ValueError, match="teacher"):
         recipes.NetworkRecipe(replace(SMALL, distill=1.0))
+
+
+@pytest.mark.data
+def test_the_bundled_models_grades_rise_with_their_observed_event_rates_as_its_manifest_says():
+    """Recomputed with the served (numpy) predictor: the manifest's event rates are the data's,
+    strictly rising on the US test years and not falling on the Korean rows."""
+    us, kr = data.load_us(need_shared(SHARED / "data")), data.load_kr(SHARED / "data")
+    predictor = Predictor(artifacts.load(DEFAULT_MODEL))
+    manifest, features = predictor.manifest, predictor.features
+    grades, least = manifest["grades"], manifest["insufficient"]["min_known_features"]
+    assert grades["chosen_on"] == "validation years 2012-2014"
+    test = us.split("test")
+    for rows, name in ((test[test[features].notna().any(axis=1)], "us_test"), (train.korean_rows(kr), "kr")):
+        p = predictor.probabilities(rows[features].to_numpy(float))
+        recomputed = grading.event_rates(p, rows, features, grades["cut_points"], least, "", [])
+        assert recomputed["grades"] == grades["event_rates"][name]["grades"]
+        rates = [g["rate"] for g in recomputed["grades"]]
+        assert all(a < b for a, b in pairwise(rates)) if name == "us_test" else all(a <= b for a, b in pairwise(rates))

@@ -1,31 +1,45 @@
 """What the served probability means, measured: the event in words, the risk grades' cut points
 and their observed event rates, and the fewest known features the model judges on.
 
+    python -m training.grading ARTIFACT_DIR [--data-dir DIR] [--report DIR]
+
 All three are chosen on the validation years only; the grades' event rates are then measured
 on the US test years and the Korean table, which no choice read (soundness.grades names the
-grades and applies the cut points; the manifest carries what is computed here).
+grades and applies the cut points; the manifest carries what is computed here). Everything is
+measured with the served (numpy) predictor of the written artifact, so the manifest's counts
+are what the API's answers give. training.train ends with `regrade`; run alone, it rewrites
+these keys of an artifact's manifest (and the report's text) in place.
 """
 
 from __future__ import annotations
 
+import argparse
+import json
+import sys
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
+from soundness import artifacts
 from soundness.grades import GRADES, grade_of
+from soundness.predictor import Predictor
+
+from . import data, provenance, report
 
 EVENT_CODE = "us_bankruptcy_filing_within_1y"
 HORIZON_MONTHS = 12
-# Grades 1-3 end at these shares of validation company-years (lowest probability first); grade 4
-# runs to the decision threshold and grade 5 is at or above it: grade 5 is exactly "unsound".
-GRADE_SHARES = (0.5, 0.8, 0.95)
+# A ladder of probabilities, each three times the last, with the middle grade centred on the
+# validation years' event rate: the probability is calibrated on those years, so each grade's
+# observed rate should fall in its band, and neighbouring grades differ by about three times.
+LADDER = 3.0
 GRADE_RULE = (
-    "cut points on the calibrated probability_unsound of the validation company-years: grade 1 is the "
-    "half with the lowest probability, grade 2 the next 30 %, grade 3 the next 15 % (their 50 %, 80 % and "
-    "95 % quantiles); grade 4 runs from there to the decision threshold and grade 5 is at or above it, so "
-    "grade 5 is exactly the unsound (비건전) class"
+    "probability bands each three times the last, the middle one centred on the validation years' "
+    "failure rate r: cut points r/3^1.5, r/3^0.5, r*3^0.5, r*3^1.5 (grade 3 spans r/sqrt(3) to r*sqrt(3)); "
+    "the probability is calibrated on those years, so each grade's observed rate should lie in its band "
+    "(the validation years' rates per grade are recorded beside the test years')"
 )
 # Below 0.7 a ranking is "poor" (Hosmer, Lemeshow & Sturdivant, Applied Logistic Regression, 3rd ed.,
 # 2013, p. 177: 0.7-0.8 acceptable, 0.8-0.9 excellent discrimination).
@@ -67,12 +81,10 @@ def known_features(frame: pd.DataFrame, features: list[str]) -> np.ndarray:
     return frame[features].notna().sum(axis=1).to_numpy()
 
 
-def cut_points(p_validation: np.ndarray, threshold: float) -> list[float]:
-    """GRADE_RULE's cut points; ValueError when the threshold is not above the last quantile."""
-    points = [round(float(q), 6) for q in np.quantile(p_validation, GRADE_SHARES)] + [float(threshold)]
-    if points != sorted(set(points)):
-        raise ValueError(f"the grades' cut points are not strictly ascending: {points}")
-    return points
+def cut_points(y_validation: np.ndarray) -> list[float]:
+    """GRADE_RULE's cut points from the validation years' labels."""
+    rate = float(np.mean(y_validation))
+    return [round(rate * LADDER ** (k - 1.5), 6) for k in range(len(GRADES) - 1)]
 
 
 def event_rates(
@@ -121,7 +133,7 @@ def masked_to(frame: pd.DataFrame, features: list[str], known: int, rng: np.rand
     return out
 
 
-def insufficient(score, validation: pd.DataFrame, features: list[str], seed: int = 0) -> dict[str, Any]:
+def insufficient(score: Any, validation: pd.DataFrame, features: list[str], seed: int = 0) -> dict[str, Any]:
     """INSUFFICIENT_RULE measured: ROC-AUC by number of known features, and the number chosen."""
     rng = np.random.default_rng(seed)
     evidence = []
@@ -137,3 +149,70 @@ def insufficient(score, validation: pd.DataFrame, features: list[str], seed: int
             break
         chosen = item["known"]
     return {"min_known_features": chosen, "rule": INSUFFICIENT_RULE, "evidence": evidence}
+
+
+def describe(predictor: Predictor, us: data.Table, kr: data.Table, splits: dict[str, tuple[int, int]]) -> dict:
+    """The manifest's "event", "grades" and "insufficient" for this predictor (splits: training.train.FIXED)."""
+    features = predictor.features
+
+    def rows(frame: pd.DataFrame) -> pd.DataFrame:
+        return frame[frame[features].notna().any(axis=1)]
+
+    def score(frame: pd.DataFrame) -> np.ndarray:
+        return predictor.probabilities(frame[features].to_numpy(float))
+
+    val, test = rows(data.years(us.frame, splits["validation"])), rows(data.years(us.frame, splits["test"]))
+    korean = rows(kr.frame)
+    span = f"validation years {splits['validation'][0]}-{splits['validation'][1]}"
+    judged = insufficient(score, val, features)
+    least = judged["min_known_features"]
+    points = cut_points(val["label"].to_numpy())
+    years = list(splits["validation"]), list(splits["test"]), [int(korean["year"].min()), int(korean["year"].max())]
+    return {
+        "event": event(splits["fit"], splits["validation"]),
+        "grades": {
+            "cut_points": points,
+            "chosen_on": span,
+            "rule": GRADE_RULE,
+            "event_rates": {
+                "validation": event_rates(score(val), val, features, points, least, US_EVENT, years[0]),
+                "us_test": event_rates(score(test), test, features, points, least, US_EVENT, years[1]),
+                "kr": event_rates(score(korean), korean, features, points, least, KR_EVENT, years[2]),
+            },
+        },
+        "insufficient": {**judged, "chosen_on": span},
+    }
+
+
+US_EVENT = "US Chapter 7/11 bankruptcy filing within a year (US NYSE/NASDAQ companies)"
+KR_EVENT = "Korean distress delisting within 24 months (KOSPI/KOSDAQ companies, DART statements)"
+
+
+def regrade(directory: Path, us: data.Table, kr: data.Table, splits: dict[str, tuple[int, int]]) -> dict:
+    """Measure `describe` on the artifact in `directory` and write it into its manifest."""
+    path = Path(directory) / artifacts.MANIFEST
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    manifest.update(describe(Predictor(artifacts.load(directory)), us, kr, splits))
+    code = provenance.code_digest(provenance.imported_code())
+    manifest["created"]["grading"] = {"by": "training.grading", "git": provenance.git_state(code), "code_sha256": code}
+    path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    artifacts.load(directory)  # still a valid artifact
+    return manifest
+
+
+def main(argv: list[str] | None = None) -> int:
+    from .train import FIXED
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("artifact", type=Path)
+    parser.add_argument("--data-dir", type=Path, default=data.DEFAULT_DATA_DIR)
+    parser.add_argument("--report", type=Path, help="directory whose report.md to rewrite from the manifest")
+    args = parser.parse_args(argv)
+    manifest = regrade(args.artifact, data.load_us(args.data_dir), data.load_kr(args.data_dir), FIXED)
+    if args.report is not None:
+        (args.report / "report.md").write_text(report.markdown(manifest), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

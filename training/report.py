@@ -263,22 +263,28 @@ def meaning_section(manifest: dict[str, Any]) -> list[str]:
         "",
         f"Event (`{event['code']}`, {event['horizon_months']} months): {event['en']}",
         "",
+        "Measured with the written artifact's own (numpy) predictor by `training.grading`, code as of commit "
+        f"{str(manifest['created'].get('grading', {}).get('git', {}).get('code_commit'))[:12]}.",
+        "",
         f"Five grades (src/soundness/grades.py), cut points {', '.join(f'{c:.5f}' for c in points)} chosen on "
         f"{grades['chosen_on']}: {grades['rule']}. Observed event rates on rows no choice read (rows with fewer "
         f"than {least['min_known_features']} known features get no grade and are counted apart):",
         "",
-        "| grade | probability_unsound | US test: rows | failures | rate | Korea: rows | delistings | rate |",
-        "|---|---|---|---|---|---|---|---|",
+        "| grade | probability_unsound | validation rate (chosen on) | US test: rows | failures | rate | "
+        "Korea: rows | delistings | rate |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
-    us_rates, kr_rates = grades["event_rates"]["us_test"], grades["event_rates"]["kr"]
+    rates = grades["event_rates"]
+    us_rates, kr_rates, val_rates = rates["us_test"], rates["kr"], rates.get("validation")
     for i, grade in enumerate(GRADES):
         u, k = us_rates["grades"][i], kr_rates["grades"][i]
+        v = _rate(val_rates["grades"][i]["rate"]) if val_rates else ""
         lines.append(
-            f"| {grade.grade} {grade.en} ({grade.ko}) | [{bounds[i]:.4f}, {bounds[i + 1]:.4f}) | {u['rows']} | "
+            f"| {grade.grade} {grade.en} ({grade.ko}) | [{bounds[i]:.4f}, {bounds[i + 1]:.4f}) | {v} | {u['rows']} | "
             f"{u['events']} | {_rate(u['rate'])} | {k['rows']} | {k['events']} | {_rate(k['rate'])} |"
         )
     lines += [
-        f"| too few known features | | {us_rates['insufficient']['rows']} | {us_rates['insufficient']['events']} | "
+        f"| too few known features | | | {us_rates['insufficient']['rows']} | {us_rates['insufficient']['events']} | "
         f"| {kr_rates['insufficient']['rows']} | {kr_rates['insufficient']['events']} | |",
         "",
         f"US test: {us_rates['event']}, {us_rates['years'][0]}-{us_rates['years'][1]}; Korea: {kr_rates['event']}, "

@@ -190,7 +190,7 @@ def rolling(
 
 def fixed_split(
     table: data.Table, recipe: recipes.NetworkRecipe, log=print
-) -> tuple[dict[str, Any], recipes.FittedNetwork, dict[str, Any], dict[str, np.ndarray], pd.DataFrame]:
+) -> tuple[dict[str, Any], recipes.FittedNetwork, dict[str, Any], dict[str, np.ndarray]]:
     frame = table.frame
     fitted, calibration, chosen = fit_calibrated(recipe, frame, FIXED)
     log(f"fixed split: epochs {fitted.epochs}, Platt a={calibration['a']:.3f} b={calibration['b']:.3f}")
@@ -236,7 +236,6 @@ def fixed_split(
         fitted,
         calibration,
         scores,
-        test,
     )
 
 
@@ -277,7 +276,7 @@ def korean(kr: data.Table, models: dict[str, tuple[recipes.FittedNetwork, dict]]
         "positives": int(y.sum()),
         "source": str(data.KR_FILE),
         "label": kr.label_definition,
-        "event": KR_EVENT,
+        "event": grading.KR_EVENT,
         **{k: v for k, v in kr.facts.items() if k == "after_delisting_rows_left_out"},
     }
     out["every_row"] = bootstrap.single_auc(y, company, scores, "served")
@@ -297,55 +296,6 @@ def korean(kr: data.Table, models: dict[str, tuple[recipes.FittedNetwork, dict]]
         }
         scores["seed"] = legacy
     return out, {"label": y, **scores}
-
-
-# ---------------------------------------------------------------- what the probability means
-
-US_EVENT = "US Chapter 7/11 bankruptcy filing within a year (US NYSE/NASDAQ companies)"
-KR_EVENT = "Korean distress delisting within 24 months (KOSPI/KOSDAQ companies, DART statements)"
-
-
-def what_it_means(
-    fitted: recipes.FittedNetwork,
-    calibration: dict,
-    threshold: float,
-    us: data.Table,
-    test: pd.DataFrame,
-    p_test: np.ndarray,
-    kr: data.Table,
-    p_kr: np.ndarray,
-) -> dict[str, Any]:
-    """The manifest's "event", "grades" and "insufficient" (training.grading), all chosen on the
-    validation years; the grades' event rates measured on the US test years and Korean rows."""
-    features = fitted.features
-    val = years(us.frame, FIXED["validation"])
-    val = val[val[features].notna().any(axis=1)]
-    points = grading.cut_points(platt(calibration, fitted(val)), threshold)
-    judged = grading.insufficient(lambda rows: fitted(rows), val, features)
-    least = judged["min_known_features"]
-    kr_rows = korean_rows(kr)
-    span = f"validation years {FIXED['validation'][0]}-{FIXED['validation'][1]}"
-    return {
-        "event": grading.event(FIXED["fit"], FIXED["validation"]),
-        "grades": {
-            "cut_points": points,
-            "chosen_on": span,
-            "rule": grading.GRADE_RULE,
-            "event_rates": {
-                "us_test": grading.event_rates(p_test, test, features, points, least, US_EVENT, list(FIXED["test"])),
-                "kr": grading.event_rates(
-                    p_kr,
-                    kr_rows,
-                    features,
-                    points,
-                    least,
-                    KR_EVENT,
-                    [int(kr_rows["year"].min()), int(kr_rows["year"].max())],
-                ),
-            },
-        },
-        "insufficient": {**judged, "chosen_on": span},
-    }
 
 
 # ---------------------------------------------------------------- the manifest
@@ -428,7 +378,6 @@ def build_manifest(
         "decision": chosen,
         "calibration": calibration,
         "explanation": dict(EXPLANATION),
-        **meaning,
         "metrics": evaluation,
         "training_data": {
             "description": (
@@ -491,13 +440,10 @@ def run(
     threads = provenance.pin_threads()
     # The rolling yardstick in worker processes while this one fits and judges the served model.
     collect = yardstick.start(rolling_recipes(recipe), us, yardstick.YEARS, log, cache, jobs)
-    fixed, served, calibration, test_scores, test = fixed_split(us, recipe, log)
+    fixed, served, calibration, test_scores = fixed_split(us, recipe, log)
     chosen = fixed["decision"]
     log(f"served model (the fixed split's): epochs {served.epochs}, threshold {chosen['threshold']}")
     kr_dart, kr_scores = korean(kr, {"served": (served, calibration)})
-    meaning = what_it_means(
-        served, calibration, chosen["threshold"], us, test, test_scores["ours"], kr, kr_scores["served"]
-    )
     evaluation: dict[str, Any] = {}
     evaluation["rolling"], how = rolling(us, *collect())
     log(f"rolling yardstick done ({time.monotonic() - started:.0f} s)")
@@ -510,11 +456,19 @@ def run(
         # Wall time is the one thing a rerun does not reproduce (with `at`).
         "wall_seconds": {"total": round(time.monotonic() - started, 1), "rolling": how["seconds"]},
     }
-    manifest = build_manifest(recipe, us, served, calibration, chosen, evaluation, meaning, created)
-    if out is not None:
+    manifest = build_manifest(recipe, us, served, calibration, chosen, evaluation, created)
+    with tempfile.TemporaryDirectory() as scratch:
+        directory = out if out is not None else Path(scratch) / "model"
         write_artifact(
-            out, served, calibration, manifest, years(us.frame, SERVED["fit"]), years(us.frame, SERVED["validation"])
+            directory,
+            served,
+            calibration,
+            manifest,
+            years(us.frame, FIXED["fit"]),
+            years(us.frame, FIXED["validation"]),
         )
+        # What the probability means, measured with the written artifact's own predictor.
+        manifest = grading.regrade(directory, us, kr, FIXED)
     if report_dir is not None:
         report.write(report_dir, manifest, {"test": test_scores, "kr_dart": kr_scores})
     log(report.summary(manifest))
