@@ -12,7 +12,7 @@ SYSTEM_PACKAGES := chromium fonts-noto-cjk shellcheck
 BENCH_PACKAGES := wrk
 PACKAGES = $(SYSTEM_PACKAGES)
 
-.PHONY: run lint test system-deps train bench clean
+.PHONY: run lint test system-deps train bench mutation clean
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,7 @@ system-deps:
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 test: lint system-deps
 	$(BIN)/python -m pytest
@@ -47,6 +48,13 @@ train: $(STAMP)
 bench: PACKAGES = $(BENCH_PACKAGES)
 bench: $(STAMP) system-deps
 	$(BIN)/python -m bench.run
+
+# Mutation testing of the ratios and the preprocessing (pyproject.toml's [tool.mutmut]); not in CI:
+# tens of minutes. Its score: mutmut results, or the summary it prints.
+mutation: $(STAMP)
+	$(BIN)/python -m pip install -q mutmut==3.8.1
+	rm -rf mutants
+	$(BIN)/mutmut run
 
 clean:
 	rm -rf $(VENV) build .pytest_cache

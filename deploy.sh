@@ -5,7 +5,10 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 STORAGE_ORIGIN="https://storage.googleapis.com"
-RUNTIME="python311"
+# The deployed Python, named here only: Cloud Build's test image (cloudbuild.yaml) is held to it
+# by tests/deploy. Not a .python-version file: pyenv would then switch every checkout's python3.
+PYTHON_VERSION="3.12"
+RUNTIME="python${PYTHON_VERSION/./}"
 ENTRY_POINT="predict"
 CPU="1"
 TIMEOUT="60s"
@@ -54,6 +57,7 @@ Service settings, passed to the deployed function as environment variables when 
   DART_API_KEY              the OpenDART key itself (env-vars file, never printed); without
                             either the company lookup is off
   DART_API_URL, DART_TIMEOUT, DART_CACHE_SIZE   the lookup's DART endpoint, timeout, cache size
+  DART_CALLS_PER_CLIENT, DART_CALLS_PER_INSTANCE  DART calls per hour per client and per instance
 Instance sizing (defaults measured for this service; see docs/deploy.md):
   MEMORY=512Mi  CONCURRENCY=16  MIN_INSTANCES=0  MAX_INSTANCES=10   (1 CPU, 60s timeout)
   --target run also gets --cpu-boost and a startup probe on /ready.
@@ -242,7 +246,7 @@ bucket_problem() {
 service_env_names() {
   local name
   for name in MAX_BATCH MAX_BODY_BYTES ALLOWED_ORIGINS API_KEYS CLIENT_TIMEOUT_SECONDS DART_API_KEY DART_API_URL \
-    DART_TIMEOUT DART_CACHE_SIZE BIGQUERY_ROUTE; do
+    DART_TIMEOUT DART_CACHE_SIZE DART_CALLS_PER_CLIENT DART_CALLS_PER_INSTANCE BIGQUERY_ROUTE; do
     [[ -n "${!name:-}" ]] && printf '%s\n' "$name"
   done
   return 0
@@ -330,8 +334,12 @@ stage_function() {
   find "$STAGE" \( -name __pycache__ -o -name '*.pyc' \) -prune -exec rm -rf {} +
   write_requirements >"$STAGE/requirements.txt"
   # FUNCTION_USE_ASGI: functions-framework's CLI reads it as --asgi, so the platform serves the
-  # function on uvicorn's event loop (see docs/serving.md).
-  (umask 077 && { write_env_file "${SERVICE_ENV[@]}"; printf 'FUNCTION_USE_ASGI: "true"\n'; } >"$ENV_FILE")
+  # function on uvicorn's event loop (see docs/serving.md). GOOGLE_CLOUD_PROJECT: log lines name
+  # their trace as projects/PROJECT/traces/ID, the form Cloud Logging correlates.
+  (umask 077 && {
+    write_env_file "${SERVICE_ENV[@]}"
+    printf 'FUNCTION_USE_ASGI: "true"\nGOOGLE_CLOUD_PROJECT: "%s"\n' "$PROJECT"
+  } >"$ENV_FILE")
   note "staged $STAGE (and its environment in $ENV_FILE)"
 }
 
@@ -372,9 +380,13 @@ deploy_command() {
     [[ "$secret" == *:* ]] || secret="$secret:latest"
     mounts+=("$name=$secret")
   done
+  # Exactly these secrets: --set-secrets replaces all the service had, and with none asked for,
+  # --clear-secrets removes any an earlier deploy mounted (gcloud keeps them otherwise).
   if ((${#mounts[@]})); then
     local IFS=,
     DEPLOY+=(--set-secrets="${mounts[*]}")
+  else
+    DEPLOY+=(--clear-secrets)
   fi
   DEPLOY+=("$access" --quiet)
 }

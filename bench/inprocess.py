@@ -1,7 +1,7 @@
 """In-process cost of a prediction, without HTTP: the route's code path, and the legacy service's.
 
 Ours is what POST /predict runs between reading the body and writing it back:
-parse_json -> answer (rows, ratios, scaling, network) -> json_response; the model is
+check_media_type -> answer (rows, ratios, scaling, network) -> json_response; the model is
 loaded by LazyModel as in serving. The legacy service's is bench/baseline/main.py's per-request
 load-transform-forward.
 
@@ -50,13 +50,17 @@ def ours(model_dir: Path, forms: tuple[str, ...], max_batch: int = 1000) -> dict
     """A call per (input form, batch size): one request through the route's code path."""
     from soundness_api.answers import answer
     from soundness_api.lazy_model import LazyModel
-    from soundness_api.payloads import parse_json
+    from soundness_api.payloads import check_media_type
     from soundness_api.responses import json_response
 
     predictor = LazyModel(model_dir).get()
 
     def request(raw: bytes) -> Callable[[], object]:
-        return lambda: json_response(answer(predictor, parse_json(raw, "application/json"), max_batch)[0])
+        def call() -> object:
+            check_media_type("application/json")
+            return json_response(answer(predictor, raw, max_batch)[0])
+
+        return call
 
     return {(form, n): request(bodies.body(form, n)) for form in forms for n in BATCHES}
 

@@ -9,7 +9,7 @@ Measured, each as median [min-max] over repetitions (the machine may be shared a
                   deployed): p50/p99
                   latency at 1 and 8 connections, requests/s at 8, one company per request (with
                   our model, also without its explanation);
-  in-process      the route's code path (parse_json -> answer -> json_response) per request of
+  in-process      the route's code path (check_media_type -> answer -> json_response) per request of
                   1, 100 and 1000 companies, wall and CPU time, the model loaded as in serving;
   memory          the worker's VmRSS after 1000 one-company predictions on a fresh server (and
                   how much of it is mapped library files), peak RSS (VmHWM) of the warm worker

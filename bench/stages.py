@@ -2,8 +2,8 @@
 
     .venv/bin/python -m bench.stages [--model artifacts/default] [--repeats 5]
 
-Stages, in the order POST /predict runs them: parse the JSON body; read its rows (validation and
-ratios); score them (preprocessing and the network), with and without explanations; write the
+Stages, in the order POST /predict runs them: read the body (JSON, validation by the declared
+shapes, ratios); score them (preprocessing and the network), with and without explanations; write the
 answer as JSON. For 1 and 1000 companies; CPU time per call, median over repetitions (CPU time
 leaves out waiting for a core on a shared machine). What the server and the request cycle add
 around these is measured over HTTP by bench.run. Checks issue 12's bound on an explanation's cost:
@@ -27,17 +27,15 @@ EXPLANATION_LIMIT_US = 1000.0
 def stages(predictor, n: int, max_batch: int = 1000) -> dict[str, object]:
     """A call per stage for a request of n companies (each stage given the previous one's output)."""
     from soundness_api.answers import predictions
-    from soundness_api.payloads import parse_json, parse_rows
+    from soundness_api.payloads import parse_request
     from soundness_api.responses import json_response
 
     raw = bodies.body("companies", n)
-    body = parse_json(raw, "application/json")
-    rows = parse_rows(body, predictor.features, max_batch, predictor.accepts_missing)
+    rows = parse_request(raw, predictor.features, max_batch, predictor.accepts_missing).rows
     answered = {"predictions": predictions(predictor, rows, explain=True)}
     return {
-        "parse the JSON body": lambda: parse_json(raw, "application/json"),
-        "read the rows (validation, ratios)": lambda: parse_rows(
-            body, predictor.features, max_batch, predictor.accepts_missing
+        "read the body (JSON, validation, ratios)": lambda: parse_request(
+            raw, predictor.features, max_batch, predictor.accepts_missing
         ),
         "score, no explanations": lambda: predictions(predictor, rows, explain=False),
         "score and explain": lambda: predictions(predictor, rows, explain=True),

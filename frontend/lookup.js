@@ -1,10 +1,12 @@
 // Filling the form from DART: search a listed company, pick it, get its annual statements.
 // The API reads DART and names the filing; the page only shows the matches and copies the
 // values it is given into the form, where they stay editable. Fields the filing lacks (for a
-// model that takes unknowns the API gives the rest) stay blank, and the page says which.
+// model that takes unknowns the API gives the rest) stay blank, and the page says which. Without
+// a year chosen the API picks the latest one that has a filing (in February, the year before last).
 import {call, problemText} from "./api.js";
 import {el, say} from "./dom.js";
-import {currentLang, particle, t} from "./i18n.js";
+import {drawHistory, setHistoryCompany, startHistory} from "./history.js";
+import {currentLang, localized, particle, t} from "./i18n.js";
 
 const FIRST_YEAR = 2015; // DART's financial data starts with the 2015 reports
 const SEARCH_DELAY_MS = 250;
@@ -16,7 +18,7 @@ const state = {
   companies: null, // the last search's matches, or null before any search
   query: "",
   chosen: null, // the company last picked: a new year fetches its statements again
-  picked: null, // {company, year, source, values, missing} once statements were filled in
+  picked: null, // {company, year, source, values, missing, warnings, currency, market} once filled in
   message: null, // {key, values, state}
 };
 
@@ -31,12 +33,13 @@ function latestYear() {
   return new Date().getFullYear() - 1;
 }
 
+/** "Latest" first (the API finds the latest year with a filing), then each year down to 2015. */
 function buildYears() {
   const select = $("lookup-year");
-  const years = [];
+  const years = [el("option", {value: ""}, t("lookup_year_latest"))];
   for (let year = latestYear(); year >= FIRST_YEAR; year -= 1) years.push(el("option", {value: String(year)}, String(year)));
   select.replaceChildren(...years);
-  select.value = String(latestYear());
+  select.value = "";
 }
 
 // ------------------------------------------------------------ searching
@@ -97,25 +100,29 @@ function resultButtons() {
 // ------------------------------------------------------------ picking
 
 async function pick(company) {
-  const year = Number($("lookup-year").value);
+  const year = $("lookup-year").value;
+  const fs = $("lookup-fs").value;
   state.chosen = company;
-  state.message = {key: "lookup_loading", values: {name: company.name, year}, state: "info"};
+  state.message = {key: year ? "lookup_loading" : "lookup_loading_latest", values: {name: company.name, year}, state: "info"};
+  setHistoryCompany(null);
   drawLookup();
-  const answer = await call(`/companies/${encodeURIComponent(company.stock_code)}/statements?year=${year}`);
+  const query = new URLSearchParams({...(year ? {year} : {}), ...(fs ? {fs} : {})});
+  const answer = await call(`/companies/${encodeURIComponent(company.stock_code)}/statements?${query}`);
   if (answer.kind === "ok") {
-    const {statements, source, year: filedYear, missing = []} = answer.data;
+    const {statements, source, year: filedYear, missing = [], warnings = [], currency, market} = answer.data;
     state.picked = {company: answer.data.company, year: filedYear, source, values: statements,
-      missing: missing.map((m) => m.field)};
+      missing: missing.map((m) => m.field), warnings, currency, market};
     state.message = null;
     fill(statements);
+    setHistoryCompany(answer.data.company, fs);
   } else {
     state.picked = null;
-    state.message = failure(answer, {name: company.name, year});
+    state.message = failure(answer, {name: company.name, year: year || latestYear()});
   }
   drawLookup();
 }
 
-function onYearChange() {
+function onChoiceChange() {
   if (state.chosen) pick(state.chosen);
 }
 
@@ -123,8 +130,9 @@ function onYearChange() {
 function failure(answer, values = {}) {
   const error = answer.data?.error;
   const known = {
-    no_filing: "lookup_no_filing", dart_busy: "lookup_busy", lookup_not_configured: "lookup_not_configured",
-    dart_timeout: "lookup_timeout", accounts_missing: "lookup_accounts_missing",
+    no_filing: "lookup_no_filing", no_statements: "lookup_no_statements", dart_busy: "lookup_busy",
+    lookup_not_configured: "lookup_not_configured", dart_timeout: "lookup_timeout",
+    accounts_missing: "lookup_accounts_missing", lookup_limit: "lookup_limit", lookup_busy: "lookup_slots",
   };
   if (error?.code === "lookup_not_configured") state.refused = true;
   if (error && known[error.code]) {
@@ -146,7 +154,9 @@ function resultItem(company) {
 }
 
 function sourceLine(picked) {
-  const statements = t(picked.source.fs_div === "CFS" ? "lookup_cfs" : "lookup_ofs");
+  const basis = t(picked.source.fs_div === "CFS" ? "lookup_cfs" : "lookup_ofs");
+  const period = picked.source.thstrm_dt ? t("lookup_period", {period: picked.source.thstrm_dt}) : "";
+  const statements = period ? `${basis}, ${period}` : basis;
   return [
     t("lookup_source", {name: picked.company.name, year: picked.year, statements}), " ",
     el("a", {href: picked.source.url, target: "_blank", rel: "noopener noreferrer"}, t("lookup_source_link")),
@@ -177,6 +187,11 @@ export function drawLookup() {
   source.replaceChildren(...(state.picked ? sourceLine(state.picked) : []));
   source.hidden = !state.picked;
   say($("lookup-missing"), missingLine(state.picked?.missing), "info");
+  const warnings = state.picked?.warnings ?? [];
+  $("lookup-warnings").replaceChildren(...warnings.map((w) => el("li", {dataset: {code: w.code}}, localized(w))));
+  $("lookup-warnings").hidden = !warnings.length;
+  $("lookup-year").options[0].textContent = t("lookup_year_latest");
+  drawHistory();
 }
 
 /** Offer the lookup or not, as GET /model says this server can. */
@@ -185,16 +200,19 @@ export function setLookupAvailable(available) {
   drawLookup();
 }
 
-/** The picked filing's name for a prediction, while the form still holds exactly its values. */
+/** While the form still holds exactly the picked filing's values: the filing's name as the row's id,
+ * and the company's currency and market (for the flags that depend on them); else null. */
 export function filledFrom(values) {
   const picked = state.picked;
   if (!picked || Object.keys(picked.values).some((name) => picked.values[name] !== values[name])) return null;
-  return `${picked.company.name} ${picked.year}`;
+  const known = Object.entries({currency: picked.currency, market: picked.market}).filter(([, v]) => v);
+  return {id: `${picked.company.name} ${picked.year}`, ...Object.fromEntries(known)};
 }
 
 /** The form was cleared: the filing no longer describes it. */
 export function forgetPick() {
   state.picked = null;
+  setHistoryCompany(null);
   drawLookup();
 }
 
@@ -211,6 +229,8 @@ export function startLookup(onFill, label) {
   $("company-search").addEventListener("input", onSearchInput);
   $("company-search").addEventListener("keydown", onSearchKey);
   $("company-results").addEventListener("keydown", onResultsKey);
-  $("lookup-year").addEventListener("change", onYearChange);
+  $("lookup-year").addEventListener("change", onChoiceChange);
+  $("lookup-fs").addEventListener("change", onChoiceChange);
+  startHistory($("history"));
   drawLookup();
 }

@@ -1,13 +1,21 @@
-// One prediction as the API returned it: class, probability, warnings, the model's
-// ratios on bars against the training population, the other ratios, the model line.
-// Nothing here computes a ratio: every number shown is the API's.
+// One prediction as the API returned it: the grade and class first, the server's red flags and
+// reasons, the contributions drawn, warnings, the model's ratios on bars against the training
+// population, the other ratios, the model line. Nothing here computes a ratio or phrases a
+// reason: every number and every judgement shown is the API's.
 import {el} from "./dom.js";
-import {currentLang, localized, particle, t} from "./i18n.js";
+import {ratioLabel, ratioUnit} from "./fields.js";
+import {currentLang, languageOf, localized, t} from "./i18n.js";
 
 export function formatNumber(value, digits = 2) {
   if (value === null || value === undefined || !Number.isFinite(value)) return "—";
   const locale = currentLang() === "ko" ? "ko-KR" : "en-US";
   return new Intl.NumberFormat(locale, {minimumFractionDigits: digits, maximumFractionDigits: digits}).format(value);
+}
+
+/** A ratio's value with its unit: "−14.33%", "1.30회". */
+export function formatRatio(name, value) {
+  const number = formatNumber(value);
+  return number === "—" ? number : `${number}${ratioUnit(name)}`;
 }
 
 export function formatPercent(probability) {
@@ -20,10 +28,19 @@ export function className(prediction) {
   return currentLang() === "ko" ? prediction.class_ko : prediction.class;
 }
 
-/** Labels for a ratio's name from GET /model, or the name itself. */
-export function ratioLabel(name, model) {
-  const label = model?.ratio_labels?.[name] ?? model?.feature_labels?.[name];
-  return label ? localized(label) : name;
+/** The grade as words ("위험 등급 4/5 · 높음"), "" when the answer carries none. */
+export function gradeText(prediction) {
+  const grade = prediction.grade;
+  if (!grade) return "";
+  const name = localized(grade);
+  return Number.isInteger(grade.grade) ? `${t("grade_line", {grade: grade.grade})} · ${name}` : name;
+}
+
+/** The short line a screen reader hears when a result comes: "위험 등급 4/5 · 높음, 비건전, 비건전 확률 12.3%". */
+export function announcement(prediction) {
+  const grade = gradeText(prediction);
+  return t("announce", {grade: grade ? `${grade}, ` : "", class: className(prediction),
+    probability: formatPercent(prediction.probability_unsound)});
 }
 
 // ------------------------------------------------------------ where a value sits
@@ -73,14 +90,14 @@ function whereText(position) {
   return t("percentile", {p});
 }
 
-function bar(value, quantiles) {
+function bar(name, value, quantiles) {
   const {percents, values} = quantiles;
   const position = percentileOf(value, quantiles);
   const low = nearestIndex(percents, 25);
   const high = nearestIndex(percents, 75);
   const middle = nearestIndex(percents, 50);
   const markerAt = position.side === "below" ? 0 : position.side === "above" ? 100 : position.percent;
-  const axisPoint = (i) => el("span", {}, t("quantile_axis", {q: Math.round(percents[i]), value: formatNumber(values[i])}));
+  const axisPoint = (i) => el("span", {}, t("quantile_axis", {q: Math.round(percents[i]), value: formatRatio(name, values[i])}));
   return [
     el("div", {class: "bar", "aria-hidden": "true"},
       placed("bar-band", percents[low], Math.max(percents[high] - percents[low], 0)),
@@ -91,47 +108,68 @@ function bar(value, quantiles) {
   ];
 }
 
-// ------------------------------------------------------------ why: the largest contributions
+// ------------------------------------------------------------ what the server says it means
 
-const REASONS = 3;
-
-/** Low or high against the training median (GET /model's quantiles), or unknown. */
-function level(value, quantiles) {
-  if (value === null || value === undefined || !Number.isFinite(value)) return "unknown";
-  const q = usableQuantiles(quantiles);
-  if (!q) return null;
-  return percentileOf(value, q).percent < 50 ? "low" : "high";
+function flagsSection(prediction) {
+  if (!prediction.flags?.length) return null;
+  return el("section", {class: "flags", dataset: {testid: "flags"}},
+    el("h3", {}, t("flags_heading")),
+    el("ul", {}, prediction.flags.map((flag) => el("li", {dataset: {code: flag.code}, title: flag.rule || null},
+      localized(flag)))));
 }
 
-/** The few inputs that moved this company's score most, each as a sentence; [] without an explanation. */
-export function reasons(prediction, model, count = REASONS) {
-  const contributions = prediction.explanation?.contributions;
-  if (!contributions) return [];
-  return Object.entries(contributions)
-    .filter(([, c]) => Number.isFinite(c) && c !== 0)
-    .sort((a, b) => Math.abs(b[1]) - Math.abs(a[1]))
-    .slice(0, count)
-    .map(([name, c]) => {
-      const where = level(prediction.ratios?.[name], model?.feature_quantiles?.[name]);
-      if (!where) return null;
-      const label = ratioLabel(name, model);
-      const korean = currentLang() === "ko";
-      return {name, contribution: c, text: t(`reason_${where}`, {
-        label, effect: t(c > 0 ? "effect_raised" : "effect_lowered"),
-        subject: korean ? particle(label, ["이", "가"]) : "",
-        object: korean ? particle(label, ["을", "를"]) : ""})};
-    })
-    .filter(Boolean);
-}
-
-function reasonsSection(prediction, model) {
-  const found = reasons(prediction, model);
-  if (!found.length) return null;
+function reasonsSection(prediction) {
+  if (!prediction.reasons?.length) return null;
   return el("section", {class: "reasons", dataset: {testid: "reasons"}},
     el("h3", {}, t("reasons_heading")),
-    el("ul", {}, found.map((r) => el("li", {class: r.contribution > 0 ? "raises" : "lowers", dataset: {ratio: r.name}},
-      r.text))),
-    el("p", {class: "note"}, t("reasons_note")));
+    el("ul", {}, prediction.reasons.map((reason) => el("li", {
+      class: reason.direction === "raised" ? "raises" : "lowers", dataset: {name: reason.name}}, localized(reason)))));
+}
+
+// ------------------------------------------------------------ the contributions, drawn
+
+/** A group's name: GET /model's words for a group of tied ratios, else the ratio's label. */
+function groupLabel(name, model) {
+  const group = model?.reason_groups?.[name];
+  return group ? localized(group) : ratioLabel(name);
+}
+
+function contributionValue(c) {
+  if (c === 0) return t("chart_none");
+  return t(c > 0 ? "chart_raised" : "chart_lowered", {value: formatNumber(Math.abs(c))});
+}
+
+/** A signed bar per entry, most raising first, most lowering last; each row says its number in
+ * text, so a screen reader (and a printout) has them all. */
+function barChart(entries, testid) {
+  const sorted = entries.filter(([, c]) => Number.isFinite(c)).sort((a, b) => b[1] - a[1]);
+  const largest = Math.max(...sorted.map(([, c]) => Math.abs(c)), 1e-12);
+  return el("ol", {class: "chart-bars", dataset: {testid}}, sorted.map(([name, c, label]) => {
+    const share = (Math.abs(c) / largest) * 50;
+    const barNode = el("span", {class: "chart-bar"});
+    barNode.style.left = `${c >= 0 ? 50 : 50 - share}%`;
+    barNode.style.width = `${share}%`;
+    return el("li", {class: c > 0 ? "raises" : c < 0 ? "lowers" : "none", dataset: {name, contribution: String(c)}},
+      el("span", {class: "chart-label"}, label),
+      el("span", {class: "chart-track", "aria-hidden": "true"}, el("span", {class: "chart-axis"}), barNode),
+      el("span", {class: "chart-value"}, contributionValue(c)));
+  }));
+}
+
+function chartSection(prediction, model) {
+  const explanation = prediction.explanation;
+  const contributions = explanation?.contributions;
+  if (!contributions) return null;
+  const unknown = (name) => !Number.isFinite(prediction.ratios?.[name]) ? ` ${t("chart_unknown")}` : "";
+  const byRatio = Object.entries(contributions).map(([name, c]) => [name, c, ratioLabel(name) + unknown(name)]);
+  const groups = explanation.groups && Object.keys(explanation.groups).length ? explanation.groups : null;
+  return el("section", {class: "chart", dataset: {testid: "contributions"}},
+    el("h3", {}, t("chart_heading")),
+    el("p", {class: "note"}, t("chart_note")),
+    groups ? barChart(Object.entries(groups).map(([name, c]) => [name, c, groupLabel(name, model)]), "chart-groups")
+      : barChart(byRatio, "chart-ratios"),
+    groups ? el("details", {class: "chart-detail"}, el("summary", {}, t("chart_features")), barChart(byRatio, "chart-ratios"))
+      : null);
 }
 
 // ------------------------------------------------------------ the parts
@@ -142,10 +180,10 @@ function features(prediction, model, names) {
     const quantiles = usableQuantiles(model?.feature_quantiles?.[name]);
     return el("li", {class: "feature"},
       el("div", {class: "feature-head"},
-        el("span", {class: "feature-name"}, ratioLabel(name, model)),
-        el("span", {class: "feature-value", dataset: {testid: `feature-${name}`}}, formatNumber(value))),
+        el("span", {class: "feature-name"}, ratioLabel(name)),
+        el("span", {class: "feature-value", dataset: {testid: `feature-${name}`}}, formatRatio(name, value))),
       !Number.isFinite(value) ? el("p", {class: "bar-where", dataset: {testid: "unknown"}}, t("ratio_unknown"))
-        : quantiles ? bar(value, quantiles) : null);
+        : quantiles ? bar(name, value, quantiles) : null);
   });
   const anyBar = names.some((name) => usableQuantiles(model?.feature_quantiles?.[name]));
   return el("section", {class: "features", "aria-labelledby": "features-heading"},
@@ -154,7 +192,7 @@ function features(prediction, model, names) {
     el("ul", {class: "feature-list"}, items));
 }
 
-function otherRatios(prediction, model, shown) {
+function otherRatios(prediction, shown) {
   const names = Object.keys(prediction.ratios || {}).filter((name) => !shown.includes(name));
   if (!names.length) return null;
   return el("section", {class: "other-ratios"},
@@ -162,38 +200,39 @@ function otherRatios(prediction, model, shown) {
     el("table", {class: "ratio-table", dataset: {testid: "other-ratios"}},
       el("thead", {}, el("tr", {}, el("th", {scope: "col"}, t("ratio")), el("th", {scope: "col"}, t("value")))),
       el("tbody", {}, names.map((name) => el("tr", {dataset: {ratio: name}},
-        el("th", {scope: "row"}, ratioLabel(name, model)),
-        el("td", {}, formatNumber(prediction.ratios[name])))))));
+        el("th", {scope: "row"}, ratioLabel(name)),
+        el("td", {}, formatRatio(name, prediction.ratios[name])))))));
 }
 
 // The values a warning's text needs, by its code, from the warning itself (numbers as the API
-// gave them, ratios by GET /model's labels).
+// gave them, ratios by their labels).
 const WARNING_VALUES = {
-  outside_training_range(warning, model) {
+  outside_training_range(warning) {
     const [qLow, qHigh] = warning.quantiles ?? [];
     const percent = Math.max(qLow, qHigh) > 1 ? 1 : 100; // quantiles as fractions or percents
-    return {ratio: ratioLabel(warning.fields?.[0], model), value: formatNumber(warning.value),
-      low: formatNumber(warning.range?.[0]), high: formatNumber(warning.range?.[1]),
+    const name = warning.fields?.[0];
+    return {ratio: ratioLabel(name), value: formatRatio(name, warning.value),
+      low: formatRatio(name, warning.range?.[0]), high: formatRatio(name, warning.range?.[1]),
       share: Math.round((qHigh - qLow) * percent)};
   },
-  unknown_inputs(warning, model) {
-    return {ratios: (warning.fields ?? []).map((name) => ratioLabel(name, model)).join(", ")};
+  unknown_inputs(warning) {
+    return {ratios: (warning.fields ?? []).map((name) => ratioLabel(name)).join(", ")};
   },
 };
 
 /** A warning in the page's language; the API's own words for a code the page does not know. */
-export function warningText(warning, model) {
+export function warningText(warning) {
   const key = `warning_${warning.code}`;
-  const known = t(key, WARNING_VALUES[warning.code]?.(warning, model) ?? {});
+  const known = t(key, WARNING_VALUES[warning.code]?.(warning) ?? {});
   return known === key ? warning.message || warning.code : known;
 }
 
-function warnings(prediction, model) {
+function warnings(prediction) {
   if (!prediction.warnings?.length) return null;
   return el("section", {class: "warnings", dataset: {testid: "warnings"}},
     el("h3", {}, t("warnings")),
     el("ul", {}, prediction.warnings.map((warning) => el("li", {
-      dataset: {code: warning.code, field: warning.fields?.[0]}, title: warning.message}, warningText(warning, model)))));
+      dataset: {code: warning.code, field: warning.fields?.[0]}}, warningText(warning)))));
 }
 
 /** "Model X (version v) · trained on …" from GET /model, or the answer's model. */
@@ -210,26 +249,40 @@ function modelLimits(info) {
   if (!Array.isArray(info?.limits) || !info.limits.length) return null;
   return el("details", {class: "model-limits", dataset: {testid: "model-limits"}},
     el("summary", {}, t("model_limits")),
-    el("ul", {}, info.limits.map((limit) => el("li", {}, localized(limit)))));
+    // A limit the model records in one language only is shown as it is, marked as that language.
+    el("ul", {}, info.limits.map((limit) => {
+      const text = localized(limit);
+      return el("li", {lang: languageOf(text) === currentLang() ? null : languageOf(text)}, text);
+    })));
 }
 
-/** The whole result card for one scored prediction. */
-export function renderResult(container, prediction, model, answeredModel) {
+/** The whole result card for one scored prediction; `answer` is the rest of the API's answer
+ * (its model and event). The verdict (grade, class, probability) comes first and takes focus. */
+export function renderResult(container, prediction, model, answer) {
   const names = model?.features ?? []; // without GET /model every ratio goes in the table
   const threshold = model?.decision?.threshold;
+  const grade = gradeText(prediction);
+  const event = localized(answer?.event);
   const parts = [
-    el("div", {class: `verdict is-${prediction.class}`},
+    el("div", {class: `verdict is-${prediction.class}`, id: "verdict", tabindex: "-1", dataset: {testid: "verdict"}},
+      grade ? el("p", {class: `verdict-grade grade-${prediction.grade.grade ?? "none"}`, dataset: {testid: "result-grade"}}, grade) : null,
       el("p", {class: "verdict-class", dataset: {testid: "result-class"}}, className(prediction)),
       el("p", {class: "verdict-probability"},
         el("span", {}, t("probability")), " ",
         el("strong", {dataset: {testid: "result-probability"}}, formatPercent(prediction.probability_unsound)))),
+    event ? el("p", {class: "note", dataset: {testid: "event"}}, t("event_line", {event})) : null,
     prediction.id !== null && prediction.id !== undefined ? el("p", {class: "note"}, t("result_for", {id: prediction.id})) : null,
     Number.isFinite(threshold) ? el("p", {class: "note"}, t("threshold", {threshold: formatPercent(threshold)})) : null,
-    warnings(prediction, model),
-    reasonsSection(prediction, model),
+    flagsSection(prediction),
+    reasonsSection(prediction),
+    warnings(prediction),
+    chartSection(prediction, model),
     names.length ? features(prediction, model, names) : null,
-    otherRatios(prediction, model, names),
-    el("p", {class: "model-line", dataset: {testid: "model-line"}}, modelLine(model, answeredModel)),
-    modelLimits(model)];
+    otherRatios(prediction, names),
+    el("p", {class: "model-line", dataset: {testid: "model-line"}}, modelLine(model, answer?.model)),
+    modelLimits(model),
+    el("p", {class: "note screen-only", dataset: {testid: "link-note"}}, t("link_note")),
+    el("div", {class: "actions screen-only"},
+      el("button", {type: "button", id: "print", dataset: {testid: "print"}}, t("print_button")))];
   container.replaceChildren(...parts.filter(Boolean));
 }

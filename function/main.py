@@ -8,7 +8,7 @@ slow or silent client holds a coroutine, not a thread.
 
 import functions_framework.aio
 
-from soundness_api import connection, logs
+from soundness_api import connection, logs, platforms
 from soundness_api.config import ConfigError, Settings
 from soundness_api.request_cycle import Service
 
@@ -18,9 +18,13 @@ except ConfigError as error:  # refuse to start, saying why in one log line, not
     logs.emit("CRITICAL", f"configuration refused: {error}")
     raise SystemExit(1) from None
 service = Service(settings)
-connection.install(settings.client_timeout, service.allow)  # the server's HTTP protocol, before the fork
+# The server's HTTP protocol, and gunicorn's settings the platforms need (which functions-framework's
+# CLI cannot take): both before the fork.
+connection.install(settings.client_timeout, service.allow, settings.max_body_bytes)
+platforms.install(settings.aip_http_port)
 
 
 @functions_framework.aio.http
 async def predict(request):
-    return await service.handle(request)
+    with logs.for_request(request.headers):  # its lines carry its trace and execution id
+        return await service.handle(request)

@@ -7,6 +7,7 @@ stall the server. Used by the tests (tests/conftest.py) and the benchmarks (benc
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import socket
@@ -26,6 +27,7 @@ MAIN = ROOT / "function" / "main.py"
 # caller's environment, so a shell's leftovers never change what a test or a benchmark runs.
 ENV_NAMES = (
     *config.ENV_NAMES,
+    *config.PLATFORM_ENV_NAMES,
     "WORKERS",
     "THREADS",
     "FUNCTION_TARGET",
@@ -35,14 +37,42 @@ ENV_NAMES = (
     "DEBUG",
     "PORT",
     "HOST",
+    "GUNICORN_LOG_LEVEL",
+    "CLOUD_RUN_TIMEOUT_SECONDS",
+    # what Cloud Run (functions) sets
+    "LOG_EXECUTION_ID",
+    "K_SERVICE",
+    "K_REVISION",
+    "K_CONFIGURATION",
+    "GOOGLE_CLOUD_PROJECT",
 )
 POLL_SECONDS = 0.005
+# A platform's start-up runs as a user without root and without a writable HOME (Cloud Run's
+# user has HOME=/nonexistent): as root, the harness runs it as nobody, whose HOME that is, when
+# nobody may run this interpreter; else as itself, with a HOME no one can create (below a file).
+PLATFORM_USER = 65534
+PLATFORM_HOME = "/nonexistent"
+UNCREATABLE_HOME = "/dev/null/home"
 
 
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+@functools.cache
+def platform_user() -> dict:
+    """Popen's arguments that run a process as nobody, when this process is root and nobody may
+    run sys.executable (a venv on an interpreter under /root is not); else none."""
+    if os.geteuid() != 0:
+        return {}
+    user = {"user": PLATFORM_USER, "group": PLATFORM_USER, "extra_groups": []}
+    try:
+        subprocess.run([sys.executable, "-c", ""], check=True, capture_output=True, **user)
+    except (OSError, subprocess.CalledProcessError):
+        return {}
+    return user
 
 
 def clean_env(env: dict[str, str] | None = None) -> dict[str, str]:
@@ -73,22 +103,36 @@ class Server:
         cwd: Path = ROOT,
         name: str = "function",
         app: str | None = None,
+        port: int | None = None,
+        platform: bool = False,
     ):
         """Serves `source`'s predict, or with `app` ("module:attribute") another ASGI app under
-        plain uvicorn (for comparisons)."""
+        plain uvicorn (for comparisons). With `platform`, as a platform starts it: the CLI with
+        no options (`env` names the target, ASGI mode and the port: PORT, or Vertex AI's
+        AIP_HTTP_PORT, equal to `port`), as a user without root and with an unwritable HOME."""
         self.name = name
-        self.port = free_port()
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._log = tempfile.TemporaryFile()  # noqa: SIM115 - open as long as the server runs; stop() closes it
         self.started = time.perf_counter()
         where = ["--host", "127.0.0.1", "--port", str(self.port)]
-        command = (
-            ["uvicorn", app, "--no-access-log", *where]
-            if app
-            else ["functions_framework", "--asgi", "--source", str(source), "--target", "predict", *where]
-        )
+        user: dict = {}
+        if app:
+            command = ["uvicorn", app, "--no-access-log", *where]
+        elif platform:
+            command = ["functions_framework"]
+            user = platform_user()
+            home = PLATFORM_HOME if user or os.geteuid() != 0 else UNCREATABLE_HOME
+            env = {"FUNCTION_SOURCE": str(source), "HOST": "127.0.0.1", "HOME": home, **(env or {})}
+        else:
+            command = ["functions_framework", "--asgi", "--source", str(source), "--target", "predict", *where]
         self.process = subprocess.Popen(
-            [sys.executable, "-m", *command], env=clean_env(env), cwd=cwd, stdout=self._log, stderr=subprocess.STDOUT
+            [sys.executable, "-m", *command],
+            env=clean_env(env),
+            cwd=cwd,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            **user,
         )
 
     def __enter__(self) -> Server:
@@ -107,6 +151,19 @@ class Server:
                 return time.perf_counter() - self.started
             time.sleep(POLL_SECONDS)
         raise TimeoutError(f"{self.name} did not answer {path} within {timeout:.0f} s")
+
+    def wait_listening(self, timeout: float = 60.0) -> float:
+        """Seconds from process start until the port accepts a connection (no request sent)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.name} exited: {self.output()[-2000:]}")
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return time.perf_counter() - self.started
+            except OSError:
+                time.sleep(POLL_SECONDS)
+        raise TimeoutError(f"{self.name} did not listen within {timeout:.0f} s")
 
     def output(self) -> str:
         """What the server printed so far."""

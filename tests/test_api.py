@@ -6,6 +6,7 @@ starlette's TestClient); the last ones start the real server, as production runs
 
 import gzip
 import json
+import sys
 import threading
 import time
 
@@ -418,33 +419,19 @@ def test_model_facts_name_the_statement_fields_and_the_classes_in_korean_and_eng
     assert [(c["name"], c["ko"]) for c in facts["classes"]] == [("sound", "건전"), ("unsound", "비건전")]
 
 
-def test_the_openapi_document_lists_every_route():
-    from soundness_api.config import Settings
-    from soundness_api.openapi import document
-
-    doc = document(Settings.from_env({}))
-    assert doc["openapi"].startswith("3.")
-    assert set(doc["paths"]) == {
-        "/predict",
-        "/health",
-        "/ready",
-        "/model",
-        "/companies",
-        "/companies/{code}/statements",
-        "/v1/models/{name}",
-        "/v1/models/{name}:predict",
-        "/v2",
-        "/v2/health/live",
-        "/v2/health/ready",
-        "/v2/models/{name}",
-        "/v2/models/{name}/ready",
-        "/v2/models/{name}/infer",
-        "/v2/models/{name}/versions/{version}",
-        "/v2/models/{name}/versions/{version}/ready",
-        "/v2/models/{name}/versions/{version}/infer",
-    }
-    assert "/bigquery" in document(Settings.from_env({"BIGQUERY_ROUTE": "on"}))["paths"]
-    assert set(doc["paths"]["/predict"]["post"]["responses"]) >= {"200", "400", "413", "415", "422", "503"}
+@pytest.mark.parametrize(
+    "env",
+    [{}, {"BIGQUERY_ROUTE": "on"}, {"AIP_HEALTH_ROUTE": "/vertex/health", "AIP_PREDICT_ROUTE": "/vertex/predict"}],
+    ids=["plain", "bigquery", "vertex"],
+)
+def test_the_documents_paths_and_methods_are_the_routers(make_client, served_model_dir, env):
+    client = make_client(MODEL_DIR=served_model_dir, **env)
+    document = client.get("/openapi.json").json()
+    documented = {(method.upper(), path) for path, methods in document["paths"].items() for method in methods}
+    assert documented == sys.modules["main"].service.router.routes()
+    operations = [op["operationId"] for methods in document["paths"].values() for op in methods.values()]
+    assert len(operations) == len(set(operations))
+    assert set(document["paths"]["/predict"]["post"]["responses"]) >= {"200", "400", "413", "415", "422", "503"}
 
 
 def test_the_openapi_document_is_served(client):
@@ -488,12 +475,12 @@ def test_concurrent_first_requests_load_the_model_exactly_once(client, model_loa
     assert len({body["predictions"][0]["probability_unsound"] for _, body in answers}) == 1
 
 
-def test_each_request_logs_one_structured_line_without_statement_values(client, capsys):
-    capsys.readouterr()
+def test_each_request_logs_one_structured_line_without_statement_values(client, capfd):
+    capfd.readouterr()
     client.post(
         "/predict", json={"companies": [LEGACY_STATEMENT]}, headers={"X-Cloud-Trace-Context": "0123456789abcdef/1;o=1"}
     )
-    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    lines = [json.loads(line) for line in capfd.readouterr().out.splitlines()]
     request_line = lines[-1]
     assert request_line["severity"] == "INFO"
     assert request_line["httpRequest"]["status"] == 200 and request_line["rows"] == 1
@@ -502,19 +489,19 @@ def test_each_request_logs_one_structured_line_without_statement_values(client, 
     assert str(LEGACY_STATEMENT["net_income"]) not in json.dumps(lines)
 
 
-def test_a_path_with_unicode_line_separators_still_logs_one_line(client, capsys):
-    capsys.readouterr()
+def test_a_path_with_unicode_line_separators_still_logs_one_line(client, capfd):
+    capfd.readouterr()
     client.get("/nowhere\u2028and\x85more")
-    (line,) = capsys.readouterr().out.splitlines()
+    (line,) = capfd.readouterr().out.splitlines()
     assert json.loads(line)["httpRequest"]["requestUrl"] == "/nowhere\u2028and\x85more"
 
 
-def test_a_log_field_holding_a_lone_surrogate_is_written_escaped_not_lost(capsys):
+def test_a_log_field_holding_a_lone_surrogate_is_written_escaped_not_lost(capfd):
     from soundness_api import logs
 
-    capsys.readouterr()
+    capfd.readouterr()
     logs.emit("WARNING", "odd text", problem="\ud800 from a client")
-    (line,) = capsys.readouterr().out.splitlines()
+    (line,) = capfd.readouterr().out.splitlines()
     assert line.isascii() and json.loads(line)["problem"] == "\ud800 from a client"
 
 

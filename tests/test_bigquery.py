@@ -249,11 +249,11 @@ def test_a_body_over_the_limit_is_413_in_bigquerys_shape(make_client, served_mod
 
 
 def test_with_api_keys_the_route_needs_a_key_and_a_warning_says_bigquery_cannot_send_one(
-    make_client, served_model_dir, capsys
+    make_client, served_model_dir, capfd
 ):
-    capsys.readouterr()
+    capfd.readouterr()
     client = make_client(MODEL_DIR=served_model_dir, BIGQUERY_ROUTE="on", API_KEYS="k1")
-    warnings = [json.loads(line) for line in capsys.readouterr().out.splitlines() if "BIGQUERY_ROUTE" in line]
+    warnings = [json.loads(line) for line in capfd.readouterr().out.splitlines() if "BIGQUERY_ROUTE" in line]
     assert [w["severity"] for w in warnings] == ["WARNING"]
     assert "deploy.sh --bigquery" in warnings[0]["message"]
     assert_error_message(client.post("/bigquery", json=envelope([call()])), 401, "X-API-Key")
@@ -261,15 +261,15 @@ def test_with_api_keys_the_route_needs_a_key_and_a_warning_says_bigquery_cannot_
     assert status == 200 and "label" in body["replies"][0]
 
 
-def test_without_api_keys_no_warning_is_logged(make_client, served_model_dir, capsys):
-    capsys.readouterr()
+def test_without_api_keys_no_warning_is_logged(make_client, served_model_dir, capfd):
+    capfd.readouterr()
     make_client(MODEL_DIR=served_model_dir, BIGQUERY_ROUTE="on")
-    assert "BIGQUERY_ROUTE" not in capsys.readouterr().out
+    assert "BIGQUERY_ROUTE" not in capfd.readouterr().out
 
 
-def test_each_call_is_logged_as_one_line_with_its_row_count(client, capsys):
-    capsys.readouterr()
+def test_each_call_is_logged_as_one_line_with_its_row_count(client, capfd):
+    capfd.readouterr()
     bigquery(client, envelope([call(), call(net_income=None)]))
-    line = json.loads(capsys.readouterr().out.splitlines()[-1])
+    line = json.loads(capfd.readouterr().out.splitlines()[-1])
     assert line["httpRequest"]["requestUrl"] == "/bigquery" and line["rows"] == 2
     assert str(LEGACY_STATEMENT["net_income"]) not in json.dumps(line)

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from harness.server import Server
-from soundness_api.config import ENV_NAMES, ConfigError, Settings
+from soundness_api.config import ENV_NAMES, PLATFORM_ENV_NAMES, ConfigError, Settings
 
 
 class ReadingRecorded(dict):
@@ -23,7 +23,7 @@ class ReadingRecorded(dict):
 def test_env_names_are_exactly_the_variables_the_settings_read():
     env = ReadingRecorded()
     Settings.from_env(env)
-    assert env.read == set(ENV_NAMES)
+    assert env.read == {*ENV_NAMES, *PLATFORM_ENV_NAMES}
 
 
 def symlink_loop(tmp_path):

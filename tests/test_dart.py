@@ -3,12 +3,13 @@ stand-in for OpenDART (tests/dart_stand_in.py), and how DART's answers are read.
 
 import io
 import json
+import signal
 import threading
 import time
 import urllib.error
 import urllib.request
 import zipfile
-from datetime import UTC
+from datetime import UTC, datetime
 
 import pytest
 from starlette.testclient import TestClient
@@ -17,6 +18,7 @@ import dart_stand_in as stand_in
 from harness.server import free_port
 from helpers import post_json, schema_validator
 from soundness.ratios import STATEMENT_FIELDS
+from soundness_api.lookup import KST
 
 
 @pytest.fixture
@@ -86,21 +88,25 @@ def test_a_missing_or_overlong_query_is_422_naming_q(client):
         assert error["details"][0]["field"] == "q"
 
 
-def test_the_company_list_is_fetched_once_for_many_first_requests(client, dart_stand_in):
-    before = dart_stand_in.list_calls()
-    barrier = threading.Barrier(8)
-    statuses = []
+def statuses_at_once(client, path: str, times: int) -> list[int]:
+    """The statuses of `times` GETs of `path` sent at the same moment, each from its own client."""
+    barrier, statuses = threading.Barrier(times), []
 
-    def search():
+    def get():
         barrier.wait()
-        statuses.append(TestClient(client.app).get("/companies?q=삼성").status_code)
+        statuses.append(TestClient(client.app).get(path).status_code)
 
-    threads = [threading.Thread(target=search) for _ in range(8)]
+    threads = [threading.Thread(target=get) for _ in range(times)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert statuses == [200] * 8
+    return statuses
+
+
+def test_the_company_list_is_fetched_once_for_many_first_requests(client, dart_stand_in):
+    before = dart_stand_in.list_calls()
+    assert statuses_at_once(client, "/companies?q=삼성", 8) == [200] * 8
     assert dart_stand_in.list_calls() - before == 1
 
 
@@ -129,9 +135,12 @@ def test_consolidated_statements_are_read_into_the_nine_fields(client):
         "fs_div": "CFS",
         "report": "annual",
         "url": f"https://dart.fss.or.kr/dsaf001/main.do?rcpNo={rcept_no}",
+        "thstrm_dt": "2023.01.01 ~ 2023.12.31",  # the period, from the income statement
+        "frmtrm_dt": "2022.01.01 ~ 2022.12.31",
     }
     assert body["company"]["name"] == "삼성전자" and body["year"] == 2023 and body["currency"] == "KRW"
-    assert body["missing"] == []
+    assert body["market"] == "KOSPI"  # company.json's corp_cls Y
+    assert body["missing"] == [] and body["warnings"] == []
 
 
 def test_a_filing_with_separate_statements_only_is_read_under_its_other_account_names(client, dart_stand_in):
@@ -156,8 +165,8 @@ def test_the_filled_statements_can_be_scored(client):
 # named in `missing`, and the person types them or predicts without them.
 
 
-def statements_of(client, code: str) -> dict:
-    response = client.get(f"/companies/{code}/statements?year={stand_in.YEAR}")
+def statements_of(client, code: str, year: int = stand_in.YEAR, fs: str | None = None) -> dict:
+    response = client.get(f"/companies/{code}/statements", params={"year": year, **({"fs": fs} if fs else {})})
     assert response.status_code == 200, response.json()
     return response.json()
 
@@ -267,20 +276,23 @@ def test_no_filing_for_that_year_is_404_naming_the_company_and_year(client):
     assert error["details"][0]["field"] == "year"
 
 
-def test_dart_request_limit_is_429_with_retry_after(client):
+def test_dart_request_limit_is_429_with_retry_after_and_dart_is_not_asked_again_that_day(client, dart_stand_in):
     response = client.get("/companies/900002/statements?year=2023")
     assert_error(response, 429, "dart_busy")
     assert 0 < int(response.headers["Retry-After"]) <= 24 * 3600
+    before = len(dart_stand_in.calls)
+    assert_error(client.get("/companies/005930/statements?year=2019"), 429, "dart_busy")
+    assert len(dart_stand_in.calls) == before
 
 
-def test_a_rejected_key_is_503_logged_once_and_the_key_is_never_shown(lookup_client, dart_stand_in, capsys):
+def test_a_rejected_key_is_503_logged_once_and_the_key_is_never_shown(lookup_client, dart_stand_in, capfd):
     wrong_key = "wrong-key-" + "9" * 30
     client = lookup_client(DART_API_KEY=wrong_key)
-    capsys.readouterr()
+    capfd.readouterr()
     answers = [client.get("/companies?q=삼성"), client.get("/companies/005930/statements")]
     for response in answers:
         assert_error(response, 503, "lookup_unavailable")
-    log = capsys.readouterr().out
+    log = capfd.readouterr().out
     assert sum("status 010" in line for line in log.splitlines()) == 1
     assert wrong_key not in log + "".join(r.text for r in answers)
     assert dart_stand_in.calls[-1][1]["crtfc_key"] == wrong_key  # it was sent, to DART only
@@ -307,7 +319,9 @@ def test_an_unreachable_dart_is_502(lookup_client):
     "path, field",
     [
         ("/companies/5930/statements", "code"),
-        ("/companies/00593A/statements", "code"),
+        ("/companies/00593a/statements", "code"),
+        ("/companies/٠٠٥٩٣٠/statements", "code"),  # Arabic-Indic digits
+        ("/companies/005930/statements?year=٢٠٢٣", "year"),
         ("/companies/005930/statements?year=1999", "year"),
         ("/companies/005930/statements?year=20x3", "year"),
         ("/companies/005930/statements?year=3000", "year"),
@@ -353,6 +367,7 @@ def test_the_key_is_not_in_the_settings_repr():
 
 def test_the_company_list_is_renewed_after_a_day_and_kept_when_renewal_fails(dart_stand_in):
     from soundness_api.config import Settings
+    from soundness_api.dart import DartClient
     from soundness_api.lookup import REFRESH_SECONDS, CompanyLookup
 
     now = [1000.0]
@@ -365,7 +380,7 @@ def test_the_company_list_is_renewed_after_a_day_and_kept_when_renewal_fails(dar
     lookup.search("삼성전자")
     assert lookup.list_fetches == 2
 
-    lookup._client._base = "http://127.0.0.1:9/api"  # DART goes away: the old list still answers
+    lookup._client = DartClient(stand_in.KEY, "http://127.0.0.1:9/api", 1)  # DART goes away: the old list still answers
     now[0] += REFRESH_SECONDS
     assert lookup.search("삼성전자")["companies"][0]["stock_code"] == "005930"
     assert lookup.list_fetches == 3
@@ -468,3 +483,394 @@ def test_requests_waiting_on_dart_leave_the_server_answering_others(start_server
     for thread in slow:
         thread.join()
     assert statuses == [504] * 3
+
+
+# ---------------------------------------------------------------- real answers (tests/dart_answers/)
+
+
+def recorded_values(year: int, fs_div: str) -> dict[str, int]:
+    """The nine values as the test reads them from the recorded answer itself."""
+    rows = {row["account_nm"]: row for row in stand_in.SAMSUNG[year]["list"] if row["fs_div"] == fs_div}
+
+    def amount(account: str, column: str = "thstrm_amount") -> int:
+        return dart_amount(rows[account][column])
+
+    return {
+        "total_assets": amount("자산총계"),
+        "total_assets_prior": amount("자산총계", "frmtrm_amount"),
+        "total_liabilities": amount("부채총계"),
+        "total_equity": amount("자본총계"),
+        "revenue": amount("매출액"),
+        "revenue_prior": amount("매출액", "frmtrm_amount"),
+        "operating_income": amount("영업이익"),
+        "operating_income_prior": amount("영업이익", "frmtrm_amount"),
+        "net_income": amount("당기순이익"),
+    }
+
+
+@pytest.mark.parametrize("year", [2018, 2019])
+def test_samsungs_real_answers_give_the_nine_values_to_the_won_consolidated_and_are_scored(client, year):
+    body = statements_of(client, "005930", year)
+    assert body["statements"] == recorded_values(year, "CFS")
+    assert body["missing"] == [] and body["warnings"] == [] and body["market"] == "KOSPI"
+    assert (
+        body["source"]["fs_div"] == "CFS"
+        and body["source"]["rcept_no"] == stand_in.SAMSUNG[year]["list"][0]["rcept_no"]
+    )
+    assert body["source"]["thstrm_dt"] == f"{year}.01.01 ~ {year}.12.31"
+    assert body["source"]["frmtrm_dt"] == f"{year - 1}.01.01 ~ {year - 1}.12.31"
+    response = client.post("/predict", json={"companies": [body["statements"]]})
+    assert response.status_code == 200 and response.json()["predictions"][0]["class"] in ("sound", "unsound")
+
+
+def test_2018_is_read_as_the_filing_says_it(client):
+    # The amounts of 삼성전자's FY2018 annual report (20190401004781), in won.
+    assert statements_of(client, "005930", 2018)["statements"] == {
+        "total_assets": 339_357_244_000_000,
+        "total_assets_prior": 301_752_090_000_000,
+        "total_liabilities": 91_604_067_000_000,
+        "total_equity": 247_753_177_000_000,
+        "revenue": 243_771_415_000_000,
+        "revenue_prior": 239_575_376_000_000,
+        "operating_income": 58_886_669_000_000,
+        "operating_income_prior": 53_645_038_000_000,
+        "net_income": 44_344_857_000_000,
+    }
+
+
+def test_fs_chooses_the_separate_statements_and_anything_else_is_422(client):
+    body = statements_of(client, "005930", 2018, fs="OFS")
+    assert body["statements"] == recorded_values(2018, "OFS") and body["source"]["fs_div"] == "OFS"
+    assert statements_of(client, "005930", 2018, fs="CFS")["statements"] == recorded_values(2018, "CFS")
+    error = assert_error(client.get("/companies/005930/statements?year=2018&fs=cfs"), 422, "invalid_fs")
+    assert error["details"][0]["field"] == "fs"
+
+
+def test_both_bases_of_a_year_are_one_dart_call(client, dart_stand_in):
+    before = len(dart_stand_in.statement_calls())
+    statements_of(client, "005930", 2019, fs="OFS")
+    statements_of(client, "005930", 2019)
+    assert len(dart_stand_in.statement_calls()) - before == 1
+
+
+# ---------------------------------------------------------------- the shapes DART gives
+
+
+def test_a_first_filing_with_keys_absent_blank_and_dash_gives_this_year_and_names_each_prior_one(client):
+    body = statements_of(client, "900009")
+    this_year = recorded_values(2018, "CFS")
+    for field in ("total_assets", "total_liabilities", "total_equity", "revenue", "operating_income", "net_income"):
+        assert body["statements"][field] == this_year[field]
+    problems = {m["field"]: m["problem"] for m in body["missing"]}
+    assert list(problems) == ["total_assets_prior", "revenue_prior", "operating_income_prior"]
+    assert "자산총계" in problems["total_assets_prior"] and "frmtrm_amount absent" in problems["total_assets_prior"]
+    assert "blank for the prior year" in problems["revenue_prior"]  # ""
+    assert "blank for the prior year" in problems["operating_income_prior"]  # "-"
+    assert client.post("/predict", json={"companies": [body["statements"]]}).status_code == 200
+
+
+def test_an_account_listed_twice_is_read_in_darts_order_and_nothing_else_is_lost(client):
+    body = statements_of(client, "900010")
+    assert body["statements"] == recorded_values(2018, "CFS")  # the whole net income, not the owners' share
+    assert body["missing"] == []
+
+
+@pytest.mark.parametrize("code, told_by", [("900011", "balance sheet"), ("900014", "industry")])
+def test_a_financial_company_is_answered_with_a_warning_that_the_model_was_not_made_for_it(client, code, told_by):
+    body = statements_of(client, code)
+    (warning,) = [w for w in body["warnings"] if w["code"] == "financial_company"]
+    assert "financial company" in warning["en"] and "금융회사" in warning["ko"]
+    if code == "900011":  # a bank holding company's revenue is its 영업수익
+        assert body["statements"]["revenue"] == dart_amount(stand_in.FINANCIAL_AMOUNTS["영업수익"][0])
+
+
+def test_a_non_financial_holding_company_code_alone_is_no_financial_company():
+    from soundness_api.lookup import _financial_industry
+
+    assert not _financial_industry({"induty_code": "64992"})  # holding companies of every kind
+    assert _financial_industry({"induty_code": "64110"}) and _financial_industry({"induty_code": "651"})
+    assert not _financial_industry({"induty_code": "264"}) and not _financial_industry({})
+
+
+def test_a_company_with_only_separate_statements_says_so_and_refuses_consolidated(client):
+    body = statements_of(client, "900012")
+    assert body["source"]["fs_div"] == "OFS" and body["statements"] == recorded_values(2018, "OFS")
+    assert [w["code"] for w in body["warnings"]] == ["separate_statements_only"]
+    error = assert_error(client.get(f"/companies/900012/statements?year={stand_in.YEAR}&fs=CFS"), 404, "no_statements")
+    assert error["details"][0]["field"] == "fs" and "consolidated" in error["message"]
+
+
+def test_a_march_year_end_shows_in_the_period(client):
+    body = statements_of(client, "900013")
+    assert body["source"]["thstrm_dt"] == "2023.04.01 ~ 2024.03.31"
+    assert body["source"]["frmtrm_dt"] == "2022.04.01 ~ 2023.03.31"
+    assert body["market"] == "KOSDAQ"
+
+
+# ---------------------------------------------------------------- the year
+
+
+def lookup_on(dart_stand_in, when: datetime, **env):
+    from soundness_api.config import Settings
+    from soundness_api.lookup import CompanyLookup
+
+    return CompanyLookup(Settings.from_env(dart_stand_in.env(**env)), now=lambda: when)
+
+
+def test_without_a_year_in_february_the_latest_year_with_a_filing_is_given(dart_stand_in):
+    # Asked in February 2025: the 2024 reports are due by the end of March, so 2023's is the latest.
+    lookup = lookup_on(dart_stand_in, datetime(2025, 2, 15, 10, tzinfo=KST))
+    answer = lookup.statements("005930", None)
+    assert answer["year"] == 2023 and answer["statements"]["total_assets"] == filed("00126380", "CFS", "자산총계")
+    (note,) = answer["warnings"]
+    assert note["code"] == "latest_year_not_filed" and "2024" in note["en"] and "2024년" in note["ko"]
+    # In February 2024 the latest finished year, 2023, is filed: no note.
+    assert lookup_on(dart_stand_in, datetime(2024, 2, 15, tzinfo=KST)).statements("005930", None)["warnings"] == []
+
+
+def test_a_year_not_yet_filed_is_said_to_be_not_yet_filed(dart_stand_in):
+    from soundness_api.errors import NotFound
+
+    lookup = lookup_on(dart_stand_in, datetime(2025, 2, 15, tzinfo=KST))
+    with pytest.raises(NotFound) as refused:
+        lookup.statements("005930", "2024")
+    assert refused.value.code == "no_filing" and "not on DART yet" in refused.value.message
+
+
+def test_a_financial_companys_year_before_2023_is_said_to_have_no_structured_statements(client):
+    statements_of(client, "900014")
+    error = assert_error(client.get("/companies/900014/statements?year=2020"), 404, "no_filing")
+    assert "no structured statements of financial companies before 2023" in error["message"]
+    assert "it has them for 2023" in error["message"]
+
+
+# ---------------------------------------------------------------- names and codes as Koreans type them
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "삼성전자(주)",
+        "(주)삼성전자",
+        "㈜삼성전자",
+        "주식회사 삼성전자",
+        "삼성전자 주식회사",
+        "Samsung Electronics Co., Ltd.",
+        "SAMSUNG ELECTRONICS CO,.LTD",
+        "ＳＡＭＳＵＮＧ　ＥＬＥＣＴＲＯＮＩＣＳ",
+    ],
+)
+def test_legal_forms_and_punctuation_do_not_hide_a_company(client, query):
+    assert names(client.get("/companies", params={"q": query}))[0] == "삼성전자"
+
+
+def test_a_preferred_shares_code_finds_the_common_share(client):
+    assert names(client.get("/companies", params={"q": "005935"}))[0] == "삼성전자"
+    body = statements_of(client, "005935")
+    assert body["company"]["stock_code"] == "005930"
+    assert [w["code"] for w in body["warnings"]] == ["preferred_share"]
+
+
+def test_search_looks_only_at_companies_sharing_a_piece_of_the_query():
+    from soundness_api.dart import Company
+    from soundness_api.lookup import CompanyIndex
+
+    many = [Company(f"{i:08d}", f"회사{i}", None, f"{i:06d}") for i in range(1, 50_000)]
+    index = CompanyIndex([*many, Company("00126380", "삼성전자", None, "005930")])
+    assert len(index._candidates("삼성전자")) == 1
+    assert [c.name for c in index.search("삼성전자")] == ["삼성전자"]
+
+
+# ---------------------------------------------------------------- DART's limits
+
+
+def test_a_trickling_answer_is_cut_off_at_the_deadline(client):
+    started = time.monotonic()
+    assert_error(client.get("/companies/900020/statements?year=2023"), 504, "dart_timeout")
+    assert time.monotonic() - started < stand_in.TRICKLE_SECONDS / 2  # DART_TIMEOUT is 1 s
+
+
+def test_no_redirect_is_followed(client, dart_stand_in):
+    for code in ("900021", "900022", "900023"):  # another host, ftp://, a malformed Location
+        error = assert_error(client.get(f"/companies/{code}/statements?year=2023"), 502, "dart_bad_answer")
+        assert "redirect" in error["message"]
+    assert dart_stand_in.elsewhere.calls == []
+
+
+def test_when_every_dart_slot_is_taken_a_lookup_is_503_at_once_and_searches_still_answer(client):
+    from soundness_api.lookup import DART_SLOTS
+
+    assert client.get("/companies?q=삼성").status_code == 200
+    waiting = [
+        threading.Thread(target=lambda y=year: TestClient(client.app).get(f"/companies/900020/statements?year={y}"))
+        for year in range(2019, 2019 + DART_SLOTS)
+    ]
+    for thread in waiting:
+        thread.start()
+    time.sleep(0.3)  # each is now waiting on the trickling answer
+    started = time.monotonic()
+    response = client.get("/companies/000660/statements?year=2023")
+    assert_error(response, 503, "lookup_busy")
+    assert int(response.headers["Retry-After"]) > 0
+    assert names(client.get("/companies", params={"q": "삼성전자"})) == ["삼성전자"]
+    assert time.monotonic() - started < 0.5
+    for thread in waiting:
+        thread.join()
+
+
+def test_no_data_is_asked_of_dart_once_a_day(client, dart_stand_in):
+    before = len(dart_stand_in.statement_calls())
+    for _ in range(50):
+        assert_error(client.get("/companies/005930/statements?year=2016"), 404, "no_filing")
+    assert len(dart_stand_in.statement_calls()) - before == 1
+
+
+def test_identical_lookups_at_the_same_time_share_one_dart_call(lookup_client, dart_stand_in):
+    client = lookup_client(DART_TIMEOUT="5")
+    assert client.get("/companies?q=삼성").status_code == 200
+    before = len(dart_stand_in.statement_calls())
+    assert statuses_at_once(client, "/companies/900018/statements?year=2023", 16) == [200] * 16
+    assert len(dart_stand_in.statement_calls()) - before == 1
+
+
+def test_dart_calls_are_bounded_per_client_and_what_is_kept_is_still_answered(lookup_client, dart_stand_in):
+    client = lookup_client(DART_CALLS_PER_CLIENT="3")
+    me, other = {"X-Forwarded-For": "203.0.113.7"}, {"X-Forwarded-For": "198.51.100.9"}
+    assert client.get("/companies?q=삼성", headers=me).status_code == 200  # the list: once per instance, not counted
+    before = len(dart_stand_in.calls)
+    assert client.get("/companies/005930/statements?year=2018", headers=me).status_code == 200  # + company.json
+    assert client.get("/companies/005930/statements?year=2019", headers=me).status_code == 200
+    refused = client.get("/companies/005930/statements?year=2023", headers=me)
+    assert_error(refused, 429, "lookup_limit")
+    assert 0 < int(refused.headers["Retry-After"]) <= 3600
+    assert len(dart_stand_in.calls) - before == 3
+    assert client.get("/companies/005930/statements?year=2018", headers=me).status_code == 200  # kept
+    assert client.get("/companies/005930/statements?year=2023", headers=other).status_code == 200
+
+
+def test_dart_calls_are_bounded_per_instance(lookup_client):
+    client = lookup_client(DART_CALLS_PER_INSTANCE="3")
+    statuses = [
+        client.get(f"/companies/005930/statements?year={year}", headers={"X-Forwarded-For": f"192.0.2.{year % 250}"})
+        for year in (2018, 2019, 2023, 2017)
+    ]
+    assert [r.status_code for r in statuses[:2]] == [200, 200]
+    error = assert_error(statuses[3], 429, "lookup_limit")
+    assert "this server" in error["message"]
+
+
+def test_darts_own_text_is_cut_in_answers_and_logged_once(lookup_client, capfd):
+    client = lookup_client(DART_CALLS_PER_CLIENT="1000")
+    capfd.readouterr()
+    answers = [client.get(f"/companies/900024/statements?year={year}") for year in (2020, 2021, 2022, 2023) * 5]
+    for response in answers:
+        assert_error(response, 502, "dart_bad_answer")
+        assert len(response.content) < 1000
+    log = capfd.readouterr().out.splitlines()
+    assert sum("DART refused a request with status" in line for line in log) == 1
+    assert max(len(line) for line in log) < 1000
+
+
+@pytest.mark.parametrize(
+    "code, field, text", [("900016", "total_assets", "٢٧٣٨٤٢١١٩٦٥٦"), ("900017", "revenue", "111")]
+)
+def test_amounts_in_other_digits_or_beyond_any_statement_are_named_bad_amounts(client, code, field, text):
+    error = assert_error(client.get(f"/companies/{code}/statements?year=2023"), 502, "dart_bad_answer")
+    (detail,) = error["details"]
+    assert detail["field"] == field and text in detail["problem"] and "not an amount" in detail["problem"]
+    assert len(detail["problem"]) < 200
+
+
+@pytest.mark.parametrize("text", ["٢٧٣٨", "1" * 400 + ".0", "1" * 19])
+def test_amounts_are_ascii_digits_and_finite(text):
+    from soundness_api.dart import parse_amount
+
+    with pytest.raises(ValueError):
+        parse_amount(text)
+
+
+def test_a_company_list_beyond_its_bounds_is_refused(monkeypatch):
+    from soundness_api import dart
+
+    monkeypatch.setattr(dart, "MAX_ENTRIES", 100)
+    entries = "".join(
+        f"<list><corp_code>{i:08d}</corp_code><corp_name>c</corp_name><stock_code> </stock_code></list>"
+        for i in range(101)
+    )
+    with pytest.raises(dart.DartBadAnswer, match="more than 100 entries"):
+        dart.read_company_list(zipped(f"<result>{entries}</result>".encode()))
+    monkeypatch.setattr(dart, "MAX_LISTED", 5)
+    listed = "".join(
+        f"<list><corp_code>{i:08d}</corp_code><corp_name>c</corp_name><stock_code>{i:06d}</stock_code></list>"
+        for i in range(6)
+    )
+    with pytest.raises(dart.DartBadAnswer, match="more than 5 listed"):
+        dart.read_company_list(zipped(f"<result>{listed}</result>".encode()))
+
+
+# ---------------------------------------------------------------- the company's risk over the years
+
+
+def test_the_history_scores_every_year_dart_has_as_predict_does_with_each_years_source(client, dart_stand_in):
+    from soundness_api.lookup import FIRST_YEAR, latest_finished_year
+
+    before = len(dart_stand_in.statement_calls())
+    response = client.get("/companies/005930/history")
+    assert response.status_code == 200, response.json()
+    history = response.json()
+    assert [entry["year"] for entry in history["years"]] == [2018, 2019, stand_in.YEAR]
+    everything = range(FIRST_YEAR, latest_finished_year() + 1)
+    assert sorted([a["year"] for a in history["absent"]] + [2018, 2019, stand_in.YEAR]) == list(everything)
+    assert all(a["code"] == "no_filing" for a in history["absent"])
+    assert len(dart_stand_in.statement_calls()) - before == len(everything)  # one call a year
+    rows = [
+        {"id": str(entry["year"]), **entry["statements"], "currency": "KRW", "market": "KOSPI"}
+        for entry in history["years"]
+    ]
+    predicted = client.post("/predict", json={"companies": rows}).json()
+    assert [entry["prediction"] for entry in history["years"]] == predicted["predictions"]
+    assert history["model"] == predicted["model"]
+    assert history["years"][0]["source"]["rcept_no"] == "20190401004781"
+    assert history["years"][0]["statements"] == recorded_values(2018, "CFS")
+    again = len(dart_stand_in.statement_calls())
+    assert client.get("/companies/005930/history").json() == history
+    assert len(dart_stand_in.statement_calls()) == again  # kept
+
+
+def test_a_history_beyond_the_clients_budget_is_429_before_any_dart_call(lookup_client, dart_stand_in):
+    client = lookup_client(DART_CALLS_PER_CLIENT="5")
+    assert client.get("/companies?q=삼성").status_code == 200
+    before = len(dart_stand_in.calls)
+    assert_error(client.get("/companies/009150/history"), 429, "lookup_limit")
+    assert len(dart_stand_in.calls) == before
+
+
+def test_a_financial_companys_history_carries_the_warning(client):
+    history = client.get("/companies/900011/history").json()
+    (year,) = history["years"]
+    assert "financial_company" in [w["code"] for w in year["warnings"]]
+
+
+def test_the_history_is_as_documented(client):
+    document = client.get("/openapi.json").json()
+    validator = schema_validator(document, "History")
+    assert not [str(e) for e in validator.iter_errors(client.get("/companies/005930/history").json())]
+
+
+@pytest.mark.server
+def test_sigterm_during_a_trickling_dart_answer_ends_within_the_deadline(start_server, served_model_dir, dart_stand_in):
+    server = start_server({"MODEL_DIR": str(served_model_dir), **dart_stand_in.env(DART_TIMEOUT="2")})
+    assert fetch_status(server.url + "/companies?q=005930") == 200
+    statuses = []
+    waiting = threading.Thread(
+        target=lambda: statuses.append(fetch_status(server.url + "/companies/900020/statements?year=2023"))
+    )
+    waiting.start()
+    time.sleep(0.5)  # the lookup is now receiving DART's answer a byte at a time
+    signalled = time.monotonic()
+    server.process.send_signal(signal.SIGTERM)
+    server.process.wait(timeout=stand_in.TRICKLE_SECONDS + 10)
+    exited = time.monotonic() - signalled
+    waiting.join()
+    assert statuses == [504]  # answered at the deadline, not cut off by the shutdown
+    assert exited < stand_in.TRICKLE_SECONDS - 2, f"exited {exited:.1f} s after SIGTERM"

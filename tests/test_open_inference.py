@@ -178,13 +178,30 @@ def test_the_protocols_tensor_data_example_natural_and_flattened_agree(client, i
         (lambda t: {**t, "data": [1, 2, 3, 4, "5"]}, ["row 0", "must be a number"]),
         (lambda t: {**t, "data": [1, 2, 3, 4, None]}, ["row 0", "got null"]),
         (lambda t: {**t, "parameters": {"binary_data_size": 40}}, ["binary"]),
-        (lambda t: {**t, "data": [[1, 2], 3, 4, 5]}, ["unevenly nested"]),
+        (lambda t: {**t, "data": [[1, 2], 3, 4, 5]}, ["nesting level 0", "data has 4 values", "[1, 5]"]),
+        (lambda t: {**t, "data": [[1, 2, 3, 4, [5]]]}, ["nested deeper than its shape [1, 5]"]),
+        (lambda t: {**t, "shape": [10**300] * 15}, ["64-bit"]),
+        (lambda t: {**t, "shape": [1, 5, 1]}, ["3 dimensions"]),
         (lambda t: {**t, "parameters": [1]}, ["parameters must be an object"]),
     ],
 )
 def test_a_tensor_that_does_not_fit_is_400_naming_the_problem(client, infer_path, change, words):
     tensor = {"name": "features", "datatype": "FP64", "shape": [1, 5], "data": [1, 2, 3, 4, 5]}
     assert_kserve_error(client.post(infer_path, json={"inputs": [change(tensor)]}), 400, *words)
+
+
+@pytest.mark.parametrize(
+    "shape, data, words",
+    [  # the rows of these would otherwise be cut from the values as if flat: wrong rows, answered
+        ([2, 16], [list(range(15)), list(range(17))], ["nesting level 1", "data[0] has 15 values", "is 16"]),
+        ([3, 16], [list(range(48))], ["nesting level 0", "data has 1 value where", "is 3"]),
+        ([2, 16], [list(range(16)), 7], ["nesting level 1", "data[1] has a single value"]),
+    ],
+)
+def test_ragged_nested_data_is_400_naming_the_tensor_and_the_level(bundled, shape, data, words):
+    name = bundled.get("/model").json()["model"]["name"]
+    tensor = {"name": "features", "datatype": "FP64", "shape": shape, "data": data}
+    assert_kserve_error(bundled.post(f"/v2/models/{name}/infer", json={"inputs": [tensor]}), 400, "'features'", *words)
 
 
 def test_nan_in_a_tensor_is_refused_naming_the_row_and_feature(client, infer_path, features):

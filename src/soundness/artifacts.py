@@ -29,6 +29,9 @@ FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
 TENSORS = "model.safetensors"
 BATCHNORM_EPS = 1e-5  # torch's BatchNorm1d default, which the legacy service's and our networks use
+# The bundled manifest is 25 KB; a model with a hundred features and their quantiles stays well
+# under 1 MiB. Read whole, a JSON text takes ten times its size in memory: bounded first.
+MAX_MANIFEST_BYTES = 4 << 20
 CONVERT_HINT = "convert it with `python -m training.import_legacy --artifact DIR --out NEW_DIR`"
 
 CLASSES = [
@@ -260,8 +263,12 @@ def verified_manifest(directory: Path) -> dict[str, Any]:
     manifest_path = directory / MANIFEST
     if not manifest_path.is_file():
         raise ArtifactError(f"no {MANIFEST} in {directory.name or directory}")
+    with open(manifest_path, "rb") as handle:
+        text = handle.read(MAX_MANIFEST_BYTES + 1)  # never more than the bound in memory, however large the file
+    if len(text) > MAX_MANIFEST_BYTES:
+        raise ArtifactError(f"{MANIFEST} is larger than {MAX_MANIFEST_BYTES >> 20} MiB: refusing to read it")
     try:
-        manifest = jsontext.loads(manifest_path.read_text(encoding="utf-8"))
+        manifest = jsontext.loads(text.decode("utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
         raise ArtifactError(f"{MANIFEST} is not valid JSON ({exc})") from None
     validate_manifest(manifest)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -37,3 +38,46 @@ def grade_of(probabilities: np.ndarray, cut_points: Sequence[float]) -> np.ndarr
     if len(cut_points) != len(GRADES) - 1 or list(cut_points) != sorted(cut_points):
         raise ValueError(f"grades need {len(GRADES) - 1} ascending cut points, got {list(cut_points)}")
     return 1 + np.searchsorted(np.asarray(cut_points, dtype=np.float64), probabilities, side="right")
+
+
+@dataclass(frozen=True)
+class Grading:
+    """A model's grades: its cut points and, when it states one, the fewest known features a
+    row needs to be graded at all (fewer: INSUFFICIENT, whatever its probability)."""
+
+    cut_points: tuple[float, ...]
+    min_known_features: int | None = None
+
+    def grades(self, probabilities: np.ndarray, known: np.ndarray) -> list[Grade]:
+        """Each row's grade, from its probability and how many of its features are known."""
+        numbers = grade_of(probabilities, self.cut_points).tolist()
+        graded = [GRADES[n - 1] for n in numbers]
+        if self.min_known_features is None:
+            return graded
+        return [INSUFFICIENT if k < self.min_known_features else g for g, k in zip(graded, known.tolist())]
+
+
+def grading_of(manifest: dict[str, Any], features: int) -> Grading | None:
+    """The manifest's grading (None for a model without `grades`, such as an imported legacy one).
+    Raises ValueError, naming the key, for cut points or a minimum that cannot be used."""
+    grades = manifest.get("grades")
+    if grades is None:
+        return None
+    cut_points = grades.get("cut_points") if isinstance(grades, dict) else None
+    if not (
+        isinstance(cut_points, list)
+        and all(isinstance(c, (int, float)) and not isinstance(c, bool) and 0 < c < 1 for c in cut_points)
+    ):
+        raise ValueError("grades.cut_points must be a list of probabilities between 0 and 1")
+    grade_of(np.zeros(0), cut_points)  # their count and order
+    insufficient = manifest.get("insufficient")
+    minimum = insufficient.get("min_known_features") if isinstance(insufficient, dict) else None
+    if insufficient is not None and not (
+        isinstance(minimum, int) and not isinstance(minimum, bool) and 1 <= minimum <= features
+    ):
+        raise ValueError(f"insufficient.min_known_features must be an integer from 1 to {features}")
+    return Grading(tuple(float(c) for c in cut_points), minimum)
+
+
+def as_json(grade: Grade) -> dict[str, Any]:
+    return {"grade": grade.grade, "code": grade.code, "ko": grade.ko, "en": grade.en}

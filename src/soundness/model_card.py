@@ -13,6 +13,7 @@ PUBLIC_KEYS = (
     "classes",
     "decision",
     "calibration",
+    "explanation",
     "metrics",
     "training_data",
     "feature_quantiles",
@@ -34,7 +35,18 @@ def public_manifest(manifest: dict[str, Any]) -> dict[str, Any]:
     public["ratio_labels"] = {r.name: {"ko": r.ko, "en": r.en} for r in RATIOS}
     # The nine fields a company is given by, in the form's order: the page's labels and CSV headers.
     public["statement_labels"] = {name: dict(label) for name, label in STATEMENT_FIELDS.items()}
+    public.update(_meaning_card(manifest))
     return public
+
+
+def _meaning_card(manifest: dict[str, Any]) -> dict[str, Any]:
+    """The event, the grades with their observed event rates, what label and class mean, the
+    reasons' groups and the red flags' rules (soundness.meaning), for a manifest the server
+    loaded (so its keys were checked)."""
+    from .meaning import Meaning  # numpy: never in the server's master, where this module is imported
+
+    classes = {c["label"]: c for c in manifest["classes"]}
+    return Meaning(manifest, manifest["features"]).card(float(manifest["decision"]["threshold"]), classes)
 
 
 def training_ranges(manifest: dict[str, Any]) -> dict[str, dict[str, float]]:

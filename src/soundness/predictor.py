@@ -30,6 +30,7 @@ from .artifacts import (
 )
 from .blocks import stacked, unstacked
 from .explain import Explainer, forward
+from .meaning import Meaning
 from .model_card import training_ranges
 
 DTYPE = np.float64
@@ -98,6 +99,10 @@ class Predictor:
         self.threshold = float(manifest["decision"]["threshold"])
         self.classes = {c["label"]: c for c in manifest["classes"]}
         self.training_ranges = training_ranges(manifest)  # read once: answers' range warnings use it
+        try:  # read once too: the event, grades and reasons' groups every answer carries
+            self.meaning = Meaning(manifest, self.features)
+        except ValueError as problem:
+            raise ArtifactError(f"manifest.json: {problem}") from None
         # The same ranges as arrays in feature order (NaN where none is recorded: never outside).
         self.range_bounds = tuple(
             np.array([self.training_ranges.get(name, {}).get(end, np.nan) for name in self.features])

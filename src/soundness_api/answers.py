@@ -6,12 +6,14 @@ from typing import Any
 
 import numpy as np
 
-from .errors import ApiError, detail, error_object
-from .payloads import Row, RowError, explain_requested, parse_rows
+from soundness import flags, ratios
+
+from .errors import Invalid, detail, error_object
+from .payloads import ARRAY_ROWS, Row, RowError, parse_request
 
 
 def _scored(
-    row: Row, probability: float, label: int, classes: dict[int, dict], explanation: dict[str, Any] | None
+    row: Row, probability: float, label: int, classes: dict[int, dict], meant: dict[str, Any]
 ) -> dict[str, Any]:
     scored = {
         "index": row.index,
@@ -23,24 +25,56 @@ def _scored(
         "ratios": row.ratios,
         "warnings": row.warnings,
     }
-    if explanation is not None:
-        scored["explanation"] = explanation
+    scored.update(meant)
     return scored
 
 
-def explanations(predictor, contributions: np.ndarray | None, rows: int) -> list[dict[str, Any] | None]:
-    """Each row's score in log-odds split over the model's inputs (None: not asked, or the model
-    cannot explain)."""
-    if contributions is None:
-        return [None] * rows
+def explanations(predictor, contributions: np.ndarray, grouped: np.ndarray) -> list[dict[str, Any]]:
+    """Each row's score in log-odds split over the model's inputs, and over the groups its
+    reasons speak of (soundness.reasons: `grouped`)."""
     baseline = predictor.baseline
     if not (np.isfinite(baseline) and np.isfinite(contributions).all()):
         # orjson would write NaN as null: a broken explanation must fail loudly, never pass as data.
         raise ValueError("the model gave a non-finite explanation")
+    names = predictor.meaning.reasons.names
     return [
-        {"unit": "log_odds", "baseline": baseline, "contributions": dict(zip(predictor.features, row))}
-        for row in contributions.tolist()
+        {
+            "unit": "log_odds",
+            "baseline": baseline,
+            "contributions": dict(zip(predictor.features, row)),
+            "groups": dict(zip(names, groups)),
+        }
+        for row, groups in zip(contributions.tolist(), grouped.tolist())
     ]
+
+
+def _meanings(predictor, valid: list[Row], x: np.ndarray, probabilities: np.ndarray, contributions) -> list[dict]:
+    """What each scored row gains beside its probability, in the answer's order of keys: its
+    grade (a model with grades), its red flags (the companies form), its explanation and the
+    reasons in words (when explained)."""
+    meaning = predictor.meaning
+    columns: dict[str, list] = {}
+    grades = meaning.grades(probabilities, x)
+    if grades is not None:
+        columns["grade"] = grades
+    if valid and valid[0].statement is not None:  # one form per request: every row has one, or none
+        columns["flags"] = _flags(valid)
+    if contributions is not None:
+        grouped = meaning.reasons.grouped(contributions)
+        columns["explanation"] = explanations(predictor, contributions, grouped)
+        columns["reasons"] = meaning.reasons.reasons(grouped, np.isfinite(x))
+    keys = list(columns)
+    return [dict(zip(keys, values)) for values in zip(*columns.values())] if keys else [{} for _ in valid]
+
+
+def _flags(valid: list[Row]) -> list[list[dict[str, Any]]]:
+    if len(valid) < ARRAY_ROWS:  # a few companies: one by one, without numpy's fixed costs
+        fields = list(ratios.STATEMENT_FIELDS)
+        return [flags.company_flags(dict(zip(fields, row.statement)), row.currency, row.market) for row in valid]
+    statements = np.array([row.statement for row in valid], dtype=float)
+    columns = dict(zip(ratios.STATEMENT_FIELDS, statements.T))
+    floor = flags.floors([row.currency for row in valid], [row.market for row in valid])
+    return flags.flags_of(flags.raised(columns, floor))
 
 
 def _refused(row) -> dict[str, Any]:
@@ -110,26 +144,30 @@ def predictions(predictor, rows: list, explain: bool = False) -> list[dict[str, 
         valid[i].warnings = valid[i].warnings + range_warnings(valid[i], predictor.features, predictor.training_ranges)
     classes = predictor.classes
     scored = {
-        row.index: _scored(row, p, label, classes, e)
-        for row, p, label, e in zip(
+        row.index: _scored(row, p, label, classes, meant)
+        for row, p, label, meant in zip(
             valid,
             probabilities.tolist(),
             predictor.labels(probabilities).tolist(),
-            explanations(predictor, contributions, len(valid)),
+            _meanings(predictor, valid, x, probabilities, contributions),
         )
     }
     return [scored.get(row.index) or _refused(row) for row in rows]
 
 
 def answer(predictor, body: Any, max_batch: int) -> tuple[dict[str, Any], int]:
-    """The response body for a parsed request, and how many rows it carried."""
-    rows = parse_rows(body, predictor.features, max_batch, predictor.accepts_missing)
-    answers = predictions(predictor, rows, explain_requested(body))
+    """The response body for a request (its JSON text, or parsed), and how many rows it carried."""
+    parsed = parse_request(body, predictor.features, max_batch, predictor.accepts_missing)
+    rows = parsed.rows
+    answers = predictions(predictor, rows, parsed.explain)
     if all("error" in a for a in answers):
-        raise ApiError(
-            422,
+        raise Invalid(
             "invalid_input",
             "no row could be scored; see details",
             [d for a in answers for d in a["error"]["details"]],
         )
-    return {"model": {"name": predictor.name, "version": predictor.version}, "predictions": answers}, len(rows)
+    answered: dict[str, Any] = {"model": {"name": predictor.name, "version": predictor.version}}
+    if predictor.meaning.answer_event is not None:  # what probability_unsound is the probability of
+        answered["event"] = predictor.meaning.answer_event
+    answered["predictions"] = answers
+    return answered, len(rows)

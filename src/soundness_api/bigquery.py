@@ -4,7 +4,7 @@ BigQuery sends `{"requestId", "caller", "sessionUser", "userDefinedContext", "ca
 and wants `{"replies": [...]}`, exactly one reply per call, in order. A row that cannot be scored
 gets `{"error": {...}}` as its reply, so one bad row does not fail the query; a request that is
 wrong as a whole gets `{"errorMessage"}` (400, not retried; 503 when the model is unavailable,
-which BigQuery retries). Framework-free: a parsed body in, a body out, ApiError for the rest.
+which BigQuery retries). Framework-free: a parsed body in, a body out, a Refusal (errors.py) for the rest.
 
 A scored reply is /predict's answer for the row without index and id, explanation included (for a
 model that explains). `userDefinedContext` is the function's `user_defined_context` OPTION, which
@@ -20,8 +20,9 @@ from typing import Any
 
 from soundness import ratios
 
+from . import errors
 from .answers import predictions
-from .errors import ApiError, detail, echo, summary
+from .errors import Invalid, Refusal, detail, echo, summary
 from .payloads import parse_json, parse_rows
 
 # BigQuery's JSON encoding of a number argument: NUMERIC, BIGNUMERIC and INT64 beyond 2^53 arrive
@@ -35,15 +36,18 @@ CONTEXT = {"input": INPUTS, "explain": EXPLAIN}
 MAX_ERROR_BYTES = 900  # BigQuery shows errorMessage to the analyst; the whole body stays under 1 KB
 
 
-def error_body(error: ApiError) -> dict[str, str]:
+# A request BigQuery cannot use is 400 (not retried), not /predict's 422.
+STATUSES = {**errors.STATUSES, Invalid: 400}
+
+
+def error_body(error: Refusal) -> dict[str, str]:
     return {"errorMessage": summary(error, MAX_ERROR_BYTES)}
 
 
 def replies(predictor, body: Any, max_batch: int) -> tuple[dict[str, Any], int]:
     """BigQuery's answer to its request body, and how many calls it carried."""
     if not isinstance(body, dict) or not isinstance(body.get("calls"), list):
-        raise ApiError(
-            400,
+        raise Invalid(
             "invalid_request",
             "expected BigQuery's request: an object with calls",
             [detail("calls", "must be an array of calls, each an array of arguments")],
@@ -64,8 +68,7 @@ def _context(context: Any) -> dict[str, str]:
     """userDefinedContext with its defaults filled in, or a 400 naming the key that is wrong."""
     context = {} if context is None else context
     if not isinstance(context, dict) or set(context) - set(CONTEXT):
-        raise ApiError(
-            400,
+        raise Invalid(
             "invalid_request",
             "userDefinedContext may only say which input the calls carry and whether to explain",
             [detail("userDefinedContext", "expected an object with at most the keys " + ", ".join(CONTEXT))],
@@ -73,8 +76,7 @@ def _context(context: Any) -> dict[str, str]:
     filled = {key: context.get(key, values[0]) for key, values in CONTEXT.items()}
     for key, values in CONTEXT.items():
         if not isinstance(filled[key], str) or filled[key] not in values:
-            raise ApiError(
-                400,
+            raise Invalid(
                 "invalid_request",
                 f"userDefinedContext {key} must be one of the strings " + ", ".join(f'"{v}"' for v in values),
                 [detail(f"userDefinedContext.{key}", f"got {echo(json.dumps(filled[key]))}")],
@@ -90,8 +92,7 @@ def _calls(calls: list, input_: str, features: list[str]) -> tuple[list, str, li
         form, names = "companies", list(ratios.STATEMENT_FIELDS)
     wrong = [i for i, call in enumerate(calls) if not isinstance(call, list) or len(call) != len(names)]
     if wrong:
-        raise ApiError(
-            400,
+        raise Invalid(
             "invalid_request",
             f"each call must carry {len(names)} arguments: {', '.join(names)}",
             [detail("calls", "has the wrong number of arguments", i) for i in wrong],

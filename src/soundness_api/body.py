@@ -2,13 +2,15 @@
 
 And the other side of it: a body the handler did not read (a refusal) is read and dropped
 up to a bound, so the client's connection stays usable; beyond the bound the answer closes it.
+A client waiting for `100 Continue` before sending its body is never asked for one nobody
+will read: the refusal comes first, and closes the connection.
 """
 
 from __future__ import annotations
 
 import zlib
 
-from .connection import BODY_DEADLINE
+from .connection import BODY_DEADLINE, BODY_OVERRUN, MAX_CHUNKS
 from .errors import ApiError, detail
 from .exchange import Exchange
 
@@ -23,6 +25,11 @@ def declared_length(exchange: Exchange) -> int | None:
 
 def has_body(exchange: Exchange) -> bool:
     return bool(declared_length(exchange)) or "transfer-encoding" in exchange.headers
+
+
+def _marked(exchange: Exchange, mark: str) -> bool:
+    """Whether the server ended the body early, marked `mark` (connection.py)."""
+    return mark in exchange.request.scope.get("extensions", ())
 
 
 def _coding(exchange: Exchange) -> str:
@@ -52,8 +59,8 @@ def _check_charset(exchange: Exchange) -> None:
 
 
 async def read(exchange: Exchange, limit: int) -> bytes:
-    """The body, decoded: at most `limit` bytes on the wire and after gunzipping; 408 if the
-    server's deadline ended it (connection.py), 400 if the client stopped short of its length."""
+    """The body, decoded: at most `limit` bytes on the wire and after gunzipping (413); 408 if
+    the server's deadline ended it (connection.py), 400 if the client stopped short of its length."""
     coding = _coding(exchange)
     _check_charset(exchange)
     length = declared_length(exchange)
@@ -74,20 +81,23 @@ async def read(exchange: Exchange, limit: int) -> bytes:
         if not message.get("more_body", False):
             break
     exchange.body_read = True
-    if BODY_DEADLINE in exchange.request.scope.get("extensions", ()):
+    if _marked(exchange, BODY_DEADLINE):
         raise ApiError(408, "body_timeout", "the body did not arrive in time", headers={"Connection": "close"})
+    if _marked(exchange, BODY_OVERRUN):  # its framing took it over the limit, or it came in too many chunks
+        raise _too_large(limit, f"body larger than {limit} bytes on the wire, or in more than {MAX_CHUNKS} chunks")
     if size < (length or 0):  # the client half-closed before sending all it announced
         raise ApiError(400, "incomplete_body", "the request body ended early")
     raw = b"".join(chunks)
     return _gunzip(raw, limit) if coding == "gzip" else raw
 
 
-def _too_large(limit: int) -> ApiError:
+def _too_large(limit: int, problem: str | None = None) -> ApiError:
     return ApiError(
         413,
         "payload_too_large",
         f"the body may be at most {limit} bytes",
-        [detail(None, f"body larger than {limit} bytes")],
+        [detail(None, problem or f"body larger than {limit} bytes")],
+        {"Connection": "close"} if problem else None,
     )
 
 
@@ -117,6 +127,8 @@ async def discard(exchange: Exchange, bound: int) -> bool:
     size = exchange.body_received
     if (length or 0) > bound or size > bound:
         return False
+    if size == 0 and exchange.headers.get("expect", "").lower() == "100-continue":
+        return False  # reading would send 100 Continue, asking for a body only to drop it
     while True:
         message = await exchange.request.receive()
         if message["type"] != "http.request":
@@ -126,4 +138,4 @@ async def discard(exchange: Exchange, bound: int) -> bool:
             return False
         if not message.get("more_body", False):
             exchange.body_read = True
-            return BODY_DEADLINE not in exchange.request.scope.get("extensions", ())
+            return not (_marked(exchange, BODY_DEADLINE) or _marked(exchange, BODY_OVERRUN))

@@ -21,8 +21,13 @@ ENV_NAMES = (
     "DART_API_URL",
     "DART_TIMEOUT",
     "DART_CACHE_SIZE",
+    "DART_CALLS_PER_CLIENT",
+    "DART_CALLS_PER_INSTANCE",
     "BIGQUERY_ROUTE",
 )
+# What a platform sets, never deploy.sh: Vertex AI's custom-container contract (the port it
+# sends to, the routes it calls). The harness clears these too.
+PLATFORM_ENV_NAMES = ("AIP_HTTP_PORT", "AIP_PREDICT_ROUTE", "AIP_HEALTH_ROUTE")
 # The folder holding this package: a staged deploy folder (model/ and frontend/ beside main.py),
 # or src/ of a checkout (artifacts/ and frontend/ one level up).
 PACKAGE_HOME = Path(__file__).resolve().parent.parent
@@ -89,6 +94,24 @@ def _api_keys(env: dict[str, str]) -> tuple[str, ...]:
     return keys
 
 
+def _port(env: dict[str, str], name: str) -> int | None:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    if not (raw.isascii() and raw.isdigit() and 0 < int(raw) < 1 << 16):
+        raise ConfigError(f"{name} must be a TCP port (1-65535), got {raw!r}")
+    return int(raw)
+
+
+def _route(env: dict[str, str], name: str) -> str | None:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    if not raw.startswith("/") or not raw.isascii() or not raw.isprintable() or any(c in raw for c in " ?#{}"):
+        raise ConfigError(f"{name} must be a path such as /v1/endpoints/1/deployedModels/2:predict, got {raw!r}")
+    return raw.rstrip("/") or "/"  # as the request cycle matches paths
+
+
 def _switch(env: dict[str, str], name: str) -> bool:
     raw = env.get(name, "").strip()
     if raw not in ("", "on", "off"):
@@ -109,8 +132,15 @@ class Settings:
     dart_api_key: str = field(default="", repr=False)
     dart_api_url: str = DART_API_URL
     dart_timeout: int = 10  # seconds for each call to DART, start to last byte
-    dart_cache_size: int = 256  # statements answers kept per instance
+    dart_cache_size: int = 256  # DART answers kept per instance
+    dart_calls_per_client: int = 100  # DART calls one client may cause per hour
+    dart_calls_per_instance: int = 800  # DART calls per hour per instance (the key has 20,000 a day)
     bigquery_route: bool = False
+    # Vertex AI: the port it sends to, the route it predicts on (KServe V1's shape), the route it
+    # checks health on (200 once the model is loaded); None where not on Vertex AI.
+    aip_http_port: int | None = None
+    aip_predict_route: str | None = None
+    aip_health_route: str | None = None
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -127,5 +157,10 @@ class Settings:
             dart_api_url=_url(env, "DART_API_URL", DART_API_URL),
             dart_timeout=_positive_int(env, "DART_TIMEOUT", 10),
             dart_cache_size=_positive_int(env, "DART_CACHE_SIZE", 256),
+            dart_calls_per_client=_positive_int(env, "DART_CALLS_PER_CLIENT", 100),
+            dart_calls_per_instance=_positive_int(env, "DART_CALLS_PER_INSTANCE", 800),
             bigquery_route=_switch(env, "BIGQUERY_ROUTE"),
+            aip_http_port=_port(env, "AIP_HTTP_PORT"),
+            aip_predict_route=_route(env, "AIP_PREDICT_ROUTE"),
+            aip_health_route=_route(env, "AIP_HEALTH_ROUTE"),
         )

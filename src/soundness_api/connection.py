@@ -15,15 +15,32 @@ forks), so the worker starts with them. What this adds to uvicorn's own protocol
   long again for the body, which then ends for the function with scope["extensions"] marking
   BODY_DEADLINE (body.read answers 408). A body that arrives with its head (most do) costs no
   timer at all;
+- a body counts its framing toward MAX_BODY_BYTES (a chunked body's size lines, extensions and
+  line ends: what arrives on the wire) and comes in at most MAX_CHUNKS chunks: h11 spends
+  about as much CPU on a 1-byte chunk as on a hundred bytes of a plain body, so a body of tiny
+  chunks would otherwise cost 60 times a plain one. Beyond either, the body ends for the
+  function marked BODY_OVERRUN (body.read answers 413) and the rest is dropped unparsed;
+- a request with both Content-Length and Transfer-Encoding (RFC 9112 section 6.1: a smuggling
+  shape), or with a header folded over lines (obs-fold, section 5.2), is refused with 400 and
+  the connection closed, so nothing pipelined after it is answered;
 - a client that half-closes mid-body gets the function's answer (400) before the close;
 - a connection closed while the client is still sending its body is closed cleanly: the
   answer is flushed, writing is shut down, and what still arrives is read and dropped until
-  the client closes or LINGER_SECONDS pass, so the client reads the answer rather than a reset.
+  the client closes or LINGER_SECONDS pass, so the client reads the answer rather than a reset;
+- at shutdown, a connection between requests whose next request has already arrived (unread in
+  the socket, or part-parsed) answers it, with Connection: close, before closing: uvicorn closes
+  every idle connection at once, and closing over unread bytes resets it; a body still arriving
+  gets at most SHUTDOWN_BODY_SECONDS more (then 408, as above), and lingers SHUTDOWN_LINGER_SECONDS,
+  so that a stalled client cannot hold the instance past Cloud Run's 10 s from SIGTERM to SIGKILL.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
+import re
+import struct
+import termios
 from collections.abc import Callable
 from typing import Any
 
@@ -32,9 +49,21 @@ from uvicorn.protocols.http.h11_impl import STATUS_PHRASES, H11Protocol
 
 from . import logs
 
+# The uvicorn this protocol was written against: it overrides H11Protocol's methods and reads its
+# private state (conn, cycle, transport), so another version is read anew before it is pinned
+# (tests/test_uvicorn_pin.py fails until this says the version reviewed).
+UVICORN_VERSION = "0.54.0"
 MAX_HEAD_BYTES = 16 * 1024  # request line and headers together; h11's default, made explicit
 LINGER_SECONDS = 5.0
+SHUTDOWN_BODY_SECONDS = 4.0
+SHUTDOWN_LINGER_SECONDS = 1.0
 BODY_DEADLINE = "soundness.body_deadline"  # the scope["extensions"] key that says the body's time ran out
+BODY_OVERRUN = "soundness.body_overrun"  # ... that says its framing took it over the limit (too long, too many chunks)
+# Real clients send a chunk per buffer (Go and Java: 4 KiB, curl: 64 KiB) or per write of a
+# streamed body: a few hundred for a 1 MiB body. 1-byte chunks reach this bound after 24 KB.
+MAX_CHUNKS = 4096
+_HEAD_END = re.compile(rb"\n\r?\n")  # h11's end of a head (it takes bare LF line ends)
+_FOLDED = re.compile(rb"\n[ \t]")  # a header line continued on the next (obs-fold)
 
 PROTOCOL_ERRORS = {  # status -> (code, message), for answers given outside the function
     400: ("malformed_request", "the request is not valid HTTP/1.1"),
@@ -49,11 +78,13 @@ PROTOCOL_ERRORS = {  # status -> (code, message), for answers given outside the 
 KEPT_HEADERS = (b"connection",)  # not Allow: the framework's lists its methods, not the route's
 
 
-def install(client_timeout: float, allow: Callable[[str], str]) -> None:
-    """client_timeout: seconds for a request's head; allow(path): the Allow header of a path."""
+def install(client_timeout: float, allow: Callable[[str], str], max_body_bytes: int = 1 << 20) -> None:
+    """client_timeout: seconds for a request's head; allow(path): the Allow header of a path;
+    max_body_bytes: what a body may take on the wire, framing included."""
     from uvicorn_worker import UvicornWorker
 
     EdgeProtocol.client_timeout = client_timeout
+    EdgeProtocol.max_body_bytes = max_body_bytes
     EdgeProtocol.allow = staticmethod(allow)
     # No "server: uvicorn" header: it tells a prober the stack, and costs a header per answer.
     UvicornWorker.CONFIG_KWARGS = {
@@ -124,25 +155,65 @@ def json_errors(app, allow: Callable[[str], str]):
     return app_with_json_errors
 
 
+class BodyOverrun(h11.RemoteProtocolError):
+    """A body whose bytes on the wire or whose chunks went past the bounds."""
+
+
 class _Connection(h11.Connection):
-    """h11's connection, keeping the protocol error it raised (uvicorn drops it), and refusing a
-    head over its size limit even when it arrived whole (h11 checks only heads still arriving)."""
+    """h11's connection, keeping the protocol error it raised (uvicorn drops it), and refusing
+    what h11 accepts but we do not: a head over its size limit even when it arrived whole (h11
+    checks only heads still arriving), a folded header line, Content-Length beside
+    Transfer-Encoding, and a body past its bounds on the wire (BodyOverrun)."""
 
     error: h11.RemoteProtocolError | None = None
 
+    def __init__(self, our_role, max_incomplete_event_size: int, max_body_bytes: int) -> None:
+        super().__init__(our_role, max_incomplete_event_size)
+        self.max_body_bytes = max_body_bytes
+        self.body_wire_bytes = 0  # of the request being received: framing included
+        self.body_chunks = 0
+
     def next_event(self) -> Any:
         try:
+            state = self.their_state
+            if state is h11.IDLE:
+                self._refuse_folded_head()
+            before = len(self._receive_buffer)
             event = super().next_event()
-            if type(event) is h11.Request:
-                limit = self._max_incomplete_event_size
-                if len(event.target) > limit:
-                    raise h11.RemoteProtocolError("request line too long", error_status_hint=414)
-                if len(event.target) + sum(len(k) + len(v) + 4 for k, v in event.headers) > limit:
-                    raise h11.RemoteProtocolError("headers too large", error_status_hint=431)
+            if state is h11.SEND_BODY:
+                self._count_body(before - len(self._receive_buffer), event)
+            elif type(event) is h11.Request:
+                self._check_request(event)
             return event
         except h11.RemoteProtocolError as exc:
             self.error = exc
             raise
+
+    def _refuse_folded_head(self) -> None:
+        data = self._receive_buffer._data  # searched in place: the head is not copied
+        end = _HEAD_END.search(data, 0, self._max_incomplete_event_size + 4)
+        if end is not None and _FOLDED.search(data, 0, end.start()):
+            raise h11.RemoteProtocolError("a header line folded over lines (obs-fold)", error_status_hint=400)
+
+    def _check_request(self, event: h11.Request) -> None:
+        limit = self._max_incomplete_event_size
+        if len(event.target) > limit:
+            raise h11.RemoteProtocolError("request line too long", error_status_hint=414)
+        if len(event.target) + sum(len(k) + len(v) + 4 for k, v in event.headers) > limit:
+            raise h11.RemoteProtocolError("headers too large", error_status_hint=431)
+        names = {name for name, _ in event.headers}  # h11 gives them in lower case
+        if b"content-length" in names and b"transfer-encoding" in names:
+            raise h11.RemoteProtocolError("Content-Length and Transfer-Encoding together", error_status_hint=400)
+        self.body_wire_bytes = self.body_chunks = 0
+
+    def _count_body(self, consumed: int, event: Any) -> None:
+        self.body_wire_bytes += consumed
+        if type(event) is h11.Data and event.chunk_start:
+            self.body_chunks += 1
+        if self.body_wire_bytes > self.max_body_bytes:
+            raise BodyOverrun(f"the body took more than {self.max_body_bytes} bytes on the wire, framing included")
+        if self.body_chunks > MAX_CHUNKS:
+            raise BodyOverrun(f"the body came in more than {MAX_CHUNKS} chunks")
 
 
 class _Transport:
@@ -184,18 +255,32 @@ class _Transport:
         self.lingering = True
         self._transport.resume_reading()
         self._transport.write_eof()  # the answer goes out, then FIN; reading goes on
-        protocol.loop.call_later(LINGER_SECONDS, self._transport.close)
+        linger = SHUTDOWN_LINGER_SECONDS if protocol.shutting_down else LINGER_SECONDS
+        protocol.loop.call_later(linger, self._transport.close)
+
+
+def _unread_bytes(transport) -> int:
+    """How many bytes wait in the socket's receive buffer (FIONREAD), unread by the event loop."""
+    sock = transport.get_extra_info("socket")
+    try:
+        return struct.unpack("i", fcntl.ioctl(sock.fileno(), termios.FIONREAD, b"\0" * 4))[0]
+    except (AttributeError, OSError):
+        return 0
 
 
 class EdgeProtocol(H11Protocol):
     client_timeout = 10.0
+    max_body_bytes = 1 << 20
     allow: Callable[[str], str] = staticmethod(lambda path: "OPTIONS")
 
     def __init__(self, config, server_state, app_state, _loop=None) -> None:
         super().__init__(config, server_state, app_state, _loop)
         self.app = json_errors(self.app, self.allow)
-        self.conn = _Connection(h11.SERVER, config.h11_max_incomplete_event_size or MAX_HEAD_BYTES)
+        self.conn = _Connection(h11.SERVER, config.h11_max_incomplete_event_size or MAX_HEAD_BYTES, self.max_body_bytes)
         self.eof = False
+        self.overrun = False  # the body went past its bounds: what still arrives is dropped
+        self.shutting_down = False
+        self.closing_after_answer = False  # shutting down: the request under way is the last
         self._deadline = None
         self._body_deadline = None
 
@@ -210,13 +295,16 @@ class EdgeProtocol(H11Protocol):
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
-        if self.transport.lingering:
+        if self.transport.lingering or self.overrun:
             return  # a body nobody will read: dropped unparsed
         super().data_received(data)
         cycle = self.cycle
+        if self.closing_after_answer and cycle is not None:
+            cycle.keep_alive = False
         if cycle is not None and cycle.more_body and not cycle.response_complete:
             if self._body_deadline is None:
-                self._body_deadline = self.loop.call_later(self.client_timeout, self._body_late, cycle)
+                seconds = min(self.client_timeout, SHUTDOWN_BODY_SECONDS) if self.shutting_down else self.client_timeout
+                self._body_deadline = self.loop.call_later(seconds, self._body_late, cycle)
         elif self._body_deadline is not None:
             self._body_deadline.cancel()
             self._body_deadline = None
@@ -224,8 +312,12 @@ class EdgeProtocol(H11Protocol):
     def _body_late(self, cycle) -> None:
         """The body did not all arrive in time: it ends here for the function, marked so."""
         self._body_deadline = None
+        self._end_body(cycle, BODY_DEADLINE)
+
+    def _end_body(self, cycle, mark: str) -> None:
+        """The body ends here for the function, marked `mark`; the connection closes after its answer."""
         if cycle is self.cycle and cycle.more_body and not cycle.response_complete:
-            cycle.scope.setdefault("extensions", {})[BODY_DEADLINE] = True
+            cycle.scope.setdefault("extensions", {})[mark] = True
             cycle.more_body = False
             cycle.keep_alive = False
             cycle.message_event.set()
@@ -241,6 +333,18 @@ class EdgeProtocol(H11Protocol):
         cycle.keep_alive = False
         cycle.message_event.set()
         return True
+
+    def shutdown(self) -> None:
+        self.shutting_down = True
+        cycle = self.cycle
+        if cycle is None or cycle.response_complete:
+            if self.conn.trailing_data[0] or _unread_bytes(self.transport):
+                self.closing_after_answer = True  # data_received takes the request; its answer closes
+                return
+        elif self._body_deadline is not None and self._body_deadline.when() > self.loop.time() + SHUTDOWN_BODY_SECONDS:
+            self._body_deadline.cancel()
+            self._body_deadline = self.loop.call_later(SHUTDOWN_BODY_SECONDS, self._body_late, cycle)
+        super().shutdown()
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
@@ -262,6 +366,11 @@ class EdgeProtocol(H11Protocol):
 
     def send_400_response(self, msg: str) -> None:
         error = self.conn.error
+        if isinstance(error, BodyOverrun) and self.cycle is not None:
+            # The function is reading this body: it answers 413 itself, with its log line.
+            self.overrun = True
+            self._end_body(self.cycle, BODY_OVERRUN)
+            return
         status = getattr(error, "error_status_hint", 400)
         pending = self.conn.trailing_data[0]
         if status == 431 and pending and b"\n" not in pending:

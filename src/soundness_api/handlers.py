@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any
 
 from starlette.responses import Response
@@ -14,11 +15,12 @@ from soundness.model_card import public_manifest
 from . import body, openapi, pages
 from .api_keys import ApiKeys
 from .config import Settings
-from .errors import ApiError
+from .errors import NotFound, Refusal, Unavailable, status_of
 from .exchange import Exchange
+from .heavy import HeavyWork
 from .lazy_model import LazyModel, ModelUnavailable
-from .lookup import CompanyLookup, require_scoreable
-from .payloads import parse_json
+from .lookup import CompanyLookup, requester, require_scoreable, scored_history
+from .payloads import check_media_type, parse_json
 from .responses import json_response
 
 
@@ -28,15 +30,19 @@ class Handlers:
         self.model = model
         self.keys = keys
         self.lookup = lookup
-        # DART is called with blocking urllib, off the event loop; on threads of its own, so
-        # calls waiting on a slow DART never hold up the model's loading thread.
-        self._dart_threads = ThreadPoolExecutor(max_workers=4, thread_name_prefix="dart")
+        # DART is called with blocking sockets, off the event loop; on threads of its own, so
+        # calls waiting on a slow DART never hold up the model's loading thread. More threads than
+        # the lookup lets wait on DART at once (lookup.DART_SLOTS): answers already kept never
+        # queue behind calls to DART, and a lookup finding no slot free is refused at once.
+        self._dart_threads = ThreadPoolExecutor(max_workers=16, thread_name_prefix="dart")
+        self.heavy = HeavyWork()  # a large body's parsing, scoring and answer: off the event loop
+        self._openapi: bytes | None = None  # GET /openapi.json's body
 
     async def predictor(self):
         try:
             return await self.model.get_async()
         except ModelUnavailable as exc:
-            raise ApiError(503, "model_unavailable", str(exc), headers={"Retry-After": "60"}) from None
+            raise Unavailable("model_unavailable", str(exc), retry_after=exc.retry_after) from None
 
     async def health(self, exchange: Exchange) -> Response:
         return json_response({"status": "ok", "model_loaded": self.model.loaded})
@@ -60,42 +66,60 @@ class Handlers:
         )
 
     async def openapi(self, exchange: Exchange) -> Response:
-        from soundness.artifacts import ArtifactError, verified_manifest
-
-        try:  # the document names the one model served, read from its checked manifest, not loaded
-            model = verified_manifest(self.settings.model_dir)["model"]
-        except ArtifactError:
+        # Built once, for the model loaded (its features are the inputs the document declares), on
+        # a thread. While the model cannot be loaded (it is tried again later), the document for
+        # none is built for each request instead, and not kept.
+        if self._openapi is not None:
+            return Response(self._openapi, media_type="application/json")
+        try:
+            model = await self.predictor()
+        except Unavailable:
             model = None
-        return json_response(openapi.document(self.settings, model))
+        built = await asyncio.to_thread(lambda: bytes(json_response(openapi.document(self.settings, model)).body))
+        if model is not None:
+            self._openapi = built
+        return Response(built, media_type="application/json")
 
     async def page(self, exchange: Exchange) -> Response:
         static = pages.find(self.settings.frontend_dir, "/index.html")
         if static is None:
-            raise ApiError(404, "not_found", "no web page is bundled with this deployment")
-        return pages.serve(static)
+            raise NotFound("not_found", "no web page is bundled with this deployment")
+        return pages.serve(static, exchange)
 
     async def predict(self, exchange: Exchange) -> Response:
         from .answers import answer  # numpy and friends: only once predictions are asked for
 
         self.keys.check(exchange)
         raw = await body.read(exchange, self.settings.max_body_bytes)
-        parsed = parse_json(raw, exchange.headers.get("content-type"))
-        answered, exchange.rows = answer(await self.predictor(), parsed, self.settings.max_batch)
-        return json_response(answered)
+        check_media_type(exchange.headers.get("content-type"))
+        async with self.heavy.turn(len(raw)) as run:
+            predictor = await self.predictor()
+            answered, exchange.rows = await run(answer, predictor, raw, self.settings.max_batch)
+            return await run(json_response, answered)
 
     async def companies(self, exchange: Exchange) -> Response:
         self.keys.check(exchange)  # lookups spend this server's DART quota
         query = exchange.request.query_params.get("q")
+        if self.lookup.list_ready():  # the index answers in microseconds: no thread, no waiting
+            return json_response(self.lookup.search(query))
         return json_response(await self._off_loop(self.lookup.search, query))
 
     async def statements(self, exchange: Exchange) -> Response:
         self.keys.check(exchange)
+        query = exchange.request.query_params
         answer = await self._off_loop(
-            self.lookup.statements, exchange.params["code"], exchange.request.query_params.get("year")
+            self.lookup.statements, exchange.params["code"], query.get("year"), query.get("fs"), _client(exchange)
         )
         if answer["missing"]:  # only then does the answer depend on the model served
             require_scoreable(answer, await self.predictor())
         return json_response(answer)
+
+    async def history(self, exchange: Exchange) -> Response:
+        self.keys.check(exchange)
+        history = await self._off_loop(
+            self.lookup.history, exchange.params["code"], exchange.request.query_params.get("fs"), _client(exchange)
+        )
+        return json_response(scored_history(history, await self.predictor(), self.settings.max_batch))
 
     async def _off_loop(self, call, *args):
         return await asyncio.get_running_loop().run_in_executor(self._dart_threads, call, *args)
@@ -111,10 +135,13 @@ class Handlers:
         return handler
 
     def protocol(
-        self, error_body: Callable[[ApiError], dict], answer: Callable[..., Any], scores: bool = False
+        self,
+        errors: tuple[Callable[[Refusal], dict], Mapping[type[Refusal], int]],
+        answer: Callable[..., Any],
+        scores: bool = False,
     ) -> Callable[[Exchange], Awaitable[Response]]:
         """A route of another protocol (bigquery.py, kserve_v1.py, open_inference.py): the request
-        cycle /predict has, the protocol's answer and the protocol's error shape.
+        cycle /predict has, the protocol's answer, and its errors: (its shape, its statuses).
 
         answer(predictor, **path parameters); with `scores` (an API key and a JSON body, as for
         /predict) answer(predictor, body, max_batch=..., **path parameters). It returns a body, or a
@@ -126,18 +153,30 @@ class Handlers:
                 if scores:
                     self.keys.check(exchange)
                     raw = await body.read(exchange, self.settings.max_body_bytes)
-                    # These protocols' bodies are JSON by definition: a client that names no type
-                    # (tritonclient names none) is not refused; one that names another type is.
-                    parsed = parse_json(raw, exchange.headers.get("content-type") or "application/json")
-                    result = answer(
-                        await self.predictor(), parsed, max_batch=self.settings.max_batch, **exchange.params
-                    )
-                else:
-                    result = answer(await self.predictor(), **exchange.params)
-            except ApiError as error:  # these protocols know 400, not 422, for a request they cannot use
-                return json_response(error_body(error), 400 if error.status == 422 else error.status, error.headers)
-            if isinstance(result, tuple):
-                result, exchange.rows = result
-            return json_response(result)
+                    async with self.heavy.turn(len(raw)) as run:
+                        # These protocols' bodies are JSON by definition: a client that names no type
+                        # (tritonclient names none) is not refused; one that names another type is.
+                        parsed = await run(parse_json, raw, exchange.headers.get("content-type") or "application/json")
+                        predictor = await self.predictor()
+                        result = await run(
+                            partial(answer, max_batch=self.settings.max_batch, **exchange.params), predictor, parsed
+                        )
+                        return await run(self._answered, exchange, result)
+                return self._answered(exchange, answer(await self.predictor(), **exchange.params))
+            except Refusal as error:
+                shape, statuses = errors
+                return json_response(shape(error), status_of(error, statuses), error.headers)
 
         return handler
+
+    @staticmethod
+    def _answered(exchange: Exchange, result: Any) -> Response:
+        """A protocol's answer as a response; `result` is a body, or a body and how many rows it carried."""
+        if isinstance(result, tuple):
+            result, exchange.rows = result
+        return json_response(result)
+
+
+def _client(exchange: Exchange) -> str:
+    client = exchange.request.client
+    return requester(exchange.headers, client.host if client else None)

@@ -12,20 +12,23 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import errors
 from .answers import answer
-from .errors import ApiError, detail, summary
+from .errors import Invalid, NotFound, Refusal, detail, summary
 from .payloads import EXPLAIN
 
+# A request V1 cannot use is 400 (KServe's), not /predict's 422.
+STATUSES = {**errors.STATUSES, Invalid: 400}
 
-def error_body(error: ApiError) -> dict[str, str]:
+
+def error_body(error: Refusal) -> dict[str, str]:
     return {"error": summary(error)}
 
 
 def served(predictor, name: str) -> None:
     """Nothing but the served model answers to a name: any other is 404 (shared with V2)."""
     if name != predictor.name:
-        raise ApiError(
-            404,
+        raise NotFound(
             "model_not_found",
             f"model {name[:100]!r} is not served here",
             [detail("name", f"must be {predictor.name!r}, the model served here")],
@@ -41,8 +44,7 @@ def predict(predictor, body: Any, name: str, max_batch: int) -> tuple[dict[str, 
     """The predictions for a V1 request body, and how many instances it carried."""
     served(predictor, name)
     if not isinstance(body, dict) or set(body) - {"instances", "parameters"} or "instances" not in body:
-        raise ApiError(
-            400,
+        raise Invalid(
             "invalid_request",
             'expected {"instances": [...]} with optional "parameters"',
             [detail(key, "is not a V1 request field") for key in body if key not in ("instances", "parameters")]
@@ -51,8 +53,7 @@ def predict(predictor, body: Any, name: str, max_batch: int) -> tuple[dict[str, 
         )
     parameters = body.get("parameters") or {}  # null or {}: what clients send when they have none
     if not isinstance(parameters, dict) or set(parameters) - {EXPLAIN}:
-        raise ApiError(
-            400,
+        raise Invalid(
             "invalid_request",
             f"the only parameter is {EXPLAIN} (true or false)",
             [detail("parameters", f"may only hold {EXPLAIN}")],

@@ -18,8 +18,8 @@ import math
 from typing import Any
 
 from .answers import predictions
-from .errors import ApiError, detail
-from .kserve_v1 import error_body, served  # noqa: F401 - error_body: V2 errors are V1's
+from .errors import Invalid, NotFound, detail
+from .kserve_v1 import STATUSES, error_body, served  # noqa: F401 - V2's errors are V1's, shape and statuses
 from .payloads import parse_rows
 
 MATRIX = "features"
@@ -29,10 +29,12 @@ EXPLANATION = ("contributions", "baseline")  # outputs of a model that explains;
 PLATFORM = "python"
 SERVER = {"name": "soundness", "version": "1", "extensions": []}  # GET /v2: tensors travel as JSON only
 LIVE = {"live": True}  # GET /v2/health/live: never loads the model
+MAX_DIMENSION = 2**63 - 1  # the protocol's shapes are int64
+MAX_RANK = 2  # [N, F] for the features, [N] or [N, 1] for one feature
 
 
-def invalid(message: str, field: str | None = None, problem: str | None = None) -> ApiError:
-    return ApiError(400, "invalid_request", message, [detail(field, problem)] if problem else [])
+def invalid(message: str, field: str | None = None, problem: str | None = None) -> Invalid:
+    return Invalid("invalid_request", message, [detail(field, problem)] if problem else [])
 
 
 # ---------------------------------------------------------------- health and metadata
@@ -45,8 +47,7 @@ def ready(predictor) -> dict[str, bool]:
 def _model(predictor, name: str, version: str | None) -> None:
     served(predictor, name)
     if version is not None and version != predictor.version:
-        raise ApiError(
-            404,
+        raise NotFound(
             "model_not_found",
             f"version {version[:100]!r} of {name!r} is not served here",
             [detail("version", f"must be {predictor.version!r}, the version served here")],
@@ -104,7 +105,7 @@ def infer(predictor, body: Any, name: str, max_batch: int, version: str | None =
     answers = predictions(predictor, parsed, explain=not set(wanted).isdisjoint(EXPLANATION))
     refused = [d for a in answers if "error" in a for d in a["error"]["details"]]
     if refused:
-        raise ApiError(400, "invalid_input", "some rows cannot be scored", refused)
+        raise Invalid("invalid_input", "some rows cannot be scored", refused)
     response = {
         "model_name": predictor.name,
         "model_version": predictor.version,
@@ -206,10 +207,14 @@ def _tensor(tensor: Any, index: int) -> tuple[str, list[Any], list[int]]:
     if (
         not isinstance(shape, list)
         or not shape
-        or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape)
+        or not all(isinstance(d, int) and not isinstance(d, bool) and 0 <= d <= MAX_DIMENSION for d in shape)
     ):
-        raise invalid(f"input {name!r} needs a shape of non-negative integers", name, "has no valid shape")
-    values = _flat(tensor.get("data"), len(shape), name)
+        raise invalid(f"input {name!r} needs a shape of non-negative 64-bit integers", name, "has no valid shape")
+    if len(shape) > MAX_RANK:
+        raise invalid(
+            f"input {name!r} has {len(shape)} dimensions; at most {MAX_RANK}", name, "has too many dimensions"
+        )
+    values = _flat(tensor.get("data"), shape, name)
     if len(values) != math.prod(shape):
         raise invalid(
             f"input {name!r} has {len(values)} values for shape {shape}",
@@ -219,15 +224,38 @@ def _tensor(tensor: Any, index: int) -> tuple[str, list[Any], list[int]]:
     return name, values, shape
 
 
-def _flat(data: Any, depth: int, name: str) -> list[Any]:
-    """Row-major values of data given flat or nested (at most as deep as the shape)."""
+def _flat(data: Any, shape: list[int], name: str) -> list[Any]:
+    """Row-major values of data given flat, or nested with each level as long as the shape says:
+    a ragged level would otherwise shift values into other rows and columns."""
     if not isinstance(data, list):
         raise invalid(f"input {name!r} needs its data as an array", name, "data must be an array")
-    values = data
-    for _ in range(depth - 1):
-        if not any(isinstance(v, list) for v in values):
-            break
-        if not all(isinstance(v, list) for v in values):
-            raise invalid(f"input {name!r} mixes nested and flat data", name, "data is unevenly nested")
-        values = [item for v in values for item in v]
-    return values
+    if not any(isinstance(v, list) for v in data):
+        return data  # flat: the caller checks the count
+    level_items: list[Any] = [data]
+    for level, size in enumerate(shape):
+        for i, items in enumerate(level_items):
+            if not isinstance(items, list) or len(items) != size:
+                where = "data" + "".join(f"[{j}]" for j in _position(i, shape[:level]))
+                got = f"{len(items)} value{'s' * (len(items) != 1)}" if isinstance(items, list) else "a single value"
+                raise invalid(
+                    f"input {name!r}: its nested data disagrees with its shape {shape} at nesting level {level}",
+                    name,
+                    f"{where} has {got} where dimension {level} of the shape is {size}",
+                )
+        level_items = [item for items in level_items for item in items]
+    if any(isinstance(v, list) for v in level_items):
+        raise invalid(
+            f"input {name!r}: its data is nested deeper than its shape {shape}",
+            name,
+            f"nesting level {len(shape)} holds arrays",
+        )
+    return level_items
+
+
+def _position(index: int, dimensions: list[int]) -> list[int]:
+    """The indices, one per dimension, of the index-th item of a row-major array of these dimensions."""
+    position = []
+    for size in reversed(dimensions):
+        index, at = divmod(index, size)
+        position.append(at)
+    return position[::-1]

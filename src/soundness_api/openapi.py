@@ -1,26 +1,17 @@
-"""The OpenAPI 3 document of the service, built from the same lists the code uses."""
+"""The OpenAPI 3 document of the service: /predict's shapes from their declaration (contract.py),
+for the model served; the rest from the same lists the code uses."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
-from soundness import artifacts, ratios
+import msgspec
 
-from . import bigquery, open_inference
+from soundness import ratios
+
+from . import bigquery, contract, open_inference
 from .config import Settings
-from .errors import MAX_DETAILS
 from .lookup import FIRST_YEAR, MAX_QUERY_LENGTH, MAX_RESULTS, latest_finished_year
-from .payloads import MAX_ID_LENGTH, MAX_MAGNITUDE, MAX_SAFE_INTEGER
-
-NUMBER = {"type": "number", "minimum": -MAX_MAGNITUDE, "maximum": MAX_MAGNITUDE}
-ID = {
-    "oneOf": [
-        {"type": "string", "maxLength": MAX_ID_LENGTH},
-        {"type": "integer", "minimum": -MAX_SAFE_INTEGER, "maximum": MAX_SAFE_INTEGER},
-    ],
-    "description": "Optional; echoed back in the prediction. No control or bidirectional "
-    "formatting characters; integers within 2^53 - 1 (send larger ones as strings).",
-}
 
 EXPLAIN = {
     "type": "boolean",
@@ -41,138 +32,30 @@ def _error(description: str) -> dict[str, Any]:
     return _json(_ref("Error"), description)
 
 
-def _schemas(max_batch: int) -> dict[str, Any]:
+def _declared(shape: contract.Shapes) -> dict[str, Any]:
+    """The components declared in contract.py: /predict's requests, for this model, and answers."""
+    requests = [shape.requests[form] for form in contract.FORMS]
+    _, components = msgspec.json.schema_components(
+        [*requests, *contract.ANSWERS], ref_template="#/components/schemas/{name}"
+    )
+    data_row = msgspec.json.schema(shape.rows["data"])
+    return {
+        **components,
+        "DataRow": data_row,
+        "PredictRequest": {
+            "oneOf": [_ref(request.__name__) for request in requests],
+            "description": "Exactly one input form. " + contract.RULES_IN_WORDS,
+        },
+    }
+
+
+def _schemas(shape: contract.Shapes) -> dict[str, Any]:
     statement = {
-        name: {**NUMBER, "type": ["number", "null"], "description": f"{label['en']} ({label['ko']})"}
+        name: {"type": ["number", "null"], "description": f"{label['en']} ({label['ko']})"}
         for name, label in ratios.STATEMENT_FIELDS.items()
     }
-    ratio_values = {r.name: {"type": ["number", "null"], "description": f"{r.en} ({r.ko})"} for r in ratios.RATIOS}
-    batch = {"minItems": 1, "maxItems": max_batch}
-    explanation = {
-        "type": "object",
-        "required": ["unit", "baseline", "contributions"],
-        "properties": {
-            "unit": {"type": "string", "enum": ["log_odds", "probability"]},
-            "baseline": {"type": "number"},
-            "contributions": {"type": "object", "additionalProperties": {"type": "number"}},
-        },
-        "description": "baseline + the sum of contributions = the score in that unit (models with an "
-        "explanation background; GET /model says)",
-    }
-    detail = {
-        "type": "object",
-        "required": ["field", "problem"],
-        "properties": {
-            "index": {"type": "integer"},
-            "field": {"type": ["string", "null"]},
-            "problem": {"type": "string"},
-        },
-    }
-    error_body = {
-        "type": "object",
-        "required": ["code", "message", "details"],
-        "properties": {
-            "code": {"type": "string"},
-            "message": {"type": "string"},
-            "details": {"type": "array", "items": detail, "maxItems": MAX_DETAILS},
-            "details_omitted": {"type": "integer", "description": "details left out to keep the answer small"},
-        },
-    }
     return {
-        "Company": {
-            "type": "object",
-            "additionalProperties": False,
-            "properties": {"id": ID, **statement},
-            "description": "For a model that takes unknown inputs (GET /model: version 2), a value "
-            "absent or null is unknown; other models need all nine.",
-        },
-        "Instance": {
-            "type": "object",
-            "properties": {"id": ID},
-            "additionalProperties": NUMBER,
-            "description": "The model's features by name (GET /model lists them).",
-        },
-        "PredictRequest": {
-            "oneOf": [
-                {
-                    "type": "object",
-                    "required": ["companies"],
-                    "additionalProperties": False,
-                    "properties": {
-                        "companies": {"type": "array", "items": _ref("Company"), **batch},
-                        "explain": EXPLAIN,
-                    },
-                },
-                {
-                    "type": "object",
-                    "required": ["instances"],
-                    "additionalProperties": False,
-                    "properties": {
-                        "instances": {"type": "array", "items": _ref("Instance"), **batch},
-                        "explain": EXPLAIN,
-                    },
-                },
-                {
-                    "type": "object",
-                    "required": ["data"],
-                    "additionalProperties": False,
-                    "properties": {
-                        "data": {
-                            "type": "array",
-                            **batch,
-                            "items": {
-                                "type": "array",
-                                "items": NUMBER,
-                                "description": "The model's features in its order (the legacy five for legacy models); "
-                                "a model that takes unknown inputs also takes null, or the legacy five alone.",
-                            },
-                        },
-                        "explain": EXPLAIN,
-                    },
-                },
-            ]
-        },
-        "Prediction": {
-            "type": "object",
-            "required": ["index", "id", "label", "class", "class_ko", "probability_unsound", "ratios", "warnings"],
-            "properties": {
-                "index": {"type": "integer"},
-                "id": {"type": ["string", "integer", "null"]},
-                "label": {"type": "integer", "enum": [0, 1]},
-                "class": {"type": "string", "enum": [c["name"] for c in artifacts.CLASSES]},
-                "class_ko": {"type": "string", "enum": [c["ko"] for c in artifacts.CLASSES]},
-                "probability_unsound": {"type": "number", "minimum": 0, "maximum": 1},
-                "ratios": {
-                    "type": "object",
-                    "properties": ratio_values,
-                    "additionalProperties": {"type": ["number", "null"]},
-                },
-                "warnings": {"type": "array", "items": {"type": "object"}},
-                "explanation": explanation,
-            },
-        },
-        "RowError": {
-            "type": "object",
-            "required": ["index", "error"],
-            "properties": {
-                "index": {"type": "integer"},
-                "id": {"type": ["string", "integer", "null"]},
-                "error": error_body,
-            },
-        },
-        "PredictResponse": {
-            "type": "object",
-            "required": ["model", "predictions"],
-            "properties": {
-                "model": {
-                    "type": "object",
-                    "required": ["name", "version"],
-                    "properties": {"name": {"type": "string"}, "version": {"type": "string"}},
-                },
-                "predictions": {"type": "array", "items": {"oneOf": [_ref("Prediction"), _ref("RowError")]}},
-            },
-        },
-        "Error": {"type": "object", "required": ["error"], "properties": {"error": error_body}},
+        **_declared(shape),
         "Health": {
             "type": "object",
             "required": ["status", "model_loaded"],
@@ -222,7 +105,20 @@ def _schemas(max_batch: int) -> dict[str, Any]:
                 "corp_code": {"type": "string", "pattern": "^[0-9]{8}$", "description": "DART's 8-digit company code"},
                 "name": {"type": "string"},
                 "name_en": {"type": ["string", "null"]},
-                "stock_code": {"type": "string", "description": "6-digit stock code"},
+                "stock_code": {"type": "string", "description": "6-character stock code (of the common share)"},
+            },
+        },
+        "LookupWarning": {
+            "type": "object",
+            "required": ["code", "message", "ko", "en"],
+            "description": "financial_company (the model was not made for banks, insurers, securities firms or "
+            "financial holding companies), separate_statements_only, preferred_share (the common share's "
+            "statements), latest_year_not_filed (no year asked: the year before the latest finished one is given)",
+            "properties": {
+                "code": {"type": "string"},
+                "message": {"type": "string"},
+                "ko": {"type": "string"},
+                "en": {"type": "string"},
             },
         },
         "Companies": {
@@ -232,7 +128,7 @@ def _schemas(max_batch: int) -> dict[str, Any]:
         },
         "Statements": {
             "type": "object",
-            "required": ["company", "year", "statements", "missing", "source", "currency"],
+            "required": ["company", "year", "statements", "missing", "source", "currency", "market", "warnings"],
             "properties": {
                 "company": _ref("ListedCompany"),
                 "year": {"type": "integer"},
@@ -248,7 +144,7 @@ def _schemas(max_batch: int) -> dict[str, Any]:
                 },
                 "missing": {
                     "type": "array",
-                    "items": detail,
+                    "items": _ref("Detail"),
                     "maxItems": len(statement),
                     "description": "The fields the filing does not give, in the form's order, each with why "
                     "(no such account, or its amount left blank: a first filing has no prior year). Empty "
@@ -267,9 +163,59 @@ def _schemas(max_batch: int) -> dict[str, Any]:
                             "description": "consolidated (CFS) or separate (OFS)",
                         },
                         "report": {"type": "string", "enum": ["annual"]},
+                        "thstrm_dt": {
+                            "type": ["string", "null"],
+                            "description": "This year's period as the filing states it (2023.04.01 ~ 2024.03.31: a March year-end)",
+                        },
+                        "frmtrm_dt": {"type": ["string", "null"], "description": "The prior year's period"},
                     },
                 },
                 "currency": {"type": ["string", "null"]},
+                "market": {
+                    "type": ["string", "null"],
+                    "enum": ["KOSPI", "KOSDAQ", "KONEX", "OTHER", None],
+                    "description": "From DART's company profile (corp_cls), when DART gives it",
+                },
+                "warnings": {"type": "array", "items": _ref("LookupWarning")},
+            },
+        },
+        "History": {
+            "type": "object",
+            "required": ["model", "company", "fs", "years", "absent"],
+            "properties": {
+                "model": {"type": "object"},
+                "company": _ref("ListedCompany"),
+                "fs": {"type": ["string", "null"], "enum": ["CFS", "OFS", None]},
+                "years": {
+                    "type": "array",
+                    "description": "Each fiscal year DART has statements for, oldest first, scored as POST /predict "
+                    "scores that year's statements",
+                    "items": {
+                        "type": "object",
+                        "required": ["year", "prediction", "statements", "missing", "source", "warnings"],
+                        "properties": {
+                            "year": {"type": "integer"},
+                            "prediction": {"type": "object", "description": "The row POST /predict answers"},
+                            "statements": {"type": "object"},
+                            "missing": {"type": "array", "items": _ref("Detail")},
+                            "source": {"type": "object"},
+                            "warnings": {"type": "array", "items": _ref("LookupWarning")},
+                        },
+                    },
+                },
+                "absent": {
+                    "type": "array",
+                    "description": "The years from 2015 without a scored answer, each with why",
+                    "items": {
+                        "type": "object",
+                        "required": ["year", "code", "problem"],
+                        "properties": {
+                            "year": {"type": "integer"},
+                            "code": {"type": "string"},
+                            "problem": {"type": "string"},
+                        },
+                    },
+                },
             },
         },
     }
@@ -280,13 +226,19 @@ def _lookup_paths(secured: list) -> dict[str, Any]:
         "401": _error("API keys are configured and X-API-Key is missing or wrong"),
         "422": _error("A parameter is malformed; details name it"),
         "429": {
-            **_error("DART's daily request limit is used up"),
+            **_error(
+                "dart_busy: DART's daily request limit is used up; lookup_limit: this client or this server "
+                "has made as many DART calls in the last hour as allowed (answers already kept are still given)"
+            ),
             "headers": {
-                "Retry-After": {"schema": {"type": "integer"}, "description": "Seconds until DART's limit resets"}
+                "Retry-After": {"schema": {"type": "integer"}, "description": "Seconds until asking again may work"}
             },
         },
         "502": _error("DART answered something that cannot be read"),
-        "503": _error("The lookup is not configured (lookup_not_configured) or DART refuses this server"),
+        "503": _error(
+            "The lookup is not configured (lookup_not_configured), DART refuses this server, or every DART "
+            "slot of this server is taken (lookup_busy, with Retry-After)"
+        ),
         "504": _error("DART did not answer in time"),
     }
     code = {
@@ -294,14 +246,23 @@ def _lookup_paths(secured: list) -> dict[str, Any]:
         "in": "path",
         "required": True,
         "description": "6-digit stock code or 8-digit DART corp_code",
-        "schema": {"type": "string", "pattern": "^([0-9]{6}|[0-9]{8})$"},
+        "schema": {"type": "string", "pattern": "^([0-9A-Z]{6}|[0-9]{8})$"},
         "example": "005930",
+    }
+    fs = {
+        "name": "fs",
+        "in": "query",
+        "required": False,
+        "description": "CFS (consolidated) or OFS (separate statements); without it, consolidated when the "
+        "filing has them, else separate (said in warnings)",
+        "schema": {"type": "string", "enum": ["CFS", "OFS"]},
     }
     year = {
         "name": "year",
         "in": "query",
         "required": False,
-        "description": "Fiscal year; the latest finished one when absent",
+        "description": "Fiscal year; without it the latest finished one, or the year before when that one "
+        "is not filed yet (reports are due by the end of March)",
         "schema": {"type": "integer", "minimum": FIRST_YEAR, "maximum": latest_finished_year() + 1},
         "example": 2023,
     }
@@ -327,11 +288,14 @@ def _lookup_paths(secured: list) -> dict[str, Any]:
             "get": {
                 "operationId": "statements",
                 "summary": "The nine statement fields from the annual report on DART, the missing ones named",
-                "parameters": [code, year],
+                "parameters": [code, year, fs],
                 "security": secured,
                 "responses": {
                     "200": _json(_ref("Statements"), "The statements and the filing they come from"),
-                    "404": _error("No listed company with that code, or no annual report that year"),
+                    "404": _error(
+                        "No listed company with that code (company_not_found), no structured annual statements "
+                        "that year (no_filing), or none of the basis asked for (no_statements)"
+                    ),
                     **dart_errors,
                     "422": _error(
                         "A parameter is malformed (details name it), or accounts_missing: the filing lacks "
@@ -346,12 +310,72 @@ def _lookup_paths(secured: list) -> dict[str, Any]:
                 },
             }
         },
+        "/companies/{code}/history": {
+            "get": {
+                "operationId": "history",
+                "summary": "Every fiscal year from 2015 DART has statements for, each scored as POST /predict scores it",
+                "parameters": [code, fs],
+                "security": secured,
+                "responses": {
+                    "200": _json(_ref("History"), "The years scored, with each year's source, and the years absent"),
+                    "404": _error("No listed company with that code"),
+                    **dart_errors,
+                    "503": _error(
+                        "The lookup is not configured, DART refuses this server, every DART slot is taken "
+                        "(lookup_busy), or the model is unavailable"
+                    ),
+                },
+            }
+        },
     }
 
 
-def document(settings: Settings, model: dict[str, str] | None = None) -> dict[str, Any]:
-    """The document; `model` (name and version), when the model loads, names the only model served."""
-    predict = {
+class Served(Protocol):
+    """What the document says of the model served (a soundness.predictor.Predictor)."""
+
+    name: str
+    version: str
+    features: list[str]
+    accepts_missing: bool
+
+
+def document(settings: Settings, model: Served | None = None) -> dict[str, Any]:
+    """The document for the model served (its name, version and features: the only model and the
+    inputs this server takes); without one (it cannot be loaded), for the legacy service's five.
+    Its paths are the routing table's (routes.table), each route documented by its operation."""
+    from .routes import table  # routes -> handlers -> this module
+
+    shape = (
+        contract.shapes(tuple(model.features), model.accepts_missing, settings.max_batch)
+        if model
+        else contract.generic_shapes(settings.max_batch)
+    )
+    operations = _operations(settings, model)
+    paths: dict[str, dict[str, Any]] = {}
+    for route in table(settings):
+        paths.setdefault(route.template, {})[route.method.lower()] = {
+            "operationId": route.operation,
+            **operations[route.operation],
+        }
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Financial soundness prediction",
+            "version": "1",
+            "description": "Tells whether a company is financially sound (건전) or "
+            "unsound (비건전) from its financial statements.",
+        },
+        "paths": paths,
+        "components": {
+            "schemas": {**_schemas(shape), **_protocol_schemas(settings.max_batch)},
+            "securitySchemes": {"apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"}},
+        },
+    }
+
+
+def _operations(settings: Settings, model: Served | None) -> dict[str, dict[str, Any]]:
+    """Each operation of the API by its operationId (the routing table names them)."""
+    predict: dict[str, Any] = {
         "summary": "Predict soundness for 1 to MAX_BATCH companies",
         "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("PredictRequest")}}},
         "responses": {
@@ -370,49 +394,59 @@ def document(settings: Settings, model: dict[str, str] | None = None) -> dict[st
     if settings.api_keys:
         predict["security"] = [{"apiKey": []}]
     not_allowed = {"405": _error("Method not allowed on this route")}
+    paths = {
+        "/predict": {"post": {**predict, "operationId": "predict"}},
+        "/health": {
+            "get": {
+                "operationId": "health",
+                "summary": "Liveness; never loads the model",
+                "responses": {"200": _json(_ref("Health"), "Alive"), **not_allowed},
+            }
+        },
+        "/ready": {
+            "get": {
+                "operationId": "ready",
+                "summary": "Loads the model if needed",
+                "responses": {
+                    "200": _json(_ref("Ready"), "Can predict"),
+                    "503": _error("Cannot predict, with the reason"),
+                },
+            }
+        },
+        "/model": {
+            "get": {
+                "operationId": "model",
+                "summary": "The model's public manifest",
+                "responses": {
+                    "200": _json(_ref("ModelInfo"), "Model facts"),
+                    "503": _error("The model cannot be loaded"),
+                },
+            }
+        },
+        **_lookup_paths(predict.get("security", [])),
+        **_protocol_paths(settings, model),
+    }
+    operations = {op.pop("operationId"): op for methods in paths.values() for op in methods.values()}
+    page = {"200": {"description": "The web page", "content": {"text/html": {"schema": {"type": "string"}}}}}
     return {
-        "openapi": "3.1.0",
-        "info": {
-            "title": "Financial soundness prediction",
-            "version": "1",
-            "description": "Tells whether a company is financially sound (건전) or "
-            "unsound (비건전) from its financial statements.",
+        **operations,
+        "page": {
+            "summary": "The web page (Korean first, English)",
+            "responses": {**page, "404": _error("No page bundled")},
         },
-        "paths": {
-            "/predict": {"post": {**predict, "operationId": "predict"}},
-            "/health": {
-                "get": {
-                    "operationId": "health",
-                    "summary": "Liveness; never loads the model",
-                    "responses": {"200": _json(_ref("Health"), "Alive"), **not_allowed},
-                }
-            },
-            "/ready": {
-                "get": {
-                    "operationId": "ready",
-                    "summary": "Loads the model if needed",
-                    "responses": {
-                        "200": _json(_ref("Ready"), "Can predict"),
-                        "503": _error("Cannot predict, with the reason"),
-                    },
-                }
-            },
-            "/model": {
-                "get": {
-                    "operationId": "model",
-                    "summary": "The model's public manifest",
-                    "responses": {
-                        "200": _json(_ref("ModelInfo"), "Model facts"),
-                        "503": _error("The model cannot be loaded"),
-                    },
-                }
-            },
-            **_lookup_paths(predict.get("security", [])),
-            **_protocol_paths(settings, model),
+        "predict_at_root": {**predict, "summary": "As POST /predict (the legacy service's route)"},
+        "openapi": {
+            "summary": "This document, for the model loaded",
+            "responses": {"200": _json({"type": "object"}, "The OpenAPI 3.1 document")},
         },
-        "components": {
-            "schemas": {**_schemas(settings.max_batch), **_protocol_schemas(settings.max_batch)},
-            "securitySchemes": {"apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"}},
+        "vertex_health": {
+            **operations["ready"],
+            "summary": "Vertex AI's health check (AIP_HEALTH_ROUTE): as GET /ready",
+        },
+        "vertex_predict": {
+            **operations["v1_predict"],
+            "parameters": [],
+            "summary": "Vertex AI's predictions (AIP_PREDICT_ROUTE): KServe V1's request and answer",
         },
     }
 
@@ -426,7 +460,7 @@ def _message(name: str, description: str) -> dict[str, Any]:
 
 def _protocol_schemas(max_batch: int) -> dict[str, Any]:
     parameters = {"type": "object", "description": "The protocol's parameters: names and values"}
-    tensor = {
+    tensor: dict[str, Any] = {
         "type": "object",
         "required": ["name", "datatype", "shape"],
         "properties": {
@@ -514,7 +548,7 @@ def _protocol_schemas(max_batch: int) -> dict[str, Any]:
                     "type": "array",
                     "minItems": 1,
                     "maxItems": max_batch,
-                    "items": {"oneOf": [_ref("Instance"), {"type": "array", "items": NUMBER}]},
+                    "items": {"oneOf": [_ref("Instance"), _ref("DataRow")]},
                 },
                 "parameters": {
                     "type": ["object", "null"],
@@ -600,7 +634,7 @@ def _protocol_schemas(max_batch: int) -> dict[str, Any]:
     }
 
 
-def _protocol_paths(settings: Settings, model: dict[str, str] | None) -> dict[str, Any]:
+def _protocol_paths(settings: Settings, model: Served | None) -> dict[str, Any]:
     def parameter(name: str, served: str | None) -> dict[str, Any]:
         schema = {"type": "string", **({"enum": [served]} if served else {})}
         return {
@@ -611,9 +645,9 @@ def _protocol_paths(settings: Settings, model: dict[str, str] | None) -> dict[st
             "description": "The served model's " + name + " (GET /model says it); any other is 404",
         }
 
-    name = parameter("name", model and model["name"])
-    version = parameter("version", model and model["version"])
-    keyed = {"security": [{"apiKey": []}]} if settings.api_keys else {}
+    name = parameter("name", model.name if model else None)
+    version = parameter("version", model.version if model else None)
+    keyed: dict[str, Any] = {"security": [{"apiKey": []}]} if settings.api_keys else {}
     common = {
         "405": _error("Method not allowed on this route"),
         "503": _message("ProtocolError", "The model cannot be loaded"),

@@ -11,7 +11,7 @@ from . import body, logs, pages
 from .api_keys import ApiKeys
 from .config import Settings
 from .cors import Cors
-from .errors import ApiError, detail
+from .errors import ApiError, Refusal, detail
 from .exchange import Exchange
 from .handlers import Handlers
 from .lazy_model import LazyModel
@@ -42,7 +42,7 @@ class Service:
         exchange = Exchange(request, request.scope["path"].rstrip("/") or "/")
         try:
             response = await self.dispatch(exchange)
-        except ApiError as error:
+        except Refusal as error:
             response = error_response(error)
         except Exception as exc:  # a bug of ours: answer plainly, log the type, never the trace
             logs.emit("ERROR", "unhandled error", error_type=type(exc).__name__, path=exchange.path[:200])
@@ -73,7 +73,7 @@ class Service:
                 )
 
             async def serve_static(exchange: Exchange) -> Response:
-                return pages.serve(static)
+                return pages.serve(static, exchange)
 
             methods = {"GET": serve_static}
         method = request.method

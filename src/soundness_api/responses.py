@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
 from starlette.responses import Response
 
-from .errors import ApiError
+from .errors import STATUSES, Refusal, status_of
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -20,5 +21,6 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
     return Response(data, status, headers, media_type="application/json")
 
 
-def error_response(error: ApiError) -> Response:
-    return json_response(error.body(), error.status, error.headers)
+def error_response(error: Refusal, statuses: Mapping[type[Refusal], int] = STATUSES) -> Response:
+    """The answer to a refusal in /predict's shape, its status from `statuses` (/predict's by default)."""
+    return json_response(error.body(), status_of(error, statuses), error.headers)

@@ -39,6 +39,10 @@ class Router:
         # Literal paths are one dict lookup; templates are tried in the table's order.
         self._templated = [(_pattern(t), t, m) for t, m in self._methods.items() if _PARAM.search(t)]
 
+    def routes(self) -> set[tuple[str, str]]:
+        """Every (method, path template) served."""
+        return {(method, template) for template, methods in self._methods.items() for method in methods}
+
     def match(self, path: str) -> Match | None:
         methods = self._methods.get(path)
         if methods is not None and not _PARAM.search(path):

@@ -82,16 +82,66 @@ def test_filled_values_stay_editable_and_an_edited_form_is_no_longer_named_after
 def test_a_year_without_a_filing_says_so(lookup_url, open_page):
     page = open_page(lookup_url)
     latest = datetime.date.today().year - 1
-    assert page.get_by_test_id("lookup-year").input_value() == str(latest)  # the latest finished year
+    assert page.get_by_test_id("lookup-year").input_value() == ""  # the latest with a filing: the API finds it
+    page.get_by_test_id("lookup-year").select_option(str(latest))
     search(page, "삼성전자")
     page.get_by_test_id("company-result").first.click()
     status = page.locator('[data-testid="lookup-status"][data-state="error"]')
     status.wait_for()
-    assert status.inner_text() == f"삼성전자의 {latest}년 사업보고서가 DART에 없습니다. 다른 연도를 고르세요."
+    assert status.inner_text() == (
+        f"DART에 삼성전자의 {latest}년 사업보고서 재무제표가 없습니다(아직 제출 전이거나 재무제표 자료가 없는 보고서). "
+        "다른 연도를 고르세요."
+    )
     # Another year, and the same company is fetched again.
     page.get_by_test_id("lookup-year").select_option(str(stand_in.YEAR))
     page.get_by_test_id("lookup-source").wait_for()
     assert page.locator('input[name="total_assets"]').input_value() != ""
+
+
+def test_in_february_the_default_year_fills_the_form_from_the_latest_filing(lookup_url, open_page):
+    """Before the end of March last year's reports are not filed yet: the page asks for no year and
+    the API gives the latest year that has a filing, saying so."""
+    this_year = datetime.date.today().year
+    page = open_page(lookup_url, before=lambda p: p.clock.set_fixed_time(datetime.datetime(this_year, 2, 15, 10)))
+    search(page, "작년미제출")  # filed up to the year before last
+    page.get_by_test_id("company-result").first.click()
+    source = page.get_by_test_id("lookup-source")
+    source.wait_for()
+    filed = this_year - 2
+    assert f"{filed}년 사업보고서" in source.inner_text()
+    assert page.locator('input[name="total_assets"]').input_value() != ""
+    note = page.locator('[data-testid="lookup-warnings"] [data-code="latest_year_not_filed"]')
+    assert f"{filed}년 것을 가져왔습니다" in note.inner_text()
+    page.locator("#lang-toggle").click()
+    assert f"{filed}'s, the latest there is, is given" in note.inner_text()
+
+
+def test_a_financial_company_is_filled_with_the_warning_and_the_period_is_shown(lookup_url, open_page):
+    page = open_page(lookup_url)
+    pick_company(page, "가상금융지주")
+    page.get_by_test_id("lookup-source").wait_for()
+    warning = page.locator('[data-testid="lookup-warnings"] [data-code="financial_company"]')
+    assert "금융회사" in warning.inner_text()
+    assert (
+        f"회계기간 {stand_in.YEAR}.01.01 ~ {stand_in.YEAR}.12.31" in page.get_by_test_id("lookup-source").inner_text()
+    )
+    # Posted with the company's currency and market, so the KRX flags can be judged.
+    with page.expect_request("**/predict") as request:
+        page.locator("#submit").click()
+    (row,) = request.value.post_data_json["companies"]
+    assert row["currency"] == "KRW" and row["market"] == "KOSPI"
+
+
+def test_separate_statements_can_be_chosen(lookup_url, open_page):
+    page = open_page(lookup_url)
+    page.get_by_test_id("lookup-fs").select_option("OFS")
+    pick_company(page, "삼성전자")
+    page.get_by_test_id("lookup-source").wait_for()
+    assert "별도재무제표" in page.get_by_test_id("lookup-source").inner_text()
+    expected = get_json(f"{lookup_url}/companies/005930/statements?year={stand_in.YEAR}&fs=OFS")
+    assert page.locator('input[name="total_assets"]').input_value() == shown_amount(
+        expected["statements"]["total_assets"]
+    )
 
 
 def test_dart_busy_and_no_match_are_said_in_english_too(lookup_url, open_page):

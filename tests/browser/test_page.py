@@ -38,8 +38,17 @@ def predict_by_keyboard(page, statement: dict) -> None:
     page.keyboard.press("Enter")  # focus is on the submit button after the last field
 
 
-def shown_ratio(value: float) -> str:
-    return f"{value:,.2f}"
+def ratio_unit(name: str, lang: str = "ko") -> str:
+    """The unit the page writes after a ratio's value (the test's own reading of its name)."""
+    if name.endswith("_pct"):
+        return "%"
+    if name.endswith("_pp"):
+        return "%p" if lang == "ko" else "pp"
+    return "회" if lang == "ko" else "×"
+
+
+def shown_ratio(value: float, name: str, lang: str = "ko") -> str:
+    return f"{value:,.2f}{ratio_unit(name, lang)}"
 
 
 def shown_probability(probability: float) -> str:
@@ -58,9 +67,16 @@ def visible_words(page) -> list[str]:
     return page.evaluate("""() => {
         const selector = "h1, h2, h3, label, button:not(#lang-toggle), thead th, .ratio-table tbody th, " +
             ".note, .subtitle, a, [role=status], [role=alert], .verdict, .bar-where, .bar-axis, .model-line, summary";
-        const shown = [...document.querySelectorAll(selector)].filter((e) => e.offsetParent !== null);
+        // Text marked as Korean (the Korean ways of writing an amount) is Korean in either language.
+        const shown = [...document.querySelectorAll(selector)]
+            .filter((e) => e.offsetParent !== null && !e.closest('body [lang="ko"]'));
         const inputs = [...document.querySelectorAll("input[placeholder]")].map((e) => e.placeholder);
-        return [...shown.map((e) => e.innerText), ...inputs];
+        const withoutKorean = (e) => {
+            const copy = e.cloneNode(true);
+            copy.querySelectorAll('[lang="ko"]').forEach((k) => k.remove());
+            return copy.textContent;
+        };
+        return [...shown.map((e) => (e.querySelector('[lang="ko"]') ? withoutKorean(e) : e.innerText)), ...inputs];
     }""")
 
 
@@ -90,10 +106,10 @@ def test_typed_legacy_example_shows_the_class_probability_and_ratios_the_api_ret
     if served_model_dir != DEFAULT_MODEL:  # the legacy service's own model: its write-up's answer
         assert expected["class_ko"] == "건전"
     for name, value in zip(legacy_example["ratio_names"], legacy_example["ratios"]):
-        assert result.get_by_test_id(f"feature-{name}").inner_text() == shown_ratio(value)
+        assert result.get_by_test_id(f"feature-{name}").inner_text() == shown_ratio(value, name)
 
 
-def test_an_invalid_field_shows_the_servers_message_beside_that_field(
+def test_an_invalid_field_shows_the_servers_refusal_beside_that_field_in_the_pages_words(
     page_server, open_page, legacy_model_dir, legacy_example
 ):
     url = page_server(legacy_model_dir)  # a model that needs every ratio: a zero prior revenue is refused
@@ -106,7 +122,12 @@ def test_an_invalid_field_shows_the_servers_message_beside_that_field(
     status, body, _ = post_json(url + "/predict", {"companies": [statement]})
     assert status == 422
     (detail,) = [d for d in body["error"]["details"] if d["field"] == "revenue_prior"]
-    assert detail["problem"] in beside.inner_text()
+    assert detail["problem"].startswith("must be greater than 0 to compute revenue_growth_pct")
+    assert beside.inner_text().startswith("0보다 커야 합니다(매출액증가율")
+    assert not re.search("[A-Za-z]", beside.inner_text())  # no API words in the Korean page
+    assert page.get_by_test_id("form-message").inner_text() == "표시된 칸을 고쳐 주세요."
+    page.locator("#lang-toggle").click()
+    assert beside.inner_text().startswith("must be greater than 0 to compute Revenue growth (%)")
     assert page.locator('input[name="revenue_prior"]').get_attribute("aria-invalid") == "true"
     assert page.get_by_test_id("result").get_by_test_id("result-class").count() == 0
 
@@ -126,11 +147,11 @@ def test_for_a_model_that_needs_every_field_blank_and_unreadable_ones_are_named_
     assert page.get_by_test_id("unknown-note").is_hidden()
     page.get_by_role("button", name="예시 값 채우기").click()
     page.locator('input[name="total_equity"]').fill("")
-    page.locator('input[name="net_income"]').fill("12만")
+    page.locator('input[name="net_income"]').fill("N/A")
     page.get_by_role("button", name="예측", exact=True).click()
 
     assert page.get_by_test_id("error-total_equity").inner_text() == "값을 입력하세요."
-    assert "숫자로 읽을 수 없습니다" in page.get_by_test_id("error-net_income").inner_text()
+    assert "금액으로 읽을 수 없습니다" in page.get_by_test_id("error-net_income").inner_text()
     assert page.evaluate("document.activeElement.name") == "total_equity"
     assert predictions == []
 
@@ -140,10 +161,10 @@ def test_text_that_is_not_a_number_is_refused_even_where_a_blank_would_be_unknow
     predictions = recording_requests(page)
     page.get_by_role("button", name="예시 값 채우기").click()
     page.locator('input[name="total_equity"]').fill("")
-    page.locator('input[name="net_income"]').fill("12만")
+    page.locator('input[name="net_income"]').fill("N/A")
     page.get_by_role("button", name="예측", exact=True).click()
 
-    assert "숫자로 읽을 수 없습니다" in page.get_by_test_id("error-net_income").inner_text()
+    assert "금액으로 읽을 수 없습니다" in page.get_by_test_id("error-net_income").inner_text()
     assert page.get_by_test_id("error-total_equity").is_hidden()
     assert page.evaluate("document.activeElement.name") == "net_income"
     assert predictions == []
@@ -211,55 +232,69 @@ def test_a_form_left_all_blank_is_refused_on_the_page(page_server, open_page):
     assert predictions == []
 
 
-def test_amounts_are_read_the_way_people_write_them(page_server, open_page, served_model_dir):
+AMOUNTS_READ = [
+    # as typed, what is read: a plain number in the unit chosen (won), or won for a text naming its unit
+    ("1,234,567", {"value": 1234567, "inWon": False}),
+    (" 1 234 567 ", {"value": 1234567, "inWon": False}),
+    ("(1,234)", {"value": -1234, "inWon": False}),
+    ("-1,234.5", {"value": -1234.5, "inWon": False}),
+    ("\u22125", {"value": -5, "inWon": False}),
+    ("１，２３４", {"value": 1234, "inWon": False}),
+    ("₩12,000", {"value": 12000, "inWon": False}),
+    ("+7", {"value": 7, "inWon": False}),
+    ("0", {"value": 0, "inWon": False}),
+    ("1e3", {"value": 1000, "inWon": False}),
+    # DART's and Excel's Korean ways
+    ("△1,234", {"value": -1234, "inWon": False}),
+    ("▲1,234", {"value": -1234, "inWon": False}),
+    ("-", {"value": 0, "inWon": False}),
+    ("1억", {"value": 100_000_000, "inWon": True}),
+    ("1조 2,345억", {"value": 1_234_500_000_000, "inWon": True}),
+    ("3억 5천만", {"value": 350_000_000, "inWon": True}),
+    ("1억 2천만원", {"value": 120_000_000, "inWon": True}),
+    ("12만", {"value": 120_000, "inWon": True}),
+    ("1.5억", {"value": 150_000_000, "inWon": True}),
+    ("△2조", {"value": -2_000_000_000_000, "inWon": True}),
+    ("1,234백만원", {"value": 1_234_000_000, "inWon": True}),
+    ("5천원", {"value": 5_000, "inWon": True}),
+    ("12억원", {"value": 1_200_000_000, "inWon": True}),
+    ("12,000원", {"value": 12000, "inWon": True}),
+    # refused
+    ("", {"problem": "empty"}),
+    ("abc", {"problem": "not_a_number"}),
+    ("N/A", {"problem": "not_a_number"}),
+    ("1,23", {"problem": "not_a_number"}),
+    ("(-5)", {"problem": "not_a_number"}),
+    ("1.2.3", {"problem": "not_a_number"}),
+    ("--3", {"problem": "not_a_number"}),
+    ("억억", {"problem": "not_a_number"}),
+    ("백만원", {"problem": "not_a_number"}),
+]
+
+
+def test_amounts_are_read_the_way_korean_statements_write_them(page_server, open_page, served_model_dir):
     page = open_page(page_server(served_model_dir), wait_ready=False)
-    cases = [
-        "1,234,567",
-        " 1 234 567 ",
-        "(1,234)",
-        "-1,234.5",
-        "\u22125",
-        "１，２３４",
-        "₩12,000",
-        "12,000원",
-        "+7",
-        "0",
-        "",
-        "abc",
-        "1,23",
-        "12만",
-        "(-5)",
-        "1.2.3",
-        "--3",
-        "1e3",
-    ]
     read = page.evaluate(
         """async (cases) => {
         const {parseAmount} = await import("./amounts.js");
         return cases.map((text) => parseAmount(text));
     }""",
-        cases,
+        [text for text, _ in AMOUNTS_READ],
     )
-    assert read == [
-        {"value": 1234567},
-        {"value": 1234567},
-        {"value": -1234},
-        {"value": -1234.5},
-        {"value": -5},
-        {"value": 1234},
-        {"value": 12000},
-        {"value": 12000},
-        {"value": 7},
-        {"value": 0},
-        {"problem": "empty"},
-        {"problem": "not_a_number"},
-        {"problem": "not_a_number"},
-        {"problem": "not_a_number"},
-        {"problem": "not_a_number"},
-        {"problem": "not_a_number"},
-        {"problem": "not_a_number"},
-        {"value": 1000},
-    ]
+    assert dict(zip((text for text, _ in AMOUNTS_READ), read)) == dict(AMOUNTS_READ)
+
+
+def test_a_plain_number_is_read_in_the_unit_chosen_and_one_with_its_own_unit_in_that(
+    page_server, open_page, served_model_dir
+):
+    page = open_page(page_server(served_model_dir), wait_ready=False)
+    read = page.evaluate(
+        """async () => {
+        const {parseAmount} = await import("./amounts.js");
+        return ["1,234", "△1,234", "1억", "1,234백만원", "-"].map((text) => parseAmount(text, 1e6).value);
+    }"""
+    )
+    assert read == [1_234_000_000, -1_234_000_000, 100_000_000, 1_234_000_000, 0]
 
 
 def test_csv_reader_handles_quotes_bom_crlf_and_semicolons(page_server, open_page, served_model_dir):
@@ -308,30 +343,75 @@ def model_facts_changed(change):
     return lambda page: page.route("**/model", handle)
 
 
-def test_the_form_labels_and_csv_headers_are_the_ones_get_model_gives(
+def test_the_labels_are_in_the_page_before_get_model_answers_and_if_it_never_does(
+    page_server, open_page, served_model_dir
+):
+    held = []
+    page = open_page(
+        page_server(served_model_dir), wait_ready=False, before=lambda p: p.route("**/model", lambda r: held.append(r))
+    )
+    page.wait_for_function("() => document.querySelector('#fill-example') !== null")
+    assert label_texts(page) == {name: label["ko"] for name, label in STATEMENT_FIELDS.items()}
+    page.locator("#lang-toggle").click()
+    assert label_texts(page) == {name: label["en"] for name, label in STATEMENT_FIELDS.items()}
+    assert held  # GET /model was asked and is still unanswered
+    failed = open_page(
+        page_server(served_model_dir), wait_ready=False, before=lambda p: p.route("**/model", lambda r: r.abort())
+    )
+    failed.locator('[data-testid="service-status"][data-state="error"]').wait_for()
+    assert label_texts(failed) == {name: label["ko"] for name, label in STATEMENT_FIELDS.items()}
+
+
+def test_with_get_model_held_a_blank_field_waits_for_it_and_is_then_sent_as_unknown(page_server, open_page):
+    held = []
+    page = open_page(
+        page_server(DEFAULT_MODEL), wait_ready=False, before=lambda p: p.route("**/model", lambda r: held.append(r))
+    )
+    sent = recording_requests(page)
+    page.locator("#fill-example").wait_for(state="attached")
+    page.wait_for_function("() => !document.querySelector('#fill-example').disabled")
+    page.locator("#fill-example").click()
+    page.locator('input[name="revenue_prior"]').fill("")
+    page.locator("#submit").click()
+    message = page.get_by_test_id("form-message")
+    assert message.inner_text() == "서비스의 모델 정보를 기다리는 중… 받는 대로 예측합니다."
+    assert page.get_by_test_id("error-revenue_prior").is_hidden() and sent == []
+    held[0].continue_()
+    page.get_by_test_id("result-class").wait_for()
+    assert len(sent) == 1 and page.get_by_test_id("error-revenue_prior").is_hidden()
+
+
+def test_csv_headers_may_be_the_korean_labels_or_darts_account_names(
     page_server, open_page, served_model_dir, legacy_example, tmp_path
 ):
-    renamed = {name: {"ko": f"항목 {i}", "en": f"Item {i}"} for i, name in enumerate(FIELDS)}
-    page = open_page(
-        page_server(served_model_dir), before=model_facts_changed(lambda facts: facts.update(statement_labels=renamed))
-    )
-    assert page.locator("#fields input").evaluate_all("inputs => inputs.map((i) => i.name)") == FIELDS
-    assert label_texts(page) == {name: label["ko"] for name, label in renamed.items()}
-    path = tmp_path / "renamed.csv"
-    path.write_text(
-        "\n".join(
-            [
-                ",".join(["name", *(renamed[f]["en"] for f in FIELDS)]),
-                ",".join(["A", *(str(legacy_example["statement"][f]) for f in FIELDS)]),
-            ]
-        ),
-        encoding="utf-8",
-    )
-    upload(page, path)
-    rows = page.get_by_test_id("batch-table").locator("tbody tr")
-    assert rows.count() == 1 and rows.nth(0).locator(".notes").inner_text() == ""
-    page.locator("#lang-toggle").click()
-    assert label_texts(page) == {name: label["en"] for name, label in renamed.items()}
+    dart_names = [
+        "자산총계",
+        "전기 자산총계",
+        "부채총계",
+        "자본총계",
+        "매출액",
+        "전기 매출액",
+        "영업이익(손실)",
+        "전기영업이익",
+        "당기순이익",
+    ]
+    english = [label["en"] for label in STATEMENT_FIELDS.values()]
+    for headers in (dart_names, english):
+        path = tmp_path / "headers.csv"
+        path.write_text(
+            "\n".join(
+                [
+                    ",".join(["회사명", *headers]),
+                    ",".join(["A", *(f'"{legacy_example["statement"][f]:,}"' for f in FIELDS)]),
+                ]
+            ),
+            encoding="utf-8",
+        )
+        page = open_page(page_server(served_model_dir))
+        upload(page, path)
+        rows = page.get_by_test_id("batch-table").locator("tbody tr")
+        assert rows.count() == 1 and rows.nth(0).locator(".notes").inner_text() == ""
+        assert "무시한 열" not in page.get_by_test_id("batch-status").inner_text()
 
 
 def form_values(page) -> dict[str, str]:
@@ -444,7 +524,7 @@ def test_a_model_without_a_recorded_distribution_shows_its_ratios_without_bars(
         if "debt_ratio_pct" in features  # a model input
         else result.get_by_test_id("other-ratios").locator('[data-ratio="debt_ratio_pct"] td')
     )
-    assert shown.inner_text() == shown_ratio(debt_ratio)
+    assert shown.inner_text() == shown_ratio(debt_ratio, "debt_ratio_pct")
 
 
 def test_a_balance_mismatch_warning_is_shown_with_the_result(page_server, open_page, served_model_dir, legacy_example):
@@ -456,31 +536,105 @@ def test_a_balance_mismatch_warning_is_shown_with_the_result(page_server, open_p
     assert warnings.locator('[data-code="balance_mismatch"]').inner_text().startswith("자본총계가 자산총계")
 
 
-def test_the_largest_contributions_are_said_in_words_in_both_languages(page_server, open_page, legacy_example):
+def test_the_contributions_are_drawn_as_signed_bars_largest_first_with_their_numbers(
+    page_server, open_page, legacy_example
+):
     url = page_server(DEFAULT_MODEL)
     page = open_page(url)
-    statement = {
-        **legacy_example["statement"],
-        "total_equity": -legacy_example["statement"]["total_equity"],
-        "total_liabilities": legacy_example["statement"]["total_assets"] + legacy_example["statement"]["total_equity"],
-    }
+    predict_by_keyboard(page, legacy_example["statement"])
+    chart = page.get_by_test_id("contributions")
+    chart.wait_for()
+    _, body, _ = post_json(url + "/predict", {"companies": [legacy_example["statement"]]})
+    explanation = body["predictions"][0]["explanation"]
+    groups = explanation.get("groups")
+    drawn = chart.get_by_test_id("chart-groups" if groups else "chart-ratios").locator("li")
+    expected = sorted((groups or explanation["contributions"]).items(), key=lambda kv: -kv[1])
+    assert drawn.evaluate_all("items => items.map((i) => i.dataset.name)") == [name for name, _ in expected]
+    for i, (_, value) in enumerate(expected):
+        item = drawn.nth(i)
+        # its number in words, for a screen reader and a printout; the bar itself is hidden from them
+        word = "위험 +" if value > 0 else "위험 −" if value < 0 else "영향 없음"
+        assert item.locator(".chart-value").inner_text().startswith(word)
+        if value:
+            assert item.locator(".chart-value").inner_text().endswith(f"{abs(value):.2f}")
+        assert item.locator(".chart-track").get_attribute("aria-hidden") == "true"
+        bar = item.locator(".chart-bar").evaluate("b => [parseFloat(b.style.left), parseFloat(b.style.width)]")
+        assert (bar[0] >= 50) == (value >= 0)  # right of the axis raises, left lowers
+    widths = drawn.locator(".chart-bar").evaluate_all("bars => bars.map((b) => parseFloat(b.style.width))")
+    largest = max(abs(v) for _, v in expected)
+    assert widths == pytest.approx([abs(v) / largest * 50 for _, v in expected], abs=1e-3)  # CSS keeps 6 digits
+
+
+def server_meaning(prediction: dict) -> None:
+    """The keys the meaning workstream adds to a scored row (interfaces.md), as a page hook gives them
+    to the page before the server does: a grade, a red flag and reasons phrased by the server."""
+    prediction["grade"] = {"grade": 4, "code": "high", "ko": "높음", "en": "High"}
+    prediction["flags"] = [{"code": "capital_erosion", "ko": "자본잠식", "en": "Capital erosion", "rule": "equity < 0"}]
+    prediction["reasons"] = [
+        {
+            "name": "leverage",
+            "contribution": 1.2,
+            "direction": "raised",
+            "ko": "부채·자본 구성이 위험을 높였습니다.",
+            "en": "Leverage raised the risk.",
+        },
+        {
+            "name": "roa_pct",
+            "contribution": -0.3,
+            "direction": "lowered",
+            "ko": "총자산순이익률(ROA)이 위험을 낮췄습니다.",
+            "en": "Return on assets (%) lowered the risk.",
+        },
+    ]
+
+
+def with_meaning(answers: list):
+    """A page hook: POST /predict's answers with the meaning keys (the server's own once it gives
+    them), each answer as the page got it appended to `answers`."""
+
+    def handle(route):
+        response = route.fetch()
+        answer = response.json()
+        for prediction in answer["predictions"]:
+            if "error" not in prediction and "grade" not in prediction:  # until the server gives them itself
+                server_meaning(prediction)
+        answer.setdefault(
+            "event",
+            {"code": "test", "ko": "1년 안에 파산을 신청할 확률", "en": "the probability of filing within a year"},
+        )
+        answers.append(answer)
+        route.fulfill(response=response, json=answer)
+
+    return lambda page: page.route("**/predict", handle)
+
+
+def test_the_grade_flags_and_reasons_are_the_servers_words_in_both_languages(
+    page_server, open_page, served_model_dir, legacy_example
+):
+    answers = []
+    page = open_page(page_server(served_model_dir), before=with_meaning(answers))
+    statement = {**legacy_example["statement"], "total_equity": -1_000_000_000}  # capital erosion, if flagged
     predict_by_keyboard(page, statement)
-    reasons = page.get_by_test_id("reasons")
-    reasons.wait_for()
-    _, body, _ = post_json(url + "/predict", {"companies": [statement]})
-    contributions = body["predictions"][0]["explanation"]["contributions"]
-    largest = max(contributions, key=lambda name: abs(contributions[name]))
-    items = reasons.locator("li")
-    assert 1 <= items.count() <= 3
-    assert items.first.get_attribute("data-ratio") == largest
-    assert items.first.inner_text().endswith("위험을 높였습니다" if contributions[largest] > 0 else "위험을 낮췄습니다")
-    page.get_by_role("button", name="English").click()
-    assert (
-        page.get_by_test_id("reasons")
-        .locator("li")
-        .first.inner_text()
-        .endswith("raised the risk" if contributions[largest] > 0 else "lowered the risk")
-    )
+    result = page.get_by_test_id("result")
+    result.get_by_test_id("verdict").wait_for()
+    (answer,) = answers
+    (prediction,) = answer["predictions"]
+    grade = result.get_by_test_id("result-grade")
+    number = prediction["grade"]["grade"]
+    assert grade.inner_text() == (f"위험 등급 {number}/5 · " if number else "") + prediction["grade"]["ko"]
+    assert result.get_by_test_id("verdict").locator("p").first.get_attribute("data-testid") == "result-grade"
+    reasons = result.get_by_test_id("reasons").locator("li")
+    assert reasons.all_inner_texts() == [reason["ko"] for reason in prediction["reasons"]]
+    flags = result.get_by_test_id("flags").locator("li") if prediction["flags"] else None
+    if flags is not None:
+        assert flags.all_inner_texts() == [flag["ko"] for flag in prediction["flags"]]
+    assert result.get_by_test_id("event").inner_text() == f"확률의 뜻: {answer['event']['ko']}"
+    page.locator("#lang-toggle").click()
+    assert grade.inner_text() == (f"Risk grade {number}/5 · " if number else "") + prediction["grade"]["en"]
+    assert reasons.all_inner_texts() == [reason["en"] for reason in prediction["reasons"]]
+    if flags is not None:
+        assert flags.all_inner_texts() == [flag["en"] for flag in prediction["flags"]]
+    assert result.get_by_test_id("event").inner_text() == f"What the probability means: {answer['event']['en']}"
 
 
 def test_the_button_says_the_request_is_under_way_until_the_answer_comes(page_server, open_page, served_model_dir):
@@ -519,22 +673,31 @@ def test_an_unreachable_service_is_said_to_be_unreachable(page_server, open_page
     assert "서비스에 연결할 수 없습니다" in message.inner_text()
 
 
-def test_an_error_answer_is_reported_with_its_status_and_message(page_server, open_page, served_model_dir):
+def test_an_error_answer_is_said_in_the_pages_words_by_its_code_with_a_retry(page_server, open_page, served_model_dir):
     refusal = json.dumps(
         {"error": {"code": "model_unavailable", "message": "the model is being replaced", "details": []}}
     )
-    page = open_page(
-        page_server(served_model_dir),
-        before=lambda p: p.route(
-            "**/predict", lambda r: r.fulfill(status=503, content_type="application/json", body=refusal)
-        ),
-    )
+    answers = []
+
+    def predict(route):
+        answers.append(route)
+        if len(answers) == 1:
+            route.fulfill(status=503, content_type="application/json", body=refusal)
+        else:
+            route.continue_()
+
+    page = open_page(page_server(served_model_dir), before=lambda p: p.route("**/predict", predict))
     page.get_by_role("button", name="예시 값 채우기").click()
     page.get_by_role("button", name="예측", exact=True).click()
     message = page.get_by_test_id("form-message")
-    message.wait_for()
-    assert "HTTP 503" in message.inner_text() and "the model is being replaced" in message.inner_text()
-    assert "연결할 수 없습니다" not in message.inner_text()
+    message.get_by_test_id("retry").wait_for()
+    assert message.inner_text().startswith("서버가 지금 모델을 쓸 수 없습니다. 잠시 뒤 다시 시도하세요.")
+    assert "the model is being replaced" not in message.inner_text()
+    page.locator("#lang-toggle").click()
+    assert message.inner_text().startswith("The server cannot use its model right now.")
+    message.get_by_test_id("retry").click()
+    page.get_by_test_id("result-class").wait_for()
+    assert len(answers) == 2 and message.is_hidden()
 
 
 # ------------------------------------------------------------------ many companies
@@ -561,11 +724,12 @@ def test_the_example_csv_gives_three_results_and_a_downloadable_csv_of_them(page
     header = {label["ko"]: name for name, label in STATEMENT_FIELDS.items()}
     companies = [{header[h]: read_amount(v) for h, v in zip(source[0], row) if h in header} for row in source[1:]]
     _, body, _ = post_json(url + "/predict", {"companies": companies})
-    for row, expected, original in zip(rows, body["predictions"], source[1:]):
-        assert row["id"] == original[0]
-        assert row["class"] == expected["class"]
-        assert float(row["probability_unsound"]) == pytest.approx(expected["probability_unsound"], abs=1e-12)
-        assert float(row["equity_ratio_pct"]) == pytest.approx(expected["ratios"]["equity_ratio_pct"])
+    for row, expected, original, company in zip(rows, body["predictions"], source[1:], companies):
+        assert row["회사"] == original[0]
+        assert row["판정"] == expected["class_ko"]
+        assert row["비건전 확률(%)"] == f"{round(expected['probability_unsound'] * 100, 1):g}"
+        assert row["자기자본비율(%)"] == f"{round(expected['ratios']['equity_ratio_pct'], 2):g}"
+        assert {name: float(row[label["ko"]]) for name, label in STATEMENT_FIELDS.items()} == company
 
 
 def test_csv_rows_that_cannot_be_scored_carry_their_own_errors(
@@ -592,9 +756,9 @@ def test_csv_rows_that_cannot_be_scored_carry_their_own_errors(
     assert rows.count() == 4
     assert rows.nth(0).locator(".notes").inner_text() == ""
     assert rows.nth(0).locator(".class-cell").inner_text() in ("건전", "비건전")
-    assert rows.nth(1).locator(".notes").inner_text().startswith("revenue_prior: must be greater than 0")
-    assert rows.nth(2).locator(".notes").inner_text().startswith("revenue: 숫자로 읽을 수 없습니다")
-    assert rows.nth(3).locator(".notes").inner_text() == "net_income: 값을 입력하세요."
+    assert rows.nth(1).locator(".notes").inner_text().startswith("전기 수익(매출액): 0보다 커야 합니다(매출액증가율")
+    assert rows.nth(2).locator(".notes").inner_text().startswith("당기 수익(매출액): 금액으로 읽을 수 없습니다")
+    assert rows.nth(3).locator(".notes").inner_text() == "당기순이익: 값을 입력하세요."
     assert page.get_by_test_id("batch-unknown-note").is_hidden()
     assert "4개 기업 중 1개 예측, 3개 오류" in page.get_by_test_id("batch-status").inner_text()
 
@@ -636,11 +800,12 @@ def test_a_csv_with_blank_cells_is_scored_with_them_unknown_and_a_row_with_none_
     with page.expect_download() as download:
         page.get_by_test_id("batch-download").click()
     shown = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text(encoding="utf-8-sig"))))
-    assert [row["id"] for row in shown] == ["no prior year", "full", "nothing"]
-    assert float(shown[0]["probability_unsound"]) == pytest.approx(blank["probability_unsound"], abs=1e-12)
-    assert shown[0]["revenue_growth_pct"] == "" and "unknown_inputs" in shown[0]["warnings"].split(";")
-    assert float(shown[1]["revenue_growth_pct"]) == pytest.approx(full["ratios"]["revenue_growth_pct"])
-    assert shown[2]["probability_unsound"] == "" and shown[2]["errors"] == "all_blank"
+    assert [row["회사"] for row in shown] == ["no prior year", "full", "nothing"]
+    assert shown[0]["비건전 확률(%)"] == f"{round(blank['probability_unsound'] * 100, 1):g}"
+    assert shown[0]["매출액증가율(%)"] == "" and shown[0]["주의"].startswith("다음 재무비율은 구할 수 없어")
+    assert shown[0]["전기 자산총계"] == ""  # the inputs as sent: blank, unknown
+    assert float(shown[1]["매출액증가율(%)"]) == pytest.approx(full["ratios"]["revenue_growth_pct"], abs=0.005)
+    assert shown[2]["비건전 확률(%)"] == "" and shown[2]["오류"] == "값을 하나 이상 입력하세요."
 
 
 def test_a_csv_missing_a_column_is_refused_naming_it(page_server, open_page, served_model_dir, tmp_path):
@@ -651,7 +816,8 @@ def test_a_csv_missing_a_column_is_refused_naming_it(page_server, open_page, ser
     page.locator("#batch-submit").click()
     status = page.locator('[data-testid="batch-status"][data-state="error"]')
     status.wait_for()
-    assert "total_assets_prior" in status.inner_text() and "net_income" in status.inner_text()
+    assert "전기 자산총계" in status.inner_text() and "당기순이익" in status.inner_text()
+    assert "total_assets_prior" not in status.inner_text()
 
 
 # ------------------------------------------------------------------ language, layout, screenshots
@@ -738,7 +904,8 @@ def test_a_1001_row_csv_goes_in_requests_of_the_servers_limit_with_progress(
     held[0].continue_()
     page.get_by_test_id("batch-table").wait_for()
     assert sizes == [1000, 1]  # GET /model's max_batch, the server's MAX_BATCH
-    assert page.get_by_test_id("batch-table").locator("tbody tr").count() == 1001
+    assert page.get_by_test_id("batch-table").locator("tbody tr").count() == 100  # a page at a time
+    assert page.get_by_test_id("batch-pager").inner_text().count("전체 1001행 중 1–100행") == 1
     assert "1001개 기업 중 1001개 예측, 0개 오류" in status.inner_text()
 
 
@@ -794,8 +961,18 @@ def test_a_batch_that_fails_midway_says_where_it_stopped(
     page.locator("#batch-submit").click()
     status = page.locator('[data-testid="batch-status"][data-state="error"]')
     status.wait_for()
-    assert status.inner_text().startswith("5개 기업 중 2개를 예측한 뒤 멈췄습니다. ")
-    assert "HTTP 503" in status.inner_text() and len(answered) == 2
+    assert (
+        status.inner_text()
+        == "5개 기업 중 2개를 예측한 뒤 멈췄습니다. 서버가 지금 모델을 쓸 수 없습니다. 잠시 뒤 다시 시도하세요."
+    )
+    assert len(answered) == 2
+    # what was answered is shown and offered for download all the same
+    notes = page.get_by_test_id("batch-table").locator("tbody tr .notes").all_inner_texts()
+    assert notes == ["", ""] + ["요청이 멈춰 이 행은 보내지 못했습니다."] * 3
+    with page.expect_download() as download:
+        page.get_by_test_id("batch-download").click()
+    rows = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text(encoding="utf-8-sig"))))
+    assert [bool(row["판정"]) for row in rows] == [True, True, False, False, False]
 
 
 def test_a_ratio_outside_the_training_range_is_warned_beside_the_answer_in_both_languages(
@@ -814,10 +991,10 @@ def test_a_ratio_outside_the_training_range_is_warned_beside_the_answer_in_both_
     text = warning.inner_text()
     recorded = json.loads((served_model_dir / "manifest.json").read_text())["feature_quantiles"]["total_asset_turnover"]
     low, high = (f"{v:.2f}" for v in (recorded["values"][0], recorded["values"][-1]))
-    assert text.startswith("총자산회전율 1,302,") and f"학습 기업 98%가 있는 범위({low} ~ {high}) 밖입니다" in text
+    assert text.startswith("총자산회전율 1,302,") and f"학습 기업 98%가 있는 범위({low}회 ~ {high}회) 밖입니다" in text
     page.locator("#lang-toggle").click()
     assert warning.inner_text().startswith("Total asset turnover (times) is 1,302,")
-    assert f"outside the range of 98% of the training companies ({low} to {high})" in warning.inner_text()
+    assert f"outside the range of 98% of the training companies ({low}× to {high}×)" in warning.inner_text()
 
 
 def test_names_with_bidirectional_overrides_are_shown_as_written_and_refused(
@@ -829,11 +1006,8 @@ def test_names_with_bidirectional_overrides_are_shown_as_written_and_refused(
     rows = page.get_by_test_id("batch-table").locator("tbody tr")
     assert rows.nth(0).locator("th").inner_text() == "Acme[U+202E]txt.exe"
     assert "\u202e" not in page.get_by_test_id("batch-table").inner_text()
-    assert (
-        rows.nth(0)
-        .locator(".notes")
-        .inner_text()
-        .startswith("id: must not contain control or bidirectional formatting characters (U+202E at position 4)")
+    assert rows.nth(0).locator(".notes").inner_text() == (
+        "회사명에 보이지 않는 제어 문자나 글자 방향을 바꾸는 문자가 있어 서버가 받지 않았습니다."
     )
     assert rows.nth(1).locator(".class-cell").inner_text() in ("건전", "비건전")
 
@@ -846,7 +1020,7 @@ def test_rows_past_the_details_the_server_lists_are_still_marked_refused(
     page = open_page(page_server(legacy_model_dir))  # a model that needs every ratio
     upload(page, path)
     notes = page.get_by_test_id("batch-table").locator("tbody tr .notes")
-    assert notes.nth(0).inner_text().startswith("revenue_prior: must be greater than 0")
+    assert notes.nth(0).inner_text().startswith("전기 수익(매출액): 0보다 커야 합니다")
     assert notes.nth(59).inner_text() == "서버가 오류가 너무 많아 이 행의 오류를 따로 적지 않았습니다."
     assert "60개 기업 중 0개 예측, 60개 오류" in page.get_by_test_id("batch-status").inner_text()
 

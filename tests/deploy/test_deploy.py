@@ -28,6 +28,11 @@ STAGING = ROOT / "build" / "deploy"
 PROJECT, REGION = "demo-project", "europe-west1"
 FAKE_URL = "https://pytest-fake-ew.a.run.app"
 STARTUP_PROBE = "httpGet.path=/ready,periodSeconds=1,timeoutSeconds=1,failureThreshold=30"
+# The one place that names the deployed Python: deploy.sh.
+PYTHON_VERSION = re.search(r'^PYTHON_VERSION="(3\.\d+)"$', DEPLOY.read_text(), re.M).group(1)
+RUNTIME = "python" + PYTHON_VERSION.replace(".", "")
+# What every deploy's env file holds beside the service's own settings.
+PLATFORM_ENV = {"FUNCTION_USE_ASGI": "true", "GOOGLE_CLOUD_PROJECT": PROJECT}
 # The repo venv's python3 first: deploy.sh needs only its standard library, and it starts fast.
 BASE_PATH = os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]])
 # Everything deploy.sh reads from the environment: cleared so the caller's shell cannot leak in.
@@ -95,7 +100,9 @@ class Deploy:
     def deploy_calls(self) -> list[list[str]]:
         return [call for call in self.calls() if "deploy" in call[:2]]
 
-    def expected_functions_deploy(self, access: str = "--no-allow-unauthenticated") -> list[str]:
+    def expected_functions_deploy(
+        self, access: str = "--no-allow-unauthenticated", secrets: str = "--clear-secrets"
+    ) -> list[str]:
         return [
             "functions",
             "deploy",
@@ -103,16 +110,19 @@ class Deploy:
             f"--project={PROJECT}",
             "--gen2",
             f"--region={REGION}",
-            "--runtime=python311",
+            f"--runtime={RUNTIME}",
             f"--source={self.stage}",
             "--entry-point=predict",
             "--trigger-http",
             *self.sizing(),
+            secrets,
             access,
             "--quiet",
         ]
 
-    def expected_run_deploy(self, access: str = "--no-allow-unauthenticated") -> list[str]:
+    def expected_run_deploy(
+        self, access: str = "--no-allow-unauthenticated", secrets: str = "--clear-secrets"
+    ) -> list[str]:
         return [
             "run",
             "deploy",
@@ -121,10 +131,11 @@ class Deploy:
             f"--region={REGION}",
             f"--source={self.stage}",
             "--function=predict",
-            "--base-image=python311",
+            f"--base-image={RUNTIME}",
             "--cpu-boost",
             f"--startup-probe={STARTUP_PROBE}",
             *self.sizing(),
+            secrets,
             access,
             "--quiet",
         ]
@@ -223,7 +234,7 @@ def test_service_settings_reach_the_function_through_its_env_vars_file(deploy, s
         "MAX_BATCH": "200",
         "MAX_BODY_BYTES": "65536",
         "ALLOWED_ORIGINS": "https://a.example,https://b.example",
-        "FUNCTION_USE_ASGI": "true",
+        **PLATFORM_ENV,
     }
 
 
@@ -263,7 +274,38 @@ def test_the_dart_key_is_mounted_from_secret_manager_beside_the_api_keys(deploy,
     assert result.returncode == 0, result.stderr
     (call,) = deploy.deploy_calls()
     assert "--set-secrets=API_KEYS=soundness-api-keys:3,DART_API_KEY=opendart-key:latest" in call
-    assert env_file(deploy.env_file) == {"DART_TIMEOUT": "5", "FUNCTION_USE_ASGI": "true"}
+    assert env_file(deploy.env_file) == {"DART_TIMEOUT": "5", **PLATFORM_ENV}
+
+
+@pytest.mark.parametrize("target", ["functions", "run"])
+def test_a_secret_dropped_from_the_configuration_is_removed_not_kept(deploy, small_model_dir, target):
+    # gcloud keeps a service's secrets when a deploy names none: each deploy says them all.
+    first = deploy(*required(small_model_dir), "--target", target, API_KEYS_SECRET="keys", DART_API_KEY_SECRET="dart")
+    assert first.returncode == 0, first.stderr
+    second = deploy(*required(small_model_dir), "--target", target, DART_API_KEY_SECRET="dart")
+    assert second.returncode == 0, second.stderr
+    third = deploy(*required(small_model_dir), "--target", target)
+    assert third.returncode == 0, third.stderr
+    secrets = [[a for a in call if "secrets" in a] for call in deploy.deploy_calls()]
+    assert secrets == [
+        ["--set-secrets=API_KEYS=keys:latest,DART_API_KEY=dart:latest"],
+        ["--set-secrets=DART_API_KEY=dart:latest"],  # replaces all: API_KEYS is no longer mounted
+        ["--clear-secrets"],
+    ]
+
+
+def test_log_lines_name_their_trace_in_the_deployed_project(deploy, small_model_dir):
+    result = deploy(*required(small_model_dir))
+    assert result.returncode == 0, result.stderr
+    assert env_file(deploy.env_file)["GOOGLE_CLOUD_PROJECT"] == PROJECT
+
+
+def test_one_file_names_the_deployed_python():
+    assert re.fullmatch(r"3\.1[2-9]", PYTHON_VERSION), "a Python with years of support left (3.11 ends 2027-10)"
+    # deploy.sh derives its runtime (python312) from PYTHON_VERSION; cloudbuild.yaml's image is checked
+    # against it in test_cloud_build_tests_before_it_deploys; no other file names a runtime.
+    assert not re.search(r"python3\d\d|python3\.1\d", DEPLOY.read_text())
+    assert re.findall(r"python:3\.\d+", (ROOT / "cloudbuild.yaml").read_text()) == [f"python:{PYTHON_VERSION}"]
 
 
 def test_a_dart_key_given_directly_goes_into_the_env_file_and_is_never_printed(deploy, small_model_dir):
@@ -630,7 +672,7 @@ def strings_in(value) -> list[str]:
 def test_cloud_build_tests_before_it_deploys():
     steps = cloudbuild()["steps"]
     assert [step["id"] for step in steps] == ["test", "deploy"]
-    assert steps[0]["name"].startswith("python:3.11") and [steps[0]["entrypoint"], *steps[0]["args"]] == [
+    assert steps[0]["name"] == f"python:{PYTHON_VERSION}-bookworm" and [steps[0]["entrypoint"], *steps[0]["args"]] == [
         "make",
         "test",
     ]

@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 import torch
 
+from harness.server import vm_kib
 from helpers import rehash, rewrite_manifest, small_model, write_format_1
 from soundness import artifacts
 
@@ -153,12 +154,12 @@ def artifact_errors(lines: list[dict]) -> list[dict]:
 
 @pytest.mark.parametrize("how", FAULTS)
 def test_a_broken_artifact_is_refused_once_with_its_reason_and_the_instance_stays_up(
-    how, make_client, small_model_dir, tmp_path, capsys
+    how, make_client, small_model_dir, tmp_path, capfd
 ):
     marker = tmp_path / "code-ran"
     reason = break_artifact(small_model_dir, how, marker)
     client = make_client(MODEL_DIR=small_model_dir)
-    capsys.readouterr()
+    capfd.readouterr()
 
     assert client.get("/health").json() == {"status": "ok", "model_loaded": False}
     ready = client.get("/ready")
@@ -170,7 +171,7 @@ def test_a_broken_artifact_is_refused_once_with_its_reason_and_the_instance_stay
     assert client.get("/ready").status_code == 503
     assert client.get("/health").json()["model_loaded"] is False
 
-    captured = capsys.readouterr()
+    captured = capfd.readouterr()
     lines = [json.loads(line) for line in captured.out.splitlines() if line.startswith("{")]
     assert len(artifact_errors(lines)) == 1  # said once, not retried per request
     assert "Traceback" not in captured.out + captured.err
@@ -245,3 +246,57 @@ def test_each_hostile_scaler_really_runs_code_when_loaded_without_the_restrictio
     while not marker.exists() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert marker.exists()
+
+
+def test_a_failed_load_is_tried_again_after_a_backoff_and_a_repaired_artifact_is_then_served(
+    make_client, small_model_dir, capfd, model_loads
+):
+    manifest = small_model_dir / artifacts.MANIFEST
+    good = manifest.read_bytes()
+    manifest.write_bytes(good[: len(good) // 2])  # a copy still being written, say
+    client = make_client(MODEL_DIR=small_model_dir)
+
+    first = client.get("/ready")
+    assert first.status_code == 503 and first.headers["Retry-After"] == "1"
+    assert "attempts: 1;" in first.json()["error"]["message"]
+    manifest.write_bytes(good)
+    assert client.get("/ready").status_code == 503  # within the backoff: not tried again yet
+    assert model_loads() == 1
+    time.sleep(1.1)
+    ready = client.get("/ready")
+    assert ready.status_code == 200, ready.json()
+    assert client.post("/predict", json=ROW).status_code == 200
+    assert model_loads() == 2
+    lines = [json.loads(line) for line in capfd.readouterr().out.splitlines() if line.startswith("{")]
+    assert len(artifact_errors(lines)) == 1
+    assert [line["message"] for line in lines].count("model loaded") == 1
+
+
+def test_the_backoff_doubles_while_the_artifact_stays_broken(make_client, small_model_dir, model_loads):
+    (small_model_dir / artifacts.MANIFEST).write_text("{")
+    client = make_client(MODEL_DIR=small_model_dir)
+    waits = []
+    for attempt in (1, 2, 3):
+        answer = client.get("/ready")
+        assert answer.status_code == 503 and f"(attempts: {attempt};" in answer.json()["error"]["message"]
+        waits.append(int(answer.headers["Retry-After"]))
+        if attempt < 3:
+            time.sleep(waits[-1] + 0.1)
+    assert waits == [1, 2, 4]
+    assert model_loads() == 3
+
+
+@pytest.mark.server
+def test_a_huge_manifest_is_refused_unread(serve, small_model_dir):
+    manifest = small_model_dir / artifacts.MANIFEST
+    with open(manifest, "r+b") as handle:
+        handle.truncate(400 << 20)  # 400 MiB, sparse: no disk spent, but reading it whole would take it all
+    server = serve(MODEL_DIR=small_model_dir)
+    worker = server.worker_pid()
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(server.url + "/ready", timeout=60)
+    peak_mib = vm_kib(worker, "VmHWM") / 1024
+    print(f"\n400 MiB manifest refused: worker peak VmHWM {peak_mib:.0f} MiB")
+    assert refused.value.code == 503
+    assert "larger than 4 MiB" in json.loads(refused.value.read())["error"]["message"]
+    assert peak_mib < 150

@@ -52,7 +52,7 @@ def test_a_cold_server_hit_by_many_clients_loads_the_model_once_and_answers_each
 
 
 def test_a_request_that_fails_inside_leaves_the_instance_healthy_and_says_nothing_private(
-    make_client, served_model_dir, served_features, monkeypatch, capsys, model_loads
+    make_client, served_model_dir, served_features, monkeypatch, capfd, model_loads
 ):
     from soundness.predictor import Predictor
 
@@ -65,11 +65,11 @@ def test_a_request_that_fails_inside_leaves_the_instance_healthy_and_says_nothin
         raise RuntimeError("disk /work/secret failed at 987654321.125")
 
     monkeypatch.setattr(Predictor, "predict", fails)
-    capsys.readouterr()
+    capfd.readouterr()
     response = client.post("/predict", json=body)
     assert response.status_code == 500
     assert_error_shape(response.json())
-    captured = capsys.readouterr()
+    captured = capfd.readouterr()
     for leak in ("/work", "987654321", "Traceback", "disk"):
         assert leak not in response.text + captured.out + captured.err
     assert [json.loads(line)["error_type"] for line in captured.out.splitlines() if "error_type" in line] == [

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from helpers import assert_error_shape, mimetype, schema_validator
 from soundness import ratios
-from soundness_api.errors import ApiError
+from soundness_api.errors import Refusal, status_of
 from soundness_api.payloads import FORMS, parse_json, parse_rows
 
 DOCUMENTED = {200, 400, 413, 415, 422}
@@ -126,8 +126,8 @@ def test_any_json_body_gets_a_documented_answer_matching_the_openapi_schema(clie
 def test_the_parser_turns_any_bytes_into_json_or_a_400_or_415(raw, content_type):
     try:
         parse_json(raw, content_type)
-    except ApiError as error:
-        assert error.status in (400, 415)
+    except Refusal as error:
+        assert status_of(error) in (400, 415)
         assert_error_shape(error.body())
 
 
@@ -136,8 +136,8 @@ def test_the_parser_turns_any_bytes_into_json_or_a_400_or_415(raw, content_type)
 def test_row_parsing_turns_any_json_into_rows_or_a_422(body, max_batch):
     try:
         rows = parse_rows(body, list(ratios.LEGACY_FEATURES), max_batch)
-    except ApiError as error:
-        assert error.status == 422
+    except Refusal as error:
+        assert status_of(error) == 422
         assert_error_shape(error.body())
     else:
         assert 1 <= len(rows) <= max_batch
