@@ -80,19 +80,32 @@ def post(port: int, body: bytes, timeout: float = 300) -> tuple[int, int]:
         connection.close()
 
 
-def answer_seconds(url: str) -> float:
-    """How long a GET took, timed by curl: a process of its own, so the senders' threads here
-    (which share this interpreter's GIL) cannot delay it."""
-    timed = subprocess.run(
-        ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code} %{time_total}", "--max-time", "120", url],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    status, seconds = timed.stdout.split()
-    if status != "200":
-        raise RuntimeError(f"{url} answered {status}")
-    return float(seconds)
+class Prober:
+    """GETs of `paths` in turn, every 50 ms, from a shell loop of curl: processes of their own,
+    started from a shell that is not this interpreter (whose threads sending bodies would delay
+    them), until stop(); stop() gives each path's times in seconds."""
+
+    def __init__(self, url: str, paths: tuple[str, ...]):
+        self.paths = paths
+        probes = " ".join(
+            f"curl -s -o /dev/null --max-time 120 -w '{path} %{{http_code}} %{{time_total}}\\n' {url}{path};"
+            for path in paths
+        )
+        self._shell = subprocess.Popen(
+            ["bash", "-c", f"while true; do {probes} sleep 0.05; done"], stdout=subprocess.PIPE, text=True
+        )
+
+    def stop(self) -> dict[str, list[float]]:
+        time.sleep(0.3)  # one more round after the load
+        self._shell.terminate()
+        output, _ = self._shell.communicate(timeout=130)
+        times: dict[str, list[float]] = {path: [] for path in self.paths}
+        for line in output.splitlines():
+            path, status, seconds = line.split()
+            if status != "200":
+                raise RuntimeError(f"{path} answered {status}")
+            times[path].append(float(seconds))
+        return times
 
 
 def cost(server: Server, body: bytes, times: int = 3) -> tuple[int, int, float]:
@@ -109,7 +122,6 @@ def under_load(server: Server, body: bytes, clients: int, rounds: int) -> dict[s
     pid = server.worker_pid()
     rss_before = vm_kib(pid, "VmRSS") / 1024
     answers: list[tuple[int, int]] = []
-    waits: dict[str, list[float]] = {"/health": [], "/ready": []}
     barrier = threading.Barrier(clients + 1)
 
     def client() -> None:
@@ -122,14 +134,14 @@ def under_load(server: Server, body: bytes, clients: int, rounds: int) -> dict[s
         thread.start()
     barrier.wait()
     cpu_before, started = cpu_seconds(pid), time.monotonic()
+    prober = Prober(server.url, ("/health", "/ready"))
     peak_rss = rss_before
     while any(thread.is_alive() for thread in threads):
-        for path in waits:
-            waits[path].append(answer_seconds(server.url + path))
-            peak_rss = max(peak_rss, vm_kib(pid, "VmRSS") / 1024)
+        peak_rss = max(peak_rss, vm_kib(pid, "VmRSS") / 1024)
         time.sleep(0.05)
     for thread in threads:
         thread.join()
+    waits = prober.stop()
     elapsed, cpu = time.monotonic() - started, cpu_seconds(pid) - cpu_before
     time.sleep(3)
     return {

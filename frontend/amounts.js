@@ -6,6 +6,8 @@
 // a unit after the number (1,234백만원, 12억원). A plain number is in the unit the page's unit
 // choice names (won by default).
 
+import {numberFormat} from "./dom.js";
+
 // A currency sign says nothing about the amount: every field uses the same unit.
 const CURRENCY_SIGNS = /[₩$€£¥]/g;
 const SPACES = /[\s\u00a0\u2009\u202f]/g;
@@ -92,25 +94,23 @@ export function parseAmount(text, unit = 1) {
   return {value: negative && value !== 0 ? -value : value, inWon};
 }
 
-const GROUPED = new Intl.NumberFormat("en-US", {maximumFractionDigits: 10});
 
 /** A number as the page writes it back into a field: 1,234,567 or -1,234.5 */
 export function formatAmount(value) {
-  return GROUPED.format(value);
+  return numberFormat("en-US", {maximumFractionDigits: 10}).format(value);
 }
 
-const KO_GROUP = new Intl.NumberFormat("ko-KR", {maximumFractionDigits: 0});
-const EN_SHORT = new Intl.NumberFormat("en-US", {maximumFractionDigits: 1});
+const koGroup = () => numberFormat("ko-KR", {maximumFractionDigits: 0});
 
 /** Won as a Korean reader counts them: "4,559억 원", "1조 2,345억 원", "3,400만 원", "−512 원". */
 export function wonInKorean(won) {
   const sign = won < 0 ? "−" : "";
   let rest = Math.round(Math.abs(won));
-  if (rest < 1e4) return `${sign}${KO_GROUP.format(rest)} 원`;
+  if (rest < 1e4) return `${sign}${koGroup().format(rest)} 원`;
   const parts = [];
   for (const [unit, size] of BIG) {
     const count = Math.floor(rest / size);
-    if (count > 0) parts.push(`${KO_GROUP.format(count)}${unit}`);
+    if (count > 0) parts.push(`${koGroup().format(count)}${unit}`);
     rest -= count * size;
     if (parts.length === 2) break; // two units are enough to read a size: 1조 2,345억
   }
@@ -122,7 +122,7 @@ export function wonInEnglish(won) {
   const sign = won < 0 ? "−" : "";
   const size = Math.abs(won);
   for (const [word, scale] of [["trillion", 1e12], ["billion", 1e9], ["million", 1e6]]) {
-    if (size >= scale) return `${sign}${EN_SHORT.format(size / scale)} ${word} won`;
+    if (size >= scale) return `${sign}${numberFormat("en-US", {maximumFractionDigits: 1}).format(size / scale)} ${word} won`;
   }
-  return `${sign}${KO_GROUP.format(Math.round(size))} won`;
+  return `${sign}${koGroup().format(Math.round(size))} won`;
 }

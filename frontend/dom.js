@@ -29,3 +29,13 @@ export function say(node, message, state = "info") {
   node.hidden = !message;
   node.dataset.state = state;
 }
+
+const FORMATS = new Map();
+
+/** Intl.NumberFormat(locale, options), made once per pair: making one loads the locale's data,
+ * which costs a page at load more than all its own scripts. */
+export function numberFormat(locale, options) {
+  const key = `${locale} ${JSON.stringify(options)}`;
+  if (!FORMATS.has(key)) FORMATS.set(key, new Intl.NumberFormat(locale, options));
+  return FORMATS.get(key);
+}

@@ -36,6 +36,7 @@ const TEXT = {
     warning_unknown_inputs: "다음 재무비율은 구할 수 없어(비워 둔 항목, 0인 분모 등) 모르는 값으로 두고 예측했습니다: {ratios}",
     warning_outside_training_range: "{ratio} {value}은(는) 학습 기업 {share}%가 있는 범위({low} ~ {high}) 밖입니다. " +
       "모델은 이 값을 학습한 가장 극단적인 기업처럼 다룹니다. 단위를 확인하세요.",
+    warning_more_outside_training_range: "다음 재무비율도 학습 기업의 범위 밖입니다: {ratios}. 단위를 확인하세요.",
     features_heading: "모델이 본 재무비율",
     features_note: "막대는 학습 데이터 기업들의 분포입니다. 칠한 부분이 가운데 50%, 가는 선이 중앙값, 파란 선이 이 기업입니다.",
     no_quantiles: "이 모델에는 학습 데이터의 분포가 기록되어 있지 않아 막대를 그리지 않습니다.",
@@ -223,6 +224,8 @@ const TEXT = {
       "and were scored as unknown: {ratios}",
     warning_outside_training_range: "{ratio} is {value}, outside the range of {share}% of the training companies " +
       "({low} to {high}). The model treats it like the most extreme companies it learnt from: check the units.",
+    warning_more_outside_training_range: "These ratios are outside the training companies' range too: {ratios}. " +
+      "Check the units.",
     features_heading: "Ratios the model used",
     features_note: "Each bar is the training companies' distribution: the shaded part is the middle 50%, the thin line the median, the blue line this company.",
     no_quantiles: "This model does not record its training distribution, so no bars are drawn.",

@@ -2,14 +2,14 @@
 // reasons, the contributions drawn, warnings, the model's ratios on bars against the training
 // population, the other ratios, the model line. Nothing here computes a ratio or phrases a
 // reason: every number and every judgement shown is the API's.
-import {el} from "./dom.js";
+import {el, numberFormat} from "./dom.js";
 import {ratioLabel, ratioUnit} from "./fields.js";
 import {currentLang, languageOf, localized, t} from "./i18n.js";
 
 export function formatNumber(value, digits = 2) {
   if (value === null || value === undefined || !Number.isFinite(value)) return "—";
   const locale = currentLang() === "ko" ? "ko-KR" : "en-US";
-  return new Intl.NumberFormat(locale, {minimumFractionDigits: digits, maximumFractionDigits: digits}).format(value);
+  return numberFormat(locale, {minimumFractionDigits: digits, maximumFractionDigits: digits}).format(value);
 }
 
 /** A ratio's value with its unit: "−14.33%", "1.30회". */
@@ -215,10 +215,13 @@ const WARNING_VALUES = {
       low: formatRatio(name, warning.range?.[0]), high: formatRatio(name, warning.range?.[1]),
       share: Math.round((qHigh - qLow) * percent)};
   },
-  unknown_inputs(warning) {
-    return {ratios: (warning.fields ?? []).map((name) => ratioLabel(name)).join(", ")};
-  },
+  unknown_inputs: ratioList,
+  more_outside_training_range: ratioList,
 };
+
+function ratioList(warning) {
+  return {ratios: (warning.fields ?? []).map((name) => ratioLabel(name)).join(", ")};
+}
 
 /** A warning in the page's language; the API's own words for a code the page does not know. */
 export function warningText(warning) {

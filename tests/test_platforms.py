@@ -140,6 +140,25 @@ def test_malformed_trace_span_or_execution_ids_are_left_out_not_guessed(headers,
     assert fields.get("logging.googleapis.com/trace") == trace
 
 
+def test_what_goes_through_pythons_logging_is_one_json_line_with_a_severity(capfd, monkeypatch):
+    import logging
+
+    from soundness_api import platforms
+
+    root = logging.getLogger()
+    monkeypatch.setattr(root, "handlers", list(root.handlers))  # put back after the test
+    platforms.json_root_logging()
+    try:
+        raise RuntimeError("escaped the function")
+    except RuntimeError:
+        logging.getLogger("functions_framework").exception("Exception on /predict [POST]")
+    (line,) = capfd.readouterr().err.splitlines()
+    record = json.loads(line)
+    assert record["severity"] == "ERROR" and record["logger"] == "functions_framework"
+    assert record["message"].startswith("Exception on /predict [POST]\nTraceback")
+    assert "RuntimeError: escaped the function" in record["message"]
+
+
 # ---------------------------------------------------------------- Cloud Run (functions)
 
 

@@ -9,8 +9,9 @@ UvicornApplication.load_config, after it has imported main.py in gunicorn's mast
 - Vertex AI's port: a custom container must listen on AIP_HTTP_PORT, and sets no PORT (the
   CLI's port, 8080 without it); there, the address functions-framework chose keeps its host
   and takes that port.
-- gunicorn's and uvicorn's own lines (uvicorn's worker logs through gunicorn's logger) as JSON
-  lines with a severity, like ours: Cloud Logging takes a plain-text stderr line for an ERROR.
+- gunicorn's and uvicorn's own lines (uvicorn's worker logs through gunicorn's logger), and
+  whatever else goes through Python's logging, as JSON lines with a severity, like ours: Cloud
+  Logging takes a plain-text stderr line for an ERROR.
 - shutdown within Cloud Run's grace: SIGTERM, then SIGKILL 10 s later. uvicorn answers the
   requests under way for up to GRACEFUL_SECONDS, then cancels what is left (a client stalled
   mid-body, say) and exits; gunicorn's master kills a worker still there at WORKER_KILL_SECONDS.
@@ -20,6 +21,7 @@ Vertex AI's routes (AIP_PREDICT_ROUTE, AIP_HEALTH_ROUTE) are in the routing tabl
 from __future__ import annotations
 
 import logging
+import sys
 from typing import Any
 
 from gunicorn.glogging import Logger
@@ -46,6 +48,15 @@ class JsonLogger(Logger):
         for log in (self.error_log, self.access_log):
             for handler in log.handlers:
                 handler.setFormatter(JsonFormatter())
+
+
+def json_root_logging() -> None:
+    """Python's logging as JSON lines on stderr: functions-framework logs an exception that
+    escaped the function through the root logger, in plain text (or, with LOG_EXECUTION_ID, as
+    JSON without a severity)."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    logging.getLogger().handlers = [handler]
 
 
 def gunicorn_settings(bind: list[str], aip_http_port: int | None) -> dict[str, Any]:
@@ -79,6 +90,7 @@ def install(aip_http_port: int | None) -> None:
         framework_load_config(application)
         for name, value in gunicorn_settings(application.cfg.bind, aip_http_port).items():
             application.cfg.set(name, value)
+        json_root_logging()  # here, where the server is built: never in a process that only imports main.py
 
     load_config.ours = True  # type: ignore[attr-defined]
     UvicornApplication.load_config = load_config  # type: ignore[method-assign]

