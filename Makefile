@@ -12,7 +12,7 @@ SYSTEM_PACKAGES := chromium fonts-noto-cjk shellcheck
 BENCH_PACKAGES := wrk
 PACKAGES = $(SYSTEM_PACKAGES)
 
-.PHONY: run lint test system-deps train bench mutation clean
+.PHONY: run lint test system-deps train bench clean engines
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -49,12 +49,15 @@ bench: PACKAGES = $(BENCH_PACKAGES)
 bench: $(STAMP) system-deps
 	$(BIN)/python -m bench.run
 
-# Mutation testing of the ratios and the preprocessing (pyproject.toml's [tool.mutmut]); not in CI:
-# tens of minutes. Its score: mutmut results, or the summary it prints.
-mutation: $(STAMP)
-	$(BIN)/python -m pip install -q mutmut==3.8.1
-	rm -rf mutants
-	$(BIN)/mutmut run
+# The engines' own SDKs in environments of their own (MLServer and KServe pin what the function's
+# cannot share): tests/test_engine_sdks.py runs them as clients of the served function, and skips,
+# saying so, until this has been run once (~780 MB, a few minutes).
+engines: .venv-mlserver/.installed .venv-kserve/.installed
+
+.venv-%/.installed: requirements-%.txt
+	test -x .venv-$*/bin/python || $(PYTHON) -m venv .venv-$*
+	.venv-$*/bin/python -m pip install -q -r requirements-$*.txt
+	touch $@
 
 clean:
-	rm -rf $(VENV) build .pytest_cache
+	rm -rf $(VENV) .venv-mlserver .venv-kserve build .pytest_cache

@@ -20,7 +20,7 @@ except ConfigError as error:  # refuse to start, saying why in one log line, not
 service = Service(settings)
 # The server's HTTP protocol, and gunicorn's settings the platforms need (which functions-framework's
 # CLI cannot take): both before the fork.
-connection.install(settings.client_timeout, service.allow, settings.max_body_bytes)
+connection.install(settings.client_timeout, service.allow, settings.max_body_bytes, service.refusal_body)
 platforms.install(settings.aip_http_port)
 
 

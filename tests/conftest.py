@@ -80,7 +80,7 @@ def make_client(monkeypatch):
         app = create_asgi_app(target="predict", source=str(ROOT / "function" / "main.py"))
         # Wrapped as the server's protocol wraps it (soundness_api/connection.py), so answers are the same.
         service = sys.modules["main"].service
-        clients.append(TestClient(json_errors(app, service.allow), raise_server_exceptions=False))
+        clients.append(TestClient(json_errors(app, service.allow, service.refusal_body), raise_server_exceptions=False))
         return clients[-1]
 
     yield make

@@ -101,6 +101,8 @@ def test_each_call_gets_one_reply_in_order_and_scored_ones_equal_predicts(client
     assert replies[2]["error"]["details"] == [
         {"index": 2, "field": "net_income", "problem": "must be a number, got null"}
     ]
+    # The index is the call's place in a batch BigQuery chose: the arguments say which row it is.
+    assert replies[2]["error"]["arguments"] == {**LEGACY_STATEMENT, "net_income": None}
     assert [d["field"] for d in replies[3]["error"]["details"]] == ["revenue"]
     assert "NaN and Infinity are not accepted" in replies[3]["error"]["details"][0]["problem"]
     assert [d["field"] for d in replies[4]["error"]["details"]] == ["revenue_prior", "operating_income"]
@@ -204,6 +206,37 @@ def assert_error_message(response, status: int, *words: str) -> str:
     for word in words:
         assert word in body["errorMessage"]
     return body["errorMessage"]
+
+
+def test_no_calls_get_no_replies(client):
+    assert bigquery(client, envelope([])) == (200, {"replies": []})
+
+
+def test_a_call_with_the_wrong_number_of_arguments_is_named_by_its_arguments(client):
+    message = assert_error_message(client.post("/bigquery", json=envelope([call(), [1, "x" * 100, None]])), 400)
+    assert 'the call [1, "' + "x" * 20 in message and "null]" in message
+
+
+def test_an_arguments_text_is_repeated_cut_short_in_the_reply(client):
+    status, body = bigquery(client, envelope([call(revenue="x" * 500)]))
+    assert status == 200 and body["replies"][0]["error"]["arguments"]["revenue"] == "x" * 64 + "…"
+
+
+def test_a_bug_of_ours_is_500_in_bigquerys_shape(client, monkeypatch):
+    import soundness_api.bigquery
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(soundness_api.bigquery, "predictions", broken)
+    assert assert_error_message(client.post("/bigquery", json=envelope([call()])), 500) == "internal error"
+
+
+@pytest.mark.parametrize("method", ["GET", "PUT"])
+def test_another_method_is_405_in_bigquerys_shape(client, method):
+    response = client.request(method, "/bigquery")
+    assert_error_message(response, 405, method)
+    assert response.headers["Allow"] == "OPTIONS, POST"
 
 
 @pytest.mark.parametrize(

@@ -45,6 +45,8 @@ def write_kr(tmp_path, rows):
         "total_liabilities",
         "total_equity",
         "distress_delisting_next",
+        "distress_delisting_within_24m",
+        "after_delisting",
     ]
     pd.DataFrame(rows, columns=columns).to_csv(path, index=False)
     return data.load_kr(tmp_path)
@@ -77,9 +79,10 @@ def test_a_failed_company_is_labelled_1_on_its_last_year_only(us_table):
     assert row(us_table, "C_1", 2003)["label"] == 1
 
 
-def test_earlier_years_of_a_failed_company_are_dropped_and_counted(us_table):
-    assert set(us_table.frame.loc[us_table.frame["company"] == "C_1", "year"]) == {2003}
-    assert us_table.facts["dropped_earlier_rows_of_failed_companies"] == 2
+def test_earlier_years_of_a_failed_company_are_kept_as_0_and_counted(us_table):
+    failed = us_table.frame[us_table.frame["company"] == "C_1"].set_index("year")["label"]
+    assert failed.to_dict() == {2001: 0, 2002: 0, 2003: 1}
+    assert us_table.facts["earlier_rows_of_failed_companies_labelled_0"] == 2
 
 
 def test_every_year_of_an_alive_company_is_labelled_0(us_table):
@@ -87,7 +90,7 @@ def test_every_year_of_an_alive_company_is_labelled_0(us_table):
     assert len(alive) == 4 and (alive["label"] == 0).all()
 
 
-def test_a_failed_companys_dropped_year_still_serves_as_the_prior_year_of_its_last_row(us_table):
+def test_a_failed_companys_earlier_year_serves_as_the_prior_year_of_its_last_row(us_table):
     assert row(us_table, "C_1", 2003)["total_assets_prior"] == 100.0
     assert not math.isnan(row(us_table, "C_1", 2003)["revenue_growth_pct"])
 
@@ -124,10 +127,10 @@ def test_kr_prior_year_is_the_same_corp_codes_previous_fiscal_year_only(tmp_path
     table = write_kr(
         tmp_path,
         [
-            ["00100", "가", "001", 2019, 100.0, 10.0, 5.0, 200.0, 120.0, 80.0, 0],
-            ["00100", "가", "001", 2020, 150.0, 12.0, 6.0, 250.0, 150.0, 100.0, 1],
-            ["00200", "나", "002", 2019, 900.0, 90.0, 50.0, 999.0, 500.0, 499.0, 0],
-            ["00200", "나", "002", 2021, 300.0, 30.0, 20.0, 400.0, 100.0, 300.0, 0],
+            ["00100", "가", "001", 2019, 100.0, 10.0, 5.0, 200.0, 120.0, 80.0, 0, 0, 0],
+            ["00100", "가", "001", 2020, 150.0, 12.0, 6.0, 250.0, 150.0, 100.0, 1, 1, 0],
+            ["00200", "나", "002", 2019, 900.0, 90.0, 50.0, 999.0, 500.0, 499.0, 0, 0, 0],
+            ["00200", "나", "002", 2021, 300.0, 30.0, 20.0, 400.0, 100.0, 300.0, 0, 0, 0],
         ],
     )
     followed = row(table, "00100", 2020)
@@ -137,8 +140,23 @@ def test_kr_prior_year_is_the_same_corp_codes_previous_fiscal_year_only(tmp_path
     assert table.facts["rows_without_prior_year"] == 3
 
 
+def test_kr_is_labelled_by_a_distress_delisting_within_24_months_and_leaves_out_statements_after_it(tmp_path):
+    table = write_kr(
+        tmp_path,
+        [
+            ["00100", "가", "001", 2018, 100.0, 10.0, 5.0, 200.0, 120.0, 80.0, 0, 0, 0],
+            # delisted in 2021: its 2019 statements are the last before, the old label marked 2020's
+            ["00100", "가", "001", 2019, 100.0, 10.0, 5.0, 200.0, 120.0, 80.0, 0, 1, 0],
+            ["00100", "가", "001", 2020, 100.0, 10.0, 5.0, 200.0, 120.0, 80.0, 1, 0, 0],
+            ["00100", "가", "001", 2021, 100.0, 10.0, 5.0, 200.0, 120.0, 80.0, 0, 0, 1],
+        ],
+    )
+    assert table.frame.set_index("year")["label"].to_dict() == {2018: 0, 2019: 1, 2020: 0}
+    assert table.facts["after_delisting_rows_left_out"] == 1
+
+
 def test_kr_keeps_the_filed_equity_rather_than_deriving_it(tmp_path):
-    table = write_kr(tmp_path, [["00100", "가", "001", 2020, 150.0, 12.0, 6.0, 250.0, 150.0, 90.0, 0]])
+    table = write_kr(tmp_path, [["00100", "가", "001", 2020, 150.0, 12.0, 6.0, 250.0, 150.0, 90.0, 0, 0, 0]])
     assert row(table, "00100", 2020)["equity_ratio_pct"] == pytest.approx(36.0)
 
 
@@ -148,6 +166,13 @@ def test_real_us_data_gives_each_failed_company_exactly_one_positive():
     table = data.load_us(SHARED / "data")
     positives = table.frame[table.frame["label"] == 1]
     assert positives["company"].is_unique
-    assert len(positives) == 609 and table.facts["dropped_earlier_rows_of_failed_companies"] == 4569
+    assert len(positives) == 609 and table.facts["earlier_rows_of_failed_companies_labelled_0"] == 4569
     test_rows = table.split("test").dropna(subset=list(LEGACY_FEATURES))
-    assert (len(test_rows), int(test_rows["label"].sum())) == (11494, 116)
+    assert int(test_rows["label"].sum()) == 116
+
+
+@pytest.mark.data
+def test_real_kr_data_has_69_positives_and_no_statement_filed_after_a_delisting():
+    need_shared(SHARED / "data" / data.KR_FILE)
+    table = data.load_kr(SHARED / "data")
+    assert int(table.frame["label"].sum()) == 69 and table.facts["after_delisting_rows_left_out"] == 87

@@ -56,9 +56,12 @@ def test_a_row_that_cannot_be_scored_gets_its_error_in_place(client, served_mode
     [
         ({"instances": [["x", 1, 2, 3, 4]]}, ["no row could be scored"]),
         ({"instances": []}, ["instances must be a non-empty array"]),
-        ({"inputs": [[1, 2, 3, 4, 5]]}, ["inputs is not a V1 request field"]),
-        ({"instances": [[1, 2, 3, 4, 5]], "parameters": {"threshold": 0.2}}, ["the only parameter is explain"]),
-        ({"instances": [[1, 2, 3, 4, 5]], "parameters": [False]}, ["the only parameter is explain"]),
+        ({"instances": [[1, 2, 3, 4, 5]], "inputs": [[1, 2, 3, 4, 5]]}, ["instances", "inputs"]),
+        ({"inputs": {"a": [1, 2], "b": [3]}}, ["columnar inputs", "one length"]),
+        ({"instances": [[1, 2, 3, 4, 5]], "parameters": [False]}, ["parameters must be an object", "got [false]"]),
+        ({"instances": [[1, 2, 3, 4, 5]], "parameters": 0}, ["parameters must be an object", "got 0"]),
+        ({"instances": [[1, 2, 3, 4, 5]], "parameters": False}, ["parameters must be an object", "got false"]),
+        ({"instances": [[1, 2, 3, 4, 5]], "parameters": ""}, ["parameters must be an object", 'got ""']),
         ({"instances": [[1, 2, 3, 4, 5]], "parameters": {"explain": "false"}}, ["explain must be true or false"]),
         ({"instances": [[1, 2, 3, 4, 5]], "explain": False}, ["explain is not a V1 request field"]),
         ([1, 2], ["instances"]),
@@ -106,3 +109,96 @@ def test_an_unavailable_model_is_503(make_client, tmp_path):
 def test_a_wrong_method_is_405_with_allow(client, served_model):
     response = client.delete(f"/v1/models/{served_model['name']}:predict")
     assert response.status_code == 405 and response.headers["Allow"] == "OPTIONS, POST"
+
+
+def test_a_callers_own_parameters_are_ignored_and_explain_is_still_read(client, served_model, features):
+    values = rows(features)
+    expected = client.post("/predict", json={"data": values, "explain": False}).json()["predictions"]
+    for parameters in ({"confidence": 0.5, "explain": False}, {"explain": False, "threshold": [1]}):
+        status, body = v1_predict(client, served_model["name"], {"instances": values, "parameters": parameters})
+        assert status == 200 and body == {"predictions": expected}
+    status, body = v1_predict(client, served_model["name"], {"instances": values, "parameters": None})
+    assert status == 200 and len(body["predictions"]) == 2
+
+
+def test_inputs_are_taken_as_instances_are_also_as_columns(client, served_model, features):
+    values = rows(features)
+    expected = {"predictions": client.post("/predict", json={"data": values}).json()["predictions"]}
+    assert v1_predict(client, served_model["name"], {"inputs": values}) == (200, expected)
+    by_name = [dict(zip(features, row)) for row in values]
+    assert v1_predict(client, served_model["name"], {"inputs": by_name}) == (200, expected)
+    # TensorFlow Serving's columnar form: each feature's values, one per row
+    columns = {name: [row[i] for row in values] for i, name in enumerate(features[: len(values[0])])}
+    assert v1_predict(client, served_model["name"], {"inputs": columns}) == (200, expected)
+
+
+def test_the_model_list_names_the_served_model(client, served_model):
+    response = client.get("/v1/models")
+    assert response.status_code == 200 and response.json() == {"models": [served_model["name"]]}
+
+
+def test_explain_answers_each_instances_explanation_as_predict_gives_it(make_client):
+    client = make_client(MODEL_DIR=DEFAULT_MODEL)
+    name = client.get("/model").json()["model"]["name"]
+    instances = [LEGACY_RATIOS, ["x"] * 5]
+    # explain false in the parameters is :predict's; :explain explains whatever they say
+    response = client.post(
+        f"/v1/models/{name}:explain", json={"instances": instances, "parameters": {"explain": False}}
+    )
+    assert response.status_code == 200
+    predicted = client.post("/predict", json={"data": instances}).json()["predictions"]
+    assert response.json() == {
+        "explanations": [
+            {"index": 0, "id": None, "explanation": predicted[0]["explanation"]},
+            {"index": 1, "id": None, "error": predicted[1]["error"]},
+        ]
+    }
+    assert_kserve_error(client.post("/v1/models/other:explain", json={"instances": instances}), 404, "'other'")
+
+
+def test_a_model_that_cannot_explain_has_no_explainer(make_client, legacy_model_dir):
+    client = make_client(MODEL_DIR=legacy_model_dir)
+    name = client.get("/model").json()["model"]["name"]
+    response = client.post(f"/v1/models/{name}:explain", json={"instances": [LEGACY_RATIOS]})
+    assert_kserve_error(response, 404, "does not explain")
+
+
+@pytest.mark.parametrize(
+    "accept, page",
+    [
+        (None, False),  # KServe's SDK: httpx's default */*
+        ("*/*", False),
+        ("application/json", False),
+        ("application/json, text/plain, */*", False),
+        ("text/html;q=0.5, application/json", False),
+        ("text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,*/*;q=0.8", True),  # Chromium
+        ("text/html", True),
+        ("text/html;q=0", False),
+    ],
+)
+def test_the_root_answers_kserves_liveness_to_programs_and_the_page_to_browsers(client, accept, page):
+    response = client.get("/", headers={"Accept": accept} if accept else {})
+    assert response.status_code == 200
+    if page:
+        assert response.headers["content-type"].startswith("text/html")
+    else:
+        assert response.json() == {"status": "alive"}
+
+
+@pytest.mark.parametrize(
+    "method, path, status",
+    [("GET", "/v1/models/{name}/metadata", 404), ("GET", "/v1", 404), ("PUT", "/v1/models", 405)],
+)
+def test_routes_and_methods_not_offered_are_answered_in_kserves_error_shape(client, served_model, method, path, status):
+    assert_kserve_error(client.request(method, path.format(name=served_model["name"])), status)
+
+
+def test_a_bug_of_ours_is_500_in_kserves_shape(client, served_model, monkeypatch):
+    import soundness_api.kserve_v1
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(soundness_api.kserve_v1, "answer", broken)
+    response = client.post(f"/v1/models/{served_model['name']}:predict", json={"instances": [LEGACY_RATIOS]})
+    assert assert_kserve_error(response, 500) == "internal error"

@@ -51,7 +51,11 @@ def graded_model(tmp_path):
             "insufficient": {"min_known_features": 6, "rule": "a test's"},
             **keys,
         }
-        manifest.update({key: value for key, value in added.items() if value is not None})
+        for key, value in added.items():  # None: the key left out, even if the bundled model has it
+            if value is None:
+                manifest.pop(key, None)
+            else:
+                manifest[key] = value
         (target / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
         return target
 

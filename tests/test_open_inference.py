@@ -69,13 +69,26 @@ def test_model_metadata_describes_the_tensors_it_takes_and_gives(client, served_
     ):
         body = client.get(path).json()
         assert body["name"] == served_model["name"] and body["versions"] == [served_model["version"]]
+        assert body["platform"] == ""  # the spec's platforms name frameworks; ours is none of them
         assert body["inputs"] == [
-            {"name": "features", "datatype": "FP64", "shape": [-1, len(features)], "parameters": {"features": features}}
+            {
+                "name": "features",
+                "datatype": "FP64",
+                "shape": [-1, len(features)],
+                "parameters": {"features": features, "datatypes": ["FP32", "FP64"], "accepts_unknown": False},
+            }
         ]
         assert body["outputs"] == [  # this model cannot explain its answers: no explanation outputs
             {"name": "probability_unsound", "datatype": "FP64", "shape": [-1]},
             {"name": "label", "datatype": "INT64", "shape": [-1]},
         ]
+        # The other form, one tensor per feature; no unknown mask, as this model needs every input.
+        assert body["parameters"] == {
+            "per_feature_inputs": [
+                {"name": name, "datatype": "FP64", "shape": [-1, 1], "parameters": {"shapes": [[-1], [-1, 1]]}}
+                for name in features
+            ]
+        }
 
 
 def test_the_served_model_and_version_are_ready_and_others_are_404(client, served_model):
@@ -121,6 +134,12 @@ def test_one_tensor_per_feature_is_the_same_as_the_matrix(client, infer_path, fe
     ]  # in any order: names place them
     body = client.post(infer_path, json={"inputs": columns}).json()
     assert outputs(body) == predicted(client, rows) and "id" not in body
+    # MLServer's PandasCodec: one [N, 1] column per feature, flat or nested
+    for data in (lambda c: c, lambda c: [[v] for v in c]):
+        pandas = [{**column, "shape": [2, 1], "data": data(column["data"])} for column in columns]
+        assert outputs(client.post(infer_path, json={"inputs": pandas}).json()) == predicted(client, rows)
+    mixed = [{**columns[0], "shape": [2, 1]}, *columns[1:]]
+    assert_kserve_error(client.post(infer_path, json={"inputs": mixed}), 400, "the same shape, [N] or [N, 1]")
 
 
 def test_requested_outputs_are_the_only_ones_returned(client, infer_path, features):
@@ -229,12 +248,16 @@ def test_inference_needs_the_api_key_and_obeys_the_body_limit(make_client, serve
     assert_kserve_error(small.post(path, json={"inputs": [matrix([[1.0] * 5] * 5)]}), 413, "at most 100 bytes")
 
 
-def test_a_body_declared_as_another_type_is_415_but_an_undeclared_one_is_read_as_json(client, infer_path):
+def test_a_body_is_read_as_json_whatever_its_type_unless_binary_tensors_follow_it(client, infer_path):
+    # As Triton and KServe read it: tritonclient's asyncio client declares application/octet-stream.
     body = b'{"inputs": [{"name": "features", "datatype": "FP64", "shape": [1, 5], "data": [1, 2, 3, 4, 5]}]}'
+    for declared in ("application/octet-stream", "text/plain", ""):
+        assert client.post(infer_path, content=body, headers={"Content-Type": declared}).status_code == 200
+    # Triton's binary tensor extension: the JSON's length in this header, raw tensor bytes after it.
+    binary = {"Content-Type": "application/octet-stream", "Inference-Header-Content-Length": str(len(body))}
     assert_kserve_error(
-        client.post(infer_path, content=body, headers={"Content-Type": "text/plain"}), 415, "Content-Type"
+        client.post(infer_path, content=body + bytes(40), headers=binary), 400, "binary tensor data is not supported"
     )
-    assert client.post(infer_path, content=body, headers={"Content-Type": ""}).status_code == 200
 
 
 # ---------------------------------------------------------------- explanations (the bundled model explains)
@@ -270,7 +293,9 @@ def test_the_metadata_of_a_model_that_explains_lists_the_explanation_outputs_and
         {"name": "contributions", "datatype": "FP64", **columns},
         {"name": "baseline", "datatype": "FP64", "shape": [-1]},
     ]
-    assert body["inputs"] == [{"name": "features", "datatype": "FP64", **columns}]
+    parameters = {**columns["parameters"], "datatypes": ["FP32", "FP64"], "accepts_unknown": True}
+    assert body["inputs"] == [{"name": "features", "datatype": "FP64", **columns, "parameters": parameters}]
+    assert body["parameters"]["unknown_mask"] == {"name": "unknown", "datatype": "BOOL", **columns}
 
 
 def test_by_default_every_row_is_explained_as_predict_explains_it_adding_up_to_its_log_odds(bundled, bundled_rows):
@@ -306,9 +331,90 @@ def test_a_row_that_cannot_be_scored_still_fails_the_request_when_explaining(bun
     features, rows = bundled_rows
     response = bundled.post(
         f"/v2/models/{bundled.get('/model').json()['model']['name']}/infer",
-        json={"inputs": [matrix([rows[0], [*rows[1][:-1], None]])]},
+        json={"inputs": [matrix([rows[0], [*rows[1][:-1], "1.5"]])]},
     )
-    assert_kserve_error(response, 400, "row 1", features[-1], "got null")
+    assert_kserve_error(response, 400, "row 1", features[-1], "must be a number")
+
+
+# ---------------------------------------------------------------- unknown inputs (the bundled model takes them)
+
+
+@pytest.fixture
+def unknown_rows(bundled) -> tuple[list[str], list[list[float | None]], list[dict]]:
+    """Three companies with statement values left out, their features (None: unknown) as /predict
+    derived them, and /predict's answers for them."""
+    features = bundled.get("/model").json()["features"]
+    companies = [
+        {**LEGACY_STATEMENT, "revenue_prior": None},
+        {k: v for k, v in LEGACY_STATEMENT.items() if not k.endswith("_prior")},
+        LEGACY_STATEMENT,
+    ]
+    answers = bundled.post("/predict", json={"companies": companies}).json()["predictions"]
+    assert [bool(a["warnings"]) for a in answers] == [True, True, False]
+    return features, [[a["ratios"][f] for f in features] for a in answers], answers
+
+
+def scored_as_predict(body, answers, features):
+    tensors, width = outputs(body), len(features)
+    assert tensors["probability_unsound"] == [a["probability_unsound"] for a in answers]
+    assert tensors["label"] == [a["label"] for a in answers]
+    assert [tensors["contributions"][r * width : (r + 1) * width] for r in range(len(answers))] == [
+        [a["explanation"]["contributions"][f] for f in features] for a in answers
+    ]
+
+
+def test_unknown_values_sent_as_null_are_scored_as_predict_scores_them(bundled, unknown_rows):
+    features, rows, answers = unknown_rows
+    assert any(None in row for row in rows)
+    scored_as_predict(bundled_infer(bundled, {"inputs": [matrix(rows)]}), answers, features)
+    columns = [
+        {"name": f, "datatype": "FP64", "shape": [3, 1], "data": [[r[i]] for r in rows]} for i, f in enumerate(features)
+    ]
+    scored_as_predict(bundled_infer(bundled, {"inputs": columns}), answers, features)
+
+
+def test_unknown_values_marked_in_the_unknown_mask_are_scored_as_predict_scores_them(bundled, unknown_rows):
+    # For clients that cannot send null (numpy arrays): any number in the value's place, true in the mask.
+    features, rows, answers = unknown_rows
+    mask = {
+        "name": "unknown",
+        "datatype": "BOOL",
+        "shape": [3, len(features)],
+        "data": [[v is None for v in r] for r in rows],
+    }
+    for filler in (0.0, -999.0):
+        filled = [[filler if v is None else v for v in row] for row in rows]
+        scored_as_predict(bundled_infer(bundled, {"inputs": [matrix(filled), mask]}), answers, features)
+    raw = json.dumps({"inputs": [matrix([[-1.0 if v is None else v for v in r] for r in rows]), mask]})
+    with_nan = bundled.post(  # numpy's NaN, as Python's json writes it, where the mask says unknown
+        f"/v2/models/{bundled.get('/model').json()['model']['name']}/infer",
+        content=raw.replace("-1.0", "NaN"),
+        headers={"Content-Type": "application/json"},
+    )
+    assert with_nan.status_code == 200, with_nan.json()
+    scored_as_predict(with_nan.json(), answers, features)
+
+
+@pytest.mark.parametrize(
+    "mask, words",
+    [
+        ({"datatype": "BOOL", "shape": [1, 3], "data": [True, False, True]}, ["'unknown'", "shape [1, 16]"]),
+        ({"datatype": "BOOL", "shape": [1, 16], "data": [1] + [0] * 15}, ["'unknown'", "true or false"]),
+        ({"datatype": "FP64", "shape": [1, 16], "data": [0.0] * 16}, ["'unknown'", "BOOL"]),
+    ],
+)
+def test_an_unknown_mask_that_does_not_fit_is_400(bundled, mask, words):
+    name = bundled.get("/model").json()["model"]["name"]
+    tensor = {"name": "features", "datatype": "FP64", "shape": [1, 16], "data": [1.0] * 16}
+    response = bundled.post(f"/v2/models/{name}/infer", json={"inputs": [tensor, {"name": "unknown", **mask}]})
+    assert_kserve_error(response, 400, *words)
+
+
+def test_a_model_that_needs_every_input_refuses_null_and_the_mask(client, infer_path, features):
+    row = LEGACY_RATIOS[: len(features)]
+    assert_kserve_error(client.post(infer_path, json={"inputs": [matrix([[*row[:-1], None]])]}), 400, "got null")
+    mask = {"name": "unknown", "datatype": "BOOL", "shape": [1, len(row)], "data": [False] * len(row)}
+    assert_kserve_error(client.post(infer_path, json={"inputs": [matrix([row]), mask]}), 400, "needs every input")
 
 
 # ---------------------------------------------------------------- a real client
@@ -342,31 +448,38 @@ def test_tritons_python_client_checks_health_reads_metadata_and_infers(start_ser
         triton.close()
 
 
-@pytest.mark.server
-def test_tritons_python_client_reads_the_explanation_tensors(start_server, bundled_rows):
-    np = pytest.importorskip("numpy")
-    http = pytest.importorskip("tritonclient.http")
-    features, rows = bundled_rows
-    server = start_server({"MODEL_DIR": str(DEFAULT_MODEL)})
-    status, body, _ = post_json(server.url + "/predict", {"data": rows})
-    assert status == 200
-    explained = [p["explanation"] for p in body["predictions"]]
-    name = body["model"]["name"]
-    triton = http.InferenceServerClient(url=server.url.removeprefix("http://"))
-    try:
-        metadata = triton.get_model_metadata(name)
-        [contributions_metadata] = [o for o in metadata["outputs"] if o["name"] == "contributions"]
-        assert contributions_metadata["parameters"]["features"] == features
-        tensor = http.InferInput("features", [len(rows), len(features)], "FP64")
-        tensor.set_data_from_numpy(np.array(rows, dtype=np.float64), binary_data=False)
-        result = triton.infer(name, [tensor])
-        contributions = result.as_numpy("contributions")
-        assert contributions.shape == (len(rows), len(features))
-        assert contributions.tolist() == [[e["contributions"][f] for f in features] for e in explained]
-        assert result.as_numpy("baseline").tolist() == [e["baseline"] for e in explained]
-        wanted = [http.InferRequestedOutput("label", binary_data=False)]
-        only_labels = triton.infer(name, [tensor], outputs=wanted)
-        assert only_labels.as_numpy("contributions") is None
-        assert only_labels.as_numpy("label").tolist() == [p["label"] for p in body["predictions"]]
-    finally:
-        triton.close()
+# ---------------------------------------------------------------- every answer under /v2 in the protocol's shape
+
+
+@pytest.mark.parametrize(
+    "method, path, status",
+    [  # what tritonclient asks of a Triton server that this one does not offer
+        ("GET", "/v2/models/{name}/config", 404),  # get_model_config
+        ("POST", "/v2/repository/index", 404),  # get_model_repository_index
+        ("GET", "/v2/models/{name}/stats", 404),  # get_inference_statistics
+        ("POST", "/v2/repository/models/{name}/load", 404),  # load_model
+        ("GET", "/v2/models/{name}/infer", 405),
+        ("DELETE", "/v2/health/live", 405),
+        ("POST", "/v2", 405),
+        ("TRACE", "/v2/models/{name}/infer", 405),  # outside the framework's methods: its own 405
+        ("GET", "/v2/models/a%0Ab/ready", 404),  # a path the framework's router cannot take
+    ],
+)
+def test_routes_and_methods_not_offered_are_answered_in_the_protocols_error_shape(
+    client, served_model, method, path, status
+):
+    response = client.request(method, path.format(name=served_model["name"]))
+    assert_kserve_error(response, status)
+    if status == 405:
+        assert "GET" in response.headers["Allow"] or "POST" in response.headers["Allow"]
+
+
+def test_a_bug_of_ours_is_500_in_the_protocols_shape(client, infer_path, features, monkeypatch):
+    import soundness_api.open_inference
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(soundness_api.open_inference, "predictions", broken)
+    response = client.post(infer_path, json={"inputs": [matrix([LEGACY_RATIOS[: len(features)]])]})
+    assert assert_kserve_error(response, 500, "internal error") == "internal error"

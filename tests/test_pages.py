@@ -25,7 +25,9 @@ def page_dir(tmp_path) -> Path:
 
 @pytest.fixture
 def client(make_client, page_dir):
-    return make_client(FRONTEND_DIR=page_dir)
+    client = make_client(FRONTEND_DIR=page_dir)
+    client.headers["Accept"] = "text/html,*/*;q=0.8"  # as a browser asks (GET / answers others KServe's liveness)
+    return client
 
 
 def versioned_names(index_html: str) -> dict[str, str]:

@@ -4,19 +4,20 @@ A small network for a few epochs on a quarter of the US companies keeps this to 
 figures it reaches are not checked here (training/report/ holds the full run's).
 """
 
+import json
 from dataclasses import replace
+from itertools import pairwise
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
-from safetensors.torch import load_file
 
-from helpers import SHARED, need_shared
+from helpers import DEFAULT_MODEL, SHARED, need_shared
 from soundness import artifacts
 from soundness.predictor import Predictor
 from soundness.ratios import LEGACY_FEATURES
-from training import background, data, recipes, train, yardstick
+from training import background, data, grading, provenance, recipes, train, yardstick
 from training.ensemble import average_networks
 from training.network import NeuralNet
 
@@ -32,6 +33,7 @@ def us():
 
 
 def served(us, directory, config=SMALL):
+    provenance.pin_threads()  # as training.train does: one thread, one order of additions
     recipe = recipes.NetworkRecipe(config)
     fitted, calibration, chosen = train.fit_calibrated(recipe, us.frame, train.SERVED)
     manifest = {
@@ -103,19 +105,23 @@ def test_the_background_is_actual_encoded_fit_year_rows_weighted_by_the_share_of
 
 
 @pytest.mark.data
-def test_the_served_model_is_fitted_calibrated_and_thresholded_on_the_years_it_says(trained):
+def test_the_served_model_is_fitted_calibrated_and_thresholded_on_the_years_before_the_test_years(trained):
     _, predictor, _ = trained
     manifest = predictor.manifest
-    assert manifest["calibration"]["fitted_on"] == "validation years 2016-2018"
-    assert manifest["decision"]["chosen_on"] == "validation years 2016-2018"
+    assert train.SERVED["fit"] == (1999, 2011)
+    assert manifest["calibration"]["fitted_on"] == "validation years 2012-2014"
+    assert manifest["decision"]["chosen_on"] == "validation years 2012-2014"
 
 
 @pytest.mark.data
-def test_the_same_seed_gives_identical_weights(trained, us, tmp_path):
+def test_training_twice_writes_the_same_bits(trained, us, tmp_path):
     directory, _, _ = trained
     served(us, tmp_path / "again")
-    first, second = load_file(directory / artifacts.TENSORS), load_file(tmp_path / "again" / artifacts.TENSORS)
-    assert all(torch.equal(first[name], second[name]) for name in first)
+    assert (directory / artifacts.TENSORS).read_bytes() == (tmp_path / "again" / artifacts.TENSORS).read_bytes()
+    first, second = (json.loads((d / artifacts.MANIFEST).read_text()) for d in (directory, tmp_path / "again"))
+    for manifest in (first, second):
+        del manifest["created"]["at"]  # the time stamp is all that may differ
+    assert first == second
 
 
 class RecordingRecipe:
@@ -141,19 +147,93 @@ class RecordingRecipe:
         return lambda frame: frame["year"].to_numpy(float)
 
 
+def year_table(monkeypatch, tmp_path):
+    monkeypatch.setattr(yardstick, "CACHE", tmp_path / "cache")
+    monkeypatch.setattr(yardstick, "sha256_of", lambda path: "data")
+    frame = pd.DataFrame({"year": np.repeat(np.arange(2000, 2019), 3), "label": 0, "company": "c"})
+    return data.Table(frame, SHARED / "data" / data.US_FILE, "test")
+
+
 def test_each_year_is_scored_by_a_model_fitted_before_it_with_settings_chosen_on_the_three_years_before(
     tmp_path, monkeypatch
 ):
-    monkeypatch.setattr(yardstick, "CACHE", tmp_path)
-    frame = pd.DataFrame({"year": np.repeat(np.arange(2000, 2019), 3), "label": 0, "company": "c"})
-    table = data.Table(frame, SHARED / "data" / data.US_FILE, "test")
-    monkeypatch.setattr(yardstick, "sha256_of", lambda path: "data")
+    table = year_table(monkeypatch, tmp_path)
     recipe = RecordingRecipe()
     scores = yardstick.rolling_scores(recipe, table, years=(2010, 2011))
-    assert recipe.calls == [("select", 2006, 2007, 2009), ("fit", 2009), ("select", 2007, 2008, 2010), ("fit", 2010)]
+    assert sorted(recipe.calls, key=str) == sorted(
+        [("select", 2006, 2007, 2009), ("fit", 2009), ("select", 2007, 2008, 2010), ("fit", 2010)], key=str
+    )
     assert scores["year"].tolist() == [2010] * 3 + [2011] * 3
-    again = yardstick.rolling_scores(RecordingRecipe(), table, years=(2010, 2011))  # from the cache
-    assert again["score"].tolist() == scores["score"].tolist()
+
+
+def test_recipe_choices_are_made_on_rolling_years_before_the_test_years():
+    assert max(yardstick.CHOICE_YEARS) < data.SPLITS["test"][0]
+
+
+def test_a_cached_score_is_reused_for_the_same_code_and_never_across_a_code_change(tmp_path, monkeypatch):
+    table = year_table(monkeypatch, tmp_path)
+    code = tmp_path / "code.py"
+    code.write_text("SCALE = 1\n")
+    monkeypatch.setattr(provenance, "imported_code", lambda: [code])
+    monkeypatch.setattr(provenance, "ROOT", tmp_path)
+    first = RecordingRecipe()
+    scores, from_cache = yardstick.rolling_scores_of({"r": first}, table, (2010,), cache=True)
+    assert first.calls and from_cache == {"r": False}
+    again = RecordingRecipe()
+    cached, from_cache = yardstick.rolling_scores_of({"r": again}, table, (2010,), cache=True)
+    assert not again.calls and from_cache == {"r": True}
+    assert cached["r"]["score"].tolist() == scores["r"]["score"].tolist()
+    code.write_text("SCALE = 2\n")  # the same recipe, the same data: other code
+    changed = RecordingRecipe()
+    _, from_cache = yardstick.rolling_scores_of({"r": changed}, table, (2010,), cache=True)
+    assert changed.calls and from_cache == {"r": False}
+
+
+def test_without_the_cache_every_score_is_computed_afresh(tmp_path, monkeypatch):
+    table = year_table(monkeypatch, tmp_path)
+    yardstick.rolling_scores_of({"r": RecordingRecipe()}, table, (2010,), cache=True)
+    fresh = RecordingRecipe()
+    _, from_cache = yardstick.rolling_scores_of({"r": fresh}, table, (2010,))
+    assert fresh.calls and from_cache == {"r": False}
+
+
+@pytest.mark.data
+def test_the_rolling_scores_are_the_same_bits_in_worker_processes_as_in_this_one(us):
+    recipe = recipes.NetworkRecipe(replace(SMALL, max_epochs=2))
+    alone, _ = yardstick.rolling_scores_of({"r": recipe}, us, (2012, 2013), log=lambda _: None)
+    pooled, _ = yardstick.rolling_scores_of({"r": recipe}, us, (2012, 2013), log=lambda _: None, jobs=2)
+    columns = ["row", "year", "score", "score_five_only"]
+    pd.testing.assert_frame_equal(alone["r"][columns], pooled["r"][columns], check_exact=True)
+
+
+def test_the_manifest_records_the_code_it_was_made_by_file_by_file():
+    record = provenance.record(provenance.pin_threads(), SHARED / "data", [])
+    assert "training/train.py" in record["code_sha256"] and "src/soundness/ratios.py" in record["code_sha256"]
+    assert record["threads"]["torch_intra_op"] == 1 and record["libraries"]["torch"].startswith("2.13.0")
+    assert set(record["git"]) == {"code_commit", "code_clean"}
+
+
+def test_grades_are_bands_three_times_apart_centred_on_the_validation_event_rate():
+    y = np.array([1] * 9 + [0] * 891)  # 1 %
+    points = grading.cut_points(y)
+    assert points == pytest.approx([0.01 / 3**1.5, 0.01 / 3**0.5, 0.01 * 3**0.5, 0.01 * 3**1.5], abs=1e-6)
+
+
+def test_event_rates_count_each_grades_rows_and_events_and_set_rows_with_too_few_features_apart():
+    p = np.array([0.001, 0.002, 0.01, 0.02, 0.05, 0.3, 0.4, 0.5])
+    rows = pd.DataFrame({"label": [0, 0, 0, 1, 0, 1, 1, 0], "a": 1.0, "b": 1.0, "c": 1.0})
+    rows.loc[7, ["b", "c"]] = np.nan
+    rates = grading.event_rates(p, rows, ["a", "b", "c"], [0.005, 0.015, 0.03, 0.2], 2, "event", [2015, 2018])
+    assert [(g["rows"], g["events"]) for g in rates["grades"]] == [(2, 0), (1, 0), (1, 1), (1, 0), (2, 2)]
+    assert rates["insufficient"] == {"rows": 1, "events": 0}
+
+
+def test_masking_leaves_each_row_exactly_the_asked_number_of_its_own_known_features():
+    frame = pd.DataFrame({"a": [1.0, np.nan, 3.0], "b": [1.0, 2.0, np.nan], "c": [1.0, 2.0, 3.0]})
+    out = grading.masked_to(frame, ["a", "b", "c"], 2, np.random.default_rng(0))
+    assert out.notna().sum(axis=1).tolist() == [2, 2, 2]
+    assert out.loc[1].tolist()[1:] == [2.0, 2.0] and out.loc[2, "b"] != out.loc[2, "b"]
+    assert len(grading.masked_to(frame, ["a", "b", "c"], 3, np.random.default_rng(0))) == 1
 
 
 def test_five_only_inputs_keep_the_legacy_five_and_make_every_other_ratio_unknown():
@@ -227,3 +307,21 @@ def test_an_out_of_fold_teacher_scores_each_company_by_a_model_never_fitted_on_i
 def test_distillation_without_a_teacher_is_refused():
     with pytest.raises(ValueError, match="teacher"):
         recipes.NetworkRecipe(replace(SMALL, distill=1.0))
+
+
+@pytest.mark.data
+def test_the_bundled_models_grades_rise_with_their_observed_event_rates_as_its_manifest_says():
+    """Recomputed with the served (numpy) predictor: the manifest's event rates are the data's,
+    strictly rising on the US test years and not falling on the Korean rows."""
+    us, kr = data.load_us(need_shared(SHARED / "data")), data.load_kr(SHARED / "data")
+    predictor = Predictor(artifacts.load(DEFAULT_MODEL))
+    manifest, features = predictor.manifest, predictor.features
+    grades, least = manifest["grades"], manifest["insufficient"]["min_known_features"]
+    assert grades["chosen_on"] == "validation years 2012-2014"
+    test = us.split("test")
+    for rows, name in ((test[test[features].notna().any(axis=1)], "us_test"), (train.korean_rows(kr), "kr")):
+        p = predictor.probabilities(rows[features].to_numpy(float))
+        recomputed = grading.event_rates(p, rows, features, grades["cut_points"], least, "", [])
+        assert recomputed["grades"] == grades["event_rates"][name]["grades"]
+        rates = [g["rate"] for g in recomputed["grades"]]
+        assert all(a < b for a, b in pairwise(rates)) if name == "us_test" else all(a <= b for a, b in pairwise(rates))

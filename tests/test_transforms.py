@@ -1,5 +1,5 @@
 """What the preprocessing steps refuse and where their bounds lie: the rules mutation testing found
-no test held (make mutation). Run with warnings as errors: a RuntimeWarning on the request path
+no test held. Run with warnings as errors: a RuntimeWarning on the request path
 (a division by zero, an invalid comparison) is a bug, not noise."""
 
 import numpy as np

@@ -1,10 +1,11 @@
-"""Network recipes compared on the rolling-origin yardstick (never on the test years).
+"""Network recipes compared on the rolling-origin yardstick's choice years (never the test years).
 
-    python -m training.compare [--data-dir DIR] [--out training/report/selection.md] [NAME ...]
+    python -m training.compare [--data-dir DIR] [--out training/report/selection.md] [--jobs N] [NAME ...]
 
-Each candidate's out-of-year scores 2010-2018 (training.yardstick, cached in .cache/rolling)
-against the version-1 recipe's and HistGradientBoosting's on the same rows, paired
-company-level bootstrap intervals. With names, only those candidates are run.
+Each candidate's out-of-year scores 2010-2014 (training.yardstick.CHOICE_YEARS; cached in
+.cache/rolling, keyed by code, libraries and data as well as the recipe) against the version-1
+recipe's and HistGradientBoosting's on the same rows, paired company-level bootstrap intervals.
+With names, only those candidates are run.
 """
 
 from __future__ import annotations
@@ -15,9 +16,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
-import torch
 
-from . import bootstrap, data, recipes, yardstick
+from . import bootstrap, data, provenance, recipes, yardstick
 from .train import CHOSEN, chosen_recipe
 
 # What was tried, in order; the chosen one is training.train.chosen_recipe().
@@ -58,12 +58,14 @@ CANDIDATES: dict[str, recipes.NetworkRecipe] = {
 }
 
 
-def compare(table: data.Table, names: list[str], log=print) -> list[dict]:
+def compare(table: data.Table, names: list[str], log=print, jobs: int = 1) -> list[dict]:
     reference = {"version_1": recipes.version1(), "hist_gradient_boosting": recipes.BoostingRecipe()}
-    runs = {name: yardstick.rolling_scores(r, table, log=log) for name, r in reference.items()}
+    every = {**reference, **{name: CANDIDATES[name] for name in names}}
+    scored, _ = yardstick.rolling_scores_of(every, table, yardstick.CHOICE_YEARS, log, cache=True, jobs=jobs)
+    runs = {name: scored[name] for name in reference}
     rows = []
     for name in names:
-        scores = yardstick.rolling_scores(CANDIDATES[name], table, log=log)
+        scores = scored[name]
         columns = {
             **{n: s[["row", "score"]] for n, s in runs.items()},
             "candidate": scores[["row", "score"]],
@@ -119,9 +121,9 @@ def markdown(rows: list[dict]) -> str:
     lines = [
         "# Network recipes on the rolling-origin yardstick",
         "",
-        "Made by `python -m training.compare`. Mean per-year ROC-AUC 2010-2018 on the rows version 1 can "
+        f"Made by `python -m training.compare`. Mean per-year ROC-AUC {yardstick.CHOICE_YEARS[0]}-{yardstick.CHOICE_YEARS[-1]} on the rows version 1 can "
         "score; intervals from 500 paired company-level bootstrap resamples (the report's final figures "
-        "use 2000). The test years are never read for a choice.",
+        "use 2000). The test years (2015-2018) are never read for a choice.",
         "",
         "| candidate | mean ROC-AUC | minus version 1 [95 %] | minus HGB [95 %] | legacy five only | wall seconds (shared machine) |",
         "|---|---|---|---|---|---|",
@@ -152,10 +154,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data-dir", type=Path, default=data.DEFAULT_DATA_DIR)
     parser.add_argument("--out", type=Path, default=data.ROOT / "training" / "report" / "selection.md")
+    parser.add_argument("--jobs", type=int, default=1, help="worker processes (the same scores with any number)")
     parser.add_argument("names", nargs="*", help="candidates to run (default: all)")
     args = parser.parse_args(argv)
-    torch.set_num_threads(1)
-    rows = compare(data.load_us(args.data_dir), args.names or list(CANDIDATES))
+    provenance.pin_threads()
+    rows = compare(data.load_us(args.data_dir), args.names or list(CANDIDATES), jobs=args.jobs)
     if not args.names:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(markdown(rows), encoding="utf-8")

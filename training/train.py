@@ -1,19 +1,24 @@
 """Train, judge and write the bundled soundness model (version 2); one command does it all.
 
     python -m training.train --out artifacts/default --report training/report [--data-dir DIR]
+        [--jobs N] [--cache]
 
 1. The rolling-origin yardstick (training.yardstick): this recipe, the version-1 recipe,
    logistic regression and HistGradientBoosting on the same inputs, each year 2010-2018
    scored by a model fitted on the years before it; paired company-level bootstrap
-   intervals (training.bootstrap). Also this recipe's model given only the legacy five.
-2. The fixed split (training.data.SPLITS): fit on its train years, epochs, Platt calibration
-   and threshold on its validation years, its test years read once here, to report (with the
-   same baselines fitted the same way).
-3. The served model (training.data.SERVED_SPLITS): the same recipe shifted to the most recent
-   years it allows, epochs, calibration and threshold on years it is not fitted on.
-4. The Korean DART table, never used for any choice: the served and fixed-split models,
-   next to the legacy published model on the rows it can score, paired.
-Out-of-year scores are cached (.cache/rolling), so a second run retrains only what changed.
+   intervals (training.bootstrap), over 2010-2014 (the years recipes are chosen on) and
+   2010-2018. Also this recipe's model given only the legacy five.
+2. The fixed split (training.data.SPLITS), which is the served model: fit on 1999-2011;
+   epochs, Platt calibration, the threshold, the grades' cut points and the fewest known
+   features it judges on, all chosen on 2012-2014; the test years 2015-2018 read once here,
+   to report (with the same baselines fitted the same way) and to measure each grade's
+   event rate on years the model never saw.
+3. The Korean DART table, never used for any choice: the served model next to the legacy
+   published model on the rows it can score, paired; each grade's distress-delisting rate.
+Every score is computed afresh unless --cache is given (then the rolling scores are kept in
+.cache/rolling, keyed by the code, libraries and data as well as the recipe): the committed
+artifact and report come from `make train`, without it. Threads are pinned to one per
+process (training.provenance), so a rerun on the same machine kind gives the same bits.
 """
 
 from __future__ import annotations
@@ -24,25 +29,28 @@ import sys
 import tempfile
 import time
 from dataclasses import asdict
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import torch
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import precision_recall_curve, roc_auc_score, roc_curve
 
 from soundness.ratios import LEGACY_FEATURES
 
-from . import background, bootstrap, data, evaluate, export, recipes, report, yardstick
+from . import background, bootstrap, data, evaluate, export, grading, provenance, recipes, report, yardstick
 from .data import years
 
 MODEL_NAME = "us-bankruptcy-mlp"
-MODEL_VERSION = "2.1.0"
+MODEL_VERSION = "2.2.0"
 QUANTILES = [0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99]
+# The served model is the fixed split's: nothing it was chosen by, and none of the grades'
+# event rates, comes from a year it was fitted on or the test years.
 FIXED = {"fit": data.SPLITS["train"], "validation": data.SPLITS["validation"], "test": data.SPLITS["test"]}
-SERVED = data.SERVED_SPLITS
+SERVED = {"fit": FIXED["fit"], "validation": FIXED["validation"]}
+JOBS = 3  # worker processes for the rolling yardstick: the scores are the same bits with any number
 LEGACY_ARTIFACTS = data.ROOT.parent / "shared" / "reference" / "seed-artifacts"
 LEGACY_PUBLISHED_KR_AUC = 0.886
 # Chosen on the rolling yardstick (training/report/selection.md, `python -m training.compare`):
@@ -119,27 +127,41 @@ def fit_calibrated(
 # ---------------------------------------------------------------- 1. the rolling yardstick
 
 
-def rolling(table: data.Table, recipe: recipes.NetworkRecipe, log=print) -> dict[str, Any]:
-    """Per-year ROC-AUC of each recipe and the paired intervals against version 1."""
-    runs = {
+def rolling_recipes(recipe: recipes.NetworkRecipe) -> dict[str, Any]:
+    return {
         "ours": recipe,
         "version_1": recipes.version1(),
         "logistic_regression": recipes.LogisticRecipe(),
         "hist_gradient_boosting": recipes.BoostingRecipe(),
     }
-    scores = {name: yardstick.rolling_scores(r, table, log=log) for name, r in runs.items()}
+
+
+def rolling(
+    table: data.Table, scores: dict[str, pd.DataFrame], from_cache: dict[str, bool]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Per-year ROC-AUC of each recipe (yardstick.start's scores) and the paired intervals against
+    version 1, over the years recipes are chosen on (2010-2014) and over all nine; and how the
+    scores were got (seconds, whether from the cache), which is not a figure of the model."""
     seconds = {name: round(float(s.groupby("year")["seconds"].first().sum()), 1) for name, s in scores.items()}
     columns = {
         **{name: s[["row", "score"]] for name, s in scores.items()},
         "ours_five_only": scores["ours"][["row", "score_five_only"]].rename(columns={"score_five_only": "score"}),
     }
     common = yardstick.common_rows(table, columns)  # the rows version 1 can score (all five defined)
-    y, year, company = (common[c].to_numpy() for c in ("label", "year", "company"))
     names = list(columns)
-    paired = bootstrap.paired(y, year, company, {n: common[n].to_numpy() for n in names}, "version_1")
     per_year = {
         n: {int(t): round(float(roc_auc_score(g["label"], g[n])), 4) for t, g in common.groupby("year")} for n in names
     }
+
+    def judged(rows: pd.DataFrame) -> dict[str, Any]:
+        y, year, company = (rows[c].to_numpy() for c in ("label", "year", "company"))
+        return {
+            "years": [int(year.min()), int(year.max())],
+            "rows": len(rows),
+            "positives": int(y.sum()),
+            "models": bootstrap.paired(y, year, company, {n: rows[n].to_numpy() for n in names}, "version_1"),
+        }
+
     everything = scores["ours"].join(table.frame[["label", "company"]], on="row")
     all_rows = bootstrap.paired(
         everything["label"].to_numpy(),
@@ -148,20 +170,19 @@ def rolling(table: data.Table, recipe: recipes.NetworkRecipe, log=print) -> dict
         {"ours": everything["score"].to_numpy()},
         "ours",
     )
-    return {
-        "years": [yardstick.YEARS[0], yardstick.YEARS[-1]],
-        "rows": len(common),
-        "positives": int(y.sum()),
+    choice = judged(common[common["year"].isin(yardstick.CHOICE_YEARS)])
+    result = {
+        **judged(common),
         "resamples": bootstrap.RESAMPLES,
-        "models": paired,
+        "choice_years": choice,
         "per_year": per_year,
-        "seconds": seconds,
         "ours_on_every_scoreable_row": {
             "rows": len(everything),
             "positives": int(everything["label"].sum()),
             **all_rows["ours"],
         },
     }
+    return result, {"seconds": seconds, "from_cache": from_cache}
 
 
 # ---------------------------------------------------------------- 2. the fixed split
@@ -218,7 +239,7 @@ def fixed_split(
     )
 
 
-# ---------------------------------------------------------------- 4. the Korean check
+# ---------------------------------------------------------------- 3. the Korean check
 
 
 def legacy_model_scores(frame: pd.DataFrame) -> np.ndarray | None:
@@ -241,8 +262,13 @@ def legacy_model_scores(frame: pd.DataFrame) -> np.ndarray | None:
     return out
 
 
+def korean_rows(kr: data.Table) -> pd.DataFrame:
+    """Every Korean company-year with a ratio known (the rest cannot be scored)."""
+    return kr.frame[kr.frame[list(recipes.ALL_RATIOS)].notna().any(axis=1)]
+
+
 def korean(kr: data.Table, models: dict[str, tuple[recipes.FittedNetwork, dict]]) -> tuple[dict, dict]:
-    frame = kr.frame[kr.frame[list(recipes.ALL_RATIOS)].notna().any(axis=1)]
+    frame = korean_rows(kr)
     y, company = frame["label"].to_numpy(), frame["company"].to_numpy()
     scores = {name: platt(cal, fitted(frame)) for name, (fitted, cal) in models.items()}
     out: dict[str, Any] = {
@@ -250,6 +276,8 @@ def korean(kr: data.Table, models: dict[str, tuple[recipes.FittedNetwork, dict]]
         "positives": int(y.sum()),
         "source": str(data.KR_FILE),
         "label": kr.label_definition,
+        "event": grading.KR_EVENT,
+        **{k: v for k, v in kr.facts.items() if k == "after_delisting_rows_left_out"},
     }
     out["every_row"] = bootstrap.single_auc(y, company, scores, "served")
     out["served_metrics"] = evaluate.probability_metrics(y, scores["served"])
@@ -317,8 +345,8 @@ def build_manifest(
     calibration: dict,
     chosen: dict,
     evaluation: dict,
-    command: str,
-    seconds: float,
+    meaning: dict[str, Any],
+    created: dict[str, Any],
 ) -> dict[str, Any]:
     features = fitted.features
     fit_rows = years(us.frame, SERVED["fit"])
@@ -333,7 +361,7 @@ def build_manifest(
                 "values; unknown ratios are inputs too."
             ),
         },
-        "created": {"by": "training.train", "command": command, "config": asdict(config), "seconds": round(seconds, 1)},
+        "created": {"by": "training.train", "config": asdict(config), **created},
         "features": features,
         "network": {
             "architecture": "NeuralNet",
@@ -405,20 +433,42 @@ def run(
     report_dir: Path | None,
     command: str,
     log=print,
+    cache: bool = False,
+    jobs: int = JOBS,
 ) -> dict[str, Any]:
-    started = time.monotonic()
-    torch.set_num_threads(1)
-    evaluation: dict[str, Any] = {"rolling": rolling(us, recipe, log)}
+    started, at = time.monotonic(), datetime.now(UTC).isoformat(timespec="seconds")
+    threads = provenance.pin_threads()
+    # The rolling yardstick in worker processes while this one fits and judges the served model.
+    collect = yardstick.start(rolling_recipes(recipe), us, yardstick.YEARS, log, cache, jobs)
+    fixed, served, calibration, test_scores = fixed_split(us, recipe, log)
+    chosen = fixed["decision"]
+    log(f"served model (the fixed split's): epochs {served.epochs}, threshold {chosen['threshold']}")
+    kr_dart, kr_scores = korean(kr, {"served": (served, calibration)})
+    evaluation: dict[str, Any] = {}
+    evaluation["rolling"], how = rolling(us, *collect())
     log(f"rolling yardstick done ({time.monotonic() - started:.0f} s)")
-    evaluation["fixed_split"], fixed, fixed_cal, test_scores = fixed_split(us, recipe, log)
-    served, calibration, chosen = fit_calibrated(recipe, us.frame, SERVED)
-    log(f"served model: epochs {served.epochs}, threshold {chosen['threshold']}")
-    evaluation["kr_dart"], kr_scores = korean(kr, {"served": (served, calibration), "fixed_split": (fixed, fixed_cal)})
-    manifest = build_manifest(recipe, us, served, calibration, chosen, evaluation, command, time.monotonic() - started)
-    if out is not None:
+    evaluation["fixed_split"], evaluation["kr_dart"] = fixed, kr_dart
+    created = {
+        "command": command,
+        "at": at,
+        **provenance.record(threads, us.source.parents[1], [data.US_FILE, data.KR_FILE]),
+        "rolling_scores_from_cache": how["from_cache"],
+        # Wall time is the one thing a rerun does not reproduce (with `at`).
+        "wall_seconds": {"total": round(time.monotonic() - started, 1), "rolling": how["seconds"]},
+    }
+    manifest = build_manifest(recipe, us, served, calibration, chosen, evaluation, created)
+    with tempfile.TemporaryDirectory() as scratch:
+        directory = out if out is not None else Path(scratch) / "model"
         write_artifact(
-            out, served, calibration, manifest, years(us.frame, SERVED["fit"]), years(us.frame, SERVED["validation"])
+            directory,
+            served,
+            calibration,
+            manifest,
+            years(us.frame, FIXED["fit"]),
+            years(us.frame, FIXED["validation"]),
         )
+        # What the probability means, measured with the written artifact's own predictor.
+        manifest = grading.regrade(directory, us, kr, FIXED)
     if report_dir is not None:
         report.write(report_dir, manifest, {"test": test_scores, "kr_dart": kr_scores})
     log(report.summary(manifest))
@@ -435,6 +485,14 @@ def main(argv: list[str] | None = None) -> int:
         default=data.DEFAULT_DATA_DIR,
         help="directory holding us-bankruptcy/ and kr-dart/ (default: ../shared/data)",
     )
+    parser.add_argument(
+        "--jobs", type=int, default=JOBS, help=f"worker processes for the rolling yardstick (default {JOBS})"
+    )
+    parser.add_argument(
+        "--cache",
+        action="store_true",
+        help="reuse and keep rolling scores in .cache/rolling (recorded in the manifest; off for committed outputs)",
+    )
     args = parser.parse_args(argv)
     command = shlex.join(["python", "-m", "training.train", *(sys.argv[1:] if argv is None else argv)])
     try:
@@ -442,7 +500,7 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         print(f"train: cannot read the data: {exc}", file=sys.stderr)
         return 2
-    run(chosen_recipe(), us, kr, args.out, args.report, command)
+    run(chosen_recipe(), us, kr, args.out, args.report, command, cache=args.cache, jobs=args.jobs)
     return 0
 
 

@@ -117,8 +117,13 @@ class Reasons:
         }
 
     def grouped(self, contributions: np.ndarray) -> np.ndarray:
-        """(rows, groups): each group's contribution, the sum of its members'."""
-        return contributions @ self._onehot
+        """(rows, groups): each group's contribution, the sum of its members', added column by
+        column so a row's sums have the same bits alone and in any batch (a matmul's BLAS kernel
+        adds in another order for another number of rows)."""
+        out = np.zeros((len(contributions), self._onehot.shape[1]))
+        for i, j in zip(*np.nonzero(self._onehot), strict=True):
+            out[:, j] += contributions[:, i]
+        return out
 
     def reasons(self, grouped: np.ndarray, known: np.ndarray) -> list[list[dict[str, Any]]]:
         """Per row, the largest groups by the size of their contribution, each as a reason;

@@ -33,6 +33,7 @@ EXPLAIN = ("true", "false")  # userDefinedContext {"explain": ...}; explanations
 # Each key of userDefinedContext and its values, the default first. BigQuery sends the function's
 # user_defined_context OPTION as an object of strings, so "false" is a string here, never a boolean.
 CONTEXT = {"input": INPUTS, "explain": EXPLAIN}
+MAX_CALL_ECHO = 300  # a call's arguments as an error repeats them, each cut to MAX_ECHO
 MAX_ERROR_BYTES = 900  # BigQuery shows errorMessage to the analyst; the whole body stays under 1 KB
 
 
@@ -42,6 +43,9 @@ STATUSES = {**errors.STATUSES, Invalid: 400}
 
 def error_body(error: Refusal) -> dict[str, str]:
     return {"errorMessage": summary(error, MAX_ERROR_BYTES)}
+
+
+ERRORS = (error_body, STATUSES)  # every answer of /bigquery that is not a 200, 500 included
 
 
 def replies(predictor, body: Any, max_batch: int) -> tuple[dict[str, Any], int]:
@@ -54,6 +58,8 @@ def replies(predictor, body: Any, max_batch: int) -> tuple[dict[str, Any], int]:
         )
     # The other envelope fields (requestId, caller, sessionUser) are BigQuery's; they are not read.
     context = _context(body.get("userDefinedContext"))
+    if not body["calls"]:
+        return {"replies": []}, 0  # one reply per call, of none
     calls, form, names = _calls(body["calls"], context["input"], predictor.features)
     arguments = [[_decoded(value) for value in call] for call in calls]
     rows_body = (
@@ -61,7 +67,7 @@ def replies(predictor, body: Any, max_batch: int) -> tuple[dict[str, Any], int]:
     )
     rows = parse_rows(rows_body, predictor.features, max_batch, predictor.accepts_missing)
     answers = predictions(predictor, rows, explain=context["explain"] == "true")
-    return {"replies": [_reply(answer) for answer in answers]}, len(rows)
+    return {"replies": [_reply(answer, dict(zip(names, call))) for answer, call in zip(answers, calls)]}, len(rows)
 
 
 def _context(context: Any) -> dict[str, str]:
@@ -95,7 +101,7 @@ def _calls(calls: list, input_: str, features: list[str]) -> tuple[list, str, li
         raise Invalid(
             "invalid_request",
             f"each call must carry {len(names)} arguments: {', '.join(names)}",
-            [detail("calls", "has the wrong number of arguments", i) for i in wrong],
+            [detail("calls", f"the call {_said(calls[i])} has the wrong number of arguments", i) for i in wrong],
         )
     return calls, form, names
 
@@ -108,7 +114,24 @@ def _decoded(value: Any) -> Any:
     return value
 
 
-def _reply(answer: dict[str, Any]) -> dict[str, Any]:
+def _reply(answer: dict[str, Any], arguments: dict[str, Any]) -> dict[str, Any]:
+    """A call's reply: its answer, or its error with the arguments it was called with: the index is
+    the call's place in a batch BigQuery chose, which the analyst never sees."""
     if "error" in answer:
-        return {"error": answer["error"]}
+        return {"error": {**answer["error"], "arguments": {name: _echoed(v) for name, v in arguments.items()}}}
     return {key: value for key, value in answer.items() if key not in ("index", "id")}
+
+
+def _echoed(value: Any) -> Any:
+    """An argument as an error repeats it: a number or null as sent, text cut to MAX_ECHO."""
+    if isinstance(value, str):
+        return echo(value)
+    if value is None or isinstance(value, (int, float)):
+        return value
+    return "<an object>" if isinstance(value, dict) else "<an array>"
+
+
+def _said(call: Any) -> str:
+    """A call as a whole-request error says it, so the analyst can find its row: its arguments."""
+    text = json.dumps([_echoed(v) for v in call] if isinstance(call, list) else _echoed(call), ensure_ascii=False)
+    return text if len(text) <= MAX_CALL_ECHO else text[:MAX_CALL_ECHO] + "…"

@@ -78,14 +78,22 @@ PROTOCOL_ERRORS = {  # status -> (code, message), for answers given outside the 
 KEPT_HEADERS = (b"connection",)  # not Allow: the framework's lists its methods, not the route's
 
 
-def install(client_timeout: float, allow: Callable[[str], str], max_body_bytes: int = 1 << 20) -> None:
+def install(
+    client_timeout: float,
+    allow: Callable[[str], str],
+    max_body_bytes: int = 1 << 20,
+    refusal: Callable[[str, int], bytes] | None = None,
+) -> None:
     """client_timeout: seconds for a request's head; allow(path): the Allow header of a path;
-    max_body_bytes: what a body may take on the wire, framing included."""
+    max_body_bytes: what a body may take on the wire, framing included; refusal(path, status): the
+    body of a framework's refusal of a request for path (json_errors)."""
     from uvicorn_worker import UvicornWorker
 
     EdgeProtocol.client_timeout = client_timeout
     EdgeProtocol.max_body_bytes = max_body_bytes
     EdgeProtocol.allow = staticmethod(allow)
+    if refusal is not None:
+        EdgeProtocol.refusal = staticmethod(refusal)
     # No "server: uvicorn" header: it tells a prober the stack, and costs a header per answer.
     UvicornWorker.CONFIG_KWARGS = {
         **UvicornWorker.CONFIG_KWARGS,
@@ -101,10 +109,12 @@ def error_body(status: int, problem: str | None = None) -> bytes:
     return json.dumps({"error": {"code": code, "message": message, "details": details}}).encode()
 
 
-def json_errors(app, allow: Callable[[str], str]):
+def json_errors(app, allow: Callable[[str], str], refusal: Callable[[str, int], bytes] | None = None):
     """The ASGI app, with any error answer that is not JSON replaced by the JSON error of its
     status. Ours always are JSON; functions-framework's Starlette routes answer a few in text
-    (a 405 for a method outside its list, such as TRACE: given the Allow of our route)."""
+    (a 405 for a method outside its list, such as TRACE: given the Allow of our route; a 404 for
+    a path its router cannot take). refusal(path, status): that JSON body, in the shape of the
+    protocol of the path (request_cycle.Service.refusal_body); this module's own by default."""
 
     async def app_with_json_errors(scope, receive, send):
         if scope["type"] != "http":
@@ -123,7 +133,7 @@ def json_errors(app, allow: Callable[[str], str]):
                 )
             ):
                 replaced = True
-                body = error_body(message["status"])
+                body = refusal(scope["path"], message["status"]) if refusal else error_body(message["status"])
                 logs.emit(
                     "WARNING",
                     f"{scope['method']} {scope['path'][:200]} {message['status']} (framework)",
@@ -272,10 +282,11 @@ class EdgeProtocol(H11Protocol):
     client_timeout = 10.0
     max_body_bytes = 1 << 20
     allow: Callable[[str], str] = staticmethod(lambda path: "OPTIONS")
+    refusal: Callable[[str, int], bytes] | None = None
 
     def __init__(self, config, server_state, app_state, _loop=None) -> None:
         super().__init__(config, server_state, app_state, _loop)
-        self.app = json_errors(self.app, self.allow)
+        self.app = json_errors(self.app, self.allow, self.refusal)
         self.conn = _Connection(h11.SERVER, config.h11_max_incomplete_event_size or MAX_HEAD_BYTES, self.max_body_bytes)
         self.eof = False
         self.overrun = False  # the body went past its bounds: what still arrives is dropped

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any
@@ -12,10 +12,10 @@ from starlette.responses import Response
 
 from soundness.model_card import public_manifest
 
-from . import body, openapi, pages
+from . import body, kserve_v1, openapi, pages
 from .api_keys import ApiKeys
 from .config import Settings
-from .errors import NotFound, Refusal, Unavailable, status_of
+from .errors import NotFound, Unavailable
 from .exchange import Exchange
 from .heavy import HeavyWork
 from .lazy_model import LazyModel, ModelUnavailable
@@ -81,13 +81,15 @@ class Handlers:
         return Response(built, media_type="application/json")
 
     async def page(self, exchange: Exchange) -> Response:
+        if not kserve_v1.wants_page(exchange.headers.get("accept")):
+            return json_response(kserve_v1.ALIVE)  # KServe V1's liveness: GET / is its path
         static = pages.find(self.settings.frontend_dir, "/index.html")
         if static is None:
             raise NotFound("not_found", "no web page is bundled with this deployment")
         return pages.serve(static, exchange)
 
     async def predict(self, exchange: Exchange) -> Response:
-        from .answers import answer  # numpy and friends: only once predictions are asked for
+        from .answers import answer  # numpy: main imports it before the fork anyway (platforms -> kserve_v1 -> answers)
 
         self.keys.check(exchange)
         raw = await body.read(exchange, self.settings.max_body_bytes)
@@ -136,36 +138,34 @@ class Handlers:
 
     def protocol(
         self,
-        errors: tuple[Callable[[Refusal], dict], Mapping[type[Refusal], int]],
         answer: Callable[..., Any],
         scores: bool = False,
+        media_type: Callable[[dict[str, str]], str] | None = None,
     ) -> Callable[[Exchange], Awaitable[Response]]:
         """A route of another protocol (bigquery.py, kserve_v1.py, open_inference.py): the request
-        cycle /predict has, the protocol's answer, and its errors: (its shape, its statuses).
+        cycle /predict has and the protocol's answer; its errors take the protocol's shape in the
+        request cycle (routes.PROTOCOLS).
 
         answer(predictor, **path parameters); with `scores` (an API key and a JSON body, as for
         /predict) answer(predictor, body, max_batch=..., **path parameters). It returns a body, or a
-        body and how many rows it carried.
+        body and how many rows it carried. media_type(headers): what the body is to be read as, for
+        a protocol with its own rule; else its declared Content-Type, JSON when it declares none
+        (these protocols' bodies are JSON by definition: tritonclient names no type).
         """
 
         async def handler(exchange: Exchange) -> Response:
-            try:
-                if scores:
-                    self.keys.check(exchange)
-                    raw = await body.read(exchange, self.settings.max_body_bytes)
-                    async with self.heavy.turn(len(raw)) as run:
-                        # These protocols' bodies are JSON by definition: a client that names no type
-                        # (tritonclient names none) is not refused; one that names another type is.
-                        parsed = await run(parse_json, raw, exchange.headers.get("content-type") or "application/json")
-                        predictor = await self.predictor()
-                        result = await run(
-                            partial(answer, max_batch=self.settings.max_batch, **exchange.params), predictor, parsed
-                        )
-                        return await run(self._answered, exchange, result)
-                return self._answered(exchange, answer(await self.predictor(), **exchange.params))
-            except Refusal as error:
-                shape, statuses = errors
-                return json_response(shape(error), status_of(error, statuses), error.headers)
+            if scores:
+                self.keys.check(exchange)
+                raw = await body.read(exchange, self.settings.max_body_bytes)
+                declared = media_type(exchange.headers) if media_type else exchange.headers.get("content-type")
+                async with self.heavy.turn(len(raw)) as run:
+                    parsed = await run(parse_json, raw, declared or "application/json")
+                    predictor = await self.predictor()
+                    result = await run(
+                        partial(answer, max_batch=self.settings.max_batch, **exchange.params), predictor, parsed
+                    )
+                    return await run(self._answered, exchange, result)
+            return self._answered(exchange, answer(await self.predictor(), **exchange.params))
 
         return handler
 

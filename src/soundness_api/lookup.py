@@ -142,6 +142,8 @@ class CompanyIndex:
         names (and, for digits, stock codes) that contain it; shorter names first within each."""
         code = query.strip().upper()
         exact, _ = self.find(code) if STOCK_CODE.fullmatch(code) or CORP_CODE.fullmatch(code) else (None, None)
+        if exact is not None and code.isdigit():
+            return [exact]  # a whole code names one company (digits share pieces with many codes)
         q = normal_name(query)
         ranked = [(0, 0, "", "", exact)] if exact else []
         for i in self._candidates(q):

@@ -1,15 +1,19 @@
 """The Open Inference Protocol (KServe V2), as Triton, MLServer and TorchServe clients speak it.
 
 Inputs, as the metadata says: one FP32 or FP64 tensor `features` of shape [N, F] in feature
-order, or one [N] tensor per feature named after it; data flat (row-major) or nested. Outputs:
-`probability_unsound` (FP64 [N]) and `label` (INT64 [N]), and for a model that explains its answers
-(GET /model: version 2) the explanation in log-odds, /predict's `explanation` as tensors:
-`contributions` (FP64 [N, F], columns in feature order, which the metadata lists) and `baseline`
-(FP64 [N]), so that baseline + a row's contributions = its probability's log-odds. As the protocol
-has it, `outputs` in the request names the tensors wanted, all by default; explanations are computed
-only when one of theirs is wanted. Errors are `{"error": "..."}`, V1's shape; a row that cannot be
-scored fails the request (a tensor has no place for a row's error), naming the row and the feature.
-Framework-free: parsed body in, body out.
+order, or one [N] or [N, 1] tensor per feature named after it (MLServer's PandasCodec); data flat
+(row-major) or nested with every level as long as the shape says. For a model that takes unknown
+inputs, an unknown value is null in the data, or true in an optional BOOL `unknown` tensor shaped
+like the features (for numpy's clients, which cannot send null). Outputs: `probability_unsound`
+(FP64 [N]) and `label` (INT64 [N]), and for a model that explains its answers the explanation in
+log-odds, /predict's `explanation` as tensors: `contributions` (FP64 [N, F], columns in feature
+order, which the metadata lists) and `baseline` (FP64 [N]), so that baseline + a row's
+contributions = its probability's log-odds. As the protocol has it, `outputs` in the request names
+the tensors wanted, all by default; explanations are computed only when one of theirs is wanted. A
+body is JSON whatever its Content-Type; Triton's binary tensors are refused. Errors are
+`{"error": "..."}`, V1's shape and statuses (ERRORS); a row that cannot be scored fails the
+request (a tensor has no place for a row's error), naming the row and the feature. Framework-free:
+parsed body in, body out.
 """
 
 from __future__ import annotations
@@ -19,14 +23,19 @@ from typing import Any
 
 from .answers import predictions
 from .errors import Invalid, NotFound, detail
-from .kserve_v1 import STATUSES, error_body, served  # noqa: F401 - V2's errors are V1's, shape and statuses
+from .kserve_v1 import ERRORS, STATUSES, error_body, served  # noqa: F401 - V2's errors are V1's, shape and statuses
 from .payloads import parse_rows
 
 MATRIX = "features"
 DATATYPES = ("FP32", "FP64")
+# For a model that takes unknown inputs, and clients that cannot send null in a tensor (numpy's
+# arrays have no null: tritonclient, MLServer's codecs): an optional BOOL tensor shaped like the
+# features [N, F], true where a feature is unknown; the value sent in its place is not read.
+UNKNOWN = "unknown"
+BINARY_HEADER = "inference-header-content-length"  # Triton's binary tensor extension: JSON, then raw bytes
 OUTPUTS = {"probability_unsound": "FP64", "label": "INT64", "contributions": "FP64", "baseline": "FP64"}
 EXPLANATION = ("contributions", "baseline")  # outputs of a model that explains; computed only when wanted
-PLATFORM = "python"
+PLATFORM = ""  # "<project>_<format>" names a framework the spec lists; ours is none of them
 SERVER = {"name": "soundness", "version": "1", "extensions": []}  # GET /v2: tensors travel as JSON only
 LIVE = {"live": True}  # GET /v2/health/live: never loads the model
 MAX_DIMENSION = 2**63 - 1  # the protocol's shapes are int64
@@ -35,6 +44,19 @@ MAX_RANK = 2  # [N, F] for the features, [N] or [N, 1] for one feature
 
 def invalid(message: str, field: str | None = None, problem: str | None = None) -> Invalid:
     return Invalid("invalid_request", message, [detail(field, problem)] if problem else [])
+
+
+def media_type(headers: dict[str, str]) -> str:
+    """What an infer body is read as: JSON, whatever its Content-Type, as Triton and KServe read it
+    (tritonclient's asyncio client declares application/octet-stream), unless Triton's binary
+    extension's header says tensors follow the JSON in raw bytes, which is not offered here."""
+    if BINARY_HEADER in headers:
+        raise invalid(
+            "binary tensor data is not supported; send the tensors as JSON (tritonclient: binary_data=False)",
+            "Inference-Header-Content-Length",
+            "is Triton's binary tensor extension",
+        )
+    return "application/json"
 
 
 # ---------------------------------------------------------------- health and metadata
@@ -70,13 +92,35 @@ def _columns(predictor) -> dict[str, Any]:
     return {"shape": [-1, len(predictor.features)], "parameters": {"features": list(predictor.features)}}
 
 
+def _input_forms(predictor) -> dict[str, Any]:
+    """The other inputs the model takes, as the metadata's `parameters` lists them: `inputs` holds
+    one form only, since a client may send every input listed there."""
+    forms: dict[str, Any] = {
+        "per_feature_inputs": [
+            {"name": feature, "datatype": "FP64", "shape": [-1, 1], "parameters": {"shapes": [[-1], [-1, 1]]}}
+            for feature in predictor.features
+        ],
+    }
+    if predictor.accepts_missing:
+        forms["unknown_mask"] = {"name": UNKNOWN, "datatype": "BOOL", **_columns(predictor)}
+    return forms
+
+
 def metadata(predictor, name: str, version: str | None = None) -> dict[str, Any]:
     _model(predictor, name, version)
+    columns = _columns(predictor)
+    matrix = {"name": MATRIX, "datatype": "FP64", **columns}
+    matrix["parameters"] = {
+        **columns["parameters"],
+        "datatypes": list(DATATYPES),  # each input in either
+        "accepts_unknown": predictor.accepts_missing,  # null in data, or the unknown mask
+    }
     return {
         "name": predictor.name,
         "versions": [predictor.version],
         "platform": PLATFORM,
-        "inputs": [{"name": MATRIX, "datatype": "FP64", **_columns(predictor)}],
+        "inputs": [matrix],
+        "parameters": _input_forms(predictor),
         "outputs": [
             {
                 "name": output,
@@ -100,8 +144,8 @@ def infer(predictor, body: Any, name: str, max_batch: int, version: str | None =
         raise invalid("the request id must be a string", "id", "must be a string")
     _parameters(body, "parameters")
     wanted = _requested_outputs(body.get("outputs"), _outputs(predictor))
-    rows = _rows(body["inputs"], predictor.features, max_batch)
-    parsed = parse_rows({"data": rows}, predictor.features, max_batch)
+    rows = _rows(body["inputs"], predictor.features, max_batch, predictor.accepts_missing)
+    parsed = parse_rows({"data": rows}, predictor.features, max_batch, predictor.accepts_missing)
     answers = predictions(predictor, parsed, explain=not set(wanted).isdisjoint(EXPLANATION))
     refused = [d for a in answers if "error" in a for d in a["error"]["details"]]
     if refused:
@@ -155,14 +199,15 @@ def _parameters(holder: dict, field: str) -> dict:
     return parameters
 
 
-def _rows(inputs: list, features: list[str], max_batch: int) -> list[list[Any]]:
-    """The inputs as rows of feature values in the model's order."""
-    tensors = {}
+def _rows(inputs: list, features: list[str], max_batch: int, missing: bool) -> list[list[Any]]:
+    """The inputs as rows of feature values in the model's order, None where a value is unknown."""
+    tensors: dict[str, tuple[list[Any], list[int]]] = {}
     for i, tensor in enumerate(inputs):
         name, values, shape = _tensor(tensor, i)
         if name in tensors:
             raise invalid(f"input {name!r} is given twice", name, "appears more than once")
         tensors[name] = (values, shape)
+    mask = tensors.pop(UNKNOWN, None)
     width = len(features)
     if set(tensors) == {MATRIX}:
         values, shape = tensors[MATRIX]
@@ -172,22 +217,39 @@ def _rows(inputs: list, features: list[str], max_batch: int) -> list[list[Any]]:
         rows = [values[r * width : (r + 1) * width] for r in range(count)]
     elif set(tensors) == set(features):
         shapes = {tuple(shape) for _, shape in tensors.values()}
-        if len(shapes) != 1 or len(next(iter(shapes))) != 1:
+        shape = list(next(iter(shapes)))
+        if len(shapes) != 1 or shape[1:] not in ([], [1]):
             raise invalid(
-                "each feature's input must have the same shape [N]", "shape", f"got {sorted(list(s) for s in shapes)}"
+                "each feature's input must have the same shape, [N] or [N, 1]",
+                "shape",
+                f"got {sorted(list(s) for s in shapes)}",
             )
-        count = next(iter(shapes))[0]
+        count = shape[0]
         rows = [list(row) for row in zip(*(tensors[f][0] for f in features))]
     else:
         raise invalid(
-            f"send one input {MATRIX!r} of shape [N, {width}], or one input of shape [N] per "
+            f"send one input {MATRIX!r} of shape [N, {width}], or one input of shape [N] or [N, 1] per "
             "feature named after it: " + ", ".join(features),
             "inputs",
             "got " + ", ".join(str(name)[:50] for name in tensors),
         )
     if not 1 <= count <= max_batch:
         raise invalid(f"between 1 and {max_batch} rows per request", "shape", f"has {count} rows")
-    return rows
+    return rows if mask is None else _unknown(rows, mask, missing)
+
+
+def _unknown(rows: list[list[Any]], mask: tuple[list[Any], list[int]], missing: bool) -> list[list[Any]]:
+    """The rows with None where the unknown mask says true."""
+    flags, shape = mask
+    if not missing:
+        raise invalid("this model needs every input known", UNKNOWN, "is only for a model that takes unknown inputs")
+    wanted = [len(rows), len(rows[0])]
+    if shape != wanted:
+        raise invalid(f"input {UNKNOWN!r} must have the features' shape {wanted}", UNKNOWN, f"has shape {shape}")
+    if not all(isinstance(flag, bool) for flag in flags):
+        raise invalid(f"input {UNKNOWN!r} holds true or false", UNKNOWN, "has a value that is not a boolean")
+    width = wanted[1]
+    return [[None if flags[r * width + c] else value for c, value in enumerate(row)] for r, row in enumerate(rows)]
 
 
 def _tensor(tensor: Any, index: int) -> tuple[str, list[Any], list[int]]:
@@ -197,9 +259,10 @@ def _tensor(tensor: Any, index: int) -> tuple[str, list[Any], list[int]]:
     name = tensor["name"]
     if _parameters(tensor, name).get("binary_data_size") is not None:
         raise invalid("binary tensor data is not supported; send the data as JSON", name, "has binary_data_size")
-    if tensor.get("datatype") not in DATATYPES:
+    datatypes = ("BOOL",) if name == UNKNOWN else DATATYPES
+    if tensor.get("datatype") not in datatypes:
         raise invalid(
-            f"input {name!r} must be one of " + ", ".join(DATATYPES),
+            f"input {name!r} must be one of " + ", ".join(datatypes),
             name,
             f"has datatype {str(tensor.get('datatype'))[:20]!r}",
         )

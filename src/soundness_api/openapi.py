@@ -460,6 +460,12 @@ def _message(name: str, description: str) -> dict[str, Any]:
 
 def _protocol_schemas(max_batch: int) -> dict[str, Any]:
     parameters = {"type": "object", "description": "The protocol's parameters: names and values"}
+    v1_rows = {
+        "type": "array",
+        "minItems": 1,
+        "maxItems": max_batch,
+        "items": {"oneOf": [_ref("Instance"), _ref("DataRow")]},
+    }
     tensor: dict[str, Any] = {
         "type": "object",
         "required": ["name", "datatype", "shape"],
@@ -503,7 +509,6 @@ def _protocol_schemas(max_batch: int) -> dict[str, Any]:
                 },
                 "calls": {
                     "type": "array",
-                    "minItems": 1,
                     "maxItems": max_batch,
                     "items": {
                         "type": "array",
@@ -541,20 +546,45 @@ def _protocol_schemas(max_batch: int) -> dict[str, Any]:
         },
         "V1Request": {
             "type": "object",
-            "required": ["instances"],
+            "oneOf": [{"required": ["instances"]}, {"required": ["inputs"]}],
             "additionalProperties": False,
             "properties": {
-                "instances": {
-                    "type": "array",
-                    "minItems": 1,
-                    "maxItems": max_batch,
-                    "items": {"oneOf": [_ref("Instance"), _ref("DataRow")]},
+                "instances": v1_rows,
+                "inputs": {
+                    "oneOf": [
+                        v1_rows,
+                        {
+                            "type": "object",
+                            "minProperties": 1,
+                            "additionalProperties": {"type": "array", "minItems": 1, "maxItems": max_batch},
+                            "description": "TensorFlow Serving's columnar form: each feature's values, one per row",
+                        },
+                    ]
                 },
                 "parameters": {
                     "type": ["object", "null"],
-                    "additionalProperties": False,
                     "properties": {"explain": EXPLAIN},
+                    "description": "explain: false leaves the explanations out; other parameters are ignored",
                 },
+            },
+        },
+        "V1Models": {
+            "type": "object",
+            "required": ["models"],
+            "properties": {"models": {"type": "array", "items": {"type": "string"}}},
+        },
+        "V1Explanations": {
+            "type": "object",
+            "required": ["explanations"],
+            "properties": {
+                "explanations": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["index", "id"],
+                        "properties": {"explanation": {"type": "object"}, "error": {"type": "object"}},
+                    },
+                }
             },
         },
         "V1Response": {
@@ -581,6 +611,15 @@ def _protocol_schemas(max_batch: int) -> dict[str, Any]:
                 "platform": {"type": "string"},
                 "inputs": {"type": "array", "items": described},
                 "outputs": {"type": "array", "items": described},
+                "parameters": {
+                    "type": "object",
+                    "properties": {
+                        "per_feature_inputs": {"type": "array", "items": tensor},
+                        "unknown_mask": tensor,
+                    },
+                    "description": "The other input forms: one tensor per feature ([N] or [N, 1]), and for a "
+                    "model that takes unknown inputs the BOOL mask of unknown values",
+                },
             },
         },
         "V2InferRequest": {
@@ -597,14 +636,19 @@ def _protocol_schemas(max_batch: int) -> dict[str, Any]:
                         "required": ["name", "datatype", "shape", "data"],
                         "properties": {
                             **tensor["properties"],
-                            "datatype": {"enum": list(open_inference.DATATYPES)},
+                            "datatype": {"enum": [*open_inference.DATATYPES, "BOOL"]},
                             "shape": {"type": "array", "minItems": 1, "items": {"type": "integer", "minimum": 0}},
                             "parameters": parameters,
-                            "data": {"type": "array", "description": "Row-major values, flat or nested as the shape"},
+                            "data": {
+                                "type": "array",
+                                "description": "Row-major values, flat or nested as the shape; null for an "
+                                "unknown value (a model that takes unknown inputs)",
+                            },
                         },
                     },
-                    "description": f"One {open_inference.MATRIX!r} tensor [N, F] in feature order, or one [N] "
-                    "tensor per feature named after it (GET /model lists the features)",
+                    "description": f"One {open_inference.MATRIX!r} tensor [N, F] in feature order, or one [N] or "
+                    "[N, 1] tensor per feature named after it (GET /model lists the features); FP32 or FP64. "
+                    f"Optionally {open_inference.UNKNOWN!r}, BOOL [N, F]: true where a value is unknown",
                 },
                 "outputs": {
                     "type": "array",
@@ -649,10 +693,11 @@ def _protocol_paths(settings: Settings, model: Served | None) -> dict[str, Any]:
     version = parameter("version", model.version if model else None)
     keyed: dict[str, Any] = {"security": [{"apiKey": []}]} if settings.api_keys else {}
     common = {
-        "405": _error("Method not allowed on this route"),
+        "405": _message("ProtocolError", "Method not allowed on this route"),
+        "500": _message("ProtocolError", "A bug of ours"),
         "503": _message("ProtocolError", "The model cannot be loaded"),
     }
-    not_found = _json({"oneOf": [_ref("ProtocolError"), _ref("Error")]}, "Not the served model, or no such route")
+    not_found = _message("ProtocolError", "Not the served model, or no such route")
     refusals = {
         "400": _message("ProtocolError", "A request this model cannot use, saying why"),
         "401": _message("ProtocolError", "API keys are configured and X-API-Key is missing or wrong"),
@@ -683,7 +728,15 @@ def _protocol_paths(settings: Settings, model: Served | None) -> dict[str, Any]:
         }
 
     paths = {
+        "/v1/models": get("v1_models", "V1Models", "KServe V1: the models served"),
         "/v1/models/{name}": get("v1_model", "V1Status", "KServe V1: is the model ready", name),
+        "/v1/models/{name}:explain": post(
+            "v1_explain",
+            "V1Request",
+            "V1Explanations",
+            "KServe V1 explain: each instance's explanation as /predict gives it",
+            name,
+        ),
         "/v1/models/{name}:predict": post(
             "v1_predict",
             "V1Request",
@@ -723,8 +776,9 @@ def _protocol_paths(settings: Settings, model: Served | None) -> dict[str, Any]:
                     "401": error,
                     "413": error,
                     "415": error,
+                    "500": error,
                     "503": error,
-                    "405": _error("Method not allowed on this route"),
+                    "405": error,
                 },
             }
         }

@@ -548,7 +548,7 @@ def _read(form: str, items: list[Any], shape: Shapes) -> list[Row | RowError]:
 def _companies(items: list[Any], shape: Shapes) -> list[Row | RowError]:
     """`_company` of every item, the same rows: the plain statements (all nine given) whose every
     ratio is defined are computed as arrays, the others one by one, where their problems are named."""
-    import numpy as np  # only once predictions are asked for
+    import numpy as np  # here, so this module alone brings no numpy (main imports it before the fork anyway)
 
     plain = [i for i, item in enumerate(items) if not isinstance(item, RowError) and _plain(item)]
     rows: list[Row | RowError | None] = [None] * len(items)

@@ -7,7 +7,7 @@ import time
 from starlette.requests import Request
 from starlette.responses import Response
 
-from . import body, logs, pages
+from . import body, connection, logs, pages
 from .api_keys import ApiKeys
 from .config import Settings
 from .cors import Cors
@@ -17,7 +17,7 @@ from .handlers import Handlers
 from .lazy_model import LazyModel
 from .lookup import CompanyLookup
 from .responses import error_response
-from .routes import router
+from .routes import error_shapes, errors_of, router
 
 
 class Service:
@@ -30,6 +30,7 @@ class Service:
         self.lookup = CompanyLookup(settings)
         self.handlers = Handlers(settings, self.model, ApiKeys(settings.api_keys), self.lookup)
         self.router = router(self.handlers)
+        self.error_shapes = error_shapes(settings)
         if settings.bigquery_route and settings.api_keys:
             logs.emit(
                 "WARNING",
@@ -40,13 +41,14 @@ class Service:
     async def handle(self, request: Request) -> Response:
         started = time.perf_counter()
         exchange = Exchange(request, request.scope["path"].rstrip("/") or "/")
+        shape = errors_of(exchange.path, self.error_shapes)  # each protocol's errors in its own shape
         try:
             response = await self.dispatch(exchange)
         except Refusal as error:
-            response = error_response(error)
+            response = error_response(error, shape)
         except Exception as exc:  # a bug of ours: answer plainly, log the type, never the trace
             logs.emit("ERROR", "unhandled error", error_type=type(exc).__name__, path=exchange.path[:200])
-            response = error_response(ApiError(500, "internal", "internal error"))
+            response = error_response(ApiError(500, "internal", "internal error"), shape)
         self.cors.add(exchange.headers.get("origin"), response)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         closing = response.headers.get("connection") == "close"
@@ -54,6 +56,12 @@ class Service:
             response.headers["Connection"] = "close"  # the rest of its body is not worth reading
         logs.request(exchange, response.status_code, started, self.model.version)
         return response
+
+    def refusal_body(self, path: str, status: int) -> bytes:
+        """The body of a refusal the framework answered around the function (a path its router
+        cannot take, a method outside its list), in the shape of the protocol of the path."""
+        code, message = connection.PROTOCOL_ERRORS.get(status, connection.PROTOCOL_ERRORS[400])
+        return bytes(error_response(ApiError(status, code, message), errors_of(path, self.error_shapes)).body)
 
     def allow(self, path: str) -> str:
         """The Allow header of a path: its route's methods (GET for the page's files)."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import orjson
@@ -21,6 +21,12 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
     return Response(data, status, headers, media_type="application/json")
 
 
-def error_response(error: Refusal, statuses: Mapping[type[Refusal], int] = STATUSES) -> Response:
-    """The answer to a refusal in /predict's shape, its status from `statuses` (/predict's by default)."""
-    return json_response(error.body(), status_of(error, statuses), error.headers)
+# A protocol's errors: the body of a refusal, and its table of statuses.
+ErrorShape = tuple[Callable[[Refusal], dict[str, Any]], Mapping[type[Refusal], int]]
+PREDICT_ERRORS: ErrorShape = (Refusal.body, STATUSES)
+
+
+def error_response(error: Refusal, shape: ErrorShape = PREDICT_ERRORS) -> Response:
+    """The answer to a refusal in a protocol's shape and with its status (/predict's by default)."""
+    body, statuses = shape
+    return json_response(body(error), status_of(error, statuses), error.headers)

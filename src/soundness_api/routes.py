@@ -12,13 +12,11 @@ from typing import TYPE_CHECKING
 from . import bigquery, kserve_v1, platforms
 from . import open_inference as v2
 from .config import Settings
+from .responses import PREDICT_ERRORS, ErrorShape
 from .routing import Handler, Router
 
 if TYPE_CHECKING:
     from .handlers import Handlers
-
-V1_ERRORS, V2_ERRORS = (kserve_v1.error_body, kserve_v1.STATUSES), (v2.error_body, v2.STATUSES)
-BIGQUERY_ERRORS = (bigquery.error_body, bigquery.STATUSES)
 
 
 @dataclass(frozen=True)
@@ -29,16 +27,33 @@ class Route:
     handler: Callable[[Handlers], Handler]  # of an instance's Handlers, its handler
 
 
-def _v1(answer, scores: bool = False) -> Callable[[Handlers], Handler]:
-    return lambda h: h.protocol(V1_ERRORS, answer, scores)
+def _protocol(answer, scores: bool = False, media_type=None) -> Callable[[Handlers], Handler]:
+    return lambda h: h.protocol(answer, scores, media_type)
 
 
-def _v2(answer, scores: bool = False) -> Callable[[Handlers], Handler]:
-    return lambda h: h.protocol(V2_ERRORS, answer, scores)
+def error_shapes(settings: Settings) -> dict[str, ErrorShape]:
+    """Each protocol's first path segment (or a path of its own) and its errors: every answer under
+    it that is not a 200 is in the protocol's shape, whether a route refused (400, 401, 413, 503,
+    ...), no route or method matched (404, 405) or a bug of ours answered (500). tritonclient and
+    KServe's SDK read only that shape. /bigquery is BigQuery's only while its route is on."""
+    shapes: dict[str, ErrorShape] = {"/v1": kserve_v1.ERRORS, "/v2": v2.ERRORS}
+    if settings.aip_predict_route:  # Vertex AI's predictions: KServe V1's shapes, on a path of its own
+        shapes[settings.aip_predict_route] = kserve_v1.ERRORS
+    if settings.bigquery_route:
+        shapes["/bigquery"] = bigquery.ERRORS
+    return shapes
+
+
+def errors_of(path: str, shapes: dict[str, ErrorShape]) -> ErrorShape:
+    """The error shape of the protocol of `path` (a path of its own, or its first segment);
+    /predict's for the rest."""
+    end = path.find("/", 1)
+    return shapes.get(path) or shapes.get(path if end < 0 else path[:end], PREDICT_ERRORS)
 
 
 def table(settings: Settings) -> list[Route]:
     """The routes an instance with these settings serves."""
+    v2_infer = _protocol(v2.infer, scores=True, media_type=v2.media_type)
     routes = [
         Route("GET", "/", "page", attrgetter("page")),
         Route("POST", "/", "predict_at_root", attrgetter("predict")),
@@ -51,29 +66,31 @@ def table(settings: Settings) -> list[Route]:
         Route("GET", "/companies/{code}/statements", "statements", attrgetter("statements")),
         Route("GET", "/companies/{code}/history", "history", attrgetter("history")),
         # KServe V1 / Vertex AI (":predict" first: {name} would take "m:predict" whole)
-        Route("POST", "/v1/models/{name}:predict", "v1_predict", _v1(kserve_v1.predict, scores=True)),
-        Route("GET", "/v1/models/{name}", "v1_model", _v1(kserve_v1.model_status)),
+        Route("POST", "/v1/models/{name}:predict", "v1_predict", _protocol(kserve_v1.predict, scores=True)),
+        Route("POST", "/v1/models/{name}:explain", "v1_explain", _protocol(kserve_v1.explain, scores=True)),
+        Route("GET", "/v1/models/{name}", "v1_model", _protocol(kserve_v1.model_status)),
+        Route("GET", "/v1/models", "v1_models", _protocol(kserve_v1.models)),
         # Open Inference Protocol (KServe V2)
         Route("GET", "/v2", "v2_server", lambda h: h.constant(v2.SERVER)),
         Route("GET", "/v2/health/live", "v2_live", lambda h: h.constant(v2.LIVE)),
-        Route("GET", "/v2/health/ready", "v2_ready", _v2(v2.ready)),
-        Route("GET", "/v2/models/{name}", "v2_metadata", _v2(v2.metadata)),
-        Route("GET", "/v2/models/{name}/ready", "v2_model_ready", _v2(v2.model_ready)),
-        Route("POST", "/v2/models/{name}/infer", "v2_infer", _v2(v2.infer, scores=True)),
-        Route("GET", "/v2/models/{name}/versions/{version}", "v2_version_metadata", _v2(v2.metadata)),
-        Route("GET", "/v2/models/{name}/versions/{version}/ready", "v2_version_ready", _v2(v2.model_ready)),
-        Route("POST", "/v2/models/{name}/versions/{version}/infer", "v2_version_infer", _v2(v2.infer, scores=True)),
+        Route("GET", "/v2/health/ready", "v2_ready", _protocol(v2.ready)),
+        Route("GET", "/v2/models/{name}", "v2_metadata", _protocol(v2.metadata)),
+        Route("GET", "/v2/models/{name}/ready", "v2_model_ready", _protocol(v2.model_ready)),
+        Route("POST", "/v2/models/{name}/infer", "v2_infer", v2_infer),
+        Route("GET", "/v2/models/{name}/versions/{version}", "v2_version_metadata", _protocol(v2.metadata)),
+        Route("GET", "/v2/models/{name}/versions/{version}/ready", "v2_version_ready", _protocol(v2.model_ready)),
+        Route("POST", "/v2/models/{name}/versions/{version}/infer", "v2_version_infer", v2_infer),
     ]
     if settings.aip_health_route:  # Vertex AI's health check: 200 once the model is loaded
         routes.append(Route("GET", settings.aip_health_route, "vertex_health", attrgetter("ready")))
     if settings.aip_predict_route:  # Vertex AI's predictions, in KServe V1's shapes
         routes.append(
-            Route("POST", settings.aip_predict_route, "vertex_predict", _v1(platforms.vertex_predict, scores=True))
+            Route(
+                "POST", settings.aip_predict_route, "vertex_predict", _protocol(platforms.vertex_predict, scores=True)
+            )
         )
     if settings.bigquery_route:  # BigQuery remote functions, only when BIGQUERY_ROUTE=on
-        routes.append(
-            Route("POST", "/bigquery", "bigquery", lambda h: h.protocol(BIGQUERY_ERRORS, bigquery.replies, True))
-        )
+        routes.append(Route("POST", "/bigquery", "bigquery", _protocol(bigquery.replies, scores=True)))
     return routes
 
 

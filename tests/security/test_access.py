@@ -162,7 +162,7 @@ def test_keys_are_compared_in_constant_time_against_every_configured_key(
 
 @pytest.mark.parametrize("path", ["/", "/index.html", "/app.js", "/style.css"])
 def test_the_page_and_its_files_carry_security_headers(keyed_client, path):
-    response = keyed_client.get(path)
+    response = keyed_client.get(path, headers={"Accept": "text/html"})  # as a browser asks (not: KServe V1's liveness)
     assert response.status_code == 200
     policy = dict(part.strip().split(" ", 1) for part in response.headers["Content-Security-Policy"].split(";"))
     assert policy["script-src"] == "'self'" and policy["object-src"] == "'none'"
