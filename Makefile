@@ -12,7 +12,7 @@ SYSTEM_PACKAGES := chromium fonts-noto-cjk shellcheck
 BENCH_PACKAGES := wrk
 PACKAGES = $(SYSTEM_PACKAGES)
 
-.PHONY: run lint test system-deps train bench clean engines
+.PHONY: run lint test system-deps train bench mutation clean engines
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -49,6 +49,18 @@ bench: PACKAGES = $(BENCH_PACKAGES)
 bench: $(STAMP) system-deps
 	$(BIN)/python -m bench.run
 
+# Mutation testing of the ratios and the preprocessing steps (pyproject.toml's [tool.mutmut]); not in
+# CI nor in `make test`: about 10 minutes here. mutmut copies src/ into mutants/src and puts it first
+# on sys.path (taking the editable install's ./src off it), so the tests import the mutants. Its
+# score: killed / all per file, printed last (`mutmut results` lists the survivors).
+mutation: $(STAMP)
+	$(BIN)/python -m pip install -q mutmut==3.8.1
+	rm -rf mutants
+	$(BIN)/mutmut run --max-children 2
+	@# The score per file: killed / all mutants.
+	$(BIN)/mutmut results --all true | awk -F': ' '{ split($$1, name, "."); file = name[2]; all[file]++; \
+	  if ($$2 == "killed") killed[file]++ } END { for (f in all) printf "%s.py: %d / %d killed\n", f, killed[f], all[f] }'
+
 # The engines' own SDKs in environments of their own (MLServer and KServe pin what the function's
 # cannot share): tests/test_engine_sdks.py runs them as clients of the served function, and skips,
 # saying so, until this has been run once (~780 MB, a few minutes).
@@ -60,4 +72,4 @@ engines: .venv-mlserver/.installed .venv-kserve/.installed
 	touch $@
 
 clean:
-	rm -rf $(VENV) .venv-mlserver .venv-kserve build .pytest_cache
+	rm -rf $(VENV) .venv-mlserver .venv-kserve build .pytest_cache mutants

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from . import jsontext
 
@@ -127,7 +127,7 @@ def _require(condition: bool, message: str) -> None:
         raise ArtifactError(f"manifest.json: {message}")
 
 
-def _number(value: Any) -> bool:
+def _number(value: Any) -> TypeGuard[float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
@@ -183,7 +183,7 @@ def validate_manifest(manifest: Any) -> None:
     )
     features = manifest.get("features")
     _require(
-        isinstance(features, list) and features and all(isinstance(f, str) for f in features),
+        isinstance(features, list) and len(features) > 0 and all(isinstance(f, str) for f in features),
         "features must be a non-empty list of names",
     )
     _require(len(set(features)) == len(features), "features must not repeat")
@@ -200,7 +200,7 @@ def validate_manifest(manifest: Any) -> None:
     hidden = network.get("hidden")
     _require(
         isinstance(hidden, list)
-        and hidden
+        and len(hidden) > 0
         and all(isinstance(w, int) and not isinstance(w, bool) and w > 0 for w in hidden),
         "network.hidden must list positive layer widths",
     )

@@ -43,7 +43,8 @@ class Flag:
     note: str  # what the source says, at length: GET /model and docs/meaning.md
     # Of the statement columns (numpy arrays, NaN where not given) and the listing floors that
     # apply to each company (`floors`: arrays in won, NaN where none applies): which it flags.
-    holds: Callable[[Mapping[str, np.ndarray], Mapping[str, np.ndarray]], np.ndarray]
+    # The same function takes one company's plain floats (`company_flags`) and gives a bool.
+    holds: Callable[[Mapping[str, Any], Mapping[str, Any]], Any]
 
     def card(self) -> dict[str, str]:
         """The flag as an answer's row carries it."""

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from . import flags, grades
+from .grades import Grading
 from .reasons import Reasons
 
 EVENT_KEYS = ("code", "ko", "en")
@@ -58,15 +59,17 @@ class Meaning:
         if self.event:
             card["event"] = self.event
         if self.grading is not None:
-            card["grades"] = self._grades_card()
+            card["grades"] = self._grades_card(self.grading)
         return card
 
-    def _grades_card(self) -> dict[str, Any]:
+    def _grades_card(self, grading: Grading) -> dict[str, Any]:
         """The manifest's grades, with each grade's name, probability range and observed event
         rates beside it (the scale), and the grade given when too little is known."""
         section = dict(self._manifest["grades"])
-        cuts = [0.0, *self.grading.cut_points, 1.0]
-        rates = section.get("event_rates") if isinstance(section.get("event_rates"), dict) else {}
+        cuts = [0.0, *grading.cut_points, 1.0]
+        rates = section.get("event_rates")
+        if not isinstance(rates, dict):
+            rates = {}
         scale = []
         for i, grade in enumerate(grades.GRADES):
             entry = {**grades.as_json(grade), "probability": [cuts[i], cuts[i + 1]]}
@@ -79,7 +82,7 @@ class Meaning:
             }
             scale.append(entry)
         section["scale"] = scale
-        if self.grading.min_known_features is not None:
+        if grading.min_known_features is not None:
             section["insufficient"] = {
                 **grades.as_json(grades.INSUFFICIENT),
                 **self._manifest["insufficient"],

@@ -68,10 +68,16 @@ def _meanings(predictor, valid: list[Row], x: np.ndarray, probabilities: np.ndar
 
 
 def _flags(valid: list[Row]) -> list[list[dict[str, Any]]]:
+    given = [row.statement for row in valid if row.statement is not None]
+    if len(given) != len(valid):
+        raise ValueError("rows of two forms in one request: only some carry statement values")
     if len(valid) < ARRAY_ROWS:  # a few companies: one by one, without numpy's fixed costs
         fields = list(ratios.STATEMENT_FIELDS)
-        return [flags.company_flags(dict(zip(fields, row.statement)), row.currency, row.market) for row in valid]
-    statements = np.array([row.statement for row in valid], dtype=float)
+        return [
+            flags.company_flags(dict(zip(fields, statement)), row.currency, row.market)
+            for statement, row in zip(given, valid)
+        ]
+    statements = np.array(given, dtype=float)
     columns = dict(zip(ratios.STATEMENT_FIELDS, statements.T))
     floor = flags.floors([row.currency for row in valid], [row.market for row in valid])
     return flags.flags_of(flags.raised(columns, floor))

@@ -36,13 +36,14 @@ forks), so the worker starts with them. What this adds to uvicorn's own protocol
 
 from __future__ import annotations
 
+import asyncio
 import fcntl
 import json
 import re
 import struct
 import termios
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import h11
 from uvicorn.protocols.http.h11_impl import STATUS_PHRASES, H11Protocol
@@ -287,17 +288,27 @@ class EdgeProtocol(H11Protocol):
     def __init__(self, config, server_state, app_state, _loop=None) -> None:
         super().__init__(config, server_state, app_state, _loop)
         self.app = json_errors(self.app, self.allow, self.refusal)
-        self.conn = _Connection(h11.SERVER, config.h11_max_incomplete_event_size or MAX_HEAD_BYTES, self.max_body_bytes)
+        # Ours as ours: uvicorn types self.conn and self.transport as h11's and asyncio's.
+        self.conn = self._conn = _Connection(
+            h11.SERVER, config.h11_max_incomplete_event_size or MAX_HEAD_BYTES, self.max_body_bytes
+        )
+        self._transport: _Transport | None = None
         self.eof = False
         self.overrun = False  # the body went past its bounds: what still arrives is dropped
         self.shutting_down = False
         self.closing_after_answer = False  # shutting down: the request under way is the last
-        self._deadline = None
-        self._body_deadline = None
+        self._deadline: asyncio.TimerHandle | None = None
+        self._body_deadline: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport) -> None:
-        super().connection_made(_Transport(transport, self))
+        self._transport = _Transport(transport, self)
+        # A proxy, not a subclass: asyncio.Transport's own methods would shadow the delegation.
+        super().connection_made(cast(asyncio.Transport, self._transport))
         self._arm_deadline()
+
+    @property
+    def _lingering(self) -> bool:
+        return self._transport is not None and self._transport.lingering
 
     def connection_lost(self, exc: Exception | None) -> None:
         for timer in (self._deadline, self._body_deadline):
@@ -306,7 +317,7 @@ class EdgeProtocol(H11Protocol):
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
-        if self.transport.lingering or self.overrun:
+        if self._lingering or self.overrun:
             return  # a body nobody will read: dropped unparsed
         super().data_received(data)
         cycle = self.cycle
@@ -328,15 +339,16 @@ class EdgeProtocol(H11Protocol):
     def _end_body(self, cycle, mark: str) -> None:
         """The body ends here for the function, marked `mark`; the connection closes after its answer."""
         if cycle is self.cycle and cycle.more_body and not cycle.response_complete:
-            cycle.scope.setdefault("extensions", {})[mark] = True
+            cycle.scope.setdefault("extensions", {})[mark] = {}  # an ASGI extension's value is a dict
             cycle.more_body = False
             cycle.keep_alive = False
             cycle.message_event.set()
 
-    def eof_received(self) -> bool | None:
+    # asyncio.Protocol's contract: True keeps the transport open (uvicorn annotates its own None).
+    def eof_received(self) -> bool | None:  # type: ignore[override]
         self.eof = True
         cycle = self.cycle
-        if self.transport.lingering or cycle is None or cycle.response_complete or not cycle.more_body:
+        if self._lingering or cycle is None or cycle.response_complete or not cycle.more_body:
             return None  # the transport closes itself
         # Half-closed mid-body: the function sees the body end short of its length (a 400) and
         # can still answer it; the connection closes after that answer.
@@ -376,7 +388,7 @@ class EdgeProtocol(H11Protocol):
             self.transport.close()
 
     def send_400_response(self, msg: str) -> None:
-        error = self.conn.error
+        error = self._conn.error
         if isinstance(error, BodyOverrun) and self.cycle is not None:
             # The function is reading this body: it answers 413 itself, with its log line.
             self.overrun = True

@@ -34,7 +34,7 @@ SWITCH_SECONDS = 0.001
 Run = Callable[..., Awaitable[Any]]
 
 
-def _trimmer() -> Callable[[], Any] | None:
+def _trimmer() -> Callable[[int], Any] | None:
     """glibc's malloc_trim(0), or None where the C library has none (musl, macOS)."""
     try:
         return getattr(ctypes.CDLL(ctypes.util.find_library("c")), "malloc_trim", None)

@@ -4,7 +4,10 @@ functions-framework imports main.py in gunicorn's master before forking; so noth
 loaded at import, only on first use inside a worker (each worker holds its own copy), under
 a lock: the first requests wait for it on threads beside the event loop, which keeps
 answering /health meanwhile. Loading reads numpy arrays only: about 30 ms for the bundled
-model on a busy 2-core machine, plus importing numpy.
+model on a busy 2-core machine. numpy itself is imported before that, in gunicorn's master
+(main.py -> platforms -> kserve_v1 -> answers), and each worker inherits it with the fork:
+measured, deferring it to the first prediction answers /health sooner but the first
+prediction no sooner (it pays the same import), so the master keeps it.
 
 A load that fails is tried again on the first request after a backoff (1 s, doubling to
 RETRY_MAX_SECONDS), so an artifact repaired on disk (a mount that came late, a copy that
@@ -20,8 +23,12 @@ import math
 import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import logs
+
+if TYPE_CHECKING:
+    from soundness.predictor import Predictor
 
 RETRY_FIRST_SECONDS = 1.0
 RETRY_MAX_SECONDS = 60.0
@@ -39,7 +46,7 @@ class LazyModel:
     def __init__(self, model_dir: Path):
         self._model_dir = Path(model_dir)
         self._lock = threading.Lock()
-        self._predictor = None
+        self._predictor: Predictor | None = None
         self._failure: str | None = None  # why the last attempt failed
         self._failures = 0  # attempts failed in a row
         self._retry_at = 0.0  # time.monotonic() from which the next attempt may start
@@ -52,7 +59,7 @@ class LazyModel:
     def version(self) -> str | None:
         return self._predictor.version if self._predictor else None
 
-    def get(self):
+    def get(self) -> Predictor:
         """The Predictor, loading it if this is the first call (or a failed load's backoff has
         passed); ModelUnavailable if it cannot."""
         if self._predictor is None and self._due():
@@ -63,7 +70,7 @@ class LazyModel:
             raise self._unavailable()
         return self._predictor
 
-    async def get_async(self):
+    async def get_async(self) -> Predictor:
         """get(), loading on a thread so the event loop goes on serving while the model loads."""
         if self._predictor is not None:
             return self._predictor
@@ -82,7 +89,7 @@ class LazyModel:
         )
 
     def _load(self) -> None:
-        # Imported here, not at module import: numpy is not needed before the first prediction.
+        # Imported here, not at module import, so this module alone brings no numpy (main has it already).
         from soundness.artifacts import ArtifactError, load
         from soundness.predictor import Predictor
 
@@ -91,7 +98,7 @@ class LazyModel:
                 self._model_dir.stat()  # a symlink loop, say, named in the system's words
             except OSError as exc:
                 raise ArtifactError(f"the model directory cannot be opened ({exc.strerror})") from None
-            self._predictor = Predictor(load(self._model_dir))
+            predictor = Predictor(load(self._model_dir))
         except Exception as exc:
             # Only ArtifactError messages are written for clients; anything else is named by its type.
             reason = str(exc) if isinstance(exc, ArtifactError) else f"loading failed ({type(exc).__name__})"
@@ -102,5 +109,5 @@ class LazyModel:
                 logs.emit("ERROR", failure, model_dir=self._model_dir.name)
             self._failure = failure
             return
-        self._failure, self._failures = None, 0
-        logs.emit("INFO", "model loaded", model=self._predictor.name, model_version=self._predictor.version)
+        self._predictor, self._failure, self._failures = predictor, None, 0
+        logs.emit("INFO", "model loaded", model=predictor.name, model_version=predictor.version)

@@ -682,7 +682,7 @@ def _usable(answer: dict[str, Any], predictor: Predictor) -> bool:
 def scored_history(history: dict[str, Any], predictor: Predictor, max_batch: int) -> dict[str, Any]:
     """Each year of a history scored as POST /predict scores that year's statements (the same
     answer builder: grade, flags, warnings and explanation included), beside the year's source."""
-    from .answers import answer as predict_answer  # numpy and friends: only once predictions are asked for
+    from .answers import answer as predict_answer  # numpy: main imports it before the fork anyway
 
     years, absent = [], list(history["absent"])
     for entry in history["years"]:
