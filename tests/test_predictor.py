@@ -264,3 +264,16 @@ def test_the_deployed_requirements_leave_out_the_training_stack():
     }
     assert {"numpy", "safetensors", "functions-framework", "flask"} <= names
     assert not names & {"torch", "scikit-learn", "scipy", "joblib", "pandas", "threadpoolctl"}
+
+
+def test_a_model_saved_without_background_rows_says_it_cannot_explain():
+    """`explains` is False, and asking for a baseline or contributions anyway names what is missing
+    instead of failing on None."""
+    model, manifest = small_model()
+    predictor = served(model, manifest)
+    assert not predictor.explains
+    assert predictor.predict(np.zeros((1, len(predictor.features))), explain=True)[1] is None
+    with pytest.raises(ValueError, match="background"):
+        _ = predictor.baseline
+    with pytest.raises(ValueError, match="background"):
+        predictor.explain(np.zeros((1, len(predictor.features))))

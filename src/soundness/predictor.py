@@ -117,7 +117,7 @@ class Predictor:
         kinds = [step["kind"] for step in manifest["preprocessing"]]
         # A model with missing indicators was trained to take unknown inputs (NaN); others need all.
         self.accepts_missing = "missing_indicator" in kinds
-        self._explainer = None
+        self._explainer: Explainer | None = None
         if BACKGROUND in tensors:
             self._explainer = Explainer(
                 self._layers,
@@ -145,11 +145,19 @@ class Predictor:
     def explain(self, x: np.ndarray) -> tuple[float, np.ndarray]:
         """The baseline log-odds and each row's contributions per feature:
         baseline + a row's contributions = its `scores` value."""
-        return self._explainer.baseline, self._explainer.explain(self._preprocess(x))[1]
+        explainer = self._explaining()
+        return explainer.baseline, explainer.explain(self._preprocess(x))[1]
 
     @property
     def baseline(self) -> float:
-        return self._explainer.baseline
+        return self._explaining().baseline
+
+    def _explaining(self) -> Explainer:
+        """The explainer, for a model that can explain (`explains`); a model saved without
+        background rows cannot, and asking it is a caller's bug, said as such."""
+        if self._explainer is None:
+            raise ValueError(f"the model has no {BACKGROUND!r} tensor to explain from")
+        return self._explainer
 
     @property
     def name(self) -> str:

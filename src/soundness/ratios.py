@@ -271,7 +271,8 @@ def _field_problems(statement: Mapping[str, float | None]) -> dict[Any, tuple[st
         name: (name, NOT_GIVEN) for name in STATEMENT_FIELDS if statement.get(name) is None
     }
     for name, rule in DENOMINATORS:
-        if name not in problems and (problem := denominator_problem(rule, statement[name])):
+        value = statement.get(name)
+        if value is not None and (problem := denominator_problem(rule, value)):
             problems[name, rule] = (name, problem)
     return problems
 
@@ -303,10 +304,12 @@ def compute(statement: Mapping[str, float | None]) -> RatioResult:
     return RatioResult(values, problems, balance_warnings(statement))
 
 
-def balance_warnings(statement: Mapping[str, float]) -> list[dict[str, Any]]:
+def balance_warnings(statement: Mapping[str, float | None]) -> list[dict[str, Any]]:
     """Report (never repair) a balance sheet whose equity is not assets minus liabilities."""
-    sheet = [statement.get(f) for f in BALANCE_FIELDS]
-    return [] if None in sheet else balance_warning(*sheet)
+    assets, liabilities, equity = (statement.get(f) for f in BALANCE_FIELDS)
+    if assets is None or liabilities is None or equity is None:
+        return []
+    return balance_warning(assets, liabilities, equity)
 
 
 # What the balance check reads, in the order balance_warning takes them.
@@ -353,8 +356,8 @@ def maybe_unbalanced(columns: Mapping[str, Any]) -> Any:
     message."""
     import numpy as np
 
-    sheet = [columns[name] for name in BALANCE_FIELDS]
-    return ~_balances(*_gap_and_size(*sheet, np.maximum))
+    assets, liabilities, equity = (columns[name] for name in BALANCE_FIELDS)
+    return ~_balances(*_gap_and_size(assets, liabilities, equity, np.maximum))
 
 
 def compute_columns(columns: Mapping[str, Any], names: Any = None) -> dict[str, Any]:

@@ -184,7 +184,7 @@ class DartClient:
         connection = (http.client.HTTPSConnection if base.scheme == "https" else http.client.HTTPConnection)(
             base.hostname or "", base.port, timeout=self._timeout
         )
-        expired, sockets = threading.Event(), []
+        expired, sockets = threading.Event(), list[socket.socket]()
 
         def cut_off() -> None:  # wakes a read blocked on the socket; the reader sees `expired`
             expired.set()
@@ -253,7 +253,7 @@ class _CompanyRows:
 
     FIELDS = {"corp_code", "corp_name", "corp_eng_name", "stock_code"}
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.companies: list[Company] = []
         self.status: str | None = None
         self.entries = 0
@@ -262,10 +262,10 @@ class _CompanyRows:
         self._text: list[str] = []
         self._length = 0
 
-    def doctype(self, name, pubid, system):
+    def doctype(self, name: str, pubid: str | None, system: str | None) -> None:
         raise DartBadAnswer("DART's company list declares a DTD; refused")
 
-    def start(self, tag, attrs):
+    def start(self, tag: str, attrs: dict[str, str]) -> None:
         if tag == "list":
             self._row = {}
             self.entries += 1
@@ -274,12 +274,12 @@ class _CompanyRows:
         if tag in self.FIELDS or tag == "status":
             self._field, self._text, self._length = tag, [], 0
 
-    def data(self, text):
+    def data(self, text: str) -> None:
         if self._field and self._length <= 4 * MAX_TEXT:
             self._text.append(text)
             self._length += len(text)
 
-    def end(self, tag):
+    def end(self, tag: str) -> None:
         if tag == self._field:
             value = "".join(self._text).strip()
             if tag == "status":

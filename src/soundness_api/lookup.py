@@ -200,18 +200,17 @@ class SharedCalls:
     """Identical calls at the same time make one: the first caller runs it, the others wait for
     its result (or its exception)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._lock = threading.Lock()
         self._running: dict[Any, Future] = {}
 
     def run(self, key: Any, call: Callable[[], Any]) -> Any:
         with self._lock:
-            future = self._running.get(key)
-            first = future is None
-            if first:
+            running = self._running.get(key)
+            if running is None:
                 future = self._running[key] = Future()
-        if not first:
-            return future.result()
+        if running is not None:
+            return running.result()
         try:
             result = call()
         except BaseException as error:
@@ -414,18 +413,20 @@ class CompanyLookup:
         """DART's list of listed companies, fetched once and renewed after a day. While one
         request renews it, the others keep answering from the old list."""
         index = self._index
-        if index is not None and self._clock() < self._renew_at:
-            return index
-        if not self._lock.acquire(blocking=index is None):
-            return index
+        if index is not None and (self._clock() < self._renew_at or not self._lock.acquire(blocking=False)):
+            return index  # fresh, or another request is renewing it
+        if index is None:
+            self._lock.acquire()  # no list yet: wait for the request fetching it
         try:
             if self._index is None or self._clock() >= self._renew_at:
                 self._renew()
         finally:
             self._lock.release()
-        if self._index is None:
-            raise self._as_refusal(self._failure[1])
-        return self._index
+        index, failure = self._index, self._failure
+        if index is not None:
+            return index
+        assert failure is not None, "_renew leaves a list or the failure that kept it from one"
+        raise self._as_refusal(failure[1])
 
     def _renew(self) -> None:
         now = self._clock()

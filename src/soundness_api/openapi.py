@@ -9,7 +9,7 @@ import msgspec
 
 from soundness import ratios
 
-from . import bigquery, contract, open_inference
+from . import bigquery, contract, kserve_v1, open_inference
 from .config import Settings
 from .lookup import FIRST_YEAR, MAX_QUERY_LENGTH, MAX_RESULTS, latest_finished_year
 
@@ -427,7 +427,17 @@ def _operations(settings: Settings, model: Served | None) -> dict[str, dict[str,
         **_protocol_paths(settings, model),
     }
     operations = {op.pop("operationId"): op for methods in paths.values() for op in methods.values()}
-    page = {"200": {"description": "The web page", "content": {"text/html": {"schema": {"type": "string"}}}}}
+    alive = {  # KServe V1's liveness, to a client whose Accept does not name a web page
+        "type": "object",
+        "required": ["status"],
+        "properties": {"status": {"const": kserve_v1.ALIVE["status"]}},
+    }
+    page = {
+        "200": {
+            "description": "The web page to a browser (Accept naming text/html); KServe V1's liveness to other clients",
+            "content": {"text/html": {"schema": {"type": "string"}}, "application/json": {"schema": alive}},
+        }
+    }
     return {
         **operations,
         "page": {

@@ -22,7 +22,9 @@ DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 
 
-@pytest.fixture(scope="session")
+# Package-scoped: Playwright's sync API keeps an event loop running on the main thread while it
+# is open, and asyncio.run() refuses to start under it, so it closes once these tests are done.
+@pytest.fixture(scope="package")
 def browser():
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is absent: install Debian's chromium (make system-deps) to run browser tests")
@@ -36,13 +38,14 @@ def browser():
 
 @pytest.fixture(scope="session")
 def page_server():
-    """page_server(model_dir, env=None) -> base URL of a real function (as production runs it)
-    serving that model and frontend/, with `env` added. One server per model and env for the
-    session: each costs seconds to start and warm, and the pages keep no state in it."""
+    """page_server(model_dir, env=None, instance="shared") -> base URL of a real function (as
+    production runs it) serving that model and frontend/, with `env` added. One server per model,
+    env and instance name for the session: each costs seconds to start and warm. A test that
+    leaves state in its server (DART's spent quota, say) names an instance of its own."""
     servers: dict[tuple, Server] = {}
 
-    def start(model: Path, env: dict[str, str] | None = None) -> str:
-        key = (model, tuple(sorted((env or {}).items())))
+    def start(model: Path, env: dict[str, str] | None = None, instance: str = "shared") -> str:
+        key = (model, tuple(sorted((env or {}).items())), instance)
         if key not in servers:
             # Loaded now, patiently, so no page wait depends on a cold start's length.
             servers[key] = warm({"MODEL_DIR": str(model), "FRONTEND_DIR": str(ROOT / "frontend"), **(env or {})})
