@@ -345,7 +345,6 @@ def build_manifest(
     calibration: dict,
     chosen: dict,
     evaluation: dict,
-    meaning: dict[str, Any],
     created: dict[str, Any],
 ) -> dict[str, Any]:
     features = fitted.features
