@@ -155,3 +155,38 @@ def test_a_field_not_given_leaves_only_the_ratios_that_need_it_unknown():
     assert {n for n, v in result.values.items() if v is None} == needs_prior
     assert result.problems["revenue_growth_pct"] == ("revenue_prior", ratios.NOT_GIVEN)
     assert ratios.compute({**statement, "total_equity": None}).warnings == []
+
+
+# ---------------------------------------------------------------- what mutation testing found unpinned
+
+
+def test_a_sheet_of_zero_assets_and_liabilities_with_equity_is_reported_as_wholly_unbalanced():
+    """No size to take a share of: the message says the whole of equity is the gap, and names
+    the three fields in the order clients show them."""
+    [warning] = ratios.balance_warning(0.0, 0.0, 5.0)
+    assert warning["code"] == "balance_mismatch"
+    assert warning["fields"] == ["total_equity", "total_assets", "total_liabilities"]
+    assert "by the whole of total_equity, with total_assets and total_liabilities both 0;" in warning["message"]
+    assert ratios.balance_warning(0.0, 0.0, 0.0) == []
+
+
+@pytest.mark.parametrize("missing", ratios.BALANCE_FIELDS)
+def test_the_balance_is_not_checked_when_any_one_of_its_three_fields_is_not_given(missing):
+    assert ratios.compute(with_(**{missing: None})).warnings == []
+
+
+@pytest.mark.filterwarnings("error")  # a division by zero in the arrays is masked, never warned
+@pytest.mark.parametrize("value", [0.0, -1.0])
+@pytest.mark.parametrize(("field", "rule"), ratios.DENOMINATORS)
+def test_the_table_version_blanks_a_ratio_whichever_of_its_denominators_breaks_its_rule(field, rule, value):
+    """Each denominator alone at 0 (breaks every rule) or below it (breaks "positive" with a
+    finite quotient): the table is NaN exactly where the single-company version reports a
+    problem, and the other ratios keep their values."""
+    row = with_(**{field: value})
+    single = ratios.compute(row)
+    assert value < 0 or single.problems, (field, rule)
+    table = ratios.compute_frame(pd.DataFrame([row], index=["company"]))
+    assert list(table.index) == ["company"]  # the caller's index kept: training joins on it
+    for name, value in single.values.items():
+        cell = table.loc["company", name]
+        assert (value is None and math.isnan(cell)) or cell == pytest.approx(value, rel=1e-12), name
