@@ -325,3 +325,14 @@ def test_the_bundled_models_grades_rise_with_their_observed_event_rates_as_its_m
         assert recomputed["grades"] == grades["event_rates"][name]["grades"]
         rates = [g["rate"] for g in recomputed["grades"]]
         assert all(a < b for a, b in pairwise(rates)) if name == "us_test" else all(a <= b for a, b in pairwise(rates))
+
+
+def test_the_bundled_models_limits_and_training_data_are_told_in_korean_and_english():
+    """The page shows them in its language (GET /model): each in Hangul for Korean, none for English."""
+    manifest = json.loads((DEFAULT_MODEL / "manifest.json").read_text(encoding="utf-8"))
+    told = [*manifest["limits"], manifest["training_data"]["description"]]
+    assert len(told) == 9
+    for text in told:
+        assert set(text) == {"ko", "en"}
+        assert any("\uac00" <= c <= "\ud7a3" for c in text["ko"])
+        assert not any("\uac00" <= c <= "\ud7a3" for c in text["en"])

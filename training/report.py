@@ -361,7 +361,7 @@ def markdown(manifest: dict[str, Any]) -> str:
         "",
         "## Limits",
         "",
-        *[f"- {limit}" for limit in manifest["limits"]],
+        *[f"- {limit['en']}" for limit in manifest["limits"]],
         "",
         "![ROC and calibration curves](report.png)",
         "",

@@ -308,23 +308,57 @@ def feature_quantiles(frame: pd.DataFrame, features: list[str]) -> dict[str, Any
     }
 
 
-def limits(features: list[str]) -> list[str]:
+def limits(features: list[str]) -> list[dict[str, str]]:
+    """What the model cannot say, in Korean and English (the page shows them in its language)."""
+    fit, validation = (f"{SERVED[name][0]}-{SERVED[name][1]}" for name in ("fit", "validation"))
     return [
-        "Learned from US companies listed on NYSE and NASDAQ (Lombardo et al. 2022): fitted on fiscal years "
-        f"{SERVED['fit'][0]}-{SERVED['fit'][1]}, early-stopped, calibrated and thresholded on "
-        f"{SERVED['validation'][0]}-{SERVED['validation'][1]}. On Korean DART statements it is only checked.",
-        "The inputs are unit-free ratios, so statements in KRW, USD or any one currency give the same answer; "
-        "mixing units between fields of one statement does not. Company size is deliberately not an input.",
-        "The US data has no equity column: equity was taken as total assets - total liabilities.",
-        "The label is 'files for Chapter 7 or 11 within the next year'; other distress (delisting, "
-        "restructuring out of court, takeover of a failing firm) counts as sound.",
-        "Failures are about 1% of company-years: even a high probability_unsound means most such "
-        "companies do not fail within a year.",
-        f"Uses only {len(features)} ratios of nine statement values: it knows nothing about cash flow, "
-        "market value or auditors' opinions.",
-        "A ratio that cannot be computed (no prior year, a zero or negative denominator) is given to the "
-        "network as unknown, with an indicator; the fewer ratios known, the less the answer can say.",
-        "Ratios beyond the training years' range score like the most extreme training values.",
+        {
+            "ko": "미국 NYSE·NASDAQ 상장사(Lombardo et al. 2022)로 학습했습니다: "
+            f"{fit} 회계연도로 적합하고, {validation} 회계연도로 조기 종료·보정·기준값을 정했습니다. "
+            "한국 DART 재무제표로는 검증만 했습니다.",
+            "en": "Learned from US companies listed on NYSE and NASDAQ (Lombardo et al. 2022): fitted on fiscal "
+            f"years {fit}, early-stopped, calibrated and thresholded on {validation}. On Korean DART statements "
+            "it is only checked.",
+        },
+        {
+            "ko": "입력은 단위가 없는 비율이라 원화·달러 등 한 통화로 쓴 재무제표는 같은 답을 받습니다. 한 재무제표 "
+            "안에서 항목마다 단위를 섞으면 그렇지 않습니다. 회사 규모는 일부러 입력에서 뺐습니다.",
+            "en": "The inputs are unit-free ratios, so statements in KRW, USD or any one currency give the same "
+            "answer; mixing units between fields of one statement does not. Company size is deliberately not an "
+            "input.",
+        },
+        {
+            "ko": "미국 자료에는 자본 항목이 없어 자본을 자산총계 - 부채총계로 구했습니다.",
+            "en": "The US data has no equity column: equity was taken as total assets - total liabilities.",
+        },
+        {
+            "ko": "학습한 사건은 '1년 안에 미국 파산법 제7장 또는 제11장 신청'입니다. 그 밖의 부실(상장폐지, 법원 밖 "
+            "구조조정, 부실기업 인수)은 건전으로 셌습니다.",
+            "en": "The label is 'files for Chapter 7 or 11 within the next year'; other distress (delisting, "
+            "restructuring out of court, takeover of a failing firm) counts as sound.",
+        },
+        {
+            "ko": "파산은 회사-연도의 약 1%에 불과합니다: 비건전 확률이 높아도 그런 회사 대부분은 1년 안에 파산하지 "
+            "않습니다.",
+            "en": "Failures are about 1% of company-years: even a high probability_unsound means most such "
+            "companies do not fail within a year.",
+        },
+        {
+            "ko": f"재무제표 아홉 값으로 만든 비율 {len(features)}개만 씁니다: 현금흐름, 시장가치, 감사의견은 "
+            "모릅니다.",
+            "en": f"Uses only {len(features)} ratios of nine statement values: it knows nothing about cash flow, "
+            "market value or auditors' opinions.",
+        },
+        {
+            "ko": "계산할 수 없는 비율(전년도 없음, 분모가 0이나 음수)은 표시와 함께 '알 수 없음'으로 신경망에 "
+            "들어갑니다: 아는 비율이 적을수록 답이 말해 주는 것도 적습니다.",
+            "en": "A ratio that cannot be computed (no prior year, a zero or negative denominator) is given to the "
+            "network as unknown, with an indicator; the fewer ratios known, the less the answer can say.",
+        },
+        {
+            "ko": "학습 연도의 범위를 벗어난 비율은 학습 자료의 가장 극단적인 값처럼 점수가 매겨집니다.",
+            "en": "Ratios beyond the training years' range score like the most extreme training values.",
+        },
     ]
 
 
@@ -379,10 +413,12 @@ def build_manifest(
         "explanation": dict(EXPLANATION),
         "metrics": evaluation,
         "training_data": {
-            "description": (
-                "US companies listed on NYSE and NASDAQ, fiscal years 1999-2018 "
-                "(Lombardo et al. 2022); label: files for Chapter 7 or 11 within the next year"
-            ),
+            "description": {
+                "ko": "미국 NYSE·NASDAQ 상장사, 1999-2018 회계연도(Lombardo et al. 2022); "
+                "사건: 1년 안에 미국 파산법 제7장 또는 제11장 신청",
+                "en": "US companies listed on NYSE and NASDAQ, fiscal years 1999-2018 "
+                "(Lombardo et al. 2022); label: files for Chapter 7 or 11 within the next year",
+            },
             "source": str(data.US_FILE),
             "label": us.label_definition,
             "columns": {**data.US_COLUMNS, "total_equity": "X10 - X17"},
