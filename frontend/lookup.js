@@ -19,7 +19,7 @@ const state = {
   query: "",
   chosen: null, // the company last picked: a new year fetches its statements again
   picked: null, // {company, year, source, values, missing, warnings, currency, market} once filled in
-  message: null, // {key, values, state}
+  message: null, // {key, values, details, state}, or {answer, state} for an answer worded by api.js
 };
 
 let fill = () => {};
@@ -135,11 +135,16 @@ function failure(answer, values = {}) {
     accounts_missing: "lookup_accounts_missing", lookup_limit: "lookup_limit", lookup_busy: "lookup_slots",
   };
   if (error?.code === "lookup_not_configured") state.refused = true;
-  if (error && known[error.code]) {
-    const missing = (error.details ?? []).map((d) => d.problem).join("; ");
-    return {key: known[error.code], values: {...values, missing}, state: "error"};
-  }
-  return {text: problemText(answer), state: "error"};
+  // Worded when drawn, not now: a change of language rewords it.
+  if (error && known[error.code]) return {key: known[error.code], values, details: error.details ?? [], state: "error"};
+  return {answer, state: "error"};
+}
+
+/** The message's words in the page's language: an account the filing lacks by its label. */
+function messageText(message) {
+  if (!message.key) return problemText(message.answer);
+  const missing = (message.details ?? []).filter((d) => d.field).map((d) => labelOf(d.field)).join(", ");
+  return t(message.key, {...message.values, missing});
 }
 
 // ------------------------------------------------------------ drawing
@@ -181,8 +186,7 @@ export function drawLookup() {
   }
   list.hidden = state.refused || !state.companies?.length;
   const message = state.message;
-  say($("lookup-status"), message ? (message.key ? t(message.key, message.values) : message.text) : "",
-    message?.state);
+  say($("lookup-status"), message ? messageText(message) : "", message?.state);
   const source = $("lookup-source");
   source.replaceChildren(...(state.picked ? sourceLine(state.picked) : []));
   source.hidden = !state.picked;

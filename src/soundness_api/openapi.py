@@ -88,6 +88,15 @@ def _schemas(shape: contract.Shapes) -> dict[str, Any]:
                     "additionalProperties": {"type": "object", "required": ["ko", "en"]},
                 },
                 "max_batch": {"type": "integer", "description": "MAX_BATCH: rows per request"},
+                "training_data": {
+                    "type": "object",
+                    "properties": {"description": {"$ref": "#/components/schemas/Bilingual"}},
+                },
+                "limits": {
+                    "type": "array",
+                    "description": "What the model cannot say, as its manifest records it",
+                    "items": {"$ref": "#/components/schemas/Bilingual"},
+                },
                 "classes": {"type": "array", "items": {"type": "object"}},
                 "company_lookup": {"type": "boolean", "description": "Whether GET /companies is configured"},
                 "accepts_unknown_inputs": {
@@ -97,6 +106,17 @@ def _schemas(shape: contract.Shapes) -> dict[str, Any]:
                     "false: every field is needed",
                 },
             },
+        },
+        "Bilingual": {
+            "description": "A text in Korean and English (a model's manifest may record one language only)",
+            "oneOf": [
+                {"type": "string"},
+                {
+                    "type": "object",
+                    "required": ["ko", "en"],
+                    "properties": {"ko": {"type": "string"}, "en": {"type": "string"}},
+                },
+            ],
         },
         "ListedCompany": {
             "type": "object",

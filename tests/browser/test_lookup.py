@@ -239,3 +239,31 @@ def test_with_a_model_that_needs_every_field_a_filing_lacking_one_is_refused(
     status.wait_for()
     assert status.inner_text().startswith(f"영업이익없음의 {stand_in.YEAR}년 보고서에 필요한 계정이 없습니다: ")
     assert page.locator('input[name="total_assets"]').input_value() == ""
+
+
+@pytest.mark.parametrize(
+    ("name", "korean", "english"),
+    [
+        # accounts_missing: the accounts named by the form's labels, in the page's language
+        ("계정없음", "필요한 계정이 없습니다: 당기 자산총계", "lacks accounts the form needs: Total assets (current year)"),
+        # a DART failure the page words by its code (api.js), not by the API's English message
+        ("긴상태", "DART", "DART"),
+    ],
+)
+def test_a_lookup_error_is_reworded_when_the_language_changes(lookup_url, open_page, name, korean, english):
+    page = open_page(lookup_url)
+    page.get_by_test_id("lookup-year").select_option(str(stand_in.YEAR))
+    search(page, name)
+    page.get_by_test_id("company-result").first.click()
+    status = page.locator('[data-testid="lookup-status"][data-state="error"]')
+    status.wait_for()
+    in_korean = status.inner_text()
+    assert korean in in_korean
+    page.locator("#lang-toggle").click()
+    in_english = status.inner_text()
+    assert english in in_english
+    assert in_english != in_korean
+    # Korean only in the company's name
+    assert not any("\uac00" <= c <= "\ud7a3" for c in in_english.replace(name, ""))
+    page.locator("#lang-toggle").click()
+    assert status.inner_text() == in_korean

@@ -504,6 +504,24 @@ def test_bars_place_the_company_at_its_percentile_of_the_training_population(
     assert limits.locator("li").all_inner_texts() == ["a test limit", "another test limit"]
 
 
+def test_the_bundled_models_limits_and_training_data_are_shown_in_the_pages_language(
+    page_server, open_page, served_model_dir
+):
+    url = page_server(served_model_dir)
+    with urllib.request.urlopen(url + "/model", timeout=10) as response:
+        facts = json.loads(response.read())
+    page = open_page(url)
+    page.get_by_role("button", name="예시 값 채우기").click()
+    page.get_by_role("button", name="예측", exact=True).click()
+    page.get_by_test_id("result-class").wait_for()
+    for lang in ("ko", "en"):
+        assert facts["training_data"]["description"][lang] in page.get_by_test_id("model-line").inner_text()
+        limits = page.get_by_test_id("model-limits")
+        limits.locator("summary").click()
+        assert limits.locator("li").all_inner_texts() == [limit[lang] for limit in facts["limits"]]
+        page.locator("#lang-toggle").click()
+
+
 def test_a_model_without_a_recorded_distribution_shows_its_ratios_without_bars(
     page_server, open_page, served_model_dir, legacy_example
 ):
