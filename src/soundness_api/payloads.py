@@ -488,11 +488,14 @@ def _id(item: tuple) -> Any:
     return None if item[0] is UNSET else item[0]
 
 
-def _listed(row: Row | RowError, item: tuple) -> Row | RowError:
-    """A company's row with its statement values and what it says of itself, for its flags."""
+def _listed(row: Row | RowError, item: tuple, known: tuple[float, ...] | None = None) -> Row | RowError:
+    """A company's row with its statement values and what it says of itself, for its flags;
+    `known`: the item's statement values when every one is given (taken as they are)."""
     if isinstance(row, Row):
-        row.statement = tuple(NAN if v is None or v is UNSET else v for v in item[_STATEMENT])
-        row.currency, row.market = (None if v is UNSET else v for v in _LISTING(item))
+        row.statement = known or tuple(NAN if v is None or v is UNSET else v for v in item[_STATEMENT])
+        currency, market = _LISTING(item)
+        row.currency = None if currency is UNSET else currency
+        row.market = None if market is UNSET else market
     return row
 
 
@@ -568,7 +571,7 @@ def _companies(items: list[Any], shape: Shapes) -> list[Row | RowError]:
             if ok:
                 warnings = ratios.balance_warning(*sheet(statement)) if check else []
                 scored = Row(i, _id(items[i]), list(inputs(row)), dict(zip(names, row)), warnings)
-                rows[i] = _listed(scored, items[i])
+                rows[i] = _listed(scored, items[i], statement)
     return [
         row or (item if isinstance(item, RowError) else _company(item, i, shape))
         for i, (item, row) in enumerate(zip(items, rows))
