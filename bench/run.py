@@ -286,6 +286,8 @@ def machine() -> dict[str, object]:
         "python": platform.python_version(),
         "platform": platform.platform(),
         "load_average_at_start": os.getloadavg(),
+        # Without cached bytecode every process start compiles our modules: part of a cold start.
+        "bytecode_cache": not os.environ.get("PYTHONDONTWRITEBYTECODE"),
     }
 
 
@@ -432,7 +434,8 @@ def render(report: dict) -> str:
     lines = [
         f"{report['date']}  {m['nproc']} CPUs ({m['cpu']}), {m['ram_gib']} GiB RAM, "
         f"load {m['load_average_at_start'][0]:.1f} -> {m['load_average_at_end'][0]:.1f}; "
-        f"HTTP load by {report['load_tool'].split(' [')[0]}; {report['elapsed_s']:.0f} s",
+        f"HTTP load by {report['load_tool'].split(' [')[0]}; {report['elapsed_s']:.0f} s; "
+        + ("bytecode cached" if m.get("bytecode_cache", True) else "no bytecode cache (PYTHONDONTWRITEBYTECODE)"),
         "",
         table(report["results"]),
         "",
