@@ -336,3 +336,12 @@ def test_the_bundled_models_limits_and_training_data_are_told_in_korean_and_engl
         assert set(text) == {"ko", "en"}
         assert any("\uac00" <= c <= "\ud7a3" for c in text["ko"])
         assert not any("\uac00" <= c <= "\ud7a3" for c in text["en"])
+
+
+def test_the_bundled_artifact_was_made_by_the_training_code_as_it_is_now():
+    """Else make train on a clean clone would not give the committed manifest: a change to code
+    training loads needs the artifact retrained (make train) in the same change."""
+    recorded = json.loads((DEFAULT_MODEL / "manifest.json").read_text(encoding="utf-8"))["created"]["code_sha256"]
+    changed = [path for path, digest in recorded.items() if artifacts.sha256_of(provenance.ROOT / path) != digest]
+    assert changed == []
+    assert recorded.keys() >= {"training/train.py", "src/soundness/ratios.py"}
