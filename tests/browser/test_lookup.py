@@ -245,7 +245,11 @@ def test_with_a_model_that_needs_every_field_a_filing_lacking_one_is_refused(
     ("name", "korean", "english"),
     [
         # accounts_missing: the accounts named by the form's labels, in the page's language
-        ("계정없음", "필요한 계정이 없습니다: 당기 자산총계", "lacks accounts the form needs: Total assets (current year)"),
+        (
+            "계정없음",
+            "필요한 계정이 없습니다: 당기 자산총계",
+            "lacks accounts the form needs: Total assets (current year)",
+        ),
         # a DART failure the page words by its code (api.js), not by the API's English message
         ("긴상태", "DART", "DART"),
     ],
