@@ -80,3 +80,22 @@ def test_a_gap_of_exactly_half_a_percent_balances_and_a_hair_more_does_not():
     columns = {"total_assets": np.array([1000.0, 1000.0]), "total_liabilities": np.array([400.0, 400.0])}
     columns["total_equity"] = np.array([605.0, 605.5])
     assert ratios.maybe_unbalanced(columns).tolist() == [False, True]  # the batch's sieve agrees
+
+
+def test_a_normal_quantile_step_maps_inputs_closer_than_its_margin_to_an_end_to_that_end_and_no_others():
+    """scikit-learn's rule: strictly within BOUNDS_THRESHOLD of the first or last quantile."""
+    margin = transforms.BOUNDS_THRESHOLD
+    q = np.array([[0.0], [0.25], [0.5], [0.75], [1.0]])
+    transform = quantile(q, output="normal")
+    lowest, highest = transform(np.array([[-1.0], [2.0]]))[:, 0]
+    inside = np.array([[0.5 * margin], [margin], [2 * margin], [1 - 0.5 * margin], [1 - margin], [1 - 2 * margin]])
+    assert (1 - margin) + margin == 1.0  # the boundary case below is exact
+    out = transform(inside)[:, 0]
+    assert out[0] == lowest and out[3] == highest
+    assert lowest < out[1] < out[2] and out[5] < out[4] < highest  # exactly the margin away: not an end
+
+
+def test_an_input_equal_to_a_repeated_quantile_maps_to_the_middle_of_its_references():
+    repeated = QUANTILES.copy()
+    repeated[2] = repeated[1]  # references 0.25 and 0.5 at the same quantile: scikit-learn takes their mean
+    assert quantile(repeated)(np.array([[1.0, 20.0], [0.5, 15.0]])).tolist() == [[0.375, 0.375], [0.125, 0.125]]
