@@ -85,7 +85,8 @@ def test_a_gap_of_exactly_half_a_percent_balances_and_a_hair_more_does_not():
 def test_a_normal_quantile_step_maps_inputs_closer_than_its_margin_to_an_end_to_that_end_and_no_others():
     """scikit-learn's rule: strictly within BOUNDS_THRESHOLD of the first or last quantile."""
     margin = transforms.BOUNDS_THRESHOLD
-    q = np.array([[0.0], [0.25], [0.5], [0.75], [1.0]])
+    # Quantiles closer than the margin's few multiples, so what the rule decides is not undone by the clip.
+    q = np.array([[0.0], [4 * margin], [0.5], [1 - 4 * margin], [1.0]])
     transform = quantile(q, output="normal")
     lowest, highest = transform(np.array([[-1.0], [2.0]]))[:, 0]
     inside = np.array([[0.5 * margin], [margin], [2 * margin], [1 - 0.5 * margin], [1 - margin], [1 - 2 * margin]])
