@@ -435,7 +435,7 @@ def render(report: dict) -> str:
         f"{report['date']}  {m['nproc']} CPUs ({m['cpu']}), {m['ram_gib']} GiB RAM, "
         f"load {m['load_average_at_start'][0]:.1f} -> {m['load_average_at_end'][0]:.1f}; "
         f"HTTP load by {report['load_tool'].split(' [')[0]}; {report['elapsed_s']:.0f} s; "
-        + ("bytecode cached" if m.get("bytecode_cache", True) else "no bytecode cache (PYTHONDONTWRITEBYTECODE)"),
+        + ("bytecode cached" if m["bytecode_cache"] else "no bytecode cache (PYTHONDONTWRITEBYTECODE)"),
         "",
         table(report["results"]),
         "",
